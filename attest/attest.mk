@@ -1,0 +1,1 @@
+# attest/: vTPM, measured boot, event log, attestation, the verifier.

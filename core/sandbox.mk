@@ -1,0 +1,1 @@
+# core/ jail and seccomp (the least-privilege issue).

@@ -1,0 +1,1 @@
+# policy/: the SELinux policy (CIL) and its offline checker.

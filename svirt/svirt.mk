@@ -1,0 +1,1 @@
+# svirt/: per-guest MCS labels.

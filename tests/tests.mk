@@ -1,0 +1,2 @@
+# tests/: lab tests and benchmarks that belong to no one subsystem.
+LAB_TESTS += tests/lab/test-lab-basics tests/lab/test-kvm-smoke
