@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Subcommands of the `bulwark` binary.  Each returns the process exit status.
+ * Each is implemented by the subsystem that owns it.
+ */
+#ifndef BULWARK_COMMANDS_H
+#define BULWARK_COMMANDS_H
+
+int cmd_run(int argc, char **argv);       /* core/: the privileged launcher */
+int cmd_gc(int argc, char **argv);        /* svirt/: repair stale labels */
+int cmd_policy(int argc, char **argv);    /* policy/: policy check */
+int cmd_seccomp(int argc, char **argv);   /* core/ sandbox: seccomp dump */
+int cmd_attest(int argc, char **argv);    /* attest/: evidence bundle */
+int cmd_reference(int argc, char **argv); /* attest/: reference manifest */
+int cmd_enroll(int argc, char **argv);    /* attest/: AK enrollment */
+int cmd_serve(int argc, char **argv);     /* attest/: attestation service */
+
+#endif
