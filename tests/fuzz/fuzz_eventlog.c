@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Event logs are untrusted input for every verifier: parse and replay
+ * arbitrary bytes.  Must never crash, hang or read out of bounds; whatever
+ * parses must replay, and the error of whatever does not must lie inside it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/eventlog.h"
+#include "core/log.h"
+#include "tests/fuzz/fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct evlog_pcrs pcrs;
+	struct evlog_parser p;
+	struct evlog_event ev;
+	struct evlog_error err;
+	int rc, n = 0;
+
+	log_set_level(LOG_ERR);
+	rc = evlog_parse_begin(&p, data, size);
+	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
+		if (ev.data_size && (ev.data < data || ev.data + ev.data_size > data + size))
+			abort();
+		n++;
+		rc = 0;
+	}
+	if (rc < 0 && p.err.offset > size)
+		abort();
+	rc = evlog_replay(data, size, &pcrs, &err);
+	if (rc == 0 && (int)pcrs.events != n)
+		abort();
+	if (rc < 0 && err.offset > size)
+		abort();
+	return 0;
+}
