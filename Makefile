@@ -83,6 +83,7 @@ FUZZ_TARGETS :=
 LAB_TESTS :=
 BENCHES :=
 DATA :=
+LAB_TOOLS :=
 
 include core/core.mk
 include core/sandbox.mk
@@ -119,6 +120,7 @@ endef
 
 $(foreach p,$(PROGRAMS),$(eval $(call link_rule,$(p),bin)))
 $(foreach t,$(UNIT_TESTS),$(eval $(call link_rule,$(t),tests)))
+$(foreach t,$(LAB_TOOLS),$(eval $(call link_rule,$(t),lab/bin)))
 
 # Fuzz targets, regression build: the target's sources plus a plain main()
 # that feeds every corpus file once.  Built with $(CC) like everything else,
@@ -152,7 +154,8 @@ REGRESSBIN := $(addprefix $(O)/fuzz/,$(addsuffix _regress,$(FUZZ_TARGETS)))
 
 .PHONY: all check check-unit check-corpus check-lab check-san fuzz bench \
 	demo deps clean lab
-all: $(BIN) $(TESTBIN) $(REGRESSBIN) $(DATA)
+LABBIN := $(addprefix $(O)/lab/bin/,$(LAB_TOOLS))
+all: $(BIN) $(TESTBIN) $(REGRESSBIN) $(LABBIN) $(DATA)
 
 # Every runner below appends one line per test to $(RESULTS) ("PASS name" or
 # "FAIL name"); tests/summary prints the closing "N passed, N failed" line.
