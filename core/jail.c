@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The jail of the guest-facing process.  The order of the steps, and which
+ * side of the exec each one is on, is described in core/sandbox.h; every
+ * privilege drop below says what is still allowed after it and why.
+ */
+#include "core/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+/* The loader and the libraries of bulwark-vmm on Debian x86_64 (the /lib64
+ * symlink points into /lib/x86_64-linux-gnu). */
+static const char *const jail_default_ro_paths[] = {
+	"/lib64",
+	"/lib/x86_64-linux-gnu",
+};
+
+/* Budget for the VMM's own mappings besides guest RAM: its image and heap,
+ * and per thread an 8 MiB stack and a 64 MiB malloc arena reservation. */
+#define JAIL_AS_BASE (1ull << 30)
+#define JAIL_AS_PER_THREAD (128ull << 20)
+#define JAIL_EXTRA_THREADS 8u	/* main, I/O workers */
+#define JAIL_NOFILE_BASE 64u
+#define JAIL_NOFILE_PER_CPU 4u	/* vcpu fd, kick, spare */
+#define JAIL_FSIZE_DEFAULT (1ull << 30) /* console log cap */
+
+int jail_config_init(struct jail_config *cfg, const char *root,
+		     const char *vmm_path, unsigned int slot,
+		     unsigned int cpus, uint64_t mem_bytes)
+{
+	if (!cfg || !root || !vmm_path || slot >= JAIL_ID_SLOTS ||
+	    cpus == 0 || cpus > 64 || mem_bytes > (1ull << 46))
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->root = root;
+	cfg->vmm_path = vmm_path;
+	for (size_t i = 0; i < ARRAY_SIZE(jail_default_ro_paths); i++)
+		cfg->ro_paths[i] = jail_default_ro_paths[i];
+	cfg->n_ro_paths = ARRAY_SIZE(jail_default_ro_paths);
+	cfg->uid = JAIL_ID_BASE + slot;
+	cfg->gid = JAIL_ID_BASE + slot;
+	cfg->nofile = JAIL_NOFILE_BASE + JAIL_NOFILE_PER_CPU * cpus;
+	cfg->fsize = JAIL_FSIZE_DEFAULT;
+	cfg->nproc = cpus + JAIL_EXTRA_THREADS;
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan reserves terabytes of shadow address space. */
+	cfg->as = RLIM_INFINITY;
+#else
+	cfg->as = mem_bytes + JAIL_AS_BASE +
+		  JAIL_AS_PER_THREAD * (cpus + JAIL_EXTRA_THREADS);
+#endif
+	return 0;
+}
+
+int jail_config_keep_fd(struct jail_config *cfg, int fd)
+{
+	if (!cfg || fd < 3 || cfg->n_keep_fds >= ARRAY_SIZE(cfg->keep_fds))
+		return -EINVAL;
+	for (size_t i = 0; i < cfg->n_keep_fds; i++)
+		if (cfg->keep_fds[i] == fd)
+			return 0;
+	cfg->keep_fds[cfg->n_keep_fds++] = fd;
+	return 0;
+}
+
+/* Absolute, short, and without "." or ".." components: the path inside
+ * the jail is the same string as outside. */
+static bool jail_path_clean(const char *p)
+{
+	if (!p || p[0] != '/' || strlen(p) >= PATH_MAX / 2)
+		return false;
+	for (const char *c = p; c; c = strchr(c + 1, '/')) {
+		size_t len = strcspn(c + 1, "/");
+
+		if ((len == 1 && c[1] == '.') || (len == 2 && !strncmp(c + 1, "..", 2)))
+			return false;
+	}
+	return true;
+}
+
+static int jail_path_check(const char *p, bool want_dir)
+{
+	struct stat st;
+
+	if (!jail_path_clean(p))
+		return -EINVAL;
+	if (stat(p, &st))
+		return -errno;
+	if (want_dir ? !S_ISDIR(st.st_mode) : !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return -EINVAL;
+	return 0;
+}
+
+int jail_config_check(const struct jail_config *cfg)
+{
+	int rc;
+
+	if (!cfg || cfg->uid == 0 || cfg->gid == 0 || cfg->uid == (uid_t)-1 ||
+	    cfg->gid == (gid_t)-1 || cfg->n_keep_fds > ARRAY_SIZE(cfg->keep_fds) ||
+	    cfg->n_ro_paths > ARRAY_SIZE(cfg->ro_paths) || cfg->nofile < 8 ||
+	    cfg->nproc < 1)
+		return -EINVAL;
+	rc = jail_path_check(cfg->root, true);
+	if (rc == 0 && strcmp(cfg->root, "/") == 0)
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = jail_path_check(cfg->vmm_path, false);
+	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
+		rc = jail_path_check(cfg->ro_paths[i], false);
+	for (size_t i = 0; i < cfg->n_keep_fds && rc == 0; i++)
+		if (cfg->keep_fds[i] < 3 || fcntl(cfg->keep_fds[i], F_GETFD) < 0)
+			rc = -EBADF;
+	if (rc)
+		log_err("invalid jail configuration: %s", strerror(-rc));
+	return rc;
+}
+
+pid_t jail_clone(const struct jail_config *cfg)
+{
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC |
+			      CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
+	long pid;
+
+	if (jail_config_check(cfg))
+		return -EINVAL;
+	/* Without a tap the VMM needs no network at all: an empty namespace
+	 * with only a down loopback. */
+	if (!cfg->keep_netns)
+		flags |= CLONE_NEWNET;
+	/* Like fork(), but born in the new namespaces: pid 1 of its own pid
+	 * namespace, so when it dies every process it could have left dies
+	 * too.  glibc's fork handlers do not run; the child only sets up the
+	 * jail and execs. */
+	pid = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		log_err("clone into new namespaces: %s", strerror(errno));
+		return -errno;
+	}
+	return (pid_t)pid;
+}
+
+int jail_exec(const struct jail_config *cfg, char *const argv[])
+{
+	static char *const empty_env[] = { NULL };
+
+	if (!cfg || !cfg->vmm_path || !argv || !argv[0])
+		return -EINVAL;
+	/* No environment: nothing from the launcher's user reaches the VMM
+	 * (LD_*, MALLOC_*, locale, TZ). */
+	execve(cfg->vmm_path, argv, empty_env);
+	log_err("execve %s: %s", cfg->vmm_path, strerror(errno));
+	return -errno;
+}
