@@ -87,6 +87,7 @@ LAB_TOOLS :=
 
 include core/core.mk
 include core/sandbox.mk
+include core/virtio.mk
 include svirt/svirt.mk
 include policy/policy.mk
 include attest/attest.mk

@@ -1,0 +1,1 @@
+# core/ virtio devices (the virtio issue).
