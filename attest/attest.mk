@@ -12,4 +12,10 @@ FUZZ_TARGETS += fuzz_eventlog
 fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c $(ATTEST_EVLOG)
 fuzz_eventlog_PKGS := libcrypto
 
+ATTEST_VTPM := attest/swtpm.c attest/tpm.c $(ATTEST_EVLOG)
+
+UNIT_TESTS += test_swtpm
+test_swtpm_SRCS := tests/unit/test_swtpm.c $(ATTEST_VTPM)
+test_swtpm_PKGS := cmocka libcrypto tss2-mu
+
 # --- attestation / verifier (issue 8) ---

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One swtpm per guest: provisioning (EK certificates from a local CA), state
+ * encrypted at rest, start, the control channel, supervision, stop, delete.
+ *
+ * Channels.  The control channel is one end of a socketpair handed to swtpm
+ * as --ctrl type=unixio,clientfd=3: it has no path, nobody else can connect
+ * to it, and only the launcher holds the other end (it must never reach the
+ * guest-facing VMM: whoever holds it can reset the TPM, i.e. its PCRs).  The
+ * data channel is another socketpair whose swtpm end is sent over the control
+ * channel (CMD_SET_DATAFD); the launcher measures through its end and only
+ * then passes it to the VMM.
+ *
+ * For tests and interop with tpm2-tools, cfg->sock_path instead makes swtpm
+ * listen on paths (data at sock_path, control at sock_path.ctrl, the layout
+ * of the tss2 "swtpm:path=" TCTI).  Not for production: anyone who can
+ * connect to the control socket can reset the TPM.
+ *
+ * State key.  32 random bytes, hex, in KEY_DIR/NAME.key (0600), KEY_DIR owned
+ * by the launcher's user with mode 0700.  The key is handed to swtpm and
+ * swtpm_setup as an inherited fd, so neither needs access to KEY_DIR, and it
+ * never lives in the state directory: a copy or backup of the state is
+ * ciphertext (aes-256-cbc), and deleting the key destroys the state.
+ */
+#ifndef BULWARK_ATTEST_SWTPM_H
+#define BULWARK_ATTEST_SWTPM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Control channel commands (swtpm's ptm.h; big-endian u32 on the wire). */
+enum swtpm_ctrl_cmd {
+	SWTPM_CMD_GET_CAPABILITY = 1,
+	SWTPM_CMD_INIT = 2,
+	SWTPM_CMD_SHUTDOWN = 3,
+	SWTPM_CMD_SET_LOCALITY = 5,
+	SWTPM_CMD_STOP = 14,
+	SWTPM_CMD_SET_DATAFD = 16,
+};
+
+#define SWTPM_NAME_MAX 64
+
+struct swtpm_config {
+	const char *name;         /* guest name: [A-Za-z0-9_.-], 1..64 chars */
+	const char *state_dir;    /* per-guest state directory (created 0700) */
+	const char *key_dir;      /* launcher-only key directory, mode 0700 */
+	const char *ca_dir;       /* swtpm_localca directory (created 0700) */
+	const char *cert_dir;     /* EK certificates kept on the host */
+	const char *pcr_banks;    /* e.g. "sha256,sha384"; NULL: that default */
+	const char *sock_path;    /* NULL in production; see above */
+	/*
+	 * Runs in the swtpm child after fork, before exec (e.g. setexeccon for
+	 * the vTPM domain).  Non-zero: the child exits and start fails.
+	 */
+	int (*child_setup)(void *arg);
+	void *child_arg;
+};
+
+struct swtpm {
+	char name[SWTPM_NAME_MAX + 1];
+	pid_t pid;          /* 0 when not running */
+	int pidfd;          /* pollable: readable when swtpm exits */
+	int ctrl_fd;        /* launcher's end of the control channel */
+	char sock_path[108];
+};
+
+/*
+ * Provisions the state on first use (swtpm_setup with EK and platform
+ * certificates, the given PCR banks), then starts swtpm and sends CMD_INIT.
+ * Validates cfg fully before creating anything.  Returns 0 or -errno; on
+ * failure nothing is left running.
+ */
+int swtpm_start(const struct swtpm_config *cfg, struct swtpm *tpm);
+
+/*
+ * A fresh data channel: returns the launcher's end in *fd (CLOEXEC).  In
+ * production mode a socketpair sent with CMD_SET_DATAFD; with sock_path a
+ * connection to it.  swtpm serves one data channel at a time.
+ */
+int swtpm_open_data(struct swtpm *tpm, int *fd);
+
+/* One control command: payload in, result code checked, reply payload out. */
+int swtpm_ctrl(struct swtpm *tpm, uint32_t cmd, const void *in, size_t in_len,
+	       void *out, size_t out_len);
+
+/* 0 while swtpm runs, -ESRCH once it has exited (reaped, status logged). */
+int swtpm_check(struct swtpm *tpm);
+
+/* CMD_SHUTDOWN, wait (bounded), SIGKILL as a last resort; reaps; idempotent. */
+int swtpm_stop(struct swtpm *tpm);
+
+/* Removes the state directory's files and the key (swtpm must be stopped). */
+int swtpm_delete(const struct swtpm_config *cfg);
+
+#endif

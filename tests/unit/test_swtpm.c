@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attest/swtpm + attest/tpm against the real swtpm (no mock): provisioning
+ * with EK certificates, the encrypted state and its key, the data channel by
+ * CMD_SET_DATAFD, extend/read, restart, supervision, delete.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include "attest/eventlog.h"
+#include "attest/swtpm.h"
+#include "attest/tpm.h"
+#include "core/log.h"
+#include "core/util.h"
+
+struct fixture {
+	char root[64];
+	char state[128], keys[128], ca[128], certs[128];
+	struct swtpm_config cfg;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof(f->root), "/tmp/bulwark-test-swtpm.XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	snprintf(f->state, sizeof(f->state), "%s/state", f->root);
+	snprintf(f->keys, sizeof(f->keys), "%s/keys", f->root);
+	snprintf(f->ca, sizeof(f->ca), "%s/ca", f->root);
+	snprintf(f->certs, sizeof(f->certs), "%s/certs", f->root);
+	if (mkdir(f->keys, 0700))
+		return -1;
+	f->cfg = (struct swtpm_config){ .name = "guest1", .state_dir = f->state,
+		.key_dir = f->keys, .ca_dir = f->ca, .cert_dir = f->certs };
+	log_set_level(LOG_WARN);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int exists(const char *dir, const char *name, mode_t *mode)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	if (lstat(p, &st))
+		return 0;
+	if (mode)
+		*mode = st.st_mode & 07777;
+	return 1;
+}
+
+/* Startup, the banks, one extend of PCR 4, read back and compared. */
+static void check_extend(int fd)
+{
+	struct evlog_banks banks;
+	struct evlog_digest d[2], got, zero = { 0 };
+	uint8_t cat[64] = { 0 }, want[32];
+
+	assert_int_equal(tpm_startup_clear(fd), 0);
+	assert_int_equal(tpm_pcr_banks(fd, &banks), 0);
+	assert_int_equal(banks.count, 2);
+	assert_int_equal(banks.alg[0], EVLOG_ALG_SHA256);
+	assert_int_equal(banks.alg[1], EVLOG_ALG_SHA384);
+	assert_int_equal(tpm_pcr_read(fd, EVLOG_ALG_SHA256, 4, &got), 0);
+	assert_memory_equal(got.bytes, zero.bytes, 32);
+	assert_int_equal(evlog_hash(EVLOG_ALG_SHA256, "kernel", 6, &d[0]), 0);
+	assert_int_equal(evlog_hash(EVLOG_ALG_SHA384, "kernel", 6, &d[1]), 0);
+	assert_int_equal(tpm_pcr_extend(fd, 4, d, 2), 0);
+	assert_int_equal(tpm_pcr_read(fd, EVLOG_ALG_SHA256, 4, &got), 0);
+	memcpy(cat + 32, d[0].bytes, 32);
+	assert_true(EVP_Digest(cat, 64, want, NULL, EVP_sha256(), NULL));
+	assert_memory_equal(got.bytes, want, 32);
+	/* A bank the TPM does not have is refused by the TPM, not faked. */
+	assert_int_not_equal(tpm_pcr_read(fd, EVLOG_ALG_SHA1, 4, &got), 0);
+}
+
+static void test_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct swtpm tpm;
+	uint32_t handles[16];
+	size_t n, i;
+	mode_t mode;
+	int fd, found = 0;
+
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_true(exists(f->keys, "guest1.key", &mode));
+	assert_int_equal(mode, 0600);
+	assert_true(exists(f->certs, "ek-rsa2048.crt", NULL));
+	assert_true(exists(f->state, "tpm2-00.permall", NULL));
+	assert_false(exists(f->state, "guest1.key", NULL));
+
+	assert_int_equal(swtpm_open_data(&tpm, &fd), 0);
+	check_extend(fd);
+	close(fd);
+	/* A new data channel reaches the same, already started TPM. */
+	assert_int_equal(swtpm_open_data(&tpm, &fd), 0);
+	assert_int_equal(tpm_startup_clear(fd), -EIO);
+	close(fd);
+	assert_int_equal(swtpm_check(&tpm), 0);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	assert_int_equal(swtpm_check(&tpm), -ESRCH);
+
+	/* Restart: no new manufacturing, the EK persists, PCRs were reset. */
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(swtpm_open_data(&tpm, &fd), 0);
+	check_extend(fd);
+	assert_int_equal(tpm_handles(fd, 0x81000000, handles, ARRAY_SIZE(handles), &n), 0);
+	for (i = 0; i < n; i++)
+		found |= handles[i] == 0x81010001;
+	assert_true(found);
+	close(fd);
+
+	/* Supervision: a dead swtpm is noticed. */
+	assert_int_equal(kill(tpm.pid, SIGKILL), 0);
+	usleep(100 * 1000);
+	assert_int_equal(swtpm_check(&tpm), -ESRCH);
+	swtpm_stop(&tpm);
+
+	assert_int_equal(swtpm_delete(&f->cfg), 0);
+	assert_false(exists(f->root, "state", NULL));
+	assert_false(exists(f->keys, "guest1.key", NULL));
+}
+
+/* The state is encrypted: the wrong key stops the vTPM from starting. */
+static void test_wrong_key(void **state)
+{
+	struct fixture *f = *state;
+	struct swtpm tpm;
+	char path[256];
+	FILE *k;
+
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	snprintf(path, sizeof(path), "%s/guest1.key", f->keys);
+	k = fopen(path, "w");
+	assert_non_null(k);
+	fprintf(k, "%064x\n", 7);
+	fclose(k);
+	assert_int_not_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(tpm.pid, 0);
+	assert_int_equal(swtpm_delete(&f->cfg), 0);
+}
+
+static void test_rejects(void **state)
+{
+	struct fixture *f = *state;
+	struct swtpm_config c = f->cfg;
+	struct swtpm tpm;
+
+	c.name = "../etc";
+	assert_int_equal(swtpm_start(&c, &tpm), -EINVAL);
+	c.name = "";
+	assert_int_equal(swtpm_start(&c, &tpm), -EINVAL);
+	c = f->cfg;
+	c.state_dir = "relative/state";
+	assert_int_equal(swtpm_start(&c, &tpm), -EINVAL);
+	c = f->cfg;
+	c.pcr_banks = "sha256;rm -rf";
+	assert_int_equal(swtpm_start(&c, &tpm), -EINVAL);
+	/* A key directory others can read is refused before anything starts. */
+	assert_int_equal(chmod(f->keys, 0755), 0);
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), -EPERM);
+	assert_int_equal(tpm.pid, 0);
+	assert_int_equal(chmod(f->keys, 0700), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("swtpm", tests, NULL, NULL);
+}
