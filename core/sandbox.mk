@@ -1,1 +1,19 @@
 # core/ jail and seccomp (the least-privilege issue).
+#   SANDBOX_SRCS/SANDBOX_PKGS: what the launcher (bulwark) and the
+#   guest-facing process (bulwark-vmm) both link.
+SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail.c \
+	core/jail_fs.c core/jail_child.c core/jail_creds.c
+SANDBOX_PKGS := libseccomp libcrypto
+
+bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS)
+bulwark_PKGS += $(SANDBOX_PKGS)
+
+# Firecracker-style: real filters installed in forked helpers (no mock).
+UNIT_TESTS += test_seccomp
+test_seccomp_SRCS := tests/unit/test_seccomp.c $(SANDBOX_SRCS) core/log.c
+test_seccomp_PKGS := cmocka $(SANDBOX_PKGS)
+
+# Real namespaces, pivot_root and privilege drop in forked children (root).
+UNIT_TESTS += test_jail
+test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) core/log.c
+test_jail_PKGS := cmocka $(SANDBOX_PKGS)
