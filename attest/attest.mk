@@ -12,7 +12,11 @@ FUZZ_TARGETS += fuzz_eventlog
 fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c $(ATTEST_EVLOG)
 fuzz_eventlog_PKGS := libcrypto
 
-ATTEST_VTPM := attest/swtpm.c attest/tpm.c $(ATTEST_EVLOG)
+ATTEST_VTPM := attest/swtpm.c attest/tpm.c attest/measure.c $(ATTEST_EVLOG)
+
+UNIT_TESTS += test_measure
+test_measure_SRCS := tests/unit/test_measure.c $(ATTEST_VTPM)
+test_measure_PKGS := cmocka libcrypto tss2-mu
 
 UNIT_TESTS += test_swtpm
 test_swtpm_SRCS := tests/unit/test_swtpm.c $(ATTEST_VTPM)

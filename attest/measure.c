@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The measured direct boot and its canonical encodings (measure.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "attest/measure.h"
+#include "attest/tpm.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define ID_HEADER "bulwark-vmm-identity v1\n"
+#define SECSTATE_MAX_LINES 64
+
+/* ---- security state ----------------------------------------------------- */
+
+struct kv_line {
+	char key[64];
+	char value[320];
+};
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+static int value_ok(const char *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int kv_add(struct kv_line *l, size_t *n, const char *key, const char *value)
+{
+	if (*n == SECSTATE_MAX_LINES || strlen(key) >= sizeof(l->key) ||
+	    strlen(value) >= sizeof(l->value) || !value_ok(value, strlen(value)))
+		return -EINVAL;
+	for (const char *k = key; *k; k++)
+		if (!key_char(*k))
+			return -EINVAL;
+	snprintf(l[*n].key, sizeof(l->key), "%s", key);
+	snprintf(l[*n].value, sizeof(l->value), "%s", value);
+	(*n)++;
+	return 0;
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "a,b,c" from the names, sorted; "none" when there are none. */
+static int off_list(const struct measure_secstate *s, char *out, size_t cap)
+{
+	const char *names[MEASURE_MAX_OFF];
+	size_t used = 0;
+
+	if (s->noff > MEASURE_MAX_OFF || (s->noff && !s->off))
+		return -EINVAL;
+	snprintf(out, cap, "none");
+	for (size_t i = 0; i < s->noff; i++) {
+		if (!s->off[i] || !s->off[i][0] || strchr(s->off[i], ','))
+			return -EINVAL;
+		names[i] = s->off[i];
+	}
+	qsort(names, s->noff, sizeof(names[0]), str_cmp);
+	for (size_t i = 0; i < s->noff; i++) {
+		int n = snprintf(out + used, cap - used, "%s%s", i ? "," : "", names[i]);
+
+		if (n < 0 || (size_t)n >= cap - used)
+			return -ENOSPC;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kv_line *)a)->key, ((const struct kv_line *)b)->key);
+}
+
+static int secstate_lines(const struct measure_secstate *s, struct kv_line *l, size_t *n)
+{
+	static const char *const selinux[] = { "disabled", "permissive", "enforcing" };
+	char buf[320], key[64];
+	int rc;
+
+	if ((unsigned)s->selinux >= ARRAY_SIZE(selinux) || !s->svirt ||
+	    (strcmp(s->svirt, "dynamic") && strcmp(s->svirt, "static") &&
+	     strcmp(s->svirt, "off")) || s->nfilters > MEASURE_MAX_FILTERS ||
+	    (s->nfilters && !s->filters))
+		return -EINVAL;
+	rc = off_list(s, buf, sizeof(buf));
+	rc = rc ? rc : kv_add(l, n, "protections.off", buf);
+	rc = rc ? rc : kv_add(l, n, "seccomp", s->seccomp ? "on" : "off");
+	rc = rc ? rc : kv_add(l, n, "selinux", selinux[s->selinux]);
+	if (s->policy_sha256)
+		hex(s->policy_sha256, 32, buf);
+	rc = rc ? rc : kv_add(l, n, "selinux.policy.sha256", s->policy_sha256 ? buf : "none");
+	rc = rc ? rc : kv_add(l, n, "svirt", s->svirt);
+	rc = rc ? rc : kv_add(l, n, "svirt.label", s->label ? s->label : "none");
+	for (size_t i = 0; !rc && i < s->nfilters; i++) {
+		const char *r = s->filters[i].role;
+
+		if (!r || !r[0] || strchr(r, '.') || strlen(r) > 32)
+			return -EINVAL;
+		snprintf(key, sizeof(key), "seccomp.filter.%s.sha256", r);
+		hex(s->filters[i].sha256, 32, buf);
+		rc = kv_add(l, n, key, buf);
+	}
+	return rc;
+}
+
+int measure_secstate_encode(const struct measure_secstate *s, char *buf, size_t cap,
+			    size_t *len)
+{
+	struct kv_line *l = calloc(SECSTATE_MAX_LINES, sizeof(*l));
+	size_t n = 0, used;
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	rc = secstate_lines(s, l, &n);
+	if (rc)
+		goto out;
+	qsort(l, n, sizeof(*l), line_cmp);
+	used = (size_t)snprintf(buf, cap, "%s", MEASURE_SECSTATE_HEADER);
+	for (size_t i = 0; used < cap && i < n; i++) {
+		if (i && !strcmp(l[i - 1].key, l[i].key)) {
+			rc = -EINVAL;           /* two filters for one role */
+			goto out;
+		}
+		used += (size_t)snprintf(buf + used, cap - used, "%s=%s\n", l[i].key,
+					 l[i].value);
+	}
+	rc = used < cap ? 0 : -ENOSPC;
+	*len = used;
+out:
+	free(l);
+	return rc;
+}
+
+/* One "key=value\n" line at data[*pos]; advances *pos past it. */
+static int secstate_line(const uint8_t *data, size_t len, size_t *pos, struct measure_kv *kv)
+{
+	const char *s = (const char *)data + *pos;
+	const char *nl = memchr(s, '\n', len - *pos);
+	const char *eq = nl ? memchr(s, '=', (size_t)(nl - s)) : NULL;
+
+	if (!eq || eq == s)
+		return -EBADMSG;
+	for (const char *k = s; k < eq; k++)
+		if (!key_char(*k))
+			return -EBADMSG;
+	if (!value_ok(eq + 1, (size_t)(nl - eq - 1)))
+		return -EBADMSG;
+	kv->key = s;
+	kv->key_len = (size_t)(eq - s);
+	kv->value = eq + 1;
+	kv->value_len = (size_t)(nl - eq - 1);
+	*pos += (size_t)(nl - s) + 1;
+	return 0;
+}
+
+static int kv_key_cmp(const struct measure_kv *a, const struct measure_kv *b)
+{
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, n);
+
+	if (c)
+		return c;
+	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+int measure_secstate_parse(const uint8_t *data, size_t len, struct measure_kv *kv,
+			   size_t max)
+{
+	size_t hlen = strlen(MEASURE_SECSTATE_HEADER), pos, n = 0;
+
+	if (len > MEASURE_MAX_TEXT || len < hlen ||
+	    memcmp(data, MEASURE_SECSTATE_HEADER, hlen))
+		return -EBADMSG;
+	for (pos = hlen; pos < len; n++) {
+		struct measure_kv line;
+
+		if (secstate_line(data, len, &pos, &line))
+			return -EBADMSG;
+		/* Strictly increasing keys: sorted, no duplicates. */
+		if (n && kv_key_cmp(&kv[n - 1], &line) >= 0)
+			return -EBADMSG;
+		if (n == max)
+			return -E2BIG;
+		kv[n] = line;
+	}
+	return (int)n;
+}
+
+const struct measure_kv *measure_kv_find(const struct measure_kv *kv, size_t n,
+					 const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kv[i].key_len == strlen(key) && !memcmp(kv[i].key, key, kv[i].key_len))
+			return &kv[i];
+	return NULL;
+}
+
+/* ---- hashing ------------------------------------------------------------ */
+
+static const EVP_MD *md_of(uint16_t alg)
+{
+	const char *name = evlog_alg_name(alg);
+
+	return name ? EVP_get_digestbyname(name) : NULL;
+}
+
+/* Hashes the whole file behind fd with every digest in ctx[0..n). */
+static int hash_fd(int fd, EVP_MD_CTX **ctx, size_t n)
+{
+	static uint8_t buf[1 << 16];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t r = pread(fd, buf, sizeof(buf), off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (!EVP_DigestUpdate(ctx[i], buf, (size_t)r))
+				return -EIO;
+		off += r;
+	}
+}
+
+int measure_hash_blob(const struct measure_blob *b, const struct evlog_banks *banks,
+		      struct evlog_digest *out)
+{
+	EVP_MD_CTX *ctx[EVLOG_MAX_BANKS] = { NULL };
+	uint32_t i;
+	int rc = 0;
+
+	if (banks->count > EVLOG_MAX_BANKS || (!b->data && b->fd < 0))
+		return -EINVAL;
+	for (i = 0; !rc && i < banks->count; i++) {
+		ctx[i] = EVP_MD_CTX_new();
+		if (!ctx[i] || !md_of(banks->alg[i]) ||
+		    !EVP_DigestInit_ex(ctx[i], md_of(banks->alg[i]), NULL))
+			rc = -EIO;
+	}
+	if (!rc && b->data) {
+		for (i = 0; !rc && i < banks->count; i++)
+			if (!EVP_DigestUpdate(ctx[i], b->data, b->len))
+				rc = -EIO;
+	} else if (!rc) {
+		rc = hash_fd(b->fd, ctx, banks->count);
+	}
+	for (i = 0; !rc && i < banks->count; i++) {
+		unsigned int n = 0;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].alg = banks->alg[i];
+		out[i].size = banks->size[i];
+		if (!EVP_DigestFinal_ex(ctx[i], out[i].bytes, &n) || n != out[i].size)
+			rc = -EIO;
+	}
+	for (i = 0; i < EVLOG_MAX_BANKS; i++)
+		EVP_MD_CTX_free(ctx[i]);
+	return rc;
+}
+
+/* ---- VMM identity --------------------------------------------------------- */
+
+int measure_identity_add(struct measure_identity *id, const char *name, int fd)
+{
+	struct evlog_banks sha256 = { .count = 1, .alg = { EVLOG_ALG_SHA256 },
+				      .size = { 32 } };
+	struct measure_blob b = { .fd = fd };
+	struct evlog_digest d;
+	int rc;
+
+	if (id->count == MEASURE_MAX_IDENTITY || !name ||
+	    strlen(name) >= sizeof(id->file[0].name) || !value_ok(name, strlen(name)))
+		return -EINVAL;
+	rc = measure_hash_blob(&b, &sha256, &d);
+	if (rc)
+		return rc;
+	snprintf(id->file[id->count].name, sizeof(id->file[0].name), "%s", name);
+	memcpy(id->file[id->count].sha256, d.bytes, 32);
+	id->count++;
+	return 0;
+}
+
+int measure_identity_encode(const struct measure_identity *id, char *buf, size_t cap,
+			    size_t *len)
+{
+	size_t used = (size_t)snprintf(buf, cap, "%s", ID_HEADER);
+
+	if (id->count == 0 || id->count > MEASURE_MAX_IDENTITY)
+		return -EINVAL;
+	for (size_t i = 0; used < cap && i < id->count; i++) {
+		char h[65];
+
+		hex(id->file[i].sha256, 32, h);
+		used += (size_t)snprintf(buf + used, cap - used, "%s %s\n", h,
+					 id->file[i].name);
+	}
+	if (used >= cap)
+		return -ENOSPC;
+	*len = used;
+	return 0;
+}
+
+/* ---- the boot -------------------------------------------------------------- */
+
+struct run {
+	int fd;                       /* the TPM, or -1 for the log only */
+	struct evlog_writer *log;
+};
+
+/* Extends the TPM (if any) and appends the same digests to the log. */
+static int run_event(struct run *r, uint32_t pcr, uint32_t type,
+		     const struct evlog_digest *d, const void *data, size_t len)
+{
+	int rc = 0;
+
+	if (r->fd >= 0)
+		rc = tpm_pcr_extend(r->fd, pcr, d, r->log->banks.count);
+	rc = rc ? rc : evlog_append(r->log, pcr, type, d, r->log->banks.count, data, len);
+	if (rc)
+		log_err("measuring event type 0x%x into PCR %u failed: %s", type, pcr,
+			strerror(-rc));
+	return rc;
+}
+
+/* An event whose digest is the hash of its own data. */
+static int run_data(struct run *r, uint32_t pcr, uint32_t type, const void *data,
+		    size_t len)
+{
+	struct evlog_digest d[EVLOG_MAX_BANKS];
+	int rc = evlog_digest_data(r->log, data, len, d);
+
+	return rc ? rc : run_event(r, pcr, type, d, data, len);
+}
+
+/* An event whose digest is of content and whose data is a label. */
+static int run_blob(struct run *r, uint32_t pcr, const struct measure_blob *b,
+		    uint32_t type, const char *label)
+{
+	struct evlog_digest d[EVLOG_MAX_BANKS];
+	int rc = measure_hash_blob(b, &r->log->banks, d);
+
+	return rc ? rc : run_event(r, pcr, type, d, label, strlen(label));
+}
+
+static int blob_valid(const struct measure_blob *b, int optional)
+{
+	if (!b->data && b->fd < 0)
+		return optional;
+	return !b->data || b->len > 0;
+}
+
+static int boot_validate(const struct measure_boot *b, char *sec, size_t *sec_len)
+{
+	size_t cl = b->cmdline ? strnlen(b->cmdline, MEASURE_MAX_CMDLINE + 1) : 0;
+
+	if (!b->vmm_identity || !b->vmm_identity_len ||
+	    b->vmm_identity_len > MEASURE_MAX_TEXT || !b->config || !b->config_len ||
+	    b->config_len > MEASURE_MAX_TEXT || !b->acpi || !b->acpi_len ||
+	    !b->security || !blob_valid(&b->kernel, 0) || !blob_valid(&b->initrd, 1) ||
+	    !b->cmdline || cl > MEASURE_MAX_CMDLINE) {
+		log_err("measured boot: missing or oversized input");
+		return -EINVAL;
+	}
+	if (measure_secstate_encode(b->security, sec, MEASURE_MAX_TEXT, sec_len)) {
+		log_err("measured boot: security state cannot be encoded");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The table of measure.h, in order. */
+static int boot_events(struct run *r, const struct measure_boot *b, const char *sec,
+		       size_t sec_len)
+{
+	static const uint8_t separator[4];
+	int rc;
+
+	rc = run_data(r, MEASURE_PCR_VMM, EV_POST_CODE, b->vmm_identity, b->vmm_identity_len);
+	rc = rc ? rc : run_data(r, MEASURE_PCR_CONFIG, EV_PLATFORM_CONFIG_FLAGS, b->config,
+				b->config_len);
+	if (!rc) {
+		struct measure_blob acpi = { .data = b->acpi, .len = b->acpi_len, .fd = -1 };
+
+		rc = run_blob(r, MEASURE_PCR_ACPI, &acpi, EV_TABLE_OF_DEVICES,
+			      MEASURE_ACPI_LABEL);
+	}
+	rc = rc ? rc : run_data(r, MEASURE_PCR_SECURITY, EV_PLATFORM_CONFIG_FLAGS, sec,
+				sec_len);
+	for (uint32_t pcr = 0; !rc && pcr <= 7; pcr++)
+		rc = run_data(r, pcr, EV_SEPARATOR, separator, sizeof(separator));
+	rc = rc ? rc : run_blob(r, MEASURE_PCR_KERNEL, &b->kernel, EV_IPL,
+				MEASURE_KERNEL_LABEL);
+	rc = rc ? rc : run_data(r, MEASURE_PCR_CMDLINE, EV_IPL, b->cmdline, strlen(b->cmdline));
+	if (!rc && (b->initrd.data || b->initrd.fd >= 0))
+		rc = run_blob(r, MEASURE_PCR_INITRD, &b->initrd, EV_IPL, MEASURE_INITRD_LABEL);
+	return rc;
+}
+
+int measure_boot_run(int tpm_fd, const struct evlog_banks *banks,
+		     const struct measure_boot *b, struct evlog_writer *log)
+{
+	struct evlog_banks tpm_banks;
+	struct run r = { .fd = tpm_fd, .log = log };
+	size_t sec_len = 0;
+	char *sec = malloc(MEASURE_MAX_TEXT);
+	int rc;
+
+	memset(log, 0, sizeof(*log));
+	if (!sec)
+		return -ENOMEM;
+	rc = boot_validate(b, sec, &sec_len);
+	if (rc)
+		goto out;
+	if (tpm_fd >= 0) {
+		/* Startup succeeds once per power-on: nobody measured before us. */
+		rc = tpm_startup_clear(tpm_fd);
+		rc = rc ? rc : tpm_pcr_banks(tpm_fd, &tpm_banks);
+		banks = &tpm_banks;
+	} else if (!banks) {
+		rc = -EINVAL;
+	}
+	rc = rc ? rc : evlog_writer_init(log, banks->alg, banks->count, EVLOG_MAX_SIZE);
+	if (rc)
+		goto out;
+	rc = boot_events(&r, b, sec, sec_len);
+	if (rc)
+		evlog_writer_free(log);
+out:
+	if (rc)
+		log_err("measured boot failed: %s; the vTPM must not be used", strerror(-rc));
+	free(sec);
+	return rc;
+}
+
+int measure_log_save(const struct evlog_writer *log, const char *path)
+{
+	char tmp[PATH_MAX];
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, log->buf, log->len) != (ssize_t)log->len || fsync(fd))
+		rc = -EIO;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		(void)unlink(tmp);
+		log_err("cannot write event log %s: %s", path, strerror(-rc));
+	}
+	return rc;
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The measured direct boot: what the launcher measures, into which PCR, with
+ * which event, in which order.  Every event goes into the vTPM (all allocated
+ * banks) and, with the same digests, into the TCG event log.
+ *
+ *   #  PCR  event type                data (in the log)       digest of
+ *   1   0   EV_POST_CODE              VMM identity text       the data
+ *   2   1   EV_PLATFORM_CONFIG_FLAGS  canonical VM config     the data
+ *   3   1   EV_TABLE_OF_DEVICES       "acpi-tables"           the ACPI tables
+ *   4   7   EV_PLATFORM_CONFIG_FLAGS  security state text     the data
+ *   5   0..7 EV_SEPARATOR (x8)        00 00 00 00             the data
+ *   6   4   EV_IPL                    "linux-kernel"          the kernel file
+ *   7   8   EV_IPL                    the command line        the data
+ *   8   9   EV_IPL                    "linux-initrd"          the initrd file
+ *                                     (absent: no event, PCR 9 stays 0)
+ *
+ * Why these PCRs.  PCR 0 is the platform's code: for a firmware-less boot the
+ * VMM is the firmware, so its identity (digests of the binaries that run the
+ * guest) goes there.  PCR 1 is the platform's configuration: the canonical
+ * VM configuration, and the ACPI tables, which the VMM generates from that
+ * configuration (they are data derived from PCR 1's input, not code chosen
+ * independently; TCG PFP and OVMF put ACPI data in PCR 1 too).  PCR 7 is the
+ * platform's security policy (where UEFI records Secure Boot state): the host
+ * security state goes there, alone, so an auditor's policy can pin it as one
+ * value, and it lies below the separators, so by convention no software after
+ * the boot extends it.  Separators close PCRs 0-7 before the OS loader, as
+ * UEFI does; the kernel (PCR 4, the boot application), command line (PCR 8)
+ * and initrd (PCR 9) follow the GRUB/UEFI conventions.
+ *
+ * Data a verifier can re-hash: identity, configuration, security state,
+ * separators, command line (digest = H(data) in every bank).  Kernel, initrd
+ * and ACPI tables: the data is a fixed label, the digest is of the content.
+ */
+#ifndef BULWARK_ATTEST_MEASURE_H
+#define BULWARK_ATTEST_MEASURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/eventlog.h"
+
+#define MEASURE_PCR_VMM      0
+#define MEASURE_PCR_CONFIG   1
+#define MEASURE_PCR_ACPI     1
+#define MEASURE_PCR_KERNEL   4
+#define MEASURE_PCR_SECURITY 7
+#define MEASURE_PCR_CMDLINE  8
+#define MEASURE_PCR_INITRD   9
+
+#define MEASURE_KERNEL_LABEL "linux-kernel"
+#define MEASURE_INITRD_LABEL "linux-initrd"
+#define MEASURE_ACPI_LABEL   "acpi-tables"
+
+/* Bounds on what is measured as event data (it is also guest-visible). */
+#define MEASURE_MAX_TEXT     8192u     /* identity, config, security state */
+#define MEASURE_MAX_CMDLINE  4096u
+
+/* ---- security state, canonical encoding v1 ---------------------------- *
+ *
+ *   bulwark-security-state v1\n         first line, exactly
+ *   KEY=VALUE\n ...                     sorted by KEY (bytewise), unique
+ *
+ * KEY: [a-z0-9._-]+; VALUE: printable ASCII without space (0x21..0x7e).
+ * Keys of v1:
+ *   protections.off        comma-separated sorted names, or "none"
+ *   seccomp                on | off
+ *   seccomp.filter.ROLE.sha256   per filter (ROLE [a-z0-9_-]+), hex
+ *   selinux                enforcing | permissive | disabled
+ *   selinux.policy.sha256  hex, or "none"
+ *   svirt                  dynamic | static | off
+ *   svirt.label            the guest's context, or "none"
+ */
+#define MEASURE_SECSTATE_HEADER "bulwark-security-state v1\n"
+#define MEASURE_MAX_FILTERS 8
+#define MEASURE_MAX_OFF     16
+
+enum measure_selinux {
+	MEASURE_SELINUX_DISABLED,
+	MEASURE_SELINUX_PERMISSIVE,
+	MEASURE_SELINUX_ENFORCING,
+};
+
+struct measure_filter {
+	const char *role;              /* "vmm", "vcpu", ... */
+	uint8_t sha256[32];            /* of the filter as loaded (BPF bytes) */
+};
+
+struct measure_secstate {
+	enum measure_selinux selinux;
+	const uint8_t *policy_sha256;  /* 32 bytes, NULL: none */
+	const char *svirt;             /* "dynamic", "static" or "off" */
+	const char *label;             /* NULL: none */
+	int seccomp;                   /* 1: filters installed */
+	const struct measure_filter *filters;
+	size_t nfilters;
+	const char *const *off;        /* names of protections turned off */
+	size_t noff;
+};
+
+/* Canonical bytes into buf (no NUL counted in *len); 0, -EINVAL, -ENOSPC. */
+int measure_secstate_encode(const struct measure_secstate *s, char *buf, size_t cap,
+			    size_t *len);
+
+struct measure_kv {
+	const char *key;               /* point into the parsed bytes */
+	size_t key_len;
+	const char *value;
+	size_t value_len;
+};
+
+/*
+ * Parses untrusted security-state bytes (from a log) into key/value pairs
+ * pointing into data: header, syntax, sorting and uniqueness checked.
+ * Returns the number of pairs, or -EBADMSG / -E2BIG (more than max).
+ */
+int measure_secstate_parse(const uint8_t *data, size_t len, struct measure_kv *kv,
+			   size_t max);
+
+/* The value of key in kv[0..n), or NULL. */
+const struct measure_kv *measure_kv_find(const struct measure_kv *kv, size_t n,
+					 const char *key);
+
+/* ---- VMM identity ------------------------------------------------------ *
+ *
+ *   bulwark-vmm-identity v1\n
+ *   SHA256HEX NAME\n ...               in the order added
+ */
+#define MEASURE_MAX_IDENTITY 16
+
+struct measure_identity {
+	size_t count;
+	struct {
+		char name[64];
+		uint8_t sha256[32];
+	} file[MEASURE_MAX_IDENTITY];
+};
+
+/* Hashes the whole file behind fd (from offset 0) under name. */
+int measure_identity_add(struct measure_identity *id, const char *name, int fd);
+int measure_identity_encode(const struct measure_identity *id, char *buf, size_t cap,
+			    size_t *len);
+
+/* ---- the boot ---------------------------------------------------------- */
+
+/* Content to measure: bytes if data != NULL, else the file behind fd. */
+struct measure_blob {
+	const void *data;
+	size_t len;
+	int fd;                        /* -1 with data == NULL: absent */
+};
+
+struct measure_boot {
+	const uint8_t *vmm_identity;   /* measure_identity_encode() output */
+	size_t vmm_identity_len;
+	const uint8_t *config;         /* config_canonical() bytes */
+	size_t config_len;
+	const uint8_t *acpi;           /* the ACPI tables as the guest gets them */
+	size_t acpi_len;
+	const struct measure_secstate *security;
+	struct measure_blob kernel;
+	struct measure_blob initrd;    /* optional */
+	const char *cmdline;
+};
+
+/* Digests of a blob in every bank of banks (reads fds with pread). */
+int measure_hash_blob(const struct measure_blob *b, const struct evlog_banks *banks,
+		      struct evlog_digest *out);
+
+/*
+ * Runs the whole sequence of the table above.  With tpm_fd >= 0: TPM2_Startup
+ * (CLEAR) first (fails if the TPM was already started: someone else got there
+ * first), banks from the TPM, each event extended into the TPM and appended to
+ * the log.  With tpm_fd < 0: the log only, for the given banks (reference
+ * values without a TPM).  Inputs are all validated before the first extend.
+ * On success *log holds the log (caller frees with evlog_writer_free); on
+ * failure nothing is returned and the vTPM must not be used (fail closed).
+ */
+int measure_boot_run(int tpm_fd, const struct evlog_banks *banks,
+		     const struct measure_boot *b, struct evlog_writer *log);
+
+/* Writes the log to path atomically (temporary file, fsync, rename), 0644. */
+int measure_log_save(const struct evlog_writer *log, const char *path);
+
+#endif
