@@ -1,1 +1,8 @@
-# svirt/: per-guest MCS labels.
+# svirt/: per-guest MCS labels (issue 5).
+SVIRT_SRCS := svirt/mcs.c svirt/entry.c svirt/registry.c svirt/alloc.c \
+	svirt/reserve.c svirt/label.c svirt/relabel.c svirt/vm.c svirt/state.c \
+	svirt/exec.c
+SVIRT_PKGS := libselinux libcrypto
+
+bulwark_SRCS += $(SVIRT_SRCS) svirt/gc.c
+bulwark_PKGS += $(SVIRT_PKGS)

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `bulwark gc`: repair what killed launchers and VMMs left behind. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/commands.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "svirt/svirt_int.h"
+
+int svirt_gc(const struct svirt_config *cfg)
+{
+	char boot[SVIRT_BOOT_ID_MAX];
+	struct svirt_entry *live = NULL;
+	struct svirt_reg r;
+	size_t nlive = 0;
+	int rc, repaired = 0;
+
+	rc = svirt_boot_id(boot, sizeof(boot));
+	if (rc)
+		return rc;
+	rc = svirt_reg_open(cfg->registry_dir, &r);
+	if (rc)
+		return rc;
+	rc = svirt_reg_live(&r, boot, &live, &nlive, &repaired);
+	if (!rc)
+		log_info("%d stale guests repaired, %zu still registered",
+			 repaired, nlive);
+	free(live);
+	svirt_reg_close(&r);
+	return rc ? rc : repaired;
+}
+
+static void gc_usage(void)
+{
+	fprintf(stderr, "usage: bulwark gc [--registry DIR] [--log-level LEVEL]\n");
+}
+
+int cmd_gc(int argc, char **argv)
+{
+	struct svirt_config cfg;
+	enum log_level level;
+	int rc;
+
+	svirt_config_default(&cfg);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--registry") && i + 1 < argc &&
+		    strlen(argv[i + 1]) < sizeof(cfg.registry_dir)) {
+			snprintf(cfg.registry_dir, sizeof(cfg.registry_dir), "%s",
+				 argv[++i]);
+		} else if (!strcmp(argv[i], "--log-level") && i + 1 < argc &&
+			   !log_parse_level(argv[i + 1], &level)) {
+			log_set_level(level);
+			i++;
+		} else {
+			fprintf(stderr, "bulwark gc: bad argument '%s'\n", argv[i]);
+			gc_usage();
+			return 2;
+		}
+	}
+	rc = svirt_gc(&cfg);
+	if (rc < 0) {
+		fprintf(stderr, "bulwark gc: %s: %s\n", cfg.registry_dir,
+			strerror(-rc));
+		return 1;
+	}
+	printf("bulwark gc: %d stale guest%s repaired\n", rc, rc == 1 ? "" : "s");
+	return 0;
+}

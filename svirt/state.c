@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The SELinux state a guest starts under, checked and recorded. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <selinux/selinux.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "svirt/svirt.h"
+
+/* SHA-256 of a file, read through one descriptor. */
+static int digest_file(const char *path, uint8_t out[32])
+{
+	unsigned char buf[65536];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx;
+	ssize_t n;
+	int fd, rc = -EIO;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		goto out;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+			goto out;
+	if (n == 0 && EVP_DigestFinal_ex(ctx, out, &len) && len == 32)
+		rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
+}
+
+int svirt_state_probe(enum svirt_mode mode, const char *policy_path,
+		      struct svirt_state *st)
+{
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->mode = mode;
+	st->enforcing = is_selinux_enabled() == 1 ? security_getenforce() : -1;
+	if (st->enforcing < -1 || st->enforcing > 1)
+		st->enforcing = -1;
+	rc = digest_file(policy_path ? policy_path : SVIRT_POLICY_PATH,
+			 st->policy_sha256);
+	st->have_policy_digest = rc == 0;
+	if (mode == SVIRT_MODE_OFF) {
+		log_warn("sVirt is off: guests are not separated by SELinux");
+		return 0;
+	}
+	if (st->enforcing != 1) {
+		log_err("SELinux is %s; refusing to start (only --svirt=off "
+			"runs a guest without it)",
+			st->enforcing == 0 ? "permissive" : "disabled");
+		return -EPERM;
+	}
+	if (rc) {
+		log_err("cannot read the loaded policy %s to measure it: %s",
+			policy_path ? policy_path : SVIRT_POLICY_PATH, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
