@@ -126,3 +126,26 @@ out:
 	svirt_reg_close(&r);
 	return rc;
 }
+
+int svirt_gc(const struct svirt_config *cfg)
+{
+	char boot[SVIRT_BOOT_ID_MAX];
+	struct svirt_entry *live = NULL;
+	struct svirt_reg r;
+	size_t nlive = 0;
+	int rc, repaired = 0;
+
+	rc = svirt_boot_id(boot, sizeof(boot));
+	if (rc)
+		return rc;
+	rc = svirt_reg_open(cfg->registry_dir, &r);
+	if (rc)
+		return rc;
+	rc = svirt_reg_live(&r, boot, &live, &nlive, &repaired);
+	if (!rc)
+		log_info("%d stale guests repaired, %zu still registered",
+			 repaired, nlive);
+	free(live);
+	svirt_reg_close(&r);
+	return rc ? rc : repaired;
+}

@@ -6,3 +6,7 @@ SVIRT_PKGS := libselinux libcrypto
 
 bulwark_SRCS += $(SVIRT_SRCS) svirt/gc.c
 bulwark_PKGS += $(SVIRT_PKGS)
+
+UNIT_TESTS += test_svirt
+test_svirt_SRCS := tests/unit/test_svirt.c $(SVIRT_SRCS) core/log.c
+test_svirt_PKGS := cmocka $(SVIRT_PKGS)
