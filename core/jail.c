@@ -44,12 +44,13 @@ int jail_config_init(struct jail_config *cfg, const char *root,
 		     const char *vmm_path, unsigned int slot,
 		     unsigned int cpus, uint64_t mem_bytes)
 {
-	if (!cfg || !root || !vmm_path || slot >= JAIL_ID_SLOTS ||
+	if (!cfg || !root || slot >= JAIL_ID_SLOTS ||
 	    cpus == 0 || cpus > 64 || mem_bytes > (1ull << 46))
 		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->root = root;
 	cfg->vmm_path = vmm_path;
+	cfg->exec_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(jail_default_ro_paths); i++)
 		cfg->ro_paths[i] = jail_default_ro_paths[i];
 	cfg->n_ro_paths = ARRAY_SIZE(jail_default_ro_paths);
@@ -119,12 +120,19 @@ int jail_config_check(const struct jail_config *cfg)
 	rc = jail_path_check(cfg->root, true);
 	if (rc == 0 && strcmp(cfg->root, "/") == 0)
 		rc = -EINVAL;
-	if (rc == 0)
+	/* Exactly one of a path and an fd names the binary. */
+	if (rc == 0 && !cfg->vmm_path == (cfg->exec_fd < 0))
+		rc = -EINVAL;
+	if (rc == 0 && cfg->vmm_path)
 		rc = jail_path_check(cfg->vmm_path, false);
+	if (rc == 0 && cfg->exec_fd >= 0 &&
+	    (cfg->exec_fd < 3 || fcntl(cfg->exec_fd, F_GETFD) < 0))
+		rc = -EBADF;
 	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
 		rc = jail_path_check(cfg->ro_paths[i], false);
 	for (size_t i = 0; i < cfg->n_keep_fds && rc == 0; i++)
-		if (cfg->keep_fds[i] < 3 || fcntl(cfg->keep_fds[i], F_GETFD) < 0)
+		if (cfg->keep_fds[i] < 3 || cfg->keep_fds[i] == cfg->exec_fd ||
+		    fcntl(cfg->keep_fds[i], F_GETFD) < 0)
 			rc = -EBADF;
 	if (rc)
 		log_err("invalid jail configuration: %s", strerror(-rc));
@@ -159,11 +167,15 @@ int jail_exec(const struct jail_config *cfg, char *const argv[])
 {
 	static char *const empty_env[] = { NULL };
 
-	if (!cfg || !cfg->vmm_path || !argv || !argv[0])
+	if (!cfg || (!cfg->vmm_path && cfg->exec_fd < 0) || !argv || !argv[0])
 		return -EINVAL;
 	/* No environment: nothing from the launcher's user reaches the VMM
 	 * (LD_*, MALLOC_*, locale, TZ). */
-	execve(cfg->vmm_path, argv, empty_env);
-	log_err("execve %s: %s", cfg->vmm_path, strerror(errno));
+	if (cfg->vmm_path)
+		execve(cfg->vmm_path, argv, empty_env);
+	else
+		fexecve(cfg->exec_fd, argv, empty_env);
+	log_err("exec %s: %s", cfg->vmm_path ? cfg->vmm_path : "(fd)",
+		strerror(errno));
 	return -errno;
 }

@@ -51,15 +51,20 @@ static int jail_rlimits_set(const struct jail_config *cfg)
 	return 0;
 }
 
-/* Kept fds lose FD_CLOEXEC so they cross the exec; all others above 2 are
- * closed. */
+/* Kept fds lose FD_CLOEXEC so they cross the exec; the exec fd gets it, so
+ * the exec consumes it; all others above 2 are closed. */
 static int jail_fds_close(const struct jail_config *cfg)
 {
-	int keep[JAIL_MAX_KEEP_FDS];
+	int keep[JAIL_MAX_KEEP_FDS + 1];
 	size_t n = cfg->n_keep_fds;
 	unsigned int lo = 3;
 
 	memcpy(keep, cfg->keep_fds, n * sizeof(keep[0]));
+	if (cfg->exec_fd >= 0) {
+		if (fcntl(cfg->exec_fd, F_SETFD, FD_CLOEXEC))
+			return -errno;
+		keep[n++] = cfg->exec_fd;
+	}
 	for (size_t i = 1; i < n; i++)	/* insertion sort, n <= 64 */
 		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
@@ -70,7 +75,8 @@ static int jail_fds_close(const struct jail_config *cfg)
 	for (size_t i = 0; i < n; i++) {
 		int fl = fcntl(keep[i], F_GETFD);
 
-		if (fl < 0 || fcntl(keep[i], F_SETFD, fl & ~FD_CLOEXEC))
+		if (fl < 0 || (keep[i] != cfg->exec_fd &&
+			       fcntl(keep[i], F_SETFD, fl & ~FD_CLOEXEC)))
 			return -errno;
 		if ((unsigned int)keep[i] > lo && close_range(lo, (unsigned int)keep[i] - 1, 0))
 			return -errno;

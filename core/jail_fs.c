@@ -101,7 +101,8 @@ int jail_fs_enter(const struct jail_config *cfg)
 	if (mount("bulwark-jail", cfg->root, "tmpfs",
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, JAIL_TMPFS_OPTS))
 		return -errno;
-	rc = jail_bind_ro(cfg->root, cfg->vmm_path);
+	if (cfg->vmm_path)
+		rc = jail_bind_ro(cfg->root, cfg->vmm_path);
 	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
 		rc = jail_bind_ro(cfg->root, cfg->ro_paths[i]);
 	if (rc)

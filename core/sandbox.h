@@ -138,7 +138,11 @@ void sandbox_digest_hex(const uint8_t digest[32], char buf[65]);
 struct jail_config {
 	const char *root;	/* existing empty directory: mount point of
 				 * the jail's private tmpfs root */
-	const char *vmm_path;	/* binary to exec, bound read-only */
+	const char *vmm_path;	/* binary to exec by path, bound read-only;
+				 * NULL when exec_fd is used */
+	int exec_fd;		/* or: an fd of the binary (fexecve): kept
+				 * open through the jail, close-on-exec; the
+				 * binary then needs no place in the root */
 	const char *ro_paths[JAIL_MAX_RO_PATHS]; /* more read-only binds (the
 				 * dynamic loader and libraries) */
 	size_t n_ro_paths;
@@ -155,7 +159,8 @@ struct jail_config {
 };
 
 /* Defaults for guest slot `slot`: ids JAIL_ID_BASE + slot, the Debian
- * x86_64 loader paths, limits sized for `cpus` vCPUs and `mem_bytes` RAM. */
+ * x86_64 loader paths, limits sized for `cpus` vCPUs and `mem_bytes` RAM,
+ * exec_fd -1.  vmm_path may be NULL (set exec_fd then). */
 int jail_config_init(struct jail_config *cfg, const char *root,
 		     const char *vmm_path, unsigned int slot,
 		     unsigned int cpus, uint64_t mem_bytes);
@@ -169,7 +174,8 @@ pid_t jail_clone(const struct jail_config *cfg);
 /* In the child of jail_clone(), as root, before exec.  On error the child
  * must _exit() without exec. */
 int jail_enter_child(const struct jail_config *cfg);
-/* execve of cfg->vmm_path with an empty environment; returns -errno only. */
+/* execve of cfg->vmm_path (or fexecve of cfg->exec_fd) with an empty
+ * environment; returns -errno only. */
 int jail_exec(const struct jail_config *cfg, char *const argv[]);
 /* First thing bulwark-vmm does. */
 int jail_finish_after_exec(void);

@@ -191,7 +191,7 @@ static void check_root(pid_t pid, const struct jail_config *cfg)
 			const char *p = i < cfg->n_ro_paths ? cfg->ro_paths[i]
 							    : cfg->vmm_path;
 
-			ok = !strncmp(p + 1, e->d_name, n) &&
+			ok = p && !strncmp(p + 1, e->d_name, n) &&
 			     (p[n + 1] == '/' || p[n + 1] == '\0');
 		}
 		if (!ok)
@@ -278,7 +278,7 @@ static pid_t jail_start(struct jail_config *cfg, int *sock, int *stray)
 	return pid;
 }
 
-static void run_jail(bool keep_netns)
+static void run_jail(bool keep_netns, bool by_fd)
 {
 	char root[] = "/tmp/bulwark-jail-XXXXXX";
 	struct jail_config cfg;
@@ -293,7 +293,16 @@ static void run_jail(bool keep_netns)
 	assert_int_equal(jail_config_init(&cfg, root, self_exe, TEST_SLOT, 1,
 					  TEST_MEM), 0);
 	cfg.keep_netns = keep_netns;
+	if (by_fd) {
+		/* As the launcher does: exec an fd opened before the jail;
+		 * the binary then has no place in the root. */
+		cfg.vmm_path = NULL;
+		cfg.exec_fd = open(self_exe, O_RDONLY | O_CLOEXEC);
+		assert_true(cfg.exec_fd > 2);
+	}
 	pid = jail_start(&cfg, &sock, &stray);
+	if (cfg.exec_fd >= 0)
+		close(cfg.exec_fd);
 	pfd = (struct pollfd){ .fd = sock, .events = POLLIN };
 	assert_int_equal(poll(&pfd, 1, 20000), 1);
 	assert_int_equal(read(sock, &c, 1), 1);
@@ -315,13 +324,19 @@ static void run_jail(bool keep_netns)
 static void test_jail_no_net(void **state)
 {
 	(void)state;
-	run_jail(false);
+	run_jail(false, false);
 }
 
 static void test_jail_keep_net(void **state)
 {
 	(void)state;
-	run_jail(true);
+	run_jail(true, false);
+}
+
+static void test_jail_exec_fd(void **state)
+{
+	(void)state;
+	run_jail(false, true);
 }
 
 static void test_config(void **state)
@@ -362,6 +377,13 @@ static void test_config(void **state)
 	bad.ro_paths[0] = "/lib/./x86_64-linux-gnu";
 	assert_int_equal(jail_config_check(&bad), -EINVAL);
 	bad = c;
+	bad.exec_fd = 1;	/* a path and an fd */
+	assert_int_equal(jail_config_check(&bad), -EINVAL);
+	bad.vmm_path = NULL;	/* an fd below 3 */
+	assert_int_equal(jail_config_check(&bad), -EBADF);
+	bad.exec_fd = -1;	/* neither */
+	assert_int_equal(jail_config_check(&bad), -EINVAL);
+	bad = c;
 	assert_int_equal(jail_config_keep_fd(&bad, 1000), 0);	/* not open */
 	assert_int_equal(jail_config_check(&bad), -EBADF);
 	assert_int_equal(jail_clone(&bad), -EINVAL);
@@ -391,6 +413,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_finish_refuses_root),
 		cmocka_unit_test(test_jail_no_net),
 		cmocka_unit_test(test_jail_keep_net),
+		cmocka_unit_test(test_jail_exec_fd),
 	};
 	ssize_t n;
 
