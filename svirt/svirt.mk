@@ -10,3 +10,8 @@ bulwark_PKGS += $(SVIRT_PKGS)
 UNIT_TESTS += test_svirt
 test_svirt_SRCS := tests/unit/test_svirt.c $(SVIRT_SRCS) core/log.c
 test_svirt_PKGS := cmocka $(SVIRT_PKGS)
+
+UNIT_TESTS += test_svirt_label
+test_svirt_label_SRCS := tests/unit/test_svirt_label.c $(SVIRT_SRCS) core/log.c
+test_svirt_label_PKGS := cmocka $(SVIRT_PKGS)
+test_svirt_label_WRAP := fgetfilecon_raw fsetfilecon_raw
