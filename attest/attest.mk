@@ -9,14 +9,20 @@ test_eventlog_SRCS := tests/unit/test_eventlog.c $(ATTEST_EVLOG)
 test_eventlog_PKGS := cmocka libcrypto
 
 FUZZ_TARGETS += fuzz_eventlog
-fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c $(ATTEST_EVLOG)
-fuzz_eventlog_PKGS := libcrypto
+fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/measure.c attest/tpm.c \
+	$(ATTEST_EVLOG)
+fuzz_eventlog_PKGS := libcrypto tss2-mu
 
 ATTEST_VTPM := attest/swtpm.c attest/tpm.c attest/measure.c $(ATTEST_EVLOG)
 
 UNIT_TESTS += test_measure
 test_measure_SRCS := tests/unit/test_measure.c $(ATTEST_VTPM)
 test_measure_PKGS := cmocka libcrypto tss2-mu
+
+# Integration: real swtpm, checked by tpm2_eventlog and tpm2_pcrread.
+UNIT_TESTS += test_measure_vtpm
+test_measure_vtpm_SRCS := tests/unit/test_measure_vtpm.c $(ATTEST_VTPM)
+test_measure_vtpm_PKGS := cmocka libcrypto tss2-mu
 
 UNIT_TESTS += test_swtpm
 test_swtpm_SRCS := tests/unit/test_swtpm.c $(ATTEST_VTPM)

@@ -571,6 +571,10 @@ int evlog_replay(const uint8_t *buf, size_t len, struct evlog_pcrs *out,
 	memset(out, 0, sizeof(*out));
 	rc = evlog_parse_begin(&p, buf, len);
 	out->banks = p.banks;
+	/* PC Client PTP: the DRTM PCRs 17-22 reset to all ones at Startup. */
+	for (uint32_t b = 0; b < p.banks.count; b++)
+		for (uint32_t pcr = 17; pcr <= 22; pcr++)
+			memset(out->value[b][pcr], 0xFF, p.banks.size[b]);
 	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
 		out->events++;
 		rc = 0;

@@ -41,6 +41,7 @@
 #define EV_PLATFORM_CONFIG_FLAGS 0x0000000Au
 #define EV_TABLE_OF_DEVICES      0x0000000Bu
 #define EV_IPL                   0x0000000Du
+#define EV_EFI_BOOT_SERVICES_APPLICATION 0x80000003u
 
 #define EVLOG_MAX_BANKS   4   /* sha1, sha256, sha384, sha512 */
 #define EVLOG_MAX_DIGEST  64  /* SHA-512 */
@@ -171,7 +172,8 @@ struct evlog_pcrs {
 
 /*
  * Parses the whole log and computes every PCR of every bank: PCR n starts at
- * zero (PCR 0 at the StartupLocality value if given), each event other than
+ * its TPM2_Startup value (zero; all ones for the DRTM PCRs 17-22; PCR 0 at
+ * the StartupLocality value if the log gives one), each event other than
  * EV_NO_ACTION extends its PCR: v = H(v || digest).  Returns 0 or -EBADMSG
  * (err filled, if non-NULL).
  */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The measured direct boot and its canonical encodings (measure.h). */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -362,6 +363,64 @@ static int run_data(struct run *r, uint32_t pcr, uint32_t type, const void *data
 	return rc ? rc : run_event(r, pcr, type, d, data, len);
 }
 
+/* UEFI_IMAGE_LOAD_EVENT (PFP 10.2.3) with no device path, little-endian. */
+struct image_load_event {
+	uint64_t location;            /* 0: the VMM places the image */
+	uint64_t length;              /* bytes measured */
+	uint64_t link_time_address;   /* 0 */
+	uint64_t device_path_length;  /* 0 */
+};
+static_assert(sizeof(struct image_load_event) == 32, "on-wire UEFI_IMAGE_LOAD_EVENT");
+
+static int blob_size(const struct measure_blob *b, uint64_t *size)
+{
+	off_t end;
+
+	if (b->data) {
+		*size = b->len;
+		return 0;
+	}
+	end = lseek(b->fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	*size = (uint64_t)end;
+	return 0;
+}
+
+/* The kernel: PCR 4 as the boot application, digest of the whole image. */
+static int run_kernel(struct run *r, const struct measure_blob *b)
+{
+	struct image_load_event ev = { 0 };
+	struct evlog_digest d[EVLOG_MAX_BANKS];
+	uint64_t size = 0;
+	int rc = blob_size(b, &size);
+
+	ev.length = htole64(size);
+	rc = rc ? rc : measure_hash_blob(b, &r->log->banks, d);
+	return rc ? rc : run_event(r, MEASURE_PCR_KERNEL, EV_EFI_BOOT_SERVICES_APPLICATION,
+				   d, &ev, sizeof(ev));
+}
+
+/*
+ * The command line the GRUB way, which tpm2_eventlog checks: data is
+ * "kernel_cmdline: " CMDLINE "\0", digest is of CMDLINE alone.
+ */
+static int run_cmdline(struct run *r, const char *cmdline)
+{
+	struct evlog_digest d[EVLOG_MAX_BANKS];
+	size_t n = strlen(MEASURE_CMDLINE_PREFIX) + strlen(cmdline);
+	char *text = malloc(n + 1);
+	int rc;
+
+	if (!text)
+		return -ENOMEM;
+	snprintf(text, n + 1, "%s%s", MEASURE_CMDLINE_PREFIX, cmdline);
+	rc = evlog_digest_data(r->log, cmdline, strlen(cmdline), d);
+	rc = rc ? rc : run_event(r, MEASURE_PCR_CMDLINE, EV_IPL, d, text, n + 1);
+	free(text);
+	return rc;
+}
+
 /* An event whose digest is of content and whose data is a label. */
 static int run_blob(struct run *r, uint32_t pcr, const struct measure_blob *b,
 		    uint32_t type, const char *label)
@@ -418,9 +477,8 @@ static int boot_events(struct run *r, const struct measure_boot *b, const char *
 				sec_len);
 	for (uint32_t pcr = 0; !rc && pcr <= 7; pcr++)
 		rc = run_data(r, pcr, EV_SEPARATOR, separator, sizeof(separator));
-	rc = rc ? rc : run_blob(r, MEASURE_PCR_KERNEL, &b->kernel, EV_IPL,
-				MEASURE_KERNEL_LABEL);
-	rc = rc ? rc : run_data(r, MEASURE_PCR_CMDLINE, EV_IPL, b->cmdline, strlen(b->cmdline));
+	rc = rc ? rc : run_kernel(r, &b->kernel);
+	rc = rc ? rc : run_cmdline(r, b->cmdline);
 	if (!rc && (b->initrd.data || b->initrd.fd >= 0))
 		rc = run_blob(r, MEASURE_PCR_INITRD, &b->initrd, EV_IPL, MEASURE_INITRD_LABEL);
 	return rc;

@@ -10,8 +10,10 @@
  *   3   1   EV_TABLE_OF_DEVICES       "acpi-tables"           the ACPI tables
  *   4   7   EV_PLATFORM_CONFIG_FLAGS  security state text     the data
  *   5   0..7 EV_SEPARATOR (x8)        00 00 00 00             the data
- *   6   4   EV_IPL                    "linux-kernel"          the kernel file
- *   7   8   EV_IPL                    the command line        the data
+ *   6   4   EV_EFI_BOOT_SERVICES_     UEFI_IMAGE_LOAD_EVENT   the kernel image
+ *           APPLICATION               {0, size, 0, 0} (32 B)
+ *   7   8   EV_IPL                    "kernel_cmdline: " CMD  CMD alone
+ *                                     + NUL (GRUB's form)
  *   8   9   EV_IPL                    "linux-initrd"          the initrd file
  *                                     (absent: no event, PCR 9 stays 0)
  *
@@ -29,8 +31,12 @@
  * and initrd (PCR 9) follow the GRUB/UEFI conventions.
  *
  * Data a verifier can re-hash: identity, configuration, security state,
- * separators, command line (digest = H(data) in every bank).  Kernel, initrd
- * and ACPI tables: the data is a fixed label, the digest is of the content.
+ * separators (digest = H(data) in every bank), command line (digest =
+ * H(CMD): the data less its "kernel_cmdline: " prefix and final NUL, as
+ * GRUB does; tpm2_eventlog checks it).
+ * Kernel, initrd and ACPI tables: the digest is of the content, the data a
+ * label (kernel: the UEFI image-load record, as UEFI logs a boot application,
+ * so tools that know PCR 4 read it).
  */
 #ifndef BULWARK_ATTEST_MEASURE_H
 #define BULWARK_ATTEST_MEASURE_H
@@ -48,7 +54,7 @@
 #define MEASURE_PCR_CMDLINE  8
 #define MEASURE_PCR_INITRD   9
 
-#define MEASURE_KERNEL_LABEL "linux-kernel"
+#define MEASURE_CMDLINE_PREFIX "kernel_cmdline: "
 #define MEASURE_INITRD_LABEL "linux-initrd"
 #define MEASURE_ACPI_LABEL   "acpi-tables"
 

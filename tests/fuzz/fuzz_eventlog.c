@@ -3,13 +3,27 @@
  * Event logs are untrusted input for every verifier: parse and replay
  * arbitrary bytes.  Must never crash, hang or read out of bounds; whatever
  * parses must replay, and the error of whatever does not must lie inside it.
+ * The same bytes, and every event's data, also go through the parser of the
+ * security-state encoding (event data a verifier reads from the log).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "attest/eventlog.h"
+#include "attest/measure.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
+
+static void secstate_check(const uint8_t *data, size_t size)
+{
+	struct measure_kv kv[16];
+	int n = measure_secstate_parse(data, size, kv, 16);
+
+	for (int i = 0; i < n; i++)
+		if (kv[i].key < (const char *)data ||
+		    kv[i].value + kv[i].value_len > (const char *)data + size)
+			abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,10 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc, n = 0;
 
 	log_set_level(LOG_ERR);
+	secstate_check(data, size);
 	rc = evlog_parse_begin(&p, data, size);
 	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
 		if (ev.data_size && (ev.data < data || ev.data + ev.data_size > data + size))
 			abort();
+		secstate_check(ev.data, ev.data_size);
 		n++;
 		rc = 0;
 	}

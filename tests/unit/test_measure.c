@@ -228,7 +228,8 @@ static void test_sequence(void **state)
 		{ 0, EV_SEPARATOR, NULL }, { 1, EV_SEPARATOR, NULL }, { 2, EV_SEPARATOR, NULL },
 		{ 3, EV_SEPARATOR, NULL }, { 4, EV_SEPARATOR, NULL }, { 5, EV_SEPARATOR, NULL },
 		{ 6, EV_SEPARATOR, NULL }, { 7, EV_SEPARATOR, NULL },
-		{ 4, EV_IPL, "linux-kernel" }, { 8, EV_IPL, NULL }, { 9, EV_IPL, "linux-initrd" },
+		{ 4, EV_EFI_BOOT_SERVICES_APPLICATION, "" }, { 8, EV_IPL, "" },
+		{ 9, EV_IPL, "linux-initrd" },
 	};
 	struct evlog_banks banks = { .count = 2, .alg = { banks2[0], banks2[1] },
 				     .size = { 32, 48 } };
@@ -250,7 +251,19 @@ static void test_sequence(void **state)
 		assert_true(i < ARRAY_SIZE(want));
 		assert_int_equal(ev.pcr, want[i].pcr);
 		assert_int_equal(ev.type, want[i].type);
-		if (want[i].label) {
+		if (ev.type == EV_EFI_BOOT_SERVICES_APPLICATION) {
+			uint8_t le[32] = { [8] = 7 };      /* length 7: "bzImage" */
+
+			assert_int_equal(ev.data_size, 32);
+			assert_memory_equal(ev.data, le, 32);
+		} else if (ev.pcr == 8) {
+			static const char cl[] = "kernel_cmdline: console=ttyS0";
+
+			assert_int_equal(ev.data_size, sizeof(cl));
+			assert_memory_equal(ev.data, cl, sizeof(cl));
+			assert_int_equal(evlog_hash(EVLOG_ALG_SHA384, "console=ttyS0", 13, &d), 0);
+			assert_memory_equal(d.bytes, ev.digests[1].bytes, 48);
+		} else if (want[i].label) {
 			assert_int_equal(ev.data_size, strlen(want[i].label));
 			assert_memory_equal(ev.data, want[i].label, ev.data_size);
 		} else {  /* data events: the digest is the hash of the data */
@@ -260,7 +273,6 @@ static void test_sequence(void **state)
 		i++;
 	}
 	assert_int_equal(i, ARRAY_SIZE(want));
-	/* The command line is the event data, byte for byte. */
 	evlog_writer_free(&w);
 
 	/* Missing kernel, oversized command line: refused before anything. */
