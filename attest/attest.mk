@@ -24,6 +24,14 @@ UNIT_TESTS += test_measure_vtpm
 test_measure_vtpm_SRCS := tests/unit/test_measure_vtpm.c $(ATTEST_VTPM)
 test_measure_vtpm_PKGS := cmocka libcrypto tss2-mu
 
+UNIT_TESTS += test_crb
+test_crb_SRCS := tests/unit/test_crb.c attest/crb.c $(ATTEST_VTPM)
+test_crb_PKGS := cmocka libcrypto tss2-mu
+
+FUZZ_TARGETS += fuzz_crb
+fuzz_crb_SRCS := tests/fuzz/fuzz_crb.c attest/crb.c attest/tpm.c $(ATTEST_EVLOG)
+fuzz_crb_PKGS := tss2-mu libcrypto
+
 UNIT_TESTS += test_swtpm
 test_swtpm_SRCS := tests/unit/test_swtpm.c $(ATTEST_VTPM)
 test_swtpm_PKGS := cmocka libcrypto tss2-mu
