@@ -123,6 +123,16 @@ $(foreach p,$(PROGRAMS),$(eval $(call link_rule,$(p),bin)))
 $(foreach t,$(UNIT_TESTS),$(eval $(call link_rule,$(t),tests)))
 $(foreach t,$(LAB_TOOLS),$(eval $(call link_rule,$(t),lab/bin)))
 
+# Generated data: each file F in DATA is made from $(F_DEPS) by the shell
+# command $(F_CMD), in which $@ is F.
+define data_rule
+$(1): $$($(1)_DEPS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  GEN     $$@")
+	$$(Q)$$($(1)_CMD)
+endef
+$(foreach d,$(DATA),$(eval $(call data_rule,$(d))))
+
 # Fuzz targets, regression build: the target's sources plus a plain main()
 # that feeds every corpus file once.  Built with $(CC) like everything else,
 # so the sanitizer build runs the corpora too.

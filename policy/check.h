@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `bulwark policy check`: proves Bulwark's isolation properties of a binary
+ * policy offline, with libsepol's own access computation (type enforcement,
+ * RBAC and the MLS constraints), and names the rule behind every violation.
+ */
+#ifndef BULWARK_POLICY_CHECK_H
+#define BULWARK_POLICY_CHECK_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <sepol/policydb/avtab.h>
+#include <sepol/policydb/policydb.h>
+#include <sepol/policydb/sidtab.h>
+
+/* A policy under check (policy/check.c). */
+struct pc {
+	sepol_policydb_t *pdb;
+	policydb_t *p;
+	sidtab_t sidtab;
+	FILE *out;
+	unsigned checks, violations;
+};
+
+/* Runs every property on the binary policy at PATH, writing the report to
+ * OUT.  Returns the number of violations, or -errno if it cannot check. */
+int policy_check_file(const char *path, FILE *out);
+
+/* Helpers for the properties (policy/check.c). */
+uint32_t pc_type(const struct pc *pc, const char *name);
+const char *pc_type_name(const struct pc *pc, uint32_t value);
+bool pc_type_has(const struct pc *pc, uint32_t type, uint32_t attr_or_type);
+bool pc_is_attr(const struct pc *pc, uint32_t value);
+/* Is CLASS:PERM allowed from SCTX to TCTX?  -errno when it cannot tell. */
+int pc_allowed(struct pc *pc, const char *sctx, const char *tctx,
+	       const char *cls, const char *perm, bool *allowed);
+/* The first allow rule granting PERM on CLASS from type S to type T. */
+void pc_rule(const struct pc *pc, uint32_t s, uint32_t t, const char *cls,
+	     const char *perm, char *buf, size_t len);
+/* Calls FN on every rule of an avtab (libsepol does not export avtab_map). */
+void pc_avtab_walk(avtab_t *h, int (*fn)(avtab_key_t *, avtab_datum_t *, void *),
+		   void *arg);
+/* The names of the permissions in AV, space-separated (static buffer). */
+const char *pc_perms_str(uint16_t cls, uint32_t av);
+void pc_fail(struct pc *pc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The properties (policy/check_props.c, policy/check_allow.c). */
+int prop_positive(struct pc *pc);
+int prop_cross_pair(struct pc *pc);
+int prop_content_readonly(struct pc *pc);
+int prop_vtpm_state(struct pc *pc);
+int prop_allowlist(struct pc *pc);
+
+#endif

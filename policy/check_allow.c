@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The allowlist: everything a guest domain may do, whatever the levels.
+ * Every allow rule that gives a guest domain anything else is a violation,
+ * named; so is any way out of the domain (a process transition to another
+ * type, dyntransition, setcurrent, setexec, or a type_transition).
+ * Targets may be attributes the host glue fills in (bulwark_sys_file,
+ * bulwark_launcher_domain); the report lists their members for the auditor.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sepol/policydb/avtab.h>
+#include <sepol/policydb/services.h>
+
+#include "core/util.h"
+#include "policy/check.h"
+
+struct allow_entry {
+	const char *domain; /* NULL: every guest domain */
+	const char *target; /* "self", a type or an attribute */
+	const char *cls, *perms;
+};
+
+static const struct allow_entry allowlist[] = {
+	{ NULL, "self", "process", "fork sigchld sigkill sigstop signull signal "
+	  "getsched setsched getpgid getcap setcap getattr setrlimit getrlimit" },
+	{ NULL, "self", "fd", "use" },
+	{ NULL, "self", "fifo_file", "read write getattr ioctl" },
+	{ NULL, "self", "unix_stream_socket", "create read write getattr setattr "
+	  "ioctl getopt setopt shutdown bind connect listen accept" },
+	{ NULL, "self", "unix_dgram_socket", "create read write getattr ioctl "
+	  "getopt setopt shutdown sendto" },
+	{ NULL, "bulwark_sys_file", "dir", "search getattr read open" },
+	{ NULL, "bulwark_sys_file", "file", "read open getattr map execute" },
+	{ NULL, "bulwark_sys_file", "lnk_file", "read getattr" },
+	{ NULL, "bulwark_launcher_domain", "fd", "use" },
+	{ NULL, "bulwark_launcher_domain", "process", "sigchld" },
+	{ NULL, "bulwark_launcher_domain", "fifo_file", "read write append getattr ioctl" },
+	{ NULL, "bulwark_launcher_domain", "unix_stream_socket",
+	  "read write getattr getopt setopt shutdown" },
+	{ "bulwark_vmm_t", "bulwark_vmm_exec_t", "file",
+	  "entrypoint read open getattr map execute" },
+	{ "bulwark_vmm_t", "kvm_device_t", "chr_file", "read write open getattr ioctl map" },
+	{ "bulwark_vmm_t", "bulwark_image_t", "file",
+	  "read write append open getattr lock ioctl map" },
+	{ "bulwark_vmm_t", "bulwark_content_t", "file", "read open getattr lock ioctl map" },
+	{ "bulwark_vmm_t", "bulwark_vtpm_t", "unix_stream_socket", "connectto" },
+	{ "bulwark_vtpm_t", "bulwark_vtpm_entry", "file",
+	  "entrypoint read open getattr map execute" },
+	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", "dir",
+	  "read open getattr search add_name remove_name write lock" },
+	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", "file",
+	  "create read write append open getattr setattr lock unlink rename ioctl" },
+};
+
+static uint32_t perm_mask(uint16_t cls, const char *perms)
+{
+	char buf[256], *save = NULL;
+	sepol_access_vector_t av, mask = 0;
+
+	snprintf(buf, sizeof(buf), "%s", perms);
+	for (char *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save))
+		if (!sepol_string_to_av_perm(cls, p, &av))
+			mask |= av;
+	return mask;
+}
+
+/* What the allowlist lets domain D do to type T in class CLS. */
+static uint32_t allowed_mask(const struct pc *pc, uint32_t d, uint32_t t, uint16_t cls)
+{
+	const char *cname = pc->p->p_class_val_to_name[cls - 1];
+	uint32_t mask = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowlist); i++) {
+		const struct allow_entry *a = &allowlist[i];
+		uint32_t at;
+
+		if (strcmp(a->cls, cname) ||
+		    (a->domain && strcmp(a->domain, pc_type_name(pc, d))))
+			continue;
+		if (!strcmp(a->target, "self")) {
+			if (t != d)
+				continue;
+		} else if (!(at = pc_type(pc, a->target)) || !pc_type_has(pc, t, at)) {
+			continue;
+		}
+		mask |= perm_mask(cls, a->perms);
+	}
+	return mask;
+}
+
+struct scan {
+	struct pc *pc;
+	uint32_t guests[16];
+	size_t nguests;
+};
+
+static void rule_violation(struct scan *sc, uint32_t d, uint32_t t,
+			   const avtab_key_t *k, uint32_t data, uint32_t extra)
+{
+	const struct pc *pc = sc->pc;
+	const char *cname = pc->p->p_class_val_to_name[k->target_class - 1];
+	char rule[512], ex[512];
+	bool out = !strcmp(cname, "process") &&
+		   (extra & perm_mask(k->target_class,
+				      "transition dyntransition setcurrent setexec"));
+
+	snprintf(rule, sizeof(rule), "allow %s %s:%s { %s }",
+		 pc_type_name(pc, k->source_type), pc_type_name(pc, k->target_type),
+		 cname, pc_perms_str(k->target_class, data));
+	snprintf(ex, sizeof(ex), "%s", pc_perms_str(k->target_class, extra));
+	pc_fail(sc->pc, "%s may %s:{ %s } on %s: \"%s\" is outside the allowlist%s",
+		pc_type_name(pc, d), cname, ex, pc_type_name(pc, t), rule,
+		out ? " (A WAY OUT OF THE DOMAIN)" : "");
+}
+
+/* One rule against one guest domain: the first target type it grants too
+ * much on is reported (one line per rule and domain). */
+static void scan_domain(struct scan *sc, uint32_t d, const avtab_key_t *k,
+			uint32_t data)
+{
+	const struct pc *pc = sc->pc;
+
+	if (!pc_type_has(pc, d, k->source_type))
+		return;
+	if (k->specified & AVTAB_TRANSITION) {
+		if (!strcmp(pc->p->p_class_val_to_name[k->target_class - 1], "process") &&
+		    data != d)
+			pc_fail(sc->pc, "%s: \"type_transition %s %s:process %s\" "
+				"moves it out of its domain", pc_type_name(pc, d),
+				pc_type_name(pc, k->source_type),
+				pc_type_name(pc, k->target_type), pc_type_name(pc, data));
+		return;
+	}
+	for (uint32_t t = 1; t <= pc->p->p_types.nprim; t++) {
+		uint32_t extra;
+
+		if (pc_is_attr(pc, t) || !pc_type_has(pc, t, k->target_type))
+			continue;
+		extra = data & ~allowed_mask(pc, d, t, k->target_class);
+		if (extra) {
+			rule_violation(sc, d, t, k, data, extra);
+			return;
+		}
+	}
+}
+
+static int scan_rule(avtab_key_t *k, avtab_datum_t *d, void *arg)
+{
+	struct scan *sc = arg;
+
+	if (!(k->specified & (AVTAB_ALLOWED | AVTAB_TRANSITION)))
+		return 0;
+	for (size_t i = 0; i < sc->nguests; i++)
+		scan_domain(sc, sc->guests[i], k, d->data);
+	return 0;
+}
+
+static void print_members(const struct pc *pc, const char *attr)
+{
+	uint32_t a = pc_type(pc, attr);
+
+	fprintf(pc->out, "    %s:", attr);
+	for (uint32_t t = 1; a && t <= pc->p->p_types.nprim; t++)
+		if (!pc_is_attr(pc, t) && pc_type_has(pc, t, a))
+			fprintf(pc->out, " %s", pc_type_name(pc, t));
+	fprintf(pc->out, "%s\n", a ? "" : " (absent)");
+}
+
+int prop_allowlist(struct pc *pc)
+{
+	struct scan sc = { .pc = pc };
+	uint32_t attr = pc_type(pc, "bulwark_guest_domain");
+	unsigned before = pc->violations;
+
+	fprintf(pc->out, "\n[5] guest domains reach only allowlisted types and "
+		"permissions, and never leave their domain\n");
+	print_members(pc, "bulwark_sys_file");
+	print_members(pc, "bulwark_launcher_domain");
+	print_members(pc, "bulwark_vtpm_entry");
+	for (uint32_t t = 1; attr && t <= pc->p->p_types.nprim; t++)
+		if (!pc_is_attr(pc, t) && pc_type_has(pc, t, attr) &&
+		    sc.nguests < ARRAY_SIZE(sc.guests))
+			sc.guests[sc.nguests++] = t;
+	pc_avtab_walk(&pc->p->te_avtab, scan_rule, &sc);
+	pc_avtab_walk(&pc->p->te_cond_avtab, scan_rule, &sc);
+	pc->checks++;
+	fprintf(pc->out, "%s every allow and type_transition rule of a guest domain\n",
+		pc->violations == before ? "  ok  " : "  ->");
+	return 0;
+}
