@@ -21,3 +21,9 @@ bulwark_PKGS += libcrypto
 # libsepol.so hides the policydb internals (avtab, ebitmap, sidtab) that an
 # offline checker needs; like audit2why and setools, link the static archive.
 bulwark_LDLIBS += -l:libsepol.a
+
+UNIT_TESTS += test_policy_check
+test_policy_check_SRCS := tests/unit/test_policy_check.c $(POLICY_CHECK_SRCS) \
+	core/log.c
+test_policy_check_PKGS := cmocka libcrypto
+test_policy_check_LDLIBS := -l:libsepol.a

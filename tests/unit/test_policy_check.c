@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `bulwark policy check` on the shipped policy (must pass) and on every
+ * deliberately broken copy in tests/policy/ (each must fail, and the report
+ * must name what broke).  The copies are compiled here with secilc, from
+ * the same sources as build/policy/standalone.pol (see policy/policy.mk),
+ * with neverallow checks off (-N) so the checker, not secilc, must catch
+ * them.  Run from the top of the tree.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/util.h"
+#include "policy/check.h"
+
+static const char *const standalone[] = {
+	"policy/classes.cil", "policy/mls.cil", "policy/base.cil",
+	"policy/bulwark.cil", "policy/mcs.cil",
+};
+
+static char tmpdir[64];
+
+/* The value of ";; KEY: value" in a CIL file's header, or "". */
+static void header(const char *path, const char *key, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	size_t klen = strlen(key);
+
+	out[0] = '\0';
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) && !strncmp(line, ";;", 2))
+		if (!strncmp(line + 3, key, klen) && line[3 + klen] == ':') {
+			snprintf(out, len, "%s", line + 5 + klen);
+			out[strcspn(out, "\n")] = '\0';
+		}
+	fclose(f);
+}
+
+/* Compiles the standalone policy with VARIANT (NULL: none) into OUT. */
+static int compile(const char *variant, const char *out)
+{
+	char cmd[2048], replaces[128] = "";
+	int n = snprintf(cmd, sizeof(cmd), "secilc -N -M true -c 33 -f /dev/null -o %s", out);
+	bool added = false;
+
+	if (variant)
+		header(variant, "replaces", replaces, sizeof(replaces));
+	for (size_t i = 0; i < ARRAY_SIZE(standalone); i++) {
+		const char *f = standalone[i];
+
+		if (variant && !strcmp(f, replaces)) {
+			f = variant;
+			added = true;
+		}
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %s", f);
+	}
+	if (variant && !added)
+		snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %s", variant);
+	return system(cmd);
+}
+
+static int check(const char *pol, char **report)
+{
+	size_t len;
+	FILE *f = open_memstream(report, &len);
+	int rc;
+
+	assert_non_null(f);
+	rc = policy_check_file(pol, f);
+	fclose(f);
+	return rc;
+}
+
+static void test_shipped_policy_passes(void **state)
+{
+	char pol[128], *report = NULL;
+
+	(void)state;
+	snprintf(pol, sizeof(pol), "%s/shipped.pol", tmpdir);
+	assert_int_equal(compile(NULL, pol), 0);
+	assert_int_equal(check(pol, &report), 0);
+	assert_non_null(strstr(report, "0 violations: PASS"));
+	/* Not vacuous: the positive controls and all four cases ran. */
+	assert_non_null(strstr(report, "ok   positive controls"));
+	assert_non_null(strstr(report, "ok   single-category"));
+	free(report);
+}
+
+static void test_broken_copies_fail(void **state)
+{
+	char path[512], pol[128], expect[512], *report = NULL;
+	struct dirent *de;
+	int count = 0, rc;
+	DIR *d = opendir("tests/policy");
+
+	(void)state;
+	assert_non_null(d);
+	snprintf(pol, sizeof(pol), "%s/broken.pol", tmpdir);
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".cil"))
+			continue;
+		snprintf(path, sizeof(path), "tests/policy/%s", de->d_name);
+		header(path, "expect", expect, sizeof(expect));
+		assert_true(expect[0] != '\0');
+		assert_int_equal(compile(path, pol), 0);
+		rc = check(pol, &report);
+		if (rc <= 0 || !strstr(report, expect))
+			fail_msg("%s: not caught (rc %d), or the report lacks '%s':\n%s",
+				 path, rc, expect, report);
+		free(report);
+		report = NULL;
+		count++;
+	}
+	closedir(d);
+	assert_true(count >= 10);
+}
+
+static void test_not_a_policy(void **state)
+{
+	char *report = NULL;
+
+	(void)state;
+	assert_true(check("policy/bulwark.cil", &report) < 0);
+	free(report);
+	report = NULL;
+	assert_int_equal(check("/nonexistent/policy", &report), -ENOENT);
+	free(report);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_policy.XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shipped_policy_passes),
+		cmocka_unit_test(test_broken_copies_fail),
+		cmocka_unit_test(test_not_a_policy),
+	};
+	return cmocka_run_group_tests_name("policy_check", tests, setup, teardown);
+}
