@@ -236,8 +236,10 @@ int policy_check_file(const char *path, FILE *out)
 
 	sepol_debug(0);
 	rc = pc_load(&pc, path);
-	if (rc)
+	if (rc) {
+		pc_unload(&pc);
 		return rc;
+	}
 	fprintf(out, "bulwark policy check\npolicy: %s\n", path);
 	print_digest(path, out);
 	fprintf(out, "policy version %u, MLS, unknown permissions %s\n",
