@@ -1,9 +1,22 @@
 # core/: the VMM.  Explicit source lists; rules are in the top Makefile.
 CORE_COMMON := core/log.c
 
+# Shared by the launcher and the VMM: the launcher validates (and later
+# measures) exactly what the VMM will load.
+CORE_BOOT := core/config.c core/bootparams.c core/boot.c core/acpi.c core/aml.c
+
 PROGRAMS += bulwark
-bulwark_SRCS := core/main.c $(CORE_COMMON)
-bulwark_PKGS :=
+bulwark_SRCS := core/main.c core/launcher.c $(CORE_BOOT) $(CORE_COMMON)
+bulwark_PKGS := json-c
+
+# The guest-facing VMM, started by `bulwark run` (core/vmm_abi.h).
+PROGRAMS += bulwark-vmm
+bulwark-vmm_SRCS := core/vmm_main.c core/vmm_hooks.c core/vm.c core/vcpu.c \
+	core/boot_load.c core/bus.c core/outbuf.c core/devices.c core/dev_uart.c core/dev_i8042.c \
+	core/dev_rtc.c core/dev_acpi_pm.c core/dev_pci_host.c \
+	$(CORE_BOOT) $(CORE_COMMON)
+bulwark-vmm_PKGS := json-c
+bulwark-vmm_LDLIBS := -lpthread
 
 UNIT_TESTS += test_log
 test_log_SRCS := tests/unit/test_log.c core/log.c

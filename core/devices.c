@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The platform devices of every VM, created in this order. */
+#include "core/devices.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+static const struct vm_device *const platform[] = {
+	&dev_uart, &dev_i8042, &dev_rtc, &dev_acpi_pm, &dev_pci_host,
+};
+static_assert(ARRAY_SIZE(platform) <= ARRAY_SIZE(((struct vm *)0)->dev_state),
+	      "one state slot per device");
+
+int devices_init(struct vm *vm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(platform); i++) {
+		int rc = platform[i]->init(vm, &vm->dev_state[i]);
+
+		if (rc) {
+			log_err("device %s: %s", platform[i]->name, strerror(-rc));
+			while (i--)
+				platform[i]->fini(vm->dev_state[i]);
+			return rc;
+		}
+	}
+	vm->devices_up = 1;
+	return 0;
+}
+
+void devices_fini(struct vm *vm)
+{
+	for (size_t i = ARRAY_SIZE(platform); i--;)
+		platform[i]->fini(vm->dev_state[i]);
+	vm->devices_up = 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The platform devices, one file each (dev_*.c), each exporting one ops
+ * table.  devices.c lists them in the order they are created.
+ */
+#ifndef BULWARK_DEVICES_H
+#define BULWARK_DEVICES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/vm.h"
+
+extern const struct vm_device dev_uart;      /* COM1 8250 at 0x3F8, IRQ 4 */
+extern const struct vm_device dev_i8042;     /* reset line only */
+extern const struct vm_device dev_rtc;       /* CMOS RTC at 0x70 */
+extern const struct vm_device dev_acpi_pm;   /* ACPI sleep control (S5) */
+extern const struct vm_device dev_pci_host;  /* PCI host bridge, CF8 + ECAM */
+
+/* Feed host input to the console UART; returns how many bytes it took. */
+size_t uart_receive(struct uart *u, const uint8_t *p, size_t n);
+
+#endif

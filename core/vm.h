@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One KVM virtual machine inside the guest-facing VMM process: its memory,
+ * buses, devices, vCPUs and lifecycle.
+ */
+#ifndef BULWARK_VM_H
+#define BULWARK_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bus.h"
+#include "core/config.h"
+
+/* Why the VM stopped; the VMM's exit status follows from it. */
+enum vm_state {
+	VM_RUNNING = 0,
+	VM_POWEROFF,        /* ACPI S5: exit 0 */
+	VM_REBOOT,          /* i8042 reset: exit 0 (Bulwark does not restart) */
+	VM_STOPPED,         /* SIGTERM/SIGINT: exit 0 */
+	VM_FAILED,          /* triple fault, KVM error, unhandled exit: exit 1 */
+};
+
+/* Thread roles: each thread enters through vmm_thread_confine(role). */
+enum vmm_role { VMM_ROLE_MAIN, VMM_ROLE_VCPU, VMM_ROLE_IO };
+
+struct vcpu;
+struct uart;
+struct pci_host;
+struct outbuf;
+
+struct vm {
+	const struct vm_config *cfg;
+	int kvm_fd;
+	int vm_fd;
+	int run_size;                 /* KVM_GET_VCPU_MMAP_SIZE */
+	uint8_t *mem;                 /* one mapping: low RAM then high RAM */
+	uint64_t mem_size;
+	uint64_t low_size;            /* guest [0, low_size) */
+	uint64_t high_size;           /* guest [4 GiB, 4 GiB + high_size) */
+	struct bus pio;
+	struct bus mmio;
+	struct vcpu *vcpus;
+	uint32_t nvcpus;
+	_Atomic int state;            /* enum vm_state */
+	int event_fd;                 /* written when state leaves VM_RUNNING */
+	struct outbuf *out;           /* console output, drained by the io thread */
+	struct uart *console;         /* COM1, fed from stdin by the main thread */
+	struct pci_host *pci;
+	void *dev_state[16];          /* per platform device, see devices.c */
+	int devices_up;               /* devices_init() succeeded */
+};
+
+/* A platform device: one file, one ops table (see devices.c for the list). */
+struct vm_device {
+	const char *name;
+	int (*init)(struct vm *vm, void **state);
+	void (*fini)(void *state);
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd);
+void vm_destroy(struct vm *vm);
+
+/* Host pointer for guest [gpa, gpa + len), or NULL if not all RAM. */
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Raise or lower an ISA/IOAPIC interrupt line. */
+int vm_irq_line(struct vm *vm, uint32_t irq, int level);
+
+/* First caller wins; every vCPU is kicked out of KVM_RUN. */
+void vm_request_stop(struct vm *vm, enum vm_state why);
+static inline int vm_running(struct vm *vm)
+{
+	return atomic_load(&vm->state) == VM_RUNNING;
+}
+
+int devices_init(struct vm *vm);
+void devices_fini(struct vm *vm);
+
+/*
+ * Hooks for the least-privilege issue.  vmm_process_confine() runs once,
+ * after every fd and mapping exists and before the first KVM_RUN;
+ * vmm_thread_confine() runs first thing in every thread, per role.  Both must
+ * fail closed: a non-zero return stops the VM.
+ */
+int vmm_process_confine(struct vm *vm);
+int vmm_thread_confine(struct vm *vm, enum vmm_role role);
+
+#endif

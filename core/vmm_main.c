@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bulwark-vmm: the guest-facing VMM.  Started only by `bulwark run` with the
+ * descriptors of vmm_abi.h.  Re-validates the configuration and the kernel
+ * it was given, builds the VM, then runs three kinds of thread, each entering
+ * through vmm_thread_confine(): main (this one: signals, console input,
+ * lifecycle), one per vCPU, and io (console output).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/acpi.h"
+#include "core/boot.h"
+#include "core/devices.h"
+#include "core/log.h"
+#include "core/outbuf.h"
+#include "core/util.h"
+#include "core/vcpu.h"
+#include "core/vm.h"
+#include "core/vmm_abi.h"
+
+static int vmm_read_config(struct vm_config *cfg)
+{
+	char *buf = malloc(CONFIG_FILE_MAX + 1);
+	size_t len = 0;
+	ssize_t n;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = pread(VMM_FD_CONFIG, buf + len, CONFIG_FILE_MAX + 1 - len,
+			  (off_t)len)) > 0 && len <= CONFIG_FILE_MAX)
+		len += (size_t)n;
+	if (n < 0 || len > CONFIG_FILE_MAX) {
+		log_err("configuration fd %d: unreadable or too large", VMM_FD_CONFIG);
+		free(buf);
+		return -EINVAL;
+	}
+	rc = config_from_canonical(cfg, buf, len);
+	free(buf);
+	close(VMM_FD_CONFIG);
+	return rc;
+}
+
+static void vmm_kick_handler(int sig)
+{
+	(void)sig;   /* only interrupts KVM_RUN */
+}
+
+static int vmm_signals(int *sfd)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = vmm_kick_handler;   /* no SA_RESTART: KVM_RUN returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, VCPU_KICK_SIGNAL);   /* vCPU threads unblock it */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	sigdelset(&set, VCPU_KICK_SIGNAL);
+	*sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return *sfd < 0 ? -errno : 0;
+}
+
+/* Host input goes to the guest when stdin is a terminal or a pipe. */
+static int vmm_stdin_usable(void)
+{
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) < 0)
+		return 0;
+	return isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+struct vmm_input {
+	int enabled;
+	uint8_t buf[256];
+	size_t off, len;
+};
+
+static void vmm_input_pump(struct vm *vm, struct vmm_input *in, int readable)
+{
+	if (readable && in->off == in->len) {
+		ssize_t n = read(STDIN_FILENO, in->buf, sizeof(in->buf));
+
+		if (n > 0) {
+			in->off = 0;
+			in->len = (size_t)n;
+		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+			in->enabled = 0;     /* EOF: the guest keeps running */
+		}
+	}
+	if (in->off < in->len)
+		in->off += uart_receive(vm->console, in->buf + in->off,
+					in->len - in->off);
+}
+
+/* The main thread's loop: until the VM leaves VM_RUNNING. */
+static void vmm_loop(struct vm *vm, int sfd)
+{
+	struct vmm_input in = { .enabled = vmm_stdin_usable() };
+
+	while (vm_running(vm)) {
+		struct pollfd p[3] = {
+			{ .fd = vm->event_fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = in.enabled && in.off == in.len ? STDIN_FILENO : -1,
+			  .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+		int n = poll(p, ARRAY_SIZE(p), in.off < in.len ? 10 : -1);
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN &&
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			log_info("signal %u: stopping the guest", si.ssi_signo);
+			vm_request_stop(vm, VM_STOPPED);
+		}
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR) || in.off < in.len)
+			vmm_input_pump(vm, &in, !!p[2].revents);
+	}
+}
+
+static void *vmm_io_thread(void *arg)
+{
+	struct vm *vm = arg;
+
+	if (vmm_thread_confine(vm, VMM_ROLE_IO)) {
+		log_err("cannot confine the io thread; stopping");
+		vm_request_stop(vm, VM_FAILED);
+	}
+	outbuf_drain(vm->out);   /* drains until closed, even when failing */
+	return NULL;
+}
+
+/* A terminal on stdin: characters go to the guest as typed, unechoed.
+ * ISIG stays on, so ^C stops the guest.  The launcher restores the mode. */
+static void vmm_tty_setup(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t) < 0)
+		return;
+	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+	t.c_iflag &= ~(tcflag_t)ICRNL;
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *out)
+{
+	static struct acpi_blob acpi;
+	struct kvm_cpuid2 *cpuid = NULL;
+	struct boot_plan plan;
+	int initrd_fd = cfg->initrd[0] ? VMM_FD_INITRD : -1;
+	int rc;
+
+	rc = boot_plan(cfg, VMM_FD_KERNEL, initrd_fd, &plan);
+	if (!rc)
+		rc = acpi_build(cfg, &acpi);
+	if (!rc)
+		rc = vm_create(vm, cfg, VMM_FD_KVM);
+	vm->out = out;   /* before devices_init: the UART writes to it */
+	if (!rc)
+		rc = devices_init(vm);
+	if (!rc)
+		rc = boot_load(vm, &plan, VMM_FD_KERNEL, initrd_fd, &acpi);
+	if (!rc)
+		rc = vcpu_supported_cpuid(VMM_FD_KVM, &cpuid);
+	if (rc)
+		return rc;
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		rc = -ENOMEM;
+	for (uint32_t i = 0; !rc && i < cfg->cpus; i++) {
+		rc = vcpu_create(vm, &vm->vcpus[i], i);
+		if (!rc)
+			vm->nvcpus = i + 1;
+	}
+	for (uint32_t i = 0; !rc && i < cfg->cpus; i++)
+		rc = vcpu_setup(&vm->vcpus[i], cpuid, &plan.lay);
+	free(cpuid);
+	/* The kernel and initrd are in guest memory now. */
+	close(VMM_FD_KERNEL);
+	if (initrd_fd >= 0)
+		close(initrd_fd);
+	return rc;
+}
+
+static int vmm_start_threads(struct vm *vm, pthread_t *io, int *io_started)
+{
+	int rc = pthread_create(io, NULL, vmm_io_thread, vm);
+
+	if (rc) {
+		log_err("cannot start the io thread: %s", strerror(rc));
+		return -rc;
+	}
+	*io_started = 1;
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (rc) {
+			log_err("vcpu %u: cannot start its thread: %s", i, strerror(rc));
+			vm_request_stop(vm, VM_FAILED);
+			return -rc;
+		}
+		v->started = 1;
+	}
+	return 0;
+}
+
+static int vmm_status(struct vm *vm)
+{
+	switch (atomic_load(&vm->state)) {
+	case VM_POWEROFF:
+		log_info("guest powered off");
+		return VMM_EXIT_OK;
+	case VM_REBOOT:
+		log_info("guest asked for a reboot; Bulwark does not restart guests");
+		return VMM_EXIT_OK;
+	case VM_STOPPED:
+		return VMM_EXIT_OK;
+	default:
+		return VMM_EXIT_GUEST;
+	}
+}
+
+static int vmm_run(struct vm *vm, const struct vm_config *cfg)
+{
+	struct outbuf out;
+	pthread_t io;
+	int sfd = -1, rc, io_started = 0, status = VMM_EXIT_SETUP;
+
+	rc = outbuf_init(&out, STDOUT_FILENO);
+	if (rc)
+		return VMM_EXIT_SETUP;
+	rc = vmm_signals(&sfd);
+	if (!rc)
+		rc = vmm_build(vm, cfg, &out);
+	if (!rc)
+		rc = vmm_process_confine(vm);
+	if (!rc)
+		rc = vmm_thread_confine(vm, VMM_ROLE_MAIN);
+	if (rc) {
+		log_err("cannot start the guest: %s", strerror(-rc));
+		goto out;
+	}
+	vmm_tty_setup();
+	rc = vmm_start_threads(vm, &io, &io_started);
+	if (rc == 0)
+		vmm_loop(vm, sfd);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	outbuf_close(&out);
+	if (io_started)
+		pthread_join(io, NULL);
+	status = rc ? VMM_EXIT_SETUP : vmm_status(vm);
+out:
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	if (vm->devices_up)
+		devices_fini(vm);
+	vm_destroy(vm);
+	if (sfd >= 0)
+		close(sfd);
+	outbuf_fini(&out);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	static struct vm vm;
+	enum log_level level;
+
+	if (argc == 3 && !strcmp(argv[1], "--log-level") &&
+	    !log_parse_level(argv[2], &level))
+		log_set_level(level);
+	else if (argc != 1) {
+		log_err("usage: " VMM_BINARY " [--log-level LEVEL]; "
+			"it is started by `bulwark run`");
+		return VMM_EXIT_SETUP;
+	}
+	if (vmm_read_config(&cfg))
+		return VMM_EXIT_SETUP;
+	log_set_vm_name(cfg.name);
+	return vmm_run(&vm, &cfg);
+}
