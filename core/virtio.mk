@@ -5,3 +5,10 @@ VIRTIO_DEVS := core/virtio_blk.c core/virtio_rng.c $(VIRTIO_QUEUE)
 UNIT_TESTS += test_virtq
 test_virtq_SRCS := tests/unit/test_virtq.c $(VIRTIO_QUEUE)
 test_virtq_PKGS := cmocka
+
+UNIT_TESTS += test_virtio_blk
+test_virtio_blk_SRCS := tests/unit/test_virtio_blk.c $(VIRTIO_DEVS)
+test_virtio_blk_PKGS := cmocka
+
+FUZZ_TARGETS += fuzz_virtq
+fuzz_virtq_SRCS := tests/fuzz/fuzz_virtq.c $(VIRTIO_DEVS)

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * virtio-blk on a raw image file.  The launcher opens the image (read-write,
+ * or read-only for ",readonly") and hands the VMM the fd; the VMM never
+ * opens a path.
+ */
+#ifndef BULWARK_VIRTIO_BLK_H
+#define BULWARK_VIRTIO_BLK_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/virtio.h"
+
+#define VIRTIO_BLK_SERIAL_MAX 20        /* VIRTIO_BLK_ID_BYTES */
+#define VIRTIO_BLK_MAX_DISKS  8
+
+/* Largest data transfer of one request; bigger ones get IOERR. */
+#define VIRTIO_BLK_MAX_REQ_BYTES (32u << 20)
+
+struct virtio_blk_opts {
+	char path[PATH_MAX];
+	bool readonly;
+	char serial[VIRTIO_BLK_SERIAL_MAX + 1];  /* "" when none */
+};
+
+/*
+ * Parse "PATH[,readonly][,serial=ID]" (the --disk value).  ID: 1..20 of
+ * [A-Za-z0-9._-].  Returns 0 or -EINVAL (message logged, naming WHAT).
+ */
+int virtio_blk_parse_opts(const char *arg, struct virtio_blk_opts *o, const char *what);
+
+/*
+ * A disk on FD (a regular file, opened O_RDWR unless READONLY).  SERIAL may
+ * be "" or NULL.  *DEV is for virtio_blk_ops.  0 or -errno (logged).
+ */
+int virtio_blk_create(int fd, bool readonly, const char *serial, void **dev);
+
+/*
+ * One request chain (exported for the unit tests and the fuzz target).
+ * Returns 0 with *WRITTEN the bytes written into the chain (status
+ * included), or -EINVAL when the chain cannot carry a request at all (the
+ * queue is then broken, see virtq_fail()).
+ */
+int virtio_blk_request(void *dev, struct virtq *q, const struct virtq_chain *c,
+		       uint32_t *written);
+
+#endif
