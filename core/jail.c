@@ -108,7 +108,8 @@ static int jail_path_check(const char *p, bool want_dir)
 	return 0;
 }
 
-int jail_config_check(const struct jail_config *cfg)
+/* Everything but the fds: ids, paths, limits. */
+static int jail_config_check_static(const struct jail_config *cfg)
 {
 	int rc;
 
@@ -125,11 +126,20 @@ int jail_config_check(const struct jail_config *cfg)
 		rc = -EINVAL;
 	if (rc == 0 && cfg->vmm_path)
 		rc = jail_path_check(cfg->vmm_path, false);
+	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
+		rc = jail_path_check(cfg->ro_paths[i], false);
+	if (rc)
+		log_err("invalid jail configuration: %s", strerror(-rc));
+	return rc;
+}
+
+int jail_config_check(const struct jail_config *cfg)
+{
+	int rc = jail_config_check_static(cfg);
+
 	if (rc == 0 && cfg->exec_fd >= 0 &&
 	    (cfg->exec_fd < 3 || fcntl(cfg->exec_fd, F_GETFD) < 0))
 		rc = -EBADF;
-	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
-		rc = jail_path_check(cfg->ro_paths[i], false);
 	for (size_t i = 0; i < cfg->n_keep_fds && rc == 0; i++)
 		if (cfg->keep_fds[i] < 3 || cfg->keep_fds[i] == cfg->exec_fd ||
 		    fcntl(cfg->keep_fds[i], F_GETFD) < 0)
@@ -145,7 +155,9 @@ pid_t jail_clone(const struct jail_config *cfg)
 			      CLONE_NEWUTS | CLONE_NEWCGROUP | SIGCHLD;
 	long pid;
 
-	if (jail_config_check(cfg))
+	/* The fds are checked in the child (jail_enter_child): the launcher
+	 * may move them to their final numbers after the clone. */
+	if (jail_config_check_static(cfg))
 		return -EINVAL;
 	/* Without a tap the VMM needs no network at all: an empty namespace
 	 * with only a down loopback. */

@@ -127,6 +127,10 @@ int sandbox_filter_export_pfc(enum sandbox_role role,
 /* Lower-case hex of the digest; buf holds at least 65 bytes. */
 void sandbox_digest_hex(const uint8_t digest[32], char buf[65]);
 
+/* bulwark-vmm (core/sandbox_hooks.c): the mode its filters are built in;
+ * call before vmm_process_confine().  Default: kill. */
+void vmm_seccomp_mode_set(enum sandbox_seccomp_mode mode);
+
 /* ---- jail ----------------------------------------------------------- */
 
 #define JAIL_MAX_KEEP_FDS 64
@@ -167,7 +171,9 @@ int jail_config_init(struct jail_config *cfg, const char *root,
 int jail_config_keep_fd(struct jail_config *cfg, int fd);
 int jail_config_check(const struct jail_config *cfg);
 /* fork(2) semantics (pid, 0 in the child, -errno) but the child starts in
- * new namespaces and is pid 1 of its own pid namespace: unshare(CLONE_NEWPID)
+ * new namespaces (all but the fds of cfg are checked first; the fds are
+ * checked by jail_enter_child(), so the child may still move them) and
+ * is pid 1 of its own pid namespace: unshare(CLONE_NEWPID)
  * would only move later children, so this is a clone.  The launcher must be
  * single-threaded when it calls this. */
 pid_t jail_clone(const struct jail_config *cfg);

@@ -17,3 +17,7 @@ test_seccomp_PKGS := cmocka $(SANDBOX_PKGS)
 UNIT_TESTS += test_jail
 test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) core/log.c
 test_jail_PKGS := cmocka $(SANDBOX_PKGS)
+
+# For bulwark-vmm: the sandbox plus its confinement hooks, which replace
+# core/vmm_hooks.c (integration: README "Seccomp and the jail").
+SANDBOX_VMM_SRCS := $(SANDBOX_SRCS) core/sandbox_hooks.c

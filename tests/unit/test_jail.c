@@ -386,6 +386,9 @@ static void test_config(void **state)
 	bad = c;
 	assert_int_equal(jail_config_keep_fd(&bad, 1000), 0);	/* not open */
 	assert_int_equal(jail_config_check(&bad), -EBADF);
+	/* jail_clone() refuses a bad configuration before cloning. */
+	bad = c;
+	bad.uid = 0;
 	assert_int_equal(jail_clone(&bad), -EINVAL);
 }
 
