@@ -37,3 +37,24 @@ test_swtpm_SRCS := tests/unit/test_swtpm.c $(ATTEST_VTPM)
 test_swtpm_PKGS := cmocka libcrypto tss2-mu
 
 # --- attestation / verifier (issue 8) ---
+# The verifier's pure-C parts: bundle + manifest parsers, the checks.  They
+# need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
+ATTEST_FORMATS := attest/bundle.c attest/bundle_codec.c attest/bundle_json.c \
+	attest/bundle_write.c attest/manifest.c attest/manifest_write.c \
+	attest/eventlog.c core/log.c
+ATTEST_VERIFY := attest/verify.c attest/verify_certs.c attest/verify_quote.c \
+	attest/verify_log.c attest/verify_ref.c attest/verify_reasons.c attest/ear.c \
+	attest/measure.c attest/tpm.c $(ATTEST_FORMATS)
+ATTEST_VERIFY_PKGS := libcrypto json-c tss2-mu
+
+PROGRAMS += bulwark-verify
+bulwark-verify_SRCS := attest/verify_main.c $(ATTEST_VERIFY)
+bulwark-verify_PKGS := $(ATTEST_VERIFY_PKGS)
+
+FUZZ_TARGETS += fuzz_bundle
+fuzz_bundle_SRCS := tests/fuzz/fuzz_bundle.c $(ATTEST_VERIFY)
+fuzz_bundle_PKGS := $(ATTEST_VERIFY_PKGS)
+
+FUZZ_TARGETS += fuzz_manifest
+fuzz_manifest_SRCS := tests/fuzz/fuzz_manifest.c $(ATTEST_FORMATS)
+fuzz_manifest_PKGS := libcrypto json-c

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Evidence bundles: strict parser and writer (bundle.h, BUNDLE.md). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/bundle.h"
+#include "attest/bundle_json.h"
+#include "core/util.h"
+
+static int name_valid(const char *s)
+{
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return 0;
+	return 1;
+}
+
+static int uuid_valid(const char *s)
+{
+	for (int i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !strchr("0123456789abcdef", s[i]) || !s[i])
+			return 0;
+	}
+	return s[36] == '\0';
+}
+
+static int printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int parse_guest(json_object *top, struct bundle *b, struct bundle_error *err)
+{
+	static const char *const keys[] = { "name", "uuid", "label" };
+	json_object *g = bjson_get(top, "guest", json_type_object, err);
+	const char *s;
+
+	if (!g || bjson_keys(g, "guest", keys, ARRAY_SIZE(keys), err))
+		return -EBADMSG;
+	if (bjson_str(g, "name", 1, BUNDLE_NAME_MAX, &s, NULL, err))
+		return -EBADMSG;
+	snprintf(b->name, sizeof(b->name), "%s", s);
+	if (bjson_str(g, "uuid", 36, 36, &s, NULL, err))
+		return -EBADMSG;
+	snprintf(b->uuid, sizeof(b->uuid), "%s", s);
+	if (bjson_str(g, "label", 1, BUNDLE_LABEL_MAX, &s, NULL, err))
+		return -EBADMSG;
+	snprintf(b->label, sizeof(b->label), "%s", s);
+	if (!name_valid(b->name) || !uuid_valid(b->uuid) || !printable(b->label))
+		return bjson_fail(err, 0, "guest", "name, uuid or label malformed");
+	return 0;
+}
+
+/* "0".."23" exactly as printed by %u. */
+static int pcr_index(const char *key, uint32_t *pcr)
+{
+	char canon[4];
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)key[0]))
+		return -EINVAL;
+	v = strtoul(key, &end, 10);
+	if (*end || v >= EVLOG_NUM_PCRS)
+		return -EINVAL;
+	snprintf(canon, sizeof(canon), "%lu", v);
+	if (strcmp(canon, key))
+		return -EINVAL;
+	*pcr = (uint32_t)v;
+	return 0;
+}
+
+static int parse_bank(json_object *vals, uint32_t i, struct bundle_pcrs *p,
+		      struct bundle_error *err)
+{
+	if (!json_object_is_type(vals, json_type_object) || !json_object_object_length(vals))
+		return bjson_fail(err, 0, "pcrs", "a bank is not a non-empty object");
+	json_object_object_foreach(vals, key, hex) {
+		uint32_t pcr;
+
+		if (pcr_index(key, &pcr))
+			return bjson_fail(err, 0, "pcrs", "PCR index not 0..23");
+		if (bjson_hex(hex, "pcrs", p->value[i][pcr], EVLOG_MAX_DIGEST, p->banks.size[i],
+			      NULL, err))
+			return -EBADMSG;
+		p->mask[i] |= 1u << pcr;
+	}
+	return 0;
+}
+
+static int parse_pcrs(json_object *top, struct bundle_pcrs *p, struct bundle_error *err)
+{
+	json_object *o = bjson_get(top, "pcrs", json_type_object, err);
+
+	if (!o)
+		return -EBADMSG;
+	if (!json_object_object_length(o) || json_object_object_length(o) > EVLOG_MAX_BANKS)
+		return bjson_fail(err, 0, "pcrs", "1 to 4 banks");
+	json_object_object_foreach(o, bank, vals) {
+		uint32_t i = p->banks.count;
+		uint16_t alg = bundle_bank_alg(bank);
+
+		if (!alg)
+			return bjson_fail(err, 0, "pcrs", "unknown bank");
+		p->banks.alg[i] = alg;
+		p->banks.size[i] = evlog_alg_size(alg);
+		p->banks.count++;
+		if (parse_bank(vals, i, p, err))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+static int parse_chain(json_object *top, const char *key, int with_public,
+		       struct bundle *b, struct bundle_chain *c, struct bundle_error *err)
+{
+	static const char *const keys[] = { "certificate", "chain", "public" };
+	json_object *o = bjson_get(top, key, json_type_object, err);
+	json_object *arr, *v;
+	int rc;
+
+	if (!o || bjson_keys(o, key, keys, ARRAY_SIZE(keys) - !with_public, err))
+		return -EBADMSG;
+	if (!(v = bjson_get(o, "certificate", json_type_string, err)) ||
+	    (rc = bjson_b64(v, "certificate", BUNDLE_MAX_CERT, &c->cert, err)))
+		return -EBADMSG;
+	if (with_public && (!(v = bjson_get(o, "public", json_type_string, err)) ||
+			    bjson_b64(v, "public", BUNDLE_MAX_TPM, &b->ak_public, err)))
+		return -EBADMSG;
+	arr = bjson_get(o, "chain", json_type_array, err);
+	if (!arr)
+		return -EBADMSG;
+	if (json_object_array_length(arr) > BUNDLE_MAX_CHAIN)
+		return bjson_fail(err, 0, "chain", "too many certificates");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		if (bjson_b64(json_object_array_get_idx(arr, i), "chain", BUNDLE_MAX_CERT,
+			      &c->chain[i], err))
+			return -EBADMSG;
+		c->nchain++;
+	}
+	return 0;
+}
+
+static int parse_head(json_object *top, struct bundle *b, struct bundle_error *err)
+{
+	static const char *const keys[] = { "format", "version", "created", "guest",
+		"nonce", "quote", "pcrs", "event_log", "ak", "ek" };
+	json_object *v;
+	const char *s;
+
+	if (bjson_keys(top, "bundle", keys, ARRAY_SIZE(keys), err))
+		return -EBADMSG;
+	if (bjson_str(top, "format", 1, 64, &s, NULL, err) || strcmp(s, BUNDLE_FORMAT))
+		return bjson_fail(err, BUNDLE_ERR_FORMAT, "format", "not " BUNDLE_FORMAT);
+	v = bjson_get(top, "version", json_type_int, err);
+	if (!v || json_object_get_int64(v) != BUNDLE_VERSION)
+		return bjson_fail(err, BUNDLE_ERR_FORMAT, "version", "unsupported");
+	if (bjson_str(top, "created", 1, sizeof(b->created) - 1, &s, NULL, err) ||
+	    !printable(s))
+		return bjson_fail(err, 0, "created", "malformed");
+	snprintf(b->created, sizeof(b->created), "%s", s);
+	v = bjson_get(top, "nonce", json_type_string, err);
+	if (!v || bjson_hex(v, "nonce", b->nonce, sizeof(b->nonce), 0, &b->nonce_len, err))
+		return -EBADMSG;
+	if (b->nonce_len < BUNDLE_MIN_NONCE)
+		return bjson_fail(err, 0, "nonce", "shorter than 16 bytes");
+	return 0;
+}
+
+static int parse_body(json_object *top, struct bundle *b, struct bundle_error *err)
+{
+	static const char *const qkeys[] = { "attest", "signature" };
+	json_object *q, *v;
+
+	if (parse_guest(top, b, err) || parse_pcrs(top, &b->pcrs, err))
+		return -EBADMSG;
+	q = bjson_get(top, "quote", json_type_object, err);
+	if (!q || bjson_keys(q, "quote", qkeys, ARRAY_SIZE(qkeys), err))
+		return -EBADMSG;
+	if (!(v = bjson_get(q, "attest", json_type_string, err)) ||
+	    bjson_b64(v, "attest", BUNDLE_MAX_TPM, &b->attest, err))
+		return -EBADMSG;
+	if (!(v = bjson_get(q, "signature", json_type_string, err)) ||
+	    bjson_b64(v, "signature", BUNDLE_MAX_TPM, &b->signature, err))
+		return -EBADMSG;
+	if (!(v = bjson_get(top, "event_log", json_type_string, err)) ||
+	    bjson_b64(v, "event_log", EVLOG_MAX_SIZE, &b->event_log, err))
+		return -EBADMSG;
+	if (parse_chain(top, "ak", 1, b, &b->ak, err) ||
+	    parse_chain(top, "ek", 0, b, &b->ek, err))
+		return -EBADMSG;
+	return 0;
+}
+
+int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle_error *err)
+{
+	json_object *top = NULL;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (err)
+		memset(err, 0, sizeof(*err));
+	rc = bjson_parse(buf, len, BUNDLE_MAX_SIZE, &top, err);
+	if (rc)
+		return rc;
+	rc = parse_head(top, b, err);
+	rc = rc ? rc : parse_body(top, b, err);
+	json_object_put(top);
+	if (rc) {
+		if (rc != -EBADMSG)
+			bjson_fail(err, 0, "bundle", "out of memory");
+		bundle_free(b);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static void chain_free(struct bundle_chain *c)
+{
+	free(c->cert.data);
+	for (size_t i = 0; i < ARRAY_SIZE(c->chain); i++)
+		free(c->chain[i].data);
+}
+
+void bundle_free(struct bundle *b)
+{
+	free(b->attest.data);
+	free(b->signature.data);
+	free(b->ak_public.data);
+	free(b->event_log.data);
+	chain_free(&b->ak);
+	chain_free(&b->ek);
+	memset(b, 0, sizeof(*b));
+}

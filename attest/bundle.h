@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Evidence bundles: one self-describing JSON file holding everything an
+ * offline verifier needs about one quote (format in attest/BUNDLE.md).
+ *
+ * A bundle is untrusted input.  bundle_parse() bounds the size first, parses
+ * strictly (exact keys, exact types, canonical base64 and hex, every length
+ * bounded), and either returns a complete bundle or nothing.  It checks form
+ * only: what the bytes mean is attest/verify.c's job.
+ */
+#ifndef BULWARK_ATTEST_BUNDLE_H
+#define BULWARK_ATTEST_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attest/eventlog.h"
+
+#define BUNDLE_FORMAT      "bulwark-evidence"
+#define BUNDLE_VERSION     1
+#define BUNDLE_MAX_SIZE    (1024u * 1024u)   /* whole JSON file */
+#define BUNDLE_MAX_TPM     2048u             /* TPMS_ATTEST, TPMT_SIGNATURE, TPMT_PUBLIC */
+#define BUNDLE_MAX_CERT    16384u            /* one DER certificate */
+#define BUNDLE_MAX_CHAIN   4                 /* intermediates per chain */
+#define BUNDLE_MAX_NONCE   64u               /* TPM2B_DATA in a quote */
+#define BUNDLE_MIN_NONCE   16u
+#define BUNDLE_NAME_MAX    64
+#define BUNDLE_LABEL_MAX   255
+
+/* Parse failures; each is its own verifier reason (attest/verify.h). */
+#define BUNDLE_ERR_TOO_LARGE  1   /* more than BUNDLE_MAX_SIZE bytes */
+#define BUNDLE_ERR_JSON       2   /* not one complete JSON object */
+#define BUNDLE_ERR_FORMAT     3   /* wrong format name or version */
+#define BUNDLE_ERR_FIELD      4   /* a field missing, unknown, mistyped or out of bounds */
+
+struct bundle_blob {
+	uint8_t *data;     /* owned */
+	size_t len;
+};
+
+struct bundle_chain {
+	struct bundle_blob cert;                  /* leaf, DER */
+	struct bundle_blob chain[BUNDLE_MAX_CHAIN];  /* intermediates, leaf first */
+	size_t nchain;
+};
+
+struct bundle_pcrs {
+	struct evlog_banks banks;     /* in the bundle's order */
+	uint32_t mask[EVLOG_MAX_BANKS];   /* PCRs present per bank */
+	uint8_t value[EVLOG_MAX_BANKS][EVLOG_NUM_PCRS][EVLOG_MAX_DIGEST];
+};
+
+struct bundle {
+	char name[BUNDLE_NAME_MAX + 1];   /* guest name */
+	char uuid[37];                    /* canonical lower-case UUID */
+	char label[BUNDLE_LABEL_MAX + 1]; /* SELinux context of the guest */
+	char created[32];                 /* informational, RFC 3339 UTC */
+	uint8_t nonce[BUNDLE_MAX_NONCE];
+	size_t nonce_len;
+	struct bundle_blob attest;        /* TPMS_ATTEST as signed */
+	struct bundle_blob signature;     /* TPMT_SIGNATURE */
+	struct bundle_blob ak_public;     /* TPMT_PUBLIC of the AK */
+	struct bundle_chain ak;
+	struct bundle_chain ek;
+	struct bundle_pcrs pcrs;
+	struct bundle_blob event_log;
+};
+
+/* Why a parse failed: code (BUNDLE_ERR_*) and "field: reason". */
+struct bundle_error {
+	int code;
+	char msg[128];
+};
+
+/* Returns 0 or -EBADMSG (err filled); on failure b holds nothing to free. */
+int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle_error *err);
+void bundle_free(struct bundle *b);
+
+/* The bundle as JSON text (malloc'd, NUL-terminated) into *out; 0 or -errno. */
+int bundle_write(const struct bundle *b, char **out, size_t *out_len);
+
+/* Reads a whole file of at most max bytes; 0, -EFBIG or -errno. */
+int bundle_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* ---- codecs (shared by the manifest and the verifier) ----------------- */
+
+/* Canonical base64 (RFC 4648, padded, no whitespace); 0 or -EINVAL/-E2BIG. */
+int bundle_b64_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len);
+/* out must hold 4 * ceil(len / 3) + 1 bytes. */
+void bundle_b64_encode(const uint8_t *in, size_t len, char *out);
+/* Lower-case hex, exactly 2 * len chars; 0 or -EINVAL. */
+int bundle_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len);
+void bundle_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* Bank name <-> TPM_ALG_ID for the banks eventlog.h supports (0 if none). */
+uint16_t bundle_bank_alg(const char *name);
+
+#endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier's context (trust anchors, nonces) and the order of checks:
+ * form, certificates, quote, log, reference values.  Every check runs even
+ * after a failure (an auditor wants the whole picture); the first failure is
+ * the primary reason.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509_vfy.h>
+
+#include "attest/verify_priv.h"
+#include "core/log.h"
+#include "core/util.h"
+
+const EVP_MD *verify_md(uint16_t alg)
+{
+	switch (alg) {
+	case TPM2_ALG_SHA1:
+		return EVP_sha1();
+	case TPM2_ALG_SHA256:
+		return EVP_sha256();
+	case TPM2_ALG_SHA384:
+		return EVP_sha384();
+	case TPM2_ALG_SHA512:
+		return EVP_sha512();
+	default:
+		return NULL;
+	}
+}
+
+/* Every certificate in every PEM file becomes a trust anchor. */
+static int store_load(X509_STORE **out, const char *const *files, size_t n)
+{
+	X509_STORE *st = X509_STORE_new();
+	int rc = st && n ? 0 : -EINVAL;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (X509_STORE_load_file(st, files[i]) != 1) {
+			log_err("cannot load trust anchors from %s", files[i]);
+			rc = -EINVAL;
+		}
+	}
+	if (rc) {
+		X509_STORE_free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+int verify_ctx_new(const struct verify_options *opt, struct verify_ctx **out)
+{
+	struct verify_ctx *ctx;
+	int rc;
+
+	if (!opt->manifest || !opt->nak_ca || !opt->nek_ca)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->m = opt->manifest;
+	ctx->at = opt->at;
+	rc = store_load(&ctx->ak_store, opt->ak_ca, opt->nak_ca);
+	rc = rc ? rc : store_load(&ctx->ek_store, opt->ek_ca, opt->nek_ca);
+	if (rc) {
+		verify_ctx_free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void verify_ctx_free(struct verify_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	X509_STORE_free(ctx->ak_store);
+	X509_STORE_free(ctx->ek_store);
+	free(ctx->issued.h);
+	free(ctx->used.h);
+	free(ctx);
+}
+
+int verify_nonce_lookup(struct verify_nonces *set, const uint8_t *nonce, size_t len,
+			int add)
+{
+	uint8_t h[32];
+
+	if (!EVP_Digest(nonce, len, h, NULL, EVP_sha256(), NULL))
+		return -EIO;
+	for (size_t i = 0; i < set->n; i++)
+		if (!memcmp(set->h[i], h, sizeof(h)))
+			return 1;
+	if (!add)
+		return 0;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? 2 * set->cap : 64;
+		void *p = reallocarray(set->h, cap, sizeof(*set->h));
+
+		if (!p)
+			return -ENOMEM;
+		set->h = p;
+		set->cap = cap;
+	}
+	memcpy(set->h[set->n++], h, sizeof(h));
+	return 0;
+}
+
+int verify_ctx_expect_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t len)
+{
+	int rc;
+
+	if (!nonce) {
+		ctx->issued.n = 0;
+		return 0;
+	}
+	if (len < BUNDLE_MIN_NONCE || len > BUNDLE_MAX_NONCE)
+		return -EINVAL;
+	rc = verify_nonce_lookup(&ctx->issued, nonce, len, 1);
+	return rc < 0 ? rc : 0;
+}
+
+int verify_ctx_seen_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t len)
+{
+	int rc = verify_nonce_lookup(&ctx->used, nonce, len, 1);
+
+	return rc < 0 ? rc : 0;
+}
+
+void verify_ctx_forget_used(struct verify_ctx *ctx)
+{
+	ctx->used.n = 0;
+}
+
+static void work_reset(struct verify_work *w)
+{
+	bundle_free(&w->b);
+	EVP_PKEY_free(w->ak_key);
+	X509_free(w->ak_cert);
+	X509_free(w->ek_cert);
+	memset(w, 0, sizeof(*w));
+	w->secstate = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(w->item); i++)
+		w->item[i] = -1;
+}
+
+static void result_from_bundle(struct verify_result *res, const struct bundle *b)
+{
+	memcpy(res->name, b->name, sizeof(res->name));
+	memcpy(res->uuid, b->uuid, sizeof(res->uuid));
+	bundle_hex_encode(b->nonce, b->nonce_len, res->nonce_hex);
+}
+
+static enum verify_reason parse_reason(int code)
+{
+	switch (code) {
+	case BUNDLE_ERR_TOO_LARGE:
+		return VR_BUNDLE_TOO_LARGE;
+	case BUNDLE_ERR_JSON:
+		return VR_BUNDLE_JSON;
+	case BUNDLE_ERR_FORMAT:
+		return VR_BUNDLE_FORMAT;
+	default:
+		return VR_BUNDLE_FIELD;
+	}
+}
+
+enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, size_t len,
+				 struct verify_result *res)
+{
+	struct verify_work *w = &ctx->w;
+	struct bundle_error err;
+
+	memset(res, 0, sizeof(*res));
+	work_reset(w);
+	if (bundle_parse(buf, len, &w->b, &err)) {
+		verify_fail(res, parse_reason(err.code), "%s", err.msg);
+		return res->status;
+	}
+	result_from_bundle(res, &w->b);
+	/* Each stage records its own failures; a stage that cannot go on
+	 * returns non-zero and the stages depending on it are skipped. */
+	if (!verify_certs(ctx, res) && !verify_quote(ctx, res) && !verify_log(ctx, res))
+		verify_references(ctx, res);
+	else if (!res->nfail)
+		verify_fail(res, VR_INTERNAL, "a stage stopped without a reason");
+	verify_result_finish(res);
+	work_reset(w);
+	return res->status;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier: checks an evidence bundle offline against a reference
+ * manifest and trust anchors, and says why, for every failure, with a reason
+ * of its own (the table in verify_reasons.c, listed in BUNDLE.md).
+ *
+ * Pure computation on bytes: libcrypto, tss2-mu and json-c only, no TPM, no
+ * network.  Used by bulwark-verify, the tests and the benchmark.
+ */
+#ifndef BULWARK_ATTEST_VERIFY_H
+#define BULWARK_ATTEST_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "attest/bundle.h"
+#include "attest/manifest.h"
+
+enum verify_reason {
+	VR_OK = 0,
+	VR_BUNDLE_TOO_LARGE,
+	VR_BUNDLE_JSON,
+	VR_BUNDLE_FORMAT,
+	VR_BUNDLE_FIELD,
+	VR_EK_CHAIN,
+	VR_AK_CHAIN,
+	VR_AK_EK_BINDING,
+	VR_AK_PUBLIC,
+	VR_GUEST_IDENTITY,
+	VR_ATTEST_MALFORMED,
+	VR_ATTEST_MAGIC,
+	VR_ATTEST_TYPE,
+	VR_SIGNATURE,
+	VR_NONCE_MISMATCH,
+	VR_NONCE_WRONG,
+	VR_NONCE_REPLAYED,
+	VR_PCR_SELECTION,
+	VR_PCR_DIGEST,
+	VR_LOG_MALFORMED,
+	VR_LOG_BANKS,
+	VR_EVENT_UNEXPECTED,
+	VR_EVENT_MISSING,
+	VR_EVENT_ORDER,
+	VR_LOG_REPLAY,
+	VR_EVENT_PAYLOAD,
+	VR_MANIFEST_BANKS,
+	VR_REF_VMM,
+	VR_REF_CONFIG,
+	VR_REF_ACPI,
+	VR_REF_KERNEL,
+	VR_REF_CMDLINE,
+	VR_REF_INITRD,
+	VR_SECSTATE_MALFORMED,
+	VR_SELINUX_NOT_ENFORCING,
+	VR_SELINUX_POLICY,
+	VR_LABEL_MALFORMED,
+	VR_LABEL_MISMATCH,
+	VR_LABEL_SHARED,
+	VR_SECCOMP_OFF,
+	VR_SECCOMP_FILTER,
+	VR_PROTECTION_OFF,
+	VR_INTERNAL,
+	VR_COUNT
+};
+
+/* AR4SI trust vector claims (facts.md), in EAR order. */
+enum verify_claim {
+	TV_INSTANCE_IDENTITY,
+	TV_CONFIGURATION,
+	TV_EXECUTABLES,
+	TV_FILE_SYSTEM,
+	TV_HARDWARE,
+	TV_RUNTIME_OPAQUE,
+	TV_STORAGE_OPAQUE,
+	TV_SOURCED_DATA,
+	TV_COUNT
+};
+
+enum verify_status { VS_NONE, VS_AFFIRMING, VS_WARNING, VS_CONTRAINDICATED };
+
+#define VERIFY_MAX_FAILURES 16
+
+struct verify_failure {
+	enum verify_reason reason;
+	char detail[160];
+};
+
+struct verify_result {
+	enum verify_status status;
+	int8_t vector[TV_COUNT];
+	size_t nfail;                       /* failures[0] is the primary reason */
+	struct verify_failure fail[VERIFY_MAX_FAILURES];
+	int fresh;                          /* nonce checked against the verifier's */
+	/* What the evidence says (for the report), from the bundle. */
+	char name[BUNDLE_NAME_MAX + 1];
+	char uuid[37];
+	char label[BUNDLE_LABEL_MAX + 1];
+	char nonce_hex[2 * BUNDLE_MAX_NONCE + 1];
+	char ak_subject[128];
+	uint32_t events;
+	uint64_t clock;                     /* TPMS_CLOCK_INFO of the quote */
+	uint32_t reset_count, restart_count;
+};
+
+struct verify_ctx;
+
+struct verify_options {
+	const char *const *ak_ca;  /* PEM files of trusted attestation CAs */
+	size_t nak_ca;
+	const char *const *ek_ca;  /* PEM files of trusted EK CAs */
+	size_t nek_ca;
+	const struct manifest *manifest;
+	time_t at;                 /* certificate validity time, 0: now */
+};
+
+/* Loads the anchors; 0 or -errno (logged). */
+int verify_ctx_new(const struct verify_options *opt, struct verify_ctx **out);
+void verify_ctx_free(struct verify_ctx *ctx);
+
+/*
+ * Adds a nonce this verifier issued (or the auditor recorded) to the set a
+ * bundle's nonce must belong to; NULL empties the set.  With an empty set,
+ * freshness is not established and the best status is "warning".
+ */
+int verify_ctx_expect_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t len);
+/*
+ * Marks a nonce as already used (a nonce store).  Every bundle whose quote
+ * carries its own nonce marks it used, so a second bundle with the same
+ * nonce, in the same run or a later one sharing the store, is a replay.
+ */
+int verify_ctx_seen_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t len);
+/* Forgets every used nonce (benchmark rounds re-verify the same bundles). */
+void verify_ctx_forget_used(struct verify_ctx *ctx);
+
+/* Verifies one bundle file's bytes; res always filled.  Returns res->status. */
+enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, size_t len,
+				 struct verify_result *res);
+
+/*
+ * After a batch: guests with different identities (UUID) but one label are
+ * all contraindicated (VR_LABEL_SHARED).  Returns how many were changed.
+ */
+size_t verify_batch_labels(struct verify_result *res, size_t n);
+
+/* Records a failure, sets its claim, recomputes the status. */
+void verify_fail(struct verify_result *res, enum verify_reason reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+const char *verify_reason_name(enum verify_reason reason);
+const char *verify_claim_name(enum verify_claim claim);
+const char *verify_status_name(enum verify_status status);
+
+#endif

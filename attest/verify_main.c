@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bulwark-verify: the auditor's verifier.  Checks evidence bundles offline
+ * against a reference manifest and trust anchors; prints a readable report
+ * and EAR JSON.  Exit status: 0 every bundle affirming, 1 some warning (and
+ * none contraindicated), 2 some contraindicated, 3 usage or I/O error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "attest/ear.h"
+#include "attest/verify.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define MAX_ANCHORS 16
+#define MAX_BUNDLES 4096
+
+struct args {
+	const char *manifest, *ear, *nonces, *used;
+	const char *ak_ca[MAX_ANCHORS], *ek_ca[MAX_ANCHORS];
+	size_t nak, nek;
+	const char *nonce_hex[MAX_ANCHORS];
+	size_t nnonce;
+	time_t at;
+	long bench;
+	int quiet;
+	char **bundles;
+	size_t nbundles;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bulwark-verify --manifest FILE --ak-ca PEM --ek-ca PEM\n"
+		"         [--nonce HEX]... [--nonces FILE] [--used-nonces FILE] [--at UNIXTIME]\n"
+		"         [--ear FILE|-] [--quiet] [--bench ROUNDS] BUNDLE...\n"
+		"exit: 0 all affirming, 1 warning, 2 contraindicated, 3 error\n");
+}
+
+static int add_arg(const char **list, size_t *n, const char *v)
+{
+	if (*n >= MAX_ANCHORS)
+		return -E2BIG;
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int args_parse(int argc, char **argv, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "manifest", 1, NULL, 'm' }, { "ak-ca", 1, NULL, 'a' },
+		{ "ek-ca", 1, NULL, 'e' }, { "nonce", 1, NULL, 'n' },
+		{ "nonces", 1, NULL, 'N' }, { "used-nonces", 1, NULL, 'u' },
+		{ "at", 1, NULL, 't' }, { "ear", 1, NULL, 'j' }, { "quiet", 0, NULL, 'q' },
+		{ "bench", 1, NULL, 'b' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	int c, rc = 0;
+
+	while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': a->manifest = optarg; break;
+		case 'a': rc = add_arg(a->ak_ca, &a->nak, optarg); break;
+		case 'e': rc = add_arg(a->ek_ca, &a->nek, optarg); break;
+		case 'n': rc = add_arg(a->nonce_hex, &a->nnonce, optarg); break;
+		case 'N': a->nonces = optarg; break;
+		case 'u': a->used = optarg; break;
+		case 't': a->at = (time_t)strtoll(optarg, NULL, 10); break;
+		case 'j': a->ear = optarg; break;
+		case 'q': a->quiet = 1; break;
+		case 'b': a->bench = strtol(optarg, NULL, 10); break;
+		default: rc = -EINVAL; break;
+		}
+	}
+	a->bundles = argv + optind;
+	a->nbundles = (size_t)(argc - optind);
+	if (rc || !a->manifest || !a->nak || !a->nek || !a->nbundles ||
+	    a->nbundles > MAX_BUNDLES || a->bench < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* One hex nonce per line into the issued (used = 0) or used set. */
+static int nonces_load(struct verify_ctx *ctx, const char *path, int used)
+{
+	uint8_t *buf = NULL, nonce[BUNDLE_MAX_NONCE];
+	size_t len = 0, n;
+	char *save = NULL;
+	int rc = bundle_read_file(path, 64u << 20, &buf, &len);
+
+	if (rc == -ENOENT && used)
+		return 0;      /* a new store */
+	for (char *l = rc ? NULL : strtok_r((char *)buf, "\n", &save); !rc && l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		rc = bundle_hex_decode(l, strlen(l), nonce, sizeof(nonce), &n);
+		rc = rc ? rc : used ? verify_ctx_seen_nonce(ctx, nonce, n) :
+			verify_ctx_expect_nonce(ctx, nonce, n);
+	}
+	free(buf);
+	if (rc)
+		log_err("%s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static int nonces_setup(struct verify_ctx *ctx, const struct args *a)
+{
+	uint8_t nonce[BUNDLE_MAX_NONCE];
+	size_t n;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < a->nnonce; i++) {
+		rc = bundle_hex_decode(a->nonce_hex[i], strlen(a->nonce_hex[i]), nonce,
+				       sizeof(nonce), &n);
+		rc = rc ? rc : verify_ctx_expect_nonce(ctx, nonce, n);
+		if (rc)
+			log_err("--nonce %s: not 16..64 bytes of lower-case hex", a->nonce_hex[i]);
+	}
+	rc = rc ? rc : a->nonces ? nonces_load(ctx, a->nonces, 0) : 0;
+	return rc ? rc : a->used ? nonces_load(ctx, a->used, 1) : 0;
+}
+
+/* Appends the nonces this run used to the store (replays are there already). */
+static int nonces_save(const char *path, const struct verify_result *res, size_t n)
+{
+	FILE *f = fopen(path, "ae");
+	int rc = 0;
+
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		int replay = res[i].nfail && res[i].fail[0].reason == VR_NONCE_REPLAYED;
+
+		if (res[i].nonce_hex[0] && !replay && fprintf(f, "%s\n", res[i].nonce_hex) < 0)
+			rc = -EIO;
+	}
+	if (fclose(f))
+		rc = -errno;
+	return rc;
+}
+
+static void verify_file(struct verify_ctx *ctx, const char *path, struct verify_result *res)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = bundle_read_file(path, BUNDLE_MAX_SIZE, &buf, &len);
+
+	memset(res, 0, sizeof(*res));
+	if (rc == -EFBIG)
+		verify_fail(res, VR_BUNDLE_TOO_LARGE, "larger than %u bytes", BUNDLE_MAX_SIZE);
+	else if (rc)
+		verify_fail(res, VR_INTERNAL, "cannot read: %s", strerror(-rc));
+	else
+		verify_bundle(ctx, buf, len, res);
+	free(buf);
+}
+
+/* Every bundle, then the checks across bundles; exit status by the worst. */
+static int batch(struct verify_ctx *ctx, const struct args *a, const char *m_id,
+		 struct verify_result *res)
+{
+	enum verify_status worst = VS_AFFIRMING;
+	FILE *ear = NULL;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->nbundles; i++)
+		verify_file(ctx, a->bundles[i], &res[i]);
+	verify_batch_labels(res, a->nbundles);
+	for (size_t i = 0; i < a->nbundles; i++) {
+		if (!a->quiet)
+			ear_report(a->ear && !strcmp(a->ear, "-") ? stderr : stdout, &res[i],
+				   a->bundles[i]);
+		if (res[i].status != VS_AFFIRMING && (worst == VS_AFFIRMING ||
+						      res[i].status == VS_CONTRAINDICATED))
+			worst = res[i].status == VS_WARNING ? VS_WARNING : VS_CONTRAINDICATED;
+	}
+	if (a->ear) {
+		ear = strcmp(a->ear, "-") ? fopen(a->ear, "we") : stdout;
+		rc = ear ? ear_write(ear, res, (const char *const *)a->bundles, a->nbundles,
+				     m_id, time(NULL)) : -errno;
+		if (ear && ear != stdout && fclose(ear))
+			rc = -errno;
+		if (rc)
+			log_err("cannot write EAR to %s: %s", a->ear, strerror(-rc));
+	}
+	return rc ? 3 : worst == VS_AFFIRMING ? 0 : worst == VS_WARNING ? 1 : 2;
+}
+
+static double seconds(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* In-process rounds over bundles held in memory: verification only, no I/O. */
+static int bench(struct verify_ctx *ctx, const struct args *a)
+{
+	struct verify_result res;
+	uint8_t *buf[MAX_BUNDLES] = { 0 };
+	size_t len[MAX_BUNDLES], affirmed = 0, total = 0;
+	double w0, c0, wall, cpu;
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < a->nbundles; i++)
+		rc = bundle_read_file(a->bundles[i], BUNDLE_MAX_SIZE, &buf[i], &len[i]);
+	w0 = seconds(CLOCK_MONOTONIC);
+	c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+	for (long r = 0; !rc && r < a->bench; r++) {
+		verify_ctx_forget_used(ctx);
+		for (size_t i = 0; i < a->nbundles; i++, total++)
+			affirmed += verify_bundle(ctx, buf[i], len[i], &res) == VS_AFFIRMING;
+	}
+	wall = seconds(CLOCK_MONOTONIC) - w0;
+	cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	for (size_t i = 0; i < a->nbundles; i++)
+		free(buf[i]);
+	if (rc || !total)
+		return 3;
+	printf("verified %zu bundles (%zu affirming) in %.3f s wall, %.3f s CPU: "
+	       "%.0f bundles/s per core\n", total, affirmed, wall, cpu,
+	       (double)total / (cpu > 0 ? cpu : wall));
+	return affirmed == total ? 0 : 2;
+}
+
+static int manifest_load(const char *path, struct manifest *m)
+{
+	struct bundle_error err;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = bundle_read_file(path, MANIFEST_MAX_SIZE, &buf, &len);
+
+	if (rc) {
+		log_err("manifest %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = manifest_parse(buf, len, m, &err);
+	if (rc)
+		log_err("manifest %s: %s", path, err.msg);
+	free(buf);
+	return rc;
+}
+
+static int run(const struct args *a, struct manifest *m)
+{
+	struct verify_options o = { .ak_ca = a->ak_ca, .nak_ca = a->nak, .ek_ca = a->ek_ca,
+				    .nek_ca = a->nek, .manifest = m, .at = a->at };
+	struct verify_result *res = NULL;
+	struct verify_ctx *ctx = NULL;
+	int rc = manifest_load(a->manifest, m);
+
+	rc = rc ? rc : verify_ctx_new(&o, &ctx);
+	rc = rc ? rc : nonces_setup(ctx, a);
+	if (rc)
+		goto out;
+	if (a->bench) {
+		rc = bench(ctx, a);
+		goto out;
+	}
+	res = calloc(a->nbundles, sizeof(*res));
+	rc = res ? batch(ctx, a, m->id, res) : 3;
+	if (res && a->used && nonces_save(a->used, res, a->nbundles)) {
+		log_err("cannot update the nonce store %s", a->used);
+		rc = 3;
+	}
+out:
+	free(res);
+	verify_ctx_free(ctx);
+	return rc < 0 ? 3 : rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct manifest *m;
+	int rc;
+
+	if (args_parse(argc, argv, &a)) {
+		usage(stderr);
+		return 3;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		return 3;
+	rc = run(&a, m);
+	free(m);
+	return rc;
+}

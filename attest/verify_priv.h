@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside the verifier: the context and one bundle's working state. */
+#ifndef BULWARK_ATTEST_VERIFY_PRIV_H
+#define BULWARK_ATTEST_VERIFY_PRIV_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#include "attest/verify.h"
+
+#define VERIFY_MAX_EVENTS 64      /* the launcher writes 15 */
+#define VERIFY_CACHE      64      /* verified certificate chains remembered */
+#define VERIFY_AK_SAN_NAME "urn:bulwark:ak-name:"
+#define VERIFY_AK_SAN_EK   "urn:bulwark:ek-spki-sha256:"
+#define VERIFY_AK_SAN_UUID "urn:uuid:"
+
+struct verify_cached_chain {
+	uint8_t key[32];          /* SHA-256 of the store tag and every DER */
+	int ok;
+};
+
+/* A set of nonces, kept as SHA-256 hashes. */
+struct verify_nonces {
+	uint8_t (*h)[32];
+	size_t n, cap;
+};
+
+struct verify_work {
+	struct bundle b;
+	TPMS_ATTEST attest;
+	TPMT_PUBLIC ak_public;
+	EVP_PKEY *ak_key;         /* from the AK certificate */
+	X509 *ak_cert, *ek_cert;
+	struct evlog_banks log_banks;
+	size_t nev;
+	struct evlog_event ev[VERIFY_MAX_EVENTS];
+	int item[MANIFEST_ITEMS]; /* index in ev, -1: absent */
+	int secstate;             /* index in ev of the PCR 7 event, -1: absent */
+};
+
+struct verify_ctx {
+	X509_STORE *ak_store, *ek_store;
+	const struct manifest *m;
+	time_t at;
+	struct verify_nonces issued;   /* the nonces a bundle may carry */
+	struct verify_nonces used;     /* nonces already seen: replays */
+	struct verify_cached_chain cache[VERIFY_CACHE];
+	size_t ncache, cache_next;
+	struct verify_work w;
+};
+
+/* verify_reasons.c */
+void verify_result_finish(struct verify_result *res);
+
+/* verify_certs.c: chains, EK binding, AK public area, guest identity. */
+int verify_certs(struct verify_ctx *ctx, struct verify_result *res);
+/* verify_quote.c: the AK's TPMT_PUBLIC against its certificate. */
+int verify_ak_public(struct verify_work *w, struct verify_result *res);
+/* verify_quote.c: TPMS_ATTEST, signature, nonce, PCR digest. */
+int verify_quote(struct verify_ctx *ctx, struct verify_result *res);
+/* verify_log.c: log shape, replay, payloads. */
+int verify_log(struct verify_ctx *ctx, struct verify_result *res);
+/* verify_ref.c: the manifest's reference values and the security state. */
+void verify_references(struct verify_ctx *ctx, struct verify_result *res);
+
+/* Used by more than one of them. */
+const EVP_MD *verify_md(uint16_t tpm_alg);
+/* The one SAN URI of x starting with prefix, without it; 0 or -1 (none or several). */
+int verify_san_uri(X509 *x, const char *prefix, char *out, size_t cap);
+/* 1 if nonce is in set; else 0, and added when add is set; -errno. */
+int verify_nonce_lookup(struct verify_nonces *set, const uint8_t *nonce, size_t len,
+			int add);
+
+#endif

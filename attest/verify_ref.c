@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reference values: each measured item's digests (every bank) must be one
+ * of the manifest's, and the measured security state (measure.h, canonical
+ * v1) must show SELinux enforcing with an allowed policy, the guest's own
+ * well-formed label with a category pair, and seccomp on with allowed filters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/measure.h"
+#include "attest/verify_priv.h"
+#include "core/util.h"
+
+#define SECSTATE_MAX_KEYS 64
+
+static const enum verify_reason item_reason[MANIFEST_ITEMS] = {
+	[MANIFEST_VMM] = VR_REF_VMM, [MANIFEST_CONFIG] = VR_REF_CONFIG,
+	[MANIFEST_ACPI] = VR_REF_ACPI, [MANIFEST_KERNEL] = VR_REF_KERNEL,
+	[MANIFEST_CMDLINE] = VR_REF_CMDLINE, [MANIFEST_INITRD] = VR_REF_INITRD,
+};
+
+/* 1 if ev's digests in every log bank are one allowed value; -1: bank unpinned. */
+static int item_allowed(const struct manifest *m, const struct evlog_banks *banks,
+			const struct manifest_list *l, const struct evlog_event *ev)
+{
+	for (size_t v = 0; v < l->count; v++) {
+		uint32_t b;
+
+		for (b = 0; b < banks->count; b++) {
+			int mi = manifest_bank(m, banks->alg[b]);
+
+			if (mi < 0)
+				return -1;
+			if (memcmp(l->v[v].digest[mi], ev->digests[b].bytes, banks->size[b]))
+				break;
+		}
+		if (b == banks->count)
+			return 1;
+	}
+	return 0;
+}
+
+static void items_check(struct verify_ctx *ctx, struct verify_result *res)
+{
+	const struct verify_work *w = &ctx->w;
+
+	for (int it = 0; it < MANIFEST_ITEMS; it++) {
+		const struct manifest_list *l = &ctx->m->item[it];
+		int ev = w->item[it], ok;
+
+		if (it == MANIFEST_ACPI && !ctx->m->acpi_pinned)
+			continue;
+		if (ev < 0) {
+			if (l->count)    /* only the initrd is optional in the log */
+				verify_fail(res, item_reason[it], "%s: not measured",
+					    manifest_item_name(it));
+			continue;
+		}
+		ok = item_allowed(ctx->m, &w->log_banks, l, &w->ev[ev]);
+		if (ok < 0)
+			verify_fail(res, VR_MANIFEST_BANKS, "manifest pins no value for a bank "
+				    "of the log");
+		else if (!ok)
+			verify_fail(res, item_reason[it], "%s: measured digest is not in the "
+				    "manifest", manifest_item_name(it));
+	}
+}
+
+static int kv_is(const struct measure_kv *kv, const char *s)
+{
+	return kv && kv->value_len == strlen(s) && !memcmp(kv->value, s, kv->value_len);
+}
+
+/* "cN" with N in 0..1023 written canonically; the number or -1. */
+static int category(const char *s, size_t n)
+{
+	int v = 0;
+
+	if (n < 2 || n > 5 || s[0] != 'c' || (s[1] == '0' && n > 2))
+		return -1;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 1023 ? v : -1;
+}
+
+/* user:role:type:sensitivity:cA,cB with the manifest's words and cA < cB. */
+static int label_valid(const struct manifest *m, const char *label)
+{
+	char want[4 * (MANIFEST_WORD_MAX + 1) + 1];
+	size_t n = (size_t)snprintf(want, sizeof(want), "%s:%s:%s:%s:", m->label_user,
+				    m->label_role, m->label_type, m->label_sensitivity);
+	const char *cats, *comma;
+	int a, b;
+
+	if (n >= sizeof(want) || strncmp(label, want, n))
+		return -1;
+	cats = label + n;
+	comma = strchr(cats, ',');
+	if (!comma)
+		return -1;
+	a = category(cats, (size_t)(comma - cats));
+	b = category(comma + 1, strlen(comma + 1));
+	return a >= 0 && b >= 0 && a < b ? 0 : -1;
+}
+
+static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, size_t n,
+			  struct verify_result *res)
+{
+	const struct measure_kv *mode = measure_kv_find(kv, n, "selinux");
+	const struct measure_kv *pol = measure_kv_find(kv, n, "selinux.policy.sha256");
+	const struct measure_kv *lab = measure_kv_find(kv, n, "svirt.label");
+	const struct manifest *m = ctx->m;
+	uint8_t d[32];
+	size_t dl = 0, i;
+
+	if (m->selinux_enforcing && !kv_is(mode, "enforcing"))
+		verify_fail(res, VR_SELINUX_NOT_ENFORCING, "SELinux was %.*s",
+			    mode ? (int)mode->value_len : 4, mode ? mode->value : "none");
+	for (i = 0; pol && !bundle_hex_decode(pol->value, pol->value_len, d, 32, &dl) &&
+		    dl == 32 && i < m->npolicy && memcmp(m->policy_sha256[i], d, 32); i++)
+		;
+	if (!pol || dl != 32 || i == m->npolicy)
+		verify_fail(res, VR_SELINUX_POLICY, "policy digest not allowed");
+	if (!lab || lab->value_len != strlen(ctx->w.b.label) ||
+	    memcmp(lab->value, ctx->w.b.label, lab->value_len))
+		verify_fail(res, VR_LABEL_MISMATCH, "bundle label is not the measured label");
+	else if (label_valid(m, ctx->w.b.label))
+		verify_fail(res, VR_LABEL_MALFORMED, "label %s: not %s:%s:%s:%s:cA,cB (A < B)",
+			    ctx->w.b.label, m->label_user, m->label_role, m->label_type,
+			    m->label_sensitivity);
+	else
+		memcpy(res->label, ctx->w.b.label, sizeof(res->label));
+}
+
+/* "seccomp.filter.ROLE.sha256" -> ROLE; NULL if kv is not a filter key. */
+static const char *filter_role(const struct measure_kv *kv, size_t *len)
+{
+	static const char pre[] = "seccomp.filter.", suf[] = ".sha256";
+
+	if (kv->key_len <= strlen(pre) + strlen(suf) || memcmp(kv->key, pre, strlen(pre)) ||
+	    memcmp(kv->key + kv->key_len - strlen(suf), suf, strlen(suf)))
+		return NULL;
+	*len = kv->key_len - strlen(pre) - strlen(suf);
+	return kv->key + strlen(pre);
+}
+
+static int filter_allowed(const struct manifest *m, const struct measure_kv *kv)
+{
+	size_t rl = 0, dl = 0;
+	const char *role = filter_role(kv, &rl);
+	uint8_t d[32];
+
+	if (bundle_hex_decode(kv->value, kv->value_len, d, sizeof(d), &dl) || dl != 32)
+		return 0;
+	for (size_t r = 0; r < m->nroles; r++) {
+		if (strlen(m->roles[r].role) != rl || memcmp(m->roles[r].role, role, rl))
+			continue;
+		for (size_t i = 0; i < m->roles[r].count; i++)
+			if (!memcmp(m->roles[r].sha256[i], d, 32))
+				return 1;
+	}
+	return 0;
+}
+
+static void seccomp_check(const struct manifest *m, const struct measure_kv *kv, size_t n,
+			  struct verify_result *res)
+{
+	size_t filters = 0, rl;
+
+	if (m->seccomp_required && !kv_is(measure_kv_find(kv, n, "seccomp"), "on"))
+		verify_fail(res, VR_SECCOMP_OFF, "seccomp filters were not installed");
+	for (size_t i = 0; i < n; i++) {
+		if (!filter_role(&kv[i], &rl))
+			continue;
+		filters++;
+		if (!filter_allowed(m, &kv[i]))
+			verify_fail(res, VR_SECCOMP_FILTER, "%.*s not allowed", (int)kv[i].key_len,
+				    kv[i].key);
+	}
+	if (m->seccomp_required && filters != m->nroles)
+		verify_fail(res, VR_SECCOMP_FILTER, "%zu filters measured, manifest has %zu roles",
+			    filters, m->nroles);
+}
+
+static void off_check(const struct manifest *m, const struct measure_kv *off,
+		      struct verify_result *res)
+{
+	const char *p, *end;
+
+	if (!off) {
+		verify_fail(res, VR_SECSTATE_MALFORMED, "protections.off missing");
+		return;
+	}
+	if (kv_is(off, "none"))
+		return;
+	for (p = off->value, end = off->value + off->value_len; p < end;) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		size_t len = (size_t)((c ? c : end) - p), i;
+
+		for (i = 0; i < m->noff; i++)
+			if (strlen(m->off_allowed[i]) == len && !memcmp(m->off_allowed[i], p, len))
+				break;
+		if (i == m->noff)
+			verify_fail(res, VR_PROTECTION_OFF, "protection %.*s was off", (int)len, p);
+		p += len + 1;
+	}
+}
+
+void verify_references(struct verify_ctx *ctx, struct verify_result *res)
+{
+	struct measure_kv kv[SECSTATE_MAX_KEYS];
+	const struct evlog_event *ev;
+	int n;
+
+	items_check(ctx, res);
+	if (ctx->w.secstate < 0) {
+		verify_fail(res, VR_SECSTATE_MALFORMED, "no security state measured");
+		return;
+	}
+	ev = &ctx->w.ev[ctx->w.secstate];
+	n = measure_secstate_parse(ev->data, ev->data_size, kv, ARRAY_SIZE(kv));
+	if (n < 0) {
+		verify_fail(res, VR_SECSTATE_MALFORMED, "security state does not parse");
+		return;
+	}
+	selinux_check(ctx, kv, (size_t)n, res);
+	seccomp_check(ctx->m, kv, (size_t)n, res);
+	off_check(ctx->m, measure_kv_find(kv, (size_t)n, "protections.off"), res);
+}
