@@ -195,6 +195,26 @@ static void acpi_dsdt_pci(struct aml *a)
 	aml_device_end(a, dev);
 }
 
+/*
+ * COM1.  In hardware-reduced mode Linux has no legacy PIC and maps no ISA
+ * IRQ on its own: the console's IRQ 4 reaches the IOAPIC only through this
+ * _CRS (8250_pnp), as on Firecracker.
+ */
+static void acpi_dsdt_com1(struct aml *a)
+{
+	static const uint8_t crs[] = {
+		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08,  /* IO 0x3F8, 8 */
+		0x22, 1u << IRQ_COM1, 0x00,                       /* IRQNoFlags {4} */
+		0x79, 0x00,
+	};
+	size_t dev = aml_device_begin(a, "COM1");
+
+	aml_name_eisaid(a, "_HID", "PNP0501");
+	aml_name_integer(a, "_UID", 0);
+	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_device_end(a, dev);
+}
+
 static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 			   uint64_t *addr)
 {
@@ -210,6 +230,7 @@ static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 	aml_init(&a, b->data + off + sizeof(h), sizeof(b->data) - b->len);
 	scope = aml_scope_begin(&a, "\\_SB_");
 	acpi_dsdt_pci(&a);
+	acpi_dsdt_com1(&a);
 	aml_scope_end(&a, scope);
 	aml_name_package(&a, "\\_S5_", s5, ARRAY_SIZE(s5));
 	if (a.err)

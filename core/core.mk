@@ -21,3 +21,25 @@ bulwark-vmm_LDLIBS := -lpthread
 UNIT_TESTS += test_log
 test_log_SRCS := tests/unit/test_log.c core/log.c
 test_log_PKGS := cmocka
+
+UNIT_TESTS += test_bootparams
+test_bootparams_SRCS := tests/unit/test_bootparams.c core/bootparams.c core/log.c
+test_bootparams_PKGS := cmocka
+
+UNIT_TESTS += test_acpi
+test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c core/config.c core/log.c
+test_acpi_PKGS := cmocka json-c
+
+UNIT_TESTS += test_config
+test_config_SRCS := tests/unit/test_config.c core/launcher.c core/config.c \
+	core/boot.c core/bootparams.c core/acpi.c core/aml.c core/log.c
+test_config_PKGS := cmocka json-c
+
+FUZZ_TARGETS += fuzz_bzimage
+fuzz_bzimage_SRCS := tests/fuzz/fuzz_bzimage.c core/bootparams.c core/log.c
+
+FUZZ_TARGETS += fuzz_config
+fuzz_config_SRCS := tests/fuzz/fuzz_config.c core/config.c core/log.c
+fuzz_config_PKGS := json-c
+
+LAB_TESTS += tests/lab/test-boot

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ACPI tables (checksums, lengths, pointers, contents) and the AML emitter. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/acpi.h"
+#include "core/aml.h"
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* The table at guest address GPA, checked to lie inside the blob. */
+static const uint8_t *table_at(const struct acpi_blob *b, uint64_t gpa, const char *sig)
+{
+	const uint8_t *t;
+	uint32_t len;
+
+	assert_true(gpa >= b->gpa && gpa - b->gpa + 36 <= b->len);
+	t = b->data + (gpa - b->gpa);
+	len = rd32(t + 4);
+	assert_true(len >= 36 && gpa - b->gpa + len <= b->len);
+	assert_memory_equal(t, sig, 4);
+	assert_int_equal(acpi_sum(t, len), 0);
+	return t;
+}
+
+static struct acpi_blob *build(uint32_t cpus)
+{
+	struct acpi_blob *b = malloc(sizeof(*b));
+	struct vm_config cfg;
+
+	config_init(&cfg);
+	cfg.cpus = cpus;
+	assert_non_null(b);
+	assert_int_equal(acpi_build(&cfg, b), 0);
+	return b;
+}
+
+static const uint8_t *find_in_xsdt(const struct acpi_blob *b, const char *sig)
+{
+	const uint8_t *rsdp = b->data + (b->rsdp_addr - b->gpa);
+	const uint8_t *x = table_at(b, rd64(rsdp + 24), "XSDT");
+	uint32_t n = (rd32(x + 4) - 36) / 8;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const uint8_t *t = b->data + (rd64(x + 36 + 8 * i) - b->gpa);
+
+		if (!memcmp(t, sig, 4))
+			return table_at(b, rd64(x + 36 + 8 * i), sig);
+	}
+	fail_msg("%s not in the XSDT", sig);
+	return NULL;
+}
+
+static void test_rsdp(void **state)
+{
+	struct acpi_blob *b = build(1);
+	const uint8_t *r = b->data;
+
+	(void)state;
+	assert_int_equal(b->rsdp_addr, 0xe0000);
+	assert_int_equal(b->rsdp_addr & 15, 0);          /* found by the scan */
+	assert_memory_equal(r, "RSD PTR ", 8);
+	assert_int_equal(acpi_sum(r, 20), 0);
+	assert_int_equal(acpi_sum(r, 36), 0);
+	assert_int_equal(r[15], 2);                       /* revision */
+	assert_int_equal(rd32(r + 20), 36);
+	free(b);
+}
+
+static void test_tables_and_checksums(void **state)
+{
+	struct acpi_blob *b = build(4);
+	const uint8_t *fadt = find_in_xsdt(b, "FACP");
+	const uint8_t *dsdt;
+
+	(void)state;
+	assert_int_equal(rd32(fadt + 4), 276);
+	assert_int_equal(fadt[8], 6);
+	assert_true(rd32(fadt + 112) & (1u << 20));      /* HW_REDUCED_ACPI */
+	dsdt = table_at(b, rd64(fadt + 140), "DSDT");
+	assert_int_equal(rd32(fadt + 40), rd64(fadt + 140));
+	/* Sleep control/status registers: system I/O, 8 bits, at our port. */
+	assert_int_equal(fadt[244], 1);
+	assert_int_equal(fadt[245], 8);
+	assert_int_equal(rd64(fadt + 248), PORT_ACPI_SLEEP);
+	assert_int_equal(rd64(fadt + 260), PORT_ACPI_SLEEP);
+	assert_non_null(dsdt);
+	find_in_xsdt(b, "MCFG");
+	find_in_xsdt(b, "APIC");
+	free(b);
+}
+
+static void test_madt(void **state)
+{
+	static const uint32_t counts[] = { 1, 4, 64 };
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		struct acpi_blob *b = build(counts[c]);
+		const uint8_t *m = find_in_xsdt(b, "APIC");
+		uint32_t len = rd32(m + 4), lapics = 0, ioapics = 0;
+
+		assert_int_equal(rd32(m + 36), 0xfee00000);
+		for (uint32_t off = 44; off < len; off += m[off + 1]) {
+			assert_true(m[off + 1] >= 2 && off + m[off + 1] <= len);
+			if (m[off] == 0) {
+				assert_int_equal(m[off + 3], lapics);  /* APIC id */
+				assert_int_equal(rd32(m + off + 4), 1); /* enabled */
+				lapics++;
+			} else if (m[off] == 1) {
+				assert_int_equal(rd32(m + off + 4), 0xfec00000);
+				ioapics++;
+			}
+		}
+		assert_int_equal(lapics, counts[c]);
+		assert_int_equal(ioapics, 1);
+		free(b);
+	}
+}
+
+static void test_mcfg(void **state)
+{
+	struct acpi_blob *b = build(1);
+	const uint8_t *m = find_in_xsdt(b, "MCFG");
+
+	(void)state;
+	assert_int_equal(rd32(m + 4), 60);
+	assert_int_equal(rd64(m + 44), GUEST_ECAM_ADDR);
+	assert_int_equal(m[54], 0);                      /* start bus */
+	assert_int_equal(m[55], 0);                      /* end bus */
+	free(b);
+}
+
+static void test_dsdt_contents(void **state)
+{
+	/* Name(\_S5, Package(4){5, 5, 0, 0}) */
+	static const uint8_t s5[] = { 0x08, 0x5c, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+	/* Name(_HID, EISAID("PNP0A08")) */
+	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+	static const uint8_t com1[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x05, 0x01 };
+	static const uint8_t irq4[] = { 0x22, 0x10, 0x00, 0x79 };
+	struct acpi_blob *b = build(2);
+	const uint8_t *f = find_in_xsdt(b, "FACP");
+	const uint8_t *d = table_at(b, rd64(f + 140), "DSDT");
+	uint32_t len = rd32(d + 4);
+
+	(void)state;
+	assert_non_null(memmem(d, len, s5, sizeof(s5)));
+	assert_non_null(memmem(d, len, hid, sizeof(hid)));
+	assert_non_null(memmem(d, len, "PCI0", 4));
+	/* COM1 (PNP0501) with IRQ 4 in its _CRS: the console's interrupt. */
+	assert_non_null(memmem(d, len, com1, sizeof(com1)));
+	assert_non_null(memmem(d, len, irq4, sizeof(irq4)));
+	free(b);
+}
+
+static void test_deterministic(void **state)
+{
+	struct acpi_blob *a = build(8), *b = build(8), *c = build(9);
+
+	(void)state;
+	assert_int_equal(a->len, b->len);
+	assert_memory_equal(a->data, b->data, a->len);
+	/* A different configuration gives different tables. */
+	assert_true(a->len != c->len || memcmp(a->data, c->data, a->len));
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void test_aml_pkglen(void **state)
+{
+	uint8_t e[4];
+
+	(void)state;
+	assert_int_equal(aml_pkglen_encode(0, e), 1);
+	assert_int_equal(e[0], 1);
+	assert_int_equal(aml_pkglen_encode(62, e), 1);   /* total 63 */
+	assert_int_equal(e[0], 63);
+	assert_int_equal(aml_pkglen_encode(63, e), 2);   /* total 65 = 0x41 */
+	assert_int_equal(e[0], 0x41);
+	assert_int_equal(e[1], 0x04);
+	assert_int_equal(aml_pkglen_encode(0xffd, e), 2); /* total 0xfff */
+	assert_int_equal(aml_pkglen_encode(0xffe, e), 3); /* total 0x1001 */
+	assert_int_equal(e[0], 0x81);
+	assert_int_equal(e[1], 0x00);
+	assert_int_equal(e[2], 0x01);
+	assert_int_equal(aml_pkglen_encode(0x10000000, e), 0);
+}
+
+static void test_aml_names_and_errors(void **state)
+{
+	static const uint8_t dual[] = { 0x2e, '_', 'S', 'B', '_', 'P', 'C', 'I', '0' };
+	static const uint8_t pad[] = { 'S', '5', '_', '_' };
+	uint8_t buf[64], tiny[3];
+	struct aml a;
+
+	(void)state;
+	aml_init(&a, buf, sizeof(buf));
+	aml_namestring(&a, "_SB_.PCI0");
+	assert_int_equal(a.err, 0);
+	assert_memory_equal(buf, dual, sizeof(dual));
+	aml_init(&a, buf, sizeof(buf));
+	aml_namestring(&a, "S5");
+	assert_memory_equal(buf, pad, sizeof(pad));
+	aml_init(&a, buf, sizeof(buf));
+	aml_namestring(&a, "lower");
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_name_eisaid(&a, "_HID", "PNP0A0");
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, tiny, sizeof(tiny));
+	aml_integer(&a, 0x12345678);
+	assert_int_equal(a.err, -ENOSPC);
+	aml_init(&a, buf, sizeof(buf));
+	aml_integer(&a, 0x1234);
+	assert_int_equal(a.len, 3);
+	assert_int_equal(buf[0], 0x0b);
+	assert_int_equal(buf[1], 0x34);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rsdp),
+		cmocka_unit_test(test_tables_and_checksums),
+		cmocka_unit_test(test_madt),
+		cmocka_unit_test(test_mcfg),
+		cmocka_unit_test(test_dsdt_contents),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_aml_pkglen),
+		cmocka_unit_test(test_aml_names_and_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
