@@ -35,6 +35,7 @@ static const struct allow_entry allowlist[] = {
 	{ NULL, "bulwark_sys_file", "dir", "search getattr read open" },
 	{ NULL, "bulwark_sys_file", "file", "read open getattr map execute" },
 	{ NULL, "bulwark_sys_file", "lnk_file", "read getattr" },
+	{ NULL, "bulwark_sys_dir", "dir", "search getattr" },
 	{ NULL, "bulwark_launcher_domain", "fd", "use" },
 	{ NULL, "bulwark_launcher_domain", "process", "sigchld" },
 	{ NULL, "bulwark_launcher_domain", "fifo_file", "read write append getattr ioctl" },
@@ -178,6 +179,7 @@ int prop_allowlist(struct pc *pc)
 	fprintf(pc->out, "\n[5] guest domains reach only allowlisted types and "
 		"permissions, and never leave their domain\n");
 	print_members(pc, "bulwark_sys_file");
+	print_members(pc, "bulwark_sys_dir");
 	print_members(pc, "bulwark_launcher_domain");
 	print_members(pc, "bulwark_vtpm_entry");
 	for (uint32_t t = 1; attr && t <= pc->p->p_types.nprim; t++)

@@ -15,3 +15,9 @@ UNIT_TESTS += test_svirt_label
 test_svirt_label_SRCS := tests/unit/test_svirt_label.c $(SVIRT_SRCS) core/log.c
 test_svirt_label_PKGS := cmocka $(SVIRT_PKGS)
 test_svirt_label_WRAP := fgetfilecon_raw fsetfilecon_raw
+
+# The lab's stand-in launcher and VMM (tests/lab/test-svirt-enforce).
+LAB_TOOLS += svirt_lab
+svirt_lab_SRCS := tests/lab/helpers/svirt-lab.c $(SVIRT_SRCS) core/log.c
+svirt_lab_PKGS := $(SVIRT_PKGS)
+LAB_TESTS += tests/lab/test-svirt-enforce
