@@ -21,3 +21,7 @@ LAB_TOOLS += svirt_lab
 svirt_lab_SRCS := tests/lab/helpers/svirt-lab.c $(SVIRT_SRCS) core/log.c
 svirt_lab_PKGS := $(SVIRT_PKGS)
 LAB_TESTS += tests/lab/test-svirt-enforce
+
+FUZZ_TARGETS += fuzz_svirt_entry
+fuzz_svirt_entry_SRCS := tests/fuzz/fuzz_svirt_entry.c $(SVIRT_SRCS) core/log.c
+fuzz_svirt_entry_PKGS := $(SVIRT_PKGS)
