@@ -12,3 +12,10 @@ test_virtio_blk_PKGS := cmocka
 
 FUZZ_TARGETS += fuzz_virtq
 fuzz_virtq_SRCS := tests/fuzz/fuzz_virtq.c $(VIRTIO_DEVS)
+
+VIRTIO_PCI := core/virtio_pci.c core/virtio_pci_bar.c core/virtio_irq.c
+
+UNIT_TESTS += test_virtio_pci
+test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)
+test_virtio_pci_PKGS := cmocka
+test_virtio_pci_LDLIBS := -lpthread

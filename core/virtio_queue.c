@@ -182,6 +182,13 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
 }
 
+bool virtq_pending(const struct virtq *q)
+{
+	if (!q->active || q->broken)
+		return false;
+	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
+}
+
 bool virtq_want_interrupt(const struct virtq *q)
 {
 	if (!q->active)

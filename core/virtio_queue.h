@@ -139,6 +139,9 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_chain *c);
 /* Return chain HEAD to the driver, WRITTEN bytes of it filled in. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Whether the driver has made chains available that were not popped yet. */
+bool virtq_pending(const struct virtq *q);
+
 /* Whether the driver wants an interrupt for what was pushed. */
 bool virtq_want_interrupt(const struct virtq *q);
 
