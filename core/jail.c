@@ -80,6 +80,43 @@ int jail_config_keep_fd(struct jail_config *cfg, int fd)
 	return 0;
 }
 
+static int jail_dir_safe(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	if (lstat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
+int jail_root_prepare(const char *path)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int rc;
+
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(parent))
+		return -EINVAL;
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		rc = jail_dir_safe(parent);
+		if (rc)
+			goto fail;
+	}
+	rc = jail_dir_safe(path);
+	if (rc == 0)
+		return 0;
+fail:
+	log_err("jail root %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 /* Absolute, short, and without "." or ".." components: the path inside
  * the jail is the same string as outside. */
 static bool jail_path_clean(const char *p)

@@ -135,9 +135,18 @@ void vmm_seccomp_mode_set(enum sandbox_seccomp_mode mode);
 
 #define JAIL_MAX_KEEP_FDS 64
 #define JAIL_MAX_RO_PATHS 8
-/* Default id range: guest slot N runs as uid and gid JAIL_ID_BASE + N. */
-#define JAIL_ID_BASE 0x30000u
-#define JAIL_ID_SLOTS 0x10000u
+/*
+ * Default ids: guest slot N runs as uid and gid JAIL_ID_BASE + N, above
+ * systemd's container range (524288..1879048191) and any /etc/subuid range
+ * Debian hands out.  The slot must be unique among running guests: the
+ * index of the guest's svirt category pair (a * 1024 + b), or the
+ * launcher's pid when svirt is off (the VMM dies with its launcher).
+ */
+#define JAIL_ID_BASE 0x70000000u
+#define JAIL_ID_SLOTS (1u << 22)
+/* A mount point for every jail's private root (the tmpfs is mounted in the
+ * guest's own mount namespace, so one empty directory serves all). */
+#define JAIL_ROOT_DEFAULT "/run/bulwark/jail"
 
 struct jail_config {
 	const char *root;	/* existing empty directory: mount point of
@@ -169,6 +178,9 @@ int jail_config_init(struct jail_config *cfg, const char *root,
 		     const char *vmm_path, unsigned int slot,
 		     unsigned int cpus, uint64_t mem_bytes);
 int jail_config_keep_fd(struct jail_config *cfg, int fd);
+/* Creates path (and its parent) if missing: a root-owned directory no one
+ * else may write, not a symlink; refuses anything else. */
+int jail_root_prepare(const char *path);
 int jail_config_check(const struct jail_config *cfg);
 /* fork(2) semantics (pid, 0 in the child, -errno) but the child starts in
  * new namespaces (all but the fds of cfg are checked first; the fds are

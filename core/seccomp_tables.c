@@ -11,9 +11,13 @@
  */
 #include "core/sandbox.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "core/util.h"
@@ -29,6 +33,9 @@
 	.kind = SECCOMP_ARG_MASK_CLEAR, .arg = 2, .mask = PROT_EXEC, \
 	.why = (w) }
 
+/* fstat(fd) is newfstatat(fd, "", buf, AT_EMPTY_PATH) in glibc. */
+static const uint64_t empty_path[] = { AT_EMPTY_PATH };
+
 /* glibc's mutexes and condition variables, all process-private. */
 static const uint64_t futex_ops[] = {
 	FUTEX_WAIT_PRIVATE,
@@ -36,65 +43,98 @@ static const uint64_t futex_ops[] = {
 	FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME,
 };
 
+/* The main thread also joins threads: glibc waits on the thread id with a
+ * shared bitset wait (the kernel clears and wakes it at thread exit). */
+static const uint64_t main_futex_ops[] = {
+	FUTEX_WAIT_PRIVATE,
+	FUTEX_WAKE_PRIVATE,
+	FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME,
+	FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME,
+};
+
+/* glibc's free() and thread exit give pages back with MADV_DONTNEED. */
 static const uint64_t madvise_ops[] = { MADV_DONTNEED };
 
-/* ---- vCPU threads ---- */
+/* The only signal sent: the vCPU kick (core/vcpu.h: SIGUSR1).  An abort()
+ * (SIGABRT) then dies by SIGSYS instead: the process ends either way. */
+static const uint64_t kick_signals[] = { SIGUSR1 };
+
+/* ---- vCPU threads: core/vcpu.c, the devices they run on exits ---- */
 static const uint64_t vcpu_ioctls[] = {
 	KVM_RUN,
+	KVM_IRQ_LINE,		/* a device raises its line (vm_irq_line) */
+	KVM_SET_GSI_ROUTING,	/* guest programs an MSI-X vector */
+	KVM_GET_REGS,		/* vcpu_dump on a fatal exit */
+	KVM_GET_SREGS,
 };
 
 static const struct seccomp_rule vcpu_rules[] = {
-	SC_IOCTL(vcpu_ioctls, "vcpu loop"),
-	SC(read, "eventfd, console"),
-	SC(write, "eventfd, console"),
-	SC_IN(futex, 1, futex_ops, "glibc locks"),
-	SC(rt_sigreturn, "return from the kick signal handler"),
-	SC(exit, "thread exit"),
-	SC(exit_group, "fatal error path"),
+	SC_IOCTL(vcpu_ioctls, "KVM_RUN and exits"),
+	SC(write, "eventfds (stop, irqfd, kick), log lines"),
+	SC_IN(futex, 1, futex_ops, "device and queue locks"),
+	SC(getpid, "pthread_kill: kick the other vCPUs on stop"),
+	SC_IN(tgkill, 2, kick_signals, "pthread_kill: the kick"),
+	SC(rt_sigprocmask, "pthread_kill, thread exit"),
+	SC(rt_sigreturn, "return from the kick handler"),
 	SC_NOEXEC(mmap, "malloc arena of the thread"),
 	SC_NOEXEC(mprotect, "malloc arena growth"),
 	SC(munmap, "free of large blocks"),
-	SC_IN(madvise, 2, madvise_ops, "malloc trim, thread exit"),
+	SC_IN(madvise, 2, madvise_ops, "free, thread exit"),
+	SC(exit, "thread exit"),
+	SC(exit_group, "process exit on a fatal error"),
 };
 
-/* ---- main thread: event loop ---- */
+/* ---- main thread: core/vmm_main.c's loop and teardown ---- */
 static const uint64_t main_ioctls[] = {
-	KVM_IRQ_LINE,
+	KVM_IRQ_LINE,		/* console input raises the UART's line */
+	TCGETS,			/* isatty(stdin) in vmm_stdin_usable */
 };
 
 static const struct seccomp_rule main_rules[] = {
-	SC_IOCTL(main_ioctls, "device interrupts"),
-	SC(read, "eventfd, signalfd, console input"),
-	SC(write, "eventfd, console"),
-	SC(epoll_wait, "event loop"),
-	SC(epoll_ctl, "event loop"),
-	SC_IN(futex, 1, futex_ops, "glibc locks"),
-	SC(rt_sigreturn, "signal handlers"),
-	SC(exit_group, "VMM exit"),
+	SC_IOCTL(main_ioctls, "console input"),
+	SC(poll, "event loop"),
+	SC(read, "eventfd, signalfd, stdin"),
+	SC(write, "eventfds, log lines"),
+	SC_IN(newfstatat, 3, empty_path, "fstat(stdin) in vmm_stdin_usable"),
+	SC_IN(futex, 1, main_futex_ops, "locks, pthread_join"),
+	SC(getpid, "pthread_kill: kick the vCPUs on stop"),
+	SC_IN(tgkill, 2, kick_signals, "pthread_kill: the kick"),
+	SC(rt_sigprocmask, "pthread_kill"),
 	SC_NOEXEC(mmap, "malloc"),
 	SC_NOEXEC(mprotect, "malloc"),
-	SC(munmap, "free"),
-	SC(brk, "malloc, main arena"),
-	SC_IN(madvise, 2, madvise_ops, "malloc trim"),
-	SC(close, "device teardown"),
+	SC(munmap, "free, guest memory and thread stacks at teardown"),
+	SC_IN(madvise, 2, madvise_ops, "free"),
+	SC(brk, "free trims the main heap"),
+	SC(close, "teardown"),
+	SC(exit_group, "VMM exit"),
 };
 
-/* ---- I/O workers: disk requests ---- */
+/* ---- I/O threads: console output (outbuf) and virtio queues ---- */
+static const uint64_t fallocate_modes[] = {
+	FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,	/* discard */
+	FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,	/* write-zeroes */
+};
+static const uint64_t getrandom_flags[] = { 0 };
+
 static const struct seccomp_rule io_rules[] = {
-	SC(pread64, "disk read"),
-	SC(pwrite64, "disk write"),
-	SC(preadv, "disk read"),
-	SC(pwritev, "disk write"),
-	SC(fdatasync, "disk flush"),
-	SC(read, "eventfd"),
-	SC(write, "eventfd (used-ring interrupt)"),
-	SC_IN(futex, 1, futex_ops, "work queue"),
-	SC(exit, "thread exit"),
-	SC(exit_group, "fatal error path"),
+	SC(poll, "queue kicks, stop"),
+	SC(read, "eventfds"),
+	SC(write, "console output, irqfds, re-kick"),
+	SC(preadv, "virtio-blk read into guest RAM"),
+	SC(pwritev, "virtio-blk write from guest RAM"),
+	SC(fdatasync, "virtio-blk flush"),
+	SC_IN(fallocate, 1, fallocate_modes, "virtio-blk discard, write-zeroes"),
+	SC_IN(getrandom, 2, getrandom_flags, "virtio-rng"),
+	SC_IN(futex, 1, futex_ops, "queue and output locks"),
+	SC(getpid, "pthread_kill: kick the vCPUs on a fatal error"),
+	SC_IN(tgkill, 2, kick_signals, "pthread_kill: the kick"),
+	SC(rt_sigprocmask, "pthread_kill, thread exit"),
 	SC_NOEXEC(mmap, "malloc arena of the thread"),
 	SC_NOEXEC(mprotect, "malloc arena growth"),
-	SC(munmap, "free"),
-	SC_IN(madvise, 2, madvise_ops, "malloc trim, thread exit"),
+	SC(munmap, "free of large blocks"),
+	SC_IN(madvise, 2, madvise_ops, "free, thread exit"),
+	SC(exit, "thread exit"),
+	SC(exit_group, "process exit on a fatal error"),
 };
 
 static const struct seccomp_table tables[] = {
