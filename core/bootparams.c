@@ -54,6 +54,8 @@ static int bzimage_check_magic(const uint8_t *buf, size_t len, size_t *hdr_len)
 		end = HDR_MIN_END;
 	if (end > 0x26c)
 		end = 0x26c;
+	if (end > len)
+		end = len;              /* never copy past the file */
 	*hdr_len = end - SETUP_HDR_OFFSET;
 	return 0;
 }
