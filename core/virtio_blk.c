@@ -205,27 +205,6 @@ int virtio_blk_create(int fd, bool readonly, const char *serial, void **dev)
 	return 0;
 }
 
-/* Point DST at LEN bytes of SRC[0, n) starting SKIP bytes in; returns the count. */
-static int blk_iov_slice(const struct iovec *src, uint16_t n, uint64_t skip,
-			 uint64_t len, struct iovec *dst)
-{
-	int k = 0;
-
-	for (uint16_t i = 0; i < n && len; i++) {
-		uint64_t seg = src[i].iov_len, take;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		take = seg - skip < len ? seg - skip : len;
-		dst[k++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, take };
-		len -= take;
-		skip = 0;
-	}
-	return k;
-}
-
 /* Move all of IOV[0, n) at byte OFF of the image, across short transfers. */
 static int blk_rw(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 {
@@ -275,10 +254,10 @@ static uint8_t blk_do_rw(struct virtio_blk *b, const struct virtq_chain *c,
 	    !range_fits(sector, data_len >> SECTOR_SHIFT, b->sectors))
 		return VIRTIO_BLK_S_IOERR;
 	if (write)
-		n = blk_iov_slice(c->iov, c->n_out, sizeof(struct blk_req_hdr), data_len,
-				  b->iov);
+		n = virtq_iov_slice(c->iov, c->n_out, sizeof(struct blk_req_hdr), data_len,
+				    b->iov);
 	else
-		n = blk_iov_slice(c->iov + c->n_out, c->n_in, 0, data_len, b->iov);
+		n = virtq_iov_slice(c->iov + c->n_out, c->n_in, 0, data_len, b->iov);
 	return blk_io_status(b, blk_rw(b->fd, b->iov, n, sector << SECTOR_SHIFT, write),
 			     write ? "pwritev" : "preadv");
 }

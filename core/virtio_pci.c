@@ -253,7 +253,10 @@ static nfds_t vp_pollset(struct virtio_pci *vp, struct pollfd *p)
 	for (uint16_t i = 0; i < o->num_queues; i++)
 		p[n++] = (struct pollfd){ .fd = vp->vq[i].kick_fd, .events = POLLIN };
 	if (o->poll_fd) {
-		int fd = o->poll_fd(vp->dev, &ev);
+		uint8_t st = atomic_load(&vp->status);
+		/* Only a live device polls its fd: a readable tap must not spin us. */
+		int fd = (st & VIRTIO_CONFIG_S_DRIVER_OK) && !(st & VIRTIO_CONFIG_S_NEEDS_RESET) ?
+			 o->poll_fd(vp->dev, &ev) : -1;
 
 		p[n++] = (struct pollfd){ .fd = ev ? fd : -1, .events = ev };
 	}

@@ -168,6 +168,32 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_chain *c)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q)
+{
+	if (q->active && !q->broken)
+		q->last_avail--;
+}
+
+int virtq_iov_slice(const struct iovec *src, uint16_t n, uint64_t skip, uint64_t len,
+		    struct iovec *dst)
+{
+	int k = 0;
+
+	for (uint16_t i = 0; i < n && len; i++) {
+		uint64_t seg = src[i].iov_len, take;
+
+		if (skip >= seg) {
+			skip -= seg;
+			continue;
+		}
+		take = seg - skip < len ? seg - skip : len;
+		dst[k++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, take };
+		len -= take;
+		skip = 0;
+	}
+	return k;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
 	struct virtq_used_elem *e;

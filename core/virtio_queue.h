@@ -148,6 +148,14 @@ bool virtq_want_interrupt(const struct virtq *q);
 /* Mark the queue broken and log REASON (first violation only); -EINVAL. */
 int virtq_fail(struct virtq *q, const char *reason, uint64_t value);
 
+/* Give back the chain popped last (a device that found nothing to put in it). */
+void virtq_unpop(struct virtq *q);
+
+/* Point DST at LEN bytes of SRC[0, n) starting SKIP bytes in; returns the
+ * count (at most N).  Fewer than LEN bytes when SRC is shorter. */
+int virtq_iov_slice(const struct iovec *src, uint16_t n, uint64_t skip, uint64_t len,
+		    struct iovec *dst);
+
 /* Copy LEN bytes at offset OFF of the chain's readable part; -EINVAL if short. */
 int virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, uint64_t len);
 /* Copy into the writable part at offset OFF; -EINVAL if short. */
