@@ -58,3 +58,12 @@ fuzz_bundle_PKGS := $(ATTEST_VERIFY_PKGS)
 FUZZ_TARGETS += fuzz_manifest
 fuzz_manifest_SRCS := tests/fuzz/fuzz_manifest.c $(ATTEST_FORMATS)
 fuzz_manifest_PKGS := libcrypto json-c
+
+# --- vTPM proxy and launch (issue 7, part 2) ---
+ATTEST_PROXY := attest/tpmproxy.c attest/tpm.c attest/crb.c $(ATTEST_EVLOG)
+ATTEST_LAUNCH := attest/vtpm.c attest/tpmproxy.c attest/crb.c $(ATTEST_VTPM)
+
+# The proxy against the real swtpm: guest and host commands, hostile frames.
+UNIT_TESTS += test_tpmproxy
+test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c attest/swtpm.c $(ATTEST_PROXY)
+test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
