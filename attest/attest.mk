@@ -67,3 +67,8 @@ ATTEST_LAUNCH := attest/vtpm.c attest/tpmproxy.c attest/crb.c $(ATTEST_VTPM)
 UNIT_TESTS += test_tpmproxy
 test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c attest/swtpm.c $(ATTEST_PROXY)
 test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
+
+# vtpm_start/reboot/stop with the real swtpm, through the CRB and the proxy.
+UNIT_TESTS += test_vtpm
+test_vtpm_SRCS := tests/unit/test_vtpm.c $(ATTEST_LAUNCH)
+test_vtpm_PKGS := cmocka libcrypto tss2-mu
