@@ -72,3 +72,21 @@ test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
 UNIT_TESTS += test_vtpm
 test_vtpm_SRCS := tests/unit/test_vtpm.c $(ATTEST_LAUNCH)
 test_vtpm_PKGS := cmocka libcrypto tss2-mu
+
+FUZZ_TARGETS += fuzz_tpmproxy
+fuzz_tpmproxy_SRCS := tests/fuzz/fuzz_tpmproxy.c $(ATTEST_PROXY)
+fuzz_tpmproxy_PKGS := tss2-mu libcrypto
+
+# Time of vtpm_start (swtpm start + measured boot), median of runs.
+LAB_TOOLS += bench-vtpm-start
+bench-vtpm-start_SRCS := tests/bench/bench_vtpm_start.c $(ATTEST_LAUNCH)
+bench-vtpm-start_PKGS := libcrypto tss2-mu
+
+# The launcher's side: enrollment, quotes, reference values.
+ATTEST_PRODUCER := attest/enroll.c attest/quote.c attest/quote_collect.c \
+	attest/reference.c
+
+UNIT_TESTS += test_verify
+test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) attest/swtpm.c \
+	$(ATTEST_VERIFY)
+test_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)

@@ -55,6 +55,8 @@ void verify_result_finish(struct verify_result *res);
 
 /* verify_certs.c: chains, EK binding, AK public area, guest identity. */
 int verify_certs(struct verify_ctx *ctx, struct verify_result *res);
+/* verify_quote.c: a TPM public area (RSA, ECC P-256/P-384) as an OpenSSL key. */
+EVP_PKEY *verify_tpm_pkey(const TPMT_PUBLIC *p);
 /* verify_quote.c: the AK's TPMT_PUBLIC against its certificate. */
 int verify_ak_public(struct verify_work *w, struct verify_result *res);
 /* verify_quote.c: TPMS_ATTEST, signature, nonce, PCR digest. */

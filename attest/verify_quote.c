@@ -70,6 +70,11 @@ static EVP_PKEY *pkey_ecc(const TPMT_PUBLIC *p)
 	return k;
 }
 
+EVP_PKEY *verify_tpm_pkey(const TPMT_PUBLIC *p)
+{
+	return p->type == TPM2_ALG_RSA ? pkey_rsa(p) : p->type == TPM2_ALG_ECC ? pkey_ecc(p) : NULL;
+}
+
 /* The AK's Name: nameAlg (big-endian) || H_nameAlg(TPMT_PUBLIC), as hex. */
 static int ak_name_hex(const struct bundle_blob *pub, uint16_t alg, char *out)
 {
@@ -109,7 +114,7 @@ int verify_ak_public(struct verify_work *w, struct verify_result *res)
 	    verify_san_uri(w->ak_cert, VERIFY_AK_SAN_NAME, certified, sizeof(certified)) ||
 	    strcmp(name, certified))
 		verify_fail(res, VR_AK_PUBLIC, "AK public area is not the one certified");
-	tk = p->type == TPM2_ALG_RSA ? pkey_rsa(p) : p->type == TPM2_ALG_ECC ? pkey_ecc(p) : NULL;
+	tk = verify_tpm_pkey(p);
 	if (!tk || EVP_PKEY_eq(tk, w->ak_key) != 1)
 		verify_fail(res, VR_AK_PUBLIC, "AK public key differs from the certificate's");
 	EVP_PKEY_free(tk);

@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The verifier against REAL evidence: a real swtpm (swtpm_setup EK
+ * certificates from swtpm_localca), a measured boot by attest/measure.c,
+ * enrollment by credential activation (attest/enroll.c), quotes at locality
+ * 3 (attest/quote.c), bundles written by attest/bundle_write.c; the manifest
+ * computed from the artifacts alone (attest/reference.c).  The honest bundles
+ * must affirm; every tampering must be rejected with its own reason.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <tss2/tss2_mu.h>
+
+#include "attest/enroll.h"
+#include "attest/reference.h"
+#include "attest/swtpm.h"
+#include "attest/tpm.h"
+#include "attest/verify.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define LABEL_A "system_u:system_r:bulwark_vmm_t:s0:c12,c345"
+#define LABEL_C "system_u:system_r:bulwark_vmm_t:s0:c7,c900"
+#define UUID_A  "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11"
+#define UUID_B  "5b2c9e0d-8f71-4c3a-b1d2-7e6f5a4b3c22"
+
+struct doc {
+	char *json;
+	size_t len;
+	uint8_t nonce[32];   /* each bundle its own */
+};
+
+static struct {
+	char root[64], state[96], keys[96], ca[96], certs[96], sock[96];
+	char ak_ca[128], other_ca[128], ek_ca[128];
+	struct swtpm tpm;
+	int fd;
+	EVP_PKEY *ca_key, *other_key;
+	X509 *ca_cert, *other_cert, *ek_cert, *ek_mid;
+	X509 *ak_rsa, *ak_ecc, *ak_b, *ak_rsa_other_ca, *ek_unknown;
+	TPM2B_PUBLIC pub_rsa, pub_ecc;
+	struct manifest m;
+	uint8_t nonce[32], next_nonce;
+	struct doc rsa, ecc, permissive, seccomp_off, guest_b, guest_c;
+} F;
+
+/* ---- boot inputs ------------------------------------------------------ */
+
+static const uint8_t policy_digest[32] = { 0x5e, 0x11, 0x9a };
+static const struct measure_filter filters[] = {
+	{ "vcpu", { 0x22, 0x01 } },
+	{ "vmm", { 0x11, 0x02 } },
+};
+static const char vmm_identity[] = "bulwark-vmm-identity v1\n"
+	"2f3c000000000000000000000000000000000000000000000000000000000001 bulwark\n";
+static const char config[] = "{\"cpus\":1,\"memory_mib\":128,\"disks\":[]}";
+static const uint8_t acpi[] = "RSD PTR fake tables for the test";
+static const char kernel[] = "a fake bzImage: the verifier only sees its digest";
+static const char initrd[] = "a fake initramfs";
+static const char cmdline[] = "console=ttyS0 quiet";
+
+static void boot_inputs(struct measure_boot *b, struct measure_secstate *s, const char *label)
+{
+	*s = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
+		.policy_sha256 = policy_digest, .svirt = "dynamic", .label = label,
+		.seccomp = 1, .filters = filters, .nfilters = ARRAY_SIZE(filters) };
+	*b = (struct measure_boot){ .vmm_identity = (const uint8_t *)vmm_identity,
+		.vmm_identity_len = strlen(vmm_identity), .config = (const uint8_t *)config,
+		.config_len = strlen(config), .acpi = acpi, .acpi_len = sizeof(acpi),
+		.security = s, .kernel = { kernel, sizeof(kernel), -1 },
+		.initrd = { initrd, sizeof(initrd), -1 }, .cmdline = cmdline };
+}
+
+/* ---- certificates ----------------------------------------------------- */
+
+static int der_blob(X509 *x, struct bundle_blob *b)
+{
+	unsigned char *p = NULL;
+	int n = i2d_X509(x, &p);
+
+	if (n <= 0)
+		return -1;
+	b->data = p;
+	b->len = (size_t)n;
+	return 0;
+}
+
+static X509 *load_cert(const char *path, int pem)
+{
+	FILE *f = fopen(path, "r");
+	X509 *x = NULL;
+
+	if (f) {
+		x = pem ? PEM_read_X509(f, NULL, NULL, NULL) : d2i_X509_fp(f, NULL);
+		fclose(f);
+	}
+	return x;
+}
+
+/* A self-signed P-256 CA written to path (PEM). */
+static int make_ca(const char *cn, const char *path, EVP_PKEY **key, X509 **cert)
+{
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	FILE *f;
+	int ok;
+
+	*key = EVP_EC_gen("P-256");
+	ok = x && *key && X509_set_version(x, 2) &&
+	     ASN1_INTEGER_set(X509_get_serialNumber(x), 1) &&
+	     X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+	     X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) &&
+	     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+					(const unsigned char *)cn, -1, -1, 0) &&
+	     X509_set_issuer_name(x, X509_get_subject_name(x)) && X509_set_pubkey(x, *key);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if (ok) {
+		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+							"critical,CA:TRUE");
+		X509_EXTENSION *k = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
+							"critical,keyCertSign");
+		X509_EXTENSION *ski = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier,
+							  "hash");
+
+		ok = e && k && ski && X509_add_ext(x, e, -1) && X509_add_ext(x, k, -1) &&
+		     X509_add_ext(x, ski, -1) && X509_sign(x, *key, EVP_sha256());
+		X509_EXTENSION_free(e);
+		X509_EXTENSION_free(k);
+		X509_EXTENSION_free(ski);
+	}
+	f = ok ? fopen(path, "w") : NULL;
+	ok = f && PEM_write_X509(f, x);
+	if (f)
+		fclose(f);
+	*cert = x;
+	return ok ? 0 : -1;
+}
+
+/* An "EK certificate" for the real EK key, issued by the wrong CA. */
+static X509 *ek_cert_unknown_ca(void)
+{
+	X509 *x = X509_new();
+	int ok = x && X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), 7) &&
+		 X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+		 X509_gmtime_adj(X509_getm_notAfter(x), 86400L) &&
+		 X509_set_issuer_name(x, X509_get_subject_name(F.other_cert)) &&
+		 X509_set_subject_name(x, X509_get_subject_name(F.ek_cert)) &&
+		 X509_set_pubkey(x, X509_get0_pubkey(F.ek_cert)) &&
+		 X509_sign(x, F.other_key, EVP_sha256());
+
+	if (!ok) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* ---- the vTPM --------------------------------------------------------- */
+
+static int set_locality(void *arg, uint8_t loc)
+{
+	return swtpm_ctrl(arg, SWTPM_CMD_SET_LOCALITY, &loc, 1, NULL, 0);
+}
+
+/* Power-cycles the vTPM (CMD_INIT) and runs the launcher's measured boot. */
+static int measured_boot(const char *label, enum measure_selinux se, int seccomp,
+			 struct evlog_writer *log)
+{
+	struct measure_secstate s;
+	struct measure_boot b;
+	uint32_t init_flags = 0;
+	int rc;
+
+	boot_inputs(&b, &s, label);
+	s.selinux = se;
+	s.seccomp = seccomp;
+	if (F.fd >= 0)
+		close(F.fd);
+	F.fd = -1;
+	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
+	return rc ? rc : measure_boot_run(F.fd, NULL, &b, log);
+}
+
+static int enroll(const char *name, const char *uuid, enum quote_ak_alg alg, X509 **cert,
+		  TPM2B_PUBLIC *pub)
+{
+	X509_STORE *anchors = X509_STORE_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	struct enroll_request req = { .name = name, .uuid = uuid, .alg = alg,
+		.ek_cert = F.ek_cert, .ek_chain = mid, .ek_anchors = anchors,
+		.ca_cert = F.ca_cert, .ca_key = F.ca_key, .days = 30 };
+	struct enroll_result res;
+	int rc = anchors && mid && X509_STORE_load_file(anchors, F.ek_ca) == 1 &&
+		 sk_X509_push(mid, F.ek_mid) ? 0 : -1;
+
+	rc = rc ? rc : enroll_guest(F.fd, &req, &res);
+	if (!rc) {
+		*cert = res.ak_cert;
+		if (pub)
+			*pub = res.ak_pub;
+	}
+	if (!rc && alg == QUOTE_AK_RSA2048 && !strcmp(uuid, UUID_A)) {
+		req.ca_cert = F.other_cert;    /* the same AK, certified by a stranger */
+		req.ca_key = F.other_key;
+		rc = enroll_issue(&req, &res.ak_pub.publicArea, &F.ak_rsa_other_ca);
+	}
+	sk_X509_free(mid);
+	X509_STORE_free(anchors);
+	return rc;
+}
+
+static int quote_doc(const char *name, const char *uuid, const char *label, X509 *ak,
+		     enum quote_ak_alg alg, const struct evlog_writer *log, struct doc *out)
+{
+	struct quote_guest g = { .name = name, .uuid = uuid, .label = label, .alg = alg,
+		.log = { log->buf, log->len }, .set_locality = set_locality, .arg = &F.tpm };
+	struct bundle b;
+	int rc = der_blob(ak, &g.ak.cert) || der_blob(F.ek_cert, &g.ek.cert) ||
+		 der_blob(F.ek_mid, &g.ek.chain[0]) ? -1 : 0;
+
+	g.ek.nchain = 1;
+	memcpy(out->nonce, F.nonce, sizeof(out->nonce));
+	out->nonce[31] = F.next_nonce++;
+	rc = rc ? rc : quote_collect(F.fd, &g, out->nonce, sizeof(out->nonce), &b);
+	if (!rc) {
+		rc = bundle_write(&b, &out->json, &out->len);
+		bundle_free(&b);
+	}
+	OPENSSL_free(g.ak.cert.data);
+	OPENSSL_free(g.ek.cert.data);
+	OPENSSL_free(g.ek.chain[0].data);
+	return rc;
+}
+
+/* One measured boot of guest (name, uuid, label) and its quote. */
+static int evidence(const char *name, const char *uuid, const char *label, X509 *ak,
+		    enum quote_ak_alg alg, enum measure_selinux se, int seccomp,
+		    struct doc *out)
+{
+	struct evlog_writer log;
+	int rc = measured_boot(label, se, seccomp, &log);
+
+	if (rc)
+		return rc;
+	rc = quote_doc(name, uuid, label, ak, alg, &log, out);
+	evlog_writer_free(&log);
+	return rc;
+}
+
+static int fixture_paths(void)
+{
+	snprintf(F.root, sizeof(F.root), "/tmp/bulwark-test-verify.XXXXXX");
+	if (!mkdtemp(F.root))
+		return -1;
+	snprintf(F.state, sizeof(F.state), "%s/state", F.root);
+	snprintf(F.keys, sizeof(F.keys), "%s/keys", F.root);
+	snprintf(F.ca, sizeof(F.ca), "%s/ca", F.root);
+	snprintf(F.certs, sizeof(F.certs), "%s/certs", F.root);
+	snprintf(F.sock, sizeof(F.sock), "%s/tpm", F.root);
+	snprintf(F.ak_ca, sizeof(F.ak_ca), "%s/ak-ca.pem", F.root);
+	snprintf(F.other_ca, sizeof(F.other_ca), "%s/other-ca.pem", F.root);
+	snprintf(F.ek_ca, sizeof(F.ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	if (mkdir(F.keys, 0700)) {
+		perror(F.keys);
+		return -1;
+	}
+	return 0;
+}
+
+static int fixture_tpm(void)
+{
+	struct swtpm_config cfg = { .name = "guest-a", .state_dir = F.state,
+		.key_dir = F.keys, .ca_dir = F.ca, .cert_dir = F.certs, .sock_path = F.sock };
+	char path[160];
+	int rc = swtpm_start(&cfg, &F.tpm);
+
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", F.certs);
+	F.ek_cert = load_cert(path, 0);
+	snprintf(path, sizeof(path), "%s/issuercert.pem", F.ca);
+	F.ek_mid = load_cert(path, 1);
+	return F.ek_cert && F.ek_mid ? 0 : -1;
+}
+
+static int fixture_manifest(void)
+{
+	static const uint16_t algs[] = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 };
+	struct evlog_banks banks = { .count = 2, .alg = { algs[0], algs[1] },
+				     .size = { 32, 48 } };
+	struct measure_secstate s;
+	struct measure_boot b;
+
+	boot_inputs(&b, &s, LABEL_A);
+	return reference_build(&b, &banks, "test-reference", 1, &F.m);
+}
+
+static int group_teardown(void **state);
+
+static int group_setup(void **state)
+{
+	struct evlog_writer log;
+	int rc;
+
+	(void)state;
+	log_set_level(LOG_WARN);
+	F.fd = -1;
+	memset(F.nonce, 0xa5, sizeof(F.nonce));
+	rc = fixture_paths() ? 1 : fixture_tpm() ? 2 : fixture_manifest() ? 3 :
+	     make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 4 :
+	     make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 5 : 0;
+	rc = rc ? rc : measured_boot(LABEL_A, MEASURE_SELINUX_ENFORCING, 1, &log);
+	if (rc) {
+		group_teardown(state);
+		return -1;
+	}
+	evlog_writer_free(&log);
+	rc = enroll("guest-a", UUID_A, QUOTE_AK_RSA2048, &F.ak_rsa, &F.pub_rsa);
+	rc = rc ? rc : enroll("guest-a", UUID_A, QUOTE_AK_P256, &F.ak_ecc, &F.pub_ecc);
+	rc = rc ? rc : enroll("guest-b", UUID_B, QUOTE_AK_RSA2048, &F.ak_b, NULL);
+	F.ek_unknown = rc ? NULL : ek_cert_unknown_ca();
+	rc = rc || !F.ek_unknown;
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.rsa);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_ecc, QUOTE_AK_P256,
+				MEASURE_SELINUX_ENFORCING, 1, &F.ecc);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_PERMISSIVE, 1, &F.permissive);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 0, &F.seccomp_off);
+	rc = rc ? rc : evidence("guest-b", UUID_B, LABEL_A, F.ak_b, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.guest_b);
+	rc = rc ? rc : evidence("guest-b", UUID_B, LABEL_C, F.ak_b, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.guest_c);
+	if (rc)
+		group_teardown(state);
+	return rc ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+	struct doc *docs[] = { &F.rsa, &F.ecc, &F.permissive, &F.seccomp_off, &F.guest_b,
+			       &F.guest_c };
+
+	(void)state;
+	if (F.fd >= 0)
+		close(F.fd);
+	swtpm_stop(&F.tpm);
+	for (size_t i = 0; i < ARRAY_SIZE(docs); i++)
+		free(docs[i]->json);
+	X509_free(F.ak_rsa);
+	X509_free(F.ak_ecc);
+	X509_free(F.ak_b);
+	X509_free(F.ak_rsa_other_ca);
+	X509_free(F.ek_unknown);
+	X509_free(F.ek_cert);
+	X509_free(F.ek_mid);
+	X509_free(F.ca_cert);
+	X509_free(F.other_cert);
+	EVP_PKEY_free(F.ca_key);
+	EVP_PKEY_free(F.other_key);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.root);
+	return system(cmd) ? -1 : 0;
+}
+
+
+/* ---- verifying -------------------------------------------------------- */
+
+static struct verify_ctx *ctx_new(const struct manifest *m, const uint8_t *nonce)
+{
+	const char *ak[] = { F.ak_ca }, *ek[] = { F.ek_ca };
+	struct verify_options o = { .ak_ca = ak, .nak_ca = 1, .ek_ca = ek, .nek_ca = 1,
+				    .manifest = m };
+	struct verify_ctx *ctx = NULL;
+
+	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
+	if (nonce)
+		assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, sizeof(F.nonce)), 0);
+	if (nonce == F.rsa.nonce) {       /* a batch: every bundle's nonce was issued */
+		assert_int_equal(verify_ctx_expect_nonce(ctx, F.guest_b.nonce, 32), 0);
+		assert_int_equal(verify_ctx_expect_nonce(ctx, F.guest_c.nonce, 32), 0);
+	}
+	return ctx;
+}
+
+/* The primary reason (VR_OK when affirming); the status must agree. */
+static enum verify_reason verdict_with(const char *json, size_t len, const struct manifest *m,
+				       const uint8_t *nonce)
+{
+	static struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(m, nonce);
+	enum verify_status st = verify_bundle(ctx, (const uint8_t *)json, len, &res);
+
+	verify_ctx_free(ctx);
+	if (!res.nfail) {
+		assert_int_equal(st, VS_AFFIRMING);
+		return VR_OK;
+	}
+	assert_int_equal(st, VS_CONTRAINDICATED);
+	return res.fail[0].reason;
+}
+
+static enum verify_reason verdict(const struct doc *d)
+{
+	return verdict_with(d->json, d->len, &F.m, d->nonce);
+}
+
+/* Parse, change, write back, verify. */
+static enum verify_reason tampered(const struct doc *d, void (*change)(struct bundle *))
+{
+	struct bundle b;
+	struct bundle_error err;
+	struct doc t;
+	enum verify_reason r;
+
+	assert_int_equal(bundle_parse((const uint8_t *)d->json, d->len, &b, &err), 0);
+	change(&b);
+	assert_int_equal(bundle_write(&b, &t.json, &t.len), 0);
+	memcpy(t.nonce, d->nonce, sizeof(t.nonce));
+	bundle_free(&b);
+	r = verdict(&t);
+	free(t.json);
+	return r;
+}
+
+/* Event i of a bundle's log spans [start[i], end[i]). */
+static size_t log_spans(const struct bundle_blob *log, size_t *start, size_t *end)
+{
+	struct evlog_parser p;
+	struct evlog_event ev;
+	size_t n = 0;
+
+	assert_int_equal(evlog_parse_begin(&p, log->data, log->len), 0);
+	while (evlog_parse_next(&p, &ev) == 1) {
+		start[n] = ev.offset;
+		end[n] = p.pos;
+		n++;
+	}
+	return n;
+}
+
+#define EV_KERNEL  12   /* in the launcher's order (measure.h) */
+#define EV_CMDLINE 13
+
+/* Rebuilds the log from byte ranges of the old one. */
+static void log_splice(struct bundle *b, const size_t (*ranges)[2], size_t n)
+{
+	uint8_t *nl = malloc(b->event_log.len * 2);
+	size_t len = 0;
+
+	assert_non_null(nl);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(nl + len, b->event_log.data + ranges[i][0], ranges[i][1] - ranges[i][0]);
+		len += ranges[i][1] - ranges[i][0];
+	}
+	free(b->event_log.data);
+	b->event_log.data = nl;
+	b->event_log.len = len;
+}
+
+static void t_nonce_field(struct bundle *b) { b->nonce[0] ^= 1; }
+static void t_quote(struct bundle *b) { b->attest.data[b->attest.len - 1] ^= 1; }
+static void t_pcr(struct bundle *b) { b->pcrs.value[0][4][0] ^= 1; }
+static void t_name(struct bundle *b) { snprintf(b->name, sizeof(b->name), "guest-z"); }
+static void t_label(struct bundle *b) { snprintf(b->label, sizeof(b->label), LABEL_C); }
+
+static void t_event_digest(struct bundle *b)
+{
+	size_t s[64], e[64];
+
+	assert_int_equal(log_spans(&b->event_log, s, e), 15);
+	b->event_log.data[s[EV_KERNEL] + 14] ^= 1;    /* pcr, type, count, algId */
+}
+
+static void t_event_payload(struct bundle *b)
+{
+	size_t s[64], e[64];
+
+	assert_int_equal(log_spans(&b->event_log, s, e), 15);
+	b->event_log.data[e[EV_CMDLINE] - 2] ^= 1;    /* last char before the NUL */
+}
+
+static void t_event_drop(struct bundle *b)
+{
+	size_t s[64], e[64], n = log_spans(&b->event_log, s, e);
+	size_t r[][2] = { { 0, s[EV_CMDLINE] }, { e[EV_CMDLINE], e[n - 1] } };
+
+	log_splice(b, r, ARRAY_SIZE(r));
+}
+
+static void t_event_reorder(struct bundle *b)
+{
+	size_t s[64], e[64], n = log_spans(&b->event_log, s, e);
+	size_t r[][2] = { { 0, s[EV_KERNEL] }, { s[EV_CMDLINE], e[EV_CMDLINE] },
+			  { s[EV_KERNEL], e[EV_KERNEL] }, { e[EV_CMDLINE], e[n - 1] } };
+
+	log_splice(b, r, ARRAY_SIZE(r));
+}
+
+static void t_event_add(struct bundle *b)
+{
+	size_t s[64], e[64], n = log_spans(&b->event_log, s, e);
+	size_t r[][2] = { { 0, e[n - 1] }, { s[EV_CMDLINE], e[EV_CMDLINE] } };
+
+	log_splice(b, r, ARRAY_SIZE(r));
+}
+
+static void set_cert(struct bundle_chain *c, X509 *x, int keep_chain)
+{
+	unsigned char *p = NULL;
+	int n = i2d_X509(x, &p);
+
+	assert_true(n > 0);
+	free(c->cert.data);
+	c->cert.data = malloc((size_t)n);
+	assert_non_null(c->cert.data);
+	memcpy(c->cert.data, p, (size_t)n);
+	c->cert.len = (size_t)n;
+	OPENSSL_free(p);
+	for (size_t i = 0; !keep_chain && i < c->nchain; i++) {
+		free(c->chain[i].data);
+		c->chain[i].data = NULL;
+	}
+	c->nchain = keep_chain ? c->nchain : 0;
+}
+
+static void t_ak_public(struct bundle *b)
+{
+	size_t off = 0;
+
+	b->ak_public.data = realloc(b->ak_public.data, sizeof(TPMT_PUBLIC));
+	assert_non_null(b->ak_public.data);
+	assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&F.pub_ecc.publicArea, b->ak_public.data,
+						     sizeof(TPMT_PUBLIC), &off), 0);
+	b->ak_public.len = off;
+}
+
+static void t_ak_other_ca(struct bundle *b) { set_cert(&b->ak, F.ak_rsa_other_ca, 1); }
+static void t_ek_unknown(struct bundle *b) { set_cert(&b->ek, F.ek_unknown, 0); }
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_honest_bundles_affirm(void **state)
+{
+	struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+
+	(void)state;
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res), VS_AFFIRMING);
+	assert_int_equal(res.nfail, 0);
+	assert_true(res.fresh);
+	assert_string_equal(res.label, LABEL_A);
+	assert_string_equal(res.uuid, UUID_A);
+	assert_int_equal(res.events, 15);
+	assert_int_equal(res.vector[TV_INSTANCE_IDENTITY], 2);
+	assert_int_equal(res.vector[TV_HARDWARE], 2);
+	assert_int_equal(res.vector[TV_EXECUTABLES], 2);
+	assert_int_equal(res.vector[TV_CONFIGURATION], 2);
+	assert_int_equal(res.vector[TV_RUNTIME_OPAQUE], 2);
+	assert_int_equal(res.vector[TV_FILE_SYSTEM], 0);
+	verify_ctx_free(ctx);
+	assert_int_equal(verdict(&F.ecc), VR_OK);
+	assert_int_equal(verdict(&F.guest_c), VR_OK);
+}
+
+static void test_without_nonce_only_warning(void **state)
+{
+	struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(&F.m, NULL);
+
+	(void)state;
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res), VS_WARNING);
+	assert_false(res.fresh);
+	assert_int_equal(res.vector[TV_INSTANCE_IDENTITY], 32);
+	verify_ctx_free(ctx);
+}
+
+static void test_nonce_tampering(void **state)
+{
+	uint8_t other[32];
+	struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+
+	(void)state;
+	memset(other, 0x5a, sizeof(other));
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &F.m, other), VR_NONCE_WRONG);
+	assert_int_equal(tampered(&F.rsa, t_nonce_field), VR_NONCE_MISMATCH);
+	/* The same evidence twice in one run (or against one nonce store). */
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res), VS_AFFIRMING);
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res),
+			 VS_CONTRAINDICATED);
+	assert_int_equal(res.fail[0].reason, VR_NONCE_REPLAYED);
+	verify_ctx_free(ctx);
+}
+
+static void test_quote_and_pcr_tampering(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_quote), VR_SIGNATURE);
+	assert_int_equal(tampered(&F.ecc, t_quote), VR_SIGNATURE);
+	assert_int_equal(tampered(&F.rsa, t_pcr), VR_PCR_DIGEST);
+}
+
+static void test_event_log_tampering(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_event_digest), VR_LOG_REPLAY);
+	assert_int_equal(tampered(&F.rsa, t_event_payload), VR_EVENT_PAYLOAD);
+	assert_int_equal(tampered(&F.rsa, t_event_drop), VR_EVENT_MISSING);
+	assert_int_equal(tampered(&F.rsa, t_event_reorder), VR_EVENT_ORDER);
+	assert_int_equal(tampered(&F.rsa, t_event_add), VR_EVENT_UNEXPECTED);
+}
+
+static void test_key_and_certificate_tampering(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_ak_public), VR_AK_PUBLIC);
+	assert_int_equal(tampered(&F.rsa, t_ak_other_ca), VR_AK_CHAIN);
+	assert_int_equal(tampered(&F.rsa, t_ek_unknown), VR_EK_CHAIN);
+	assert_int_equal(tampered(&F.rsa, t_name), VR_GUEST_IDENTITY);
+}
+
+static void test_reference_values(void **state)
+{
+	static struct manifest m;
+
+	(void)state;
+	m = F.m;
+	m.item[MANIFEST_KERNEL].v[0].digest[0][0] ^= 1;
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_REF_KERNEL);
+	m = F.m;
+	m.item[MANIFEST_CMDLINE].v[0].digest[1][5] ^= 1;
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_REF_CMDLINE);
+	m = F.m;
+	m.policy_sha256[0][0] ^= 1;
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_SELINUX_POLICY);
+	m = F.m;
+	m.roles[0].sha256[0][0] ^= 1;
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_SECCOMP_FILTER);
+	m = F.m;
+	snprintf(m.label_type, sizeof(m.label_type), "other_t");
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_LABEL_MALFORMED);
+	assert_int_equal(tampered(&F.rsa, t_label), VR_LABEL_MISMATCH);
+	assert_int_equal(verdict(&F.permissive), VR_SELINUX_NOT_ENFORCING);
+	assert_int_equal(verdict(&F.seccomp_off), VR_SECCOMP_OFF);
+}
+
+static void test_label_shared_in_batch(void **state)
+{
+	struct verify_result res[2];
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+
+	(void)state;
+	/* Two guests, two identities, one label: both contraindicated. */
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[0]),
+			 VS_AFFIRMING);
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.guest_b.json, F.guest_b.len, &res[1]),
+			 VS_AFFIRMING);
+	assert_int_equal(verify_batch_labels(res, 2), 2);
+	assert_int_equal(res[0].status, VS_CONTRAINDICATED);
+	assert_int_equal(res[0].fail[0].reason, VR_LABEL_SHARED);
+	assert_int_equal(res[1].fail[0].reason, VR_LABEL_SHARED);
+	verify_ctx_forget_used(ctx);
+	/* Different labels: nothing to say. */
+	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)F.guest_c.json, F.guest_c.len, &res[1]);
+	assert_int_equal(verify_batch_labels(res, 2), 0);
+	assert_int_equal(res[0].status, VS_AFFIRMING);
+	assert_int_equal(res[1].status, VS_AFFIRMING);
+	verify_ctx_free(ctx);
+}
+
+static void test_json_tampering(void **state)
+{
+	char *big = malloc(BUNDLE_MAX_SIZE + 2), *p;
+	struct doc d = { strdup(F.rsa.json), F.rsa.len, { 0 } };
+
+	(void)state;
+	assert_non_null(big);
+	assert_non_null(d.json);
+	memcpy(d.nonce, F.rsa.nonce, sizeof(d.nonce));
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len / 2, &F.m, F.rsa.nonce), VR_BUNDLE_JSON);
+	memset(big, ' ', BUNDLE_MAX_SIZE + 1);
+	memcpy(big, F.rsa.json, F.rsa.len);
+	assert_int_equal(verdict_with(big, BUNDLE_MAX_SIZE + 1, &F.m, F.rsa.nonce), VR_BUNDLE_TOO_LARGE);
+	/* Trailing spaces are still one JSON object: it verifies. */
+	assert_int_equal(verdict_with(big, F.rsa.len + 100, &F.m, F.rsa.nonce), VR_OK);
+	p = strstr(d.json, "\"version\":1");
+	assert_non_null(p);
+	p[10] = '2';
+	assert_int_equal(verdict(&d), VR_BUNDLE_FORMAT);
+	p[10] = '1';
+	p = strstr(d.json, "\"nonce\":\"");
+	assert_non_null(p);
+	p[9] = 'X';
+	assert_int_equal(verdict(&d), VR_BUNDLE_FIELD);
+	free(d.json);
+	free(big);
+}
+
+static void write_file(const char *dir, const char *name, const void *b, size_t len)
+{
+	char path[200];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* tpm2-tools' PCR file ("values" format): selection, count, TPML_DIGESTs. */
+static void write_pcrs(const struct bundle *b, const TPML_PCR_SELECTION *sel)
+{
+	TPML_DIGEST d[8];
+	uint32_t count = 0;
+	char path[200];
+	FILE *f;
+
+	memset(d, 0, sizeof(d));
+	for (uint32_t i = 0; i < sel->count; i++)
+		for (uint32_t pcr = 0; pcr < 24; pcr++) {
+			TPML_DIGEST *cur = &d[count];
+
+			if (!(sel->pcrSelections[i].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+				continue;
+			cur->digests[cur->count].size = b->pcrs.banks.size[i];
+			memcpy(cur->digests[cur->count].buffer, b->pcrs.value[i][pcr],
+			       b->pcrs.banks.size[i]);
+			if (++cur->count == 8)
+				count++;
+		}
+	count += d[count].count ? 1 : 0;
+	snprintf(path, sizeof(path), "%s/pcrs", F.root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(sel, sizeof(*sel), 1, f), 1);
+	assert_int_equal(fwrite(&count, sizeof(count), 1, f), 1);
+	assert_int_equal(fwrite(d, sizeof(d[0]), count, f), count);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* tpm2_checkquote (a verifier we did not write) on one of our bundles. */
+static int checkquote(const struct doc *doc, int corrupt)
+{
+	struct bundle b;
+	struct bundle_error err;
+	TPMS_ATTEST a;
+	size_t off = 0;
+	char cmd[1024], nonce[65];
+	const unsigned char *p;
+	X509 *x;
+	FILE *f;
+	int rc;
+
+	assert_int_equal(bundle_parse((uint8_t *)doc->json, doc->len, &b, &err), 0);
+	assert_int_equal(Tss2_MU_TPMS_ATTEST_Unmarshal(b.attest.data, b.attest.len, &off, &a), 0);
+	write_pcrs(&b, &a.attested.quote.pcrSelect);
+	b.attest.data[b.attest.len - 1] ^= (uint8_t)corrupt;
+	write_file(F.root, "msg", b.attest.data, b.attest.len);
+	write_file(F.root, "sig", b.signature.data, b.signature.len);
+	p = b.ak.cert.data;
+	x = d2i_X509(NULL, &p, (long)b.ak.cert.len);
+	snprintf(cmd, sizeof(cmd), "%s/ak.pem", F.root);
+	f = fopen(cmd, "w");
+	assert_true(x && f && PEM_write_PUBKEY(f, X509_get0_pubkey(x)));
+	fclose(f);
+	X509_free(x);
+	bundle_hex_encode(b.nonce, b.nonce_len, nonce);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && tpm2_checkquote -u ak.pem -m msg -s sig -f pcrs "
+		 "-g sha256 -q %s >checkquote.out 2>&1", F.root, nonce);
+	rc = system(cmd);
+	bundle_free(&b);
+	return rc;
+}
+
+static void test_interop_tpm2_checkquote(void **state)
+{
+	(void)state;
+	assert_int_equal(checkquote(&F.rsa, 0), 0);
+	assert_int_equal(checkquote(&F.ecc, 0), 0);
+	assert_int_not_equal(checkquote(&F.rsa, 1), 0);   /* and it does check */
+}
+
+static void test_manifest_roundtrip(void **state)
+{
+	static struct manifest again;
+	struct bundle_error err;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(manifest_write(&F.m, &text, &len), 0);
+	assert_int_equal(manifest_parse((uint8_t *)text, len, &again, &err), 0);
+	assert_memory_equal(&F.m, &again, sizeof(again));
+	text[len / 3] = '}';
+	assert_int_not_equal(manifest_parse((uint8_t *)text, len, &again, &err), 0);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_honest_bundles_affirm),
+		cmocka_unit_test(test_without_nonce_only_warning),
+		cmocka_unit_test(test_nonce_tampering),
+		cmocka_unit_test(test_quote_and_pcr_tampering),
+		cmocka_unit_test(test_event_log_tampering),
+		cmocka_unit_test(test_key_and_certificate_tampering),
+		cmocka_unit_test(test_reference_values),
+		cmocka_unit_test(test_label_shared_in_batch),
+		cmocka_unit_test(test_json_tampering),
+		cmocka_unit_test(test_interop_tpm2_checkquote),
+		cmocka_unit_test(test_manifest_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
