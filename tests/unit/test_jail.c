@@ -392,6 +392,32 @@ static void test_config(void **state)
 	assert_int_equal(jail_clone(&bad), -EINVAL);
 }
 
+static void test_root_prepare(void **state)
+{
+	char dir[] = "/tmp/bulwark-jroot-XXXXXX", p[64], link[80];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/run/jail", dir);
+	/* Creates the parent and the directory, root-owned, 0755. */
+	assert_int_equal(jail_root_prepare(p), 0);
+	assert_int_equal(jail_root_prepare(p), 0);
+	/* Anyone may write it: refused. */
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(jail_root_prepare(p), -EPERM);
+	assert_int_equal(rmdir(p), 0);
+	/* A symlink in its place: refused. */
+	assert_int_equal(symlink("/tmp", p), 0);
+	assert_int_equal(jail_root_prepare(p), -EPERM);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(jail_root_prepare("relative/jail"), -EINVAL);
+	snprintf(link, sizeof(link), "%s/run", dir);
+	assert_int_equal(rmdir(link), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Outside the jail, jail_finish_after_exec() refuses: root is left. */
 static void test_finish_refuses_root(void **state)
 {
@@ -414,6 +440,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_finish_refuses_root),
+		cmocka_unit_test(test_root_prepare),
 		cmocka_unit_test(test_jail_no_net),
 		cmocka_unit_test(test_jail_keep_net),
 		cmocka_unit_test(test_jail_exec_fd),
