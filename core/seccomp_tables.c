@@ -85,7 +85,8 @@ static const uint64_t vcpu_ioctls[] = {
 
 static const struct seccomp_rule vcpu_rules[] = {
 	SC_IOCTL(vcpu_ioctls, "KVM_RUN and exits"),
-	SC(write, "eventfds (stop, irqfd, kick), log lines"),
+	SC(read, "TPM CRB response from the proxy (attest/crb.c)"),
+	SC(write, "eventfds (stop, irqfd, kick), TPM CRB command, log"),
 	SC_IN(futex, 1, futex_ops, "device and queue locks"),
 	SC(getpid, "pthread_kill: kick the other vCPUs on stop"),
 	SC_IN(tgkill, 2, kick_signals, "pthread_kill: the kick"),
