@@ -31,7 +31,8 @@ static int kdfa(const uint8_t *key, size_t klen, const char *label, const uint8_
 	(void)Tss2_MU_UINT32_Marshal(1, msg, sizeof(msg), &off);       /* counter */
 	memcpy(msg + off, label, llen);
 	off += llen;
-	memcpy(msg + off, u, ulen);
+	if (ulen)
+		memcpy(msg + off, u, ulen);
 	off += ulen;
 	(void)Tss2_MU_UINT32_Marshal(bits, msg, sizeof(msg), &off);
 	n = off;
@@ -206,14 +207,14 @@ static int ek_trusted(const struct enroll_request *req)
 }
 
 /* Steps 3-4 with the EK loaded: the AK must activate the credential. */
-static int activate(int fd, const struct enroll_request *req, const struct quote_key *ek,
+static int activate(const struct quote_tpm *t, const struct enroll_request *req, const struct quote_key *ek,
 		    struct quote_key *ak)
 {
 	uint8_t secret[32];
 	TPM2B_ID_OBJECT blob;
 	TPM2B_ENCRYPTED_SECRET enc;
 	TPM2B_DIGEST got = { 0 };
-	int rc = quote_ak_create(fd, req->alg, ak);
+	int rc = quote_ak_create(t, req->alg, ak);
 
 	if (rc)
 		return rc;
@@ -222,16 +223,16 @@ static int activate(int fd, const struct enroll_request *req, const struct quote
 	rc = rc ? rc : quote_name(&ak->pub.publicArea, ak->name, sizeof(ak->name), &ak->name_len);
 	rc = rc ? rc : enroll_make_credential(X509_get0_pubkey(req->ek_cert), ak->name,
 					      ak->name_len, secret, sizeof(secret), &blob, &enc);
-	rc = rc ? rc : quote_activate(fd, ak, ek, &blob, &enc, &got);
+	rc = rc ? rc : quote_activate(t, ak, ek, &blob, &enc, &got);
 	if (!rc && (got.size != sizeof(secret) || CRYPTO_memcmp(got.buffer, secret, sizeof(secret))))
 		rc = -EPERM;
 	if (rc)
 		log_err("guest %s: credential activation failed: %s", req->name, strerror(-rc));
-	quote_flush(fd, ak->handle);
+	quote_flush(t, ak->handle);
 	return rc;
 }
 
-int enroll_guest(int tpm_fd, const struct enroll_request *req, struct enroll_result *res)
+int enroll_guest(const struct quote_tpm *t, const struct enroll_request *req, struct enroll_result *res)
 {
 	struct quote_key ek, ak;
 	EVP_PKEY *tpm_ek = NULL;
@@ -239,7 +240,7 @@ int enroll_guest(int tpm_fd, const struct enroll_request *req, struct enroll_res
 
 	memset(res, 0, sizeof(*res));
 	rc = ek_trusted(req);
-	rc = rc ? rc : quote_ek_create(tpm_fd, &ek);
+	rc = rc ? rc : quote_ek_create(t, &ek);
 	if (rc)
 		return rc;
 	tpm_ek = verify_tpm_pkey(&ek.pub.publicArea);
@@ -247,9 +248,9 @@ int enroll_guest(int tpm_fd, const struct enroll_request *req, struct enroll_res
 		log_err("guest %s: the vTPM's EK is not the certified one", req->name);
 		rc = -EPERM;
 	}
-	rc = rc ? rc : activate(tpm_fd, req, &ek, &ak);
+	rc = rc ? rc : activate(t, req, &ek, &ak);
 	EVP_PKEY_free(tpm_ek);
-	quote_flush(tpm_fd, ek.handle);
+	quote_flush(t, ek.handle);
 	if (!rc && (rc = enroll_issue(req, &ak.pub.publicArea, &res->ak_cert)))
 		log_err("guest %s: cannot issue the AK certificate: %s", req->name, strerror(-rc));
 	if (!rc) {

@@ -47,8 +47,8 @@ int enroll_make_credential(EVP_PKEY *ek, const uint8_t *name, size_t name_len,
 			   const uint8_t *secret, size_t secret_len, TPM2B_ID_OBJECT *blob,
 			   TPM2B_ENCRYPTED_SECRET *enc);
 
-/* Steps 1-5 against the vTPM on tpm_fd.  0, -EPERM (a check failed) or -errno. */
-int enroll_guest(int tpm_fd, const struct enroll_request *req, struct enroll_result *res);
+/* Steps 1-5 against the vTPM behind t (quote.h).  0, -EPERM (a check failed) or -errno. */
+int enroll_guest(const struct quote_tpm *t, const struct enroll_request *req, struct enroll_result *res);
 
 /* Step 5 alone (also used by tests to make certificates for a wrong CA). */
 int enroll_issue(const struct enroll_request *req, const TPMT_PUBLIC *ak, X509 **out);

@@ -60,8 +60,34 @@ static void cmd_auth(struct cmd *c, const uint32_t *sessions, size_t n)
 	}
 }
 
-/* Sends c; success only; positions r at the parameters (after nh handles). */
-static int cmd_run(int fd, struct cmd *c, struct rsp *r, const char *what, uint32_t *handle)
+static int xfer_fd(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+		   size_t *rsp_len)
+{
+	uint32_t code;
+
+	return tpm_transact(*(int *)arg, cmd, len, rsp, cap, rsp_len, &code);
+}
+
+void quote_tpm_fd(struct quote_tpm *t, int *fd)
+{
+	t->xfer = xfer_fd;
+	t->arg = fd;
+}
+
+/* One exchange; the response code from the (transport-checked) header. */
+static int cmd_xfer(const struct quote_tpm *t, struct cmd *c, struct rsp *r, uint32_t *code)
+{
+	size_t off = 6;
+	int rc = t->xfer(t->arg, c->b, c->off, r->b, sizeof(r->b), &r->len);
+
+	if (!rc && (r->len < 10 || Tss2_MU_UINT32_Unmarshal(r->b, r->len, &off, code)))
+		rc = -EPROTO;
+	return rc;
+}
+
+/* Sends c; success only; positions r at the parameters (after a handle). */
+static int cmd_run(const struct quote_tpm *t, struct cmd *c, struct rsp *r, const char *what,
+		   uint32_t *handle)
 {
 	uint32_t code = 0, psize = 0;
 	size_t at = 2;
@@ -73,7 +99,7 @@ static int cmd_run(int fd, struct cmd *c, struct rsp *r, const char *what, uint3
 	(void)Tss2_MU_UINT32_Marshal((uint32_t)c->off, c->b, sizeof(c->b), &at);
 	/* TPM_RC_RETRY/YIELDED/TESTING: the command did not start; send it again. */
 	for (int tries = 0; tries < 8; tries++) {
-		rc = tpm_transact(fd, c->b, c->off, r->b, sizeof(r->b), &r->len, &code);
+		rc = cmd_xfer(t, c, r, &code);
 		if (rc || (code != TPM2_RC_RETRY && code != TPM2_RC_YIELDED &&
 			   code != TPM2_RC_TESTING))
 			break;
@@ -101,14 +127,14 @@ static int cmd_run(int fd, struct cmd *c, struct rsp *r, const char *what, uint3
 	return 0;
 }
 
-int quote_flush(int fd, uint32_t handle)
+int quote_flush(const struct quote_tpm *t, uint32_t handle)
 {
 	struct cmd c;
 	struct rsp r;
 
 	cmd_begin(&c, TPM2_ST_NO_SESSIONS, TPM2_CC_FlushContext);
 	C_PUT(&c, UINT32, handle);
-	return cmd_run(fd, &c, &r, "TPM2_FlushContext", NULL);
+	return cmd_run(t, &c, &r, "TPM2_FlushContext", NULL);
 }
 
 int quote_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t cap, size_t *len)
@@ -127,7 +153,7 @@ int quote_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t cap, size_t *len)
 	return 0;
 }
 
-static int create_primary(int fd, const TPM2B_PUBLIC *tmpl, struct quote_key *k,
+static int create_primary(const struct quote_tpm *t, const TPM2B_PUBLIC *tmpl, struct quote_key *k,
 			  const char *what)
 {
 	static const uint32_t pw[] = { TPM2_RH_PW };
@@ -146,12 +172,12 @@ static int create_primary(int fd, const TPM2B_PUBLIC *tmpl, struct quote_key *k,
 	C_PUT(&c, TPM2B_PUBLIC, tmpl);
 	C_PUT(&c, TPM2B_DATA, &outside);
 	C_PUT(&c, TPML_PCR_SELECTION, &none);
-	rc = cmd_run(fd, &c, &r, what, &k->handle);
+	rc = cmd_run(t, &c, &r, what, &k->handle);
 	if (rc)
 		return rc;
 	if (R_GET(&r, TPM2B_PUBLIC, &k->pub) ||
 	    quote_name(&k->pub.publicArea, k->name, sizeof(k->name), &k->name_len)) {
-		quote_flush(fd, k->handle);
+		quote_flush(t, k->handle);
 		return -EPROTO;
 	}
 	return 0;
@@ -179,7 +205,8 @@ int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *t)
 	memset(t, 0, sizeof(*t));
 	p->nameAlg = TPM2_ALG_SHA256;
 	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+		TPMA_OBJECT_NODA;
 	if (alg == QUOTE_AK_RSA2048) {
 		p->type = TPM2_ALG_RSA;
 		p->parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -199,15 +226,15 @@ int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *t)
 	return ak_policy(&p->authPolicy);
 }
 
-int quote_ak_create(int fd, enum quote_ak_alg alg, struct quote_key *ak)
+int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, struct quote_key *ak)
 {
-	TPM2B_PUBLIC t;
-	int rc = quote_ak_template(alg, &t);
+	TPM2B_PUBLIC tmpl;
+	int rc = quote_ak_template(alg, &tmpl);
 
-	return rc ? rc : create_primary(fd, &t, ak, "CreatePrimary(AK)");
+	return rc ? rc : create_primary(t, &tmpl, ak, "CreatePrimary(AK)");
 }
 
-int quote_ek_create(int fd, struct quote_key *ek)
+int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek)
 {
 	/* TCG EK Credential Profile, template L-1: PolicySecret(endorsement). */
 	static const uint8_t policy_a[32] = {
@@ -215,8 +242,8 @@ int quote_ek_create(int fd, struct quote_key *ek)
 		0x46, 0xa5, 0xd7, 0x24, 0xfd, 0x52, 0xd7, 0x6e, 0x06, 0x52, 0x0b, 0x64,
 		0xf2, 0xa1, 0xda, 0x1b, 0x33, 0x14, 0x69, 0xaa,
 	};
-	TPM2B_PUBLIC t = { 0 };
-	TPMT_PUBLIC *p = &t.publicArea;
+	TPM2B_PUBLIC tmpl = { 0 };
+	TPMT_PUBLIC *p = &tmpl.publicArea;
 
 	p->type = TPM2_ALG_RSA;
 	p->nameAlg = TPM2_ALG_SHA256;
@@ -231,11 +258,11 @@ int quote_ek_create(int fd, struct quote_key *ek)
 	p->parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
 	p->parameters.rsaDetail.keyBits = 2048;
 	p->unique.rsa.size = 256;
-	return create_primary(fd, &t, ek, "CreatePrimary(EK)");
+	return create_primary(t, &tmpl, ek, "CreatePrimary(EK)");
 }
 
 /* An unsalted, unbound policy session (SHA-256). */
-static int policy_start(int fd, uint32_t *session)
+static int policy_start(const struct quote_tpm *t, uint32_t *session)
 {
 	TPM2B_NONCE nonce = { .size = 32 };
 	TPM2B_ENCRYPTED_SECRET salt = { 0 };
@@ -253,10 +280,10 @@ static int policy_start(int fd, uint32_t *session)
 	C_PUT(&c, UINT8, TPM2_SE_POLICY);
 	C_PUT(&c, TPMT_SYM_DEF, &sym);
 	C_PUT(&c, UINT16, TPM2_ALG_SHA256);
-	return cmd_run(fd, &c, &r, "StartAuthSession", session);
+	return cmd_run(t, &c, &r, "StartAuthSession", session);
 }
 
-static int policy_locality(int fd, uint32_t session)
+static int policy_locality(const struct quote_tpm *t, uint32_t session)
 {
 	struct cmd c;
 	struct rsp r;
@@ -264,11 +291,11 @@ static int policy_locality(int fd, uint32_t session)
 	cmd_begin(&c, TPM2_ST_NO_SESSIONS, TPM2_CC_PolicyLocality);
 	C_PUT(&c, UINT32, session);
 	C_PUT(&c, UINT8, 1u << QUOTE_LOCALITY);
-	return cmd_run(fd, &c, &r, "PolicyLocality", NULL);
+	return cmd_run(t, &c, &r, "PolicyLocality", NULL);
 }
 
 /* PolicySecret(TPM_RH_ENDORSEMENT): what the EK's policy A asks for. */
-static int policy_secret_eh(int fd, uint32_t session)
+static int policy_secret_eh(const struct quote_tpm *t, uint32_t session)
 {
 	static const uint32_t pw[] = { TPM2_RH_PW };
 	TPM2B_NONCE empty = { 0 };
@@ -284,19 +311,19 @@ static int policy_secret_eh(int fd, uint32_t session)
 	C_PUT(&c, TPM2B_DIGEST, &cphash);
 	C_PUT(&c, TPM2B_NONCE, &empty);
 	C_PUT(&c, INT32, 0);
-	return cmd_run(fd, &c, &r, "PolicySecret", NULL);
+	return cmd_run(t, &c, &r, "PolicySecret", NULL);
 }
 
-int quote_activate(int fd, const struct quote_key *ak, const struct quote_key *ek,
+int quote_activate(const struct quote_tpm *t, const struct quote_key *ak, const struct quote_key *ek,
 		   const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *secret,
 		   TPM2B_DIGEST *cred)
 {
 	uint32_t auth[2] = { TPM2_RH_PW, 0 };
 	struct cmd c;
 	struct rsp r;
-	int rc = policy_start(fd, &auth[1]);
+	int rc = policy_start(t, &auth[1]);
 
-	rc = rc ? rc : policy_secret_eh(fd, auth[1]);
+	rc = rc ? rc : policy_secret_eh(t, auth[1]);
 	if (rc)
 		goto out;
 	cmd_begin(&c, TPM2_ST_SESSIONS, TPM2_CC_ActivateCredential);
@@ -305,14 +332,14 @@ int quote_activate(int fd, const struct quote_key *ak, const struct quote_key *e
 	cmd_auth(&c, auth, ARRAY_SIZE(auth));
 	C_PUT(&c, TPM2B_ID_OBJECT, blob);
 	C_PUT(&c, TPM2B_ENCRYPTED_SECRET, secret);
-	rc = cmd_run(fd, &c, &r, "ActivateCredential", NULL);
+	rc = cmd_run(t, &c, &r, "ActivateCredential", NULL);
 	/* The session was not continued: the TPM flushed it with the command. */
 	auth[1] = rc ? auth[1] : 0;
 	if (!rc && (R_GET(&r, TPM2B_DIGEST, cred) || r.off != r.end))
 		rc = -EPROTO;
 out:
 	if (auth[1])
-		quote_flush(fd, auth[1]);
+		quote_flush(t, auth[1]);
 	return rc;
 }
 
@@ -349,7 +376,7 @@ static int quote_out(struct rsp *r, uint8_t *attest, size_t *attest_len, uint8_t
 	return 0;
 }
 
-int quote_sign(int fd, const struct quote_key *ak, const uint8_t *nonce, size_t nonce_len,
+int quote_sign(const struct quote_tpm *t, const struct quote_key *ak, const uint8_t *nonce, size_t nonce_len,
 	       const TPML_PCR_SELECTION *sel, uint8_t *attest, size_t *attest_len,
 	       uint8_t *sig, size_t cap, size_t *sig_len)
 {
@@ -363,8 +390,8 @@ int quote_sign(int fd, const struct quote_key *ak, const uint8_t *nonce, size_t 
 	if (nonce_len > sizeof(q.buffer))
 		return -EINVAL;
 	memcpy(q.buffer, nonce, nonce_len);
-	rc = policy_start(fd, &session);
-	rc = rc ? rc : policy_locality(fd, session);
+	rc = policy_start(t, &session);
+	rc = rc ? rc : policy_locality(t, session);
 	if (rc)
 		goto out;
 	cmd_begin(&c, TPM2_ST_SESSIONS, TPM2_CC_Quote);
@@ -373,11 +400,41 @@ int quote_sign(int fd, const struct quote_key *ak, const uint8_t *nonce, size_t 
 	C_PUT(&c, TPM2B_DATA, &q);
 	C_PUT(&c, TPMT_SIG_SCHEME, &scheme);
 	C_PUT(&c, TPML_PCR_SELECTION, sel);
-	rc = cmd_run(fd, &c, &r, "Quote", NULL);
+	rc = cmd_run(t, &c, &r, "Quote", NULL);
 	session = rc ? session : 0;
 	rc = rc ? rc : quote_out(&r, attest, attest_len, sig, cap, sig_len);
 out:
 	if (session)
-		quote_flush(fd, session);
+		quote_flush(t, session);
 	return rc;
+}
+
+int quote_pcr_read(const struct quote_tpm *t, uint16_t alg, uint32_t pcr, uint8_t *out,
+		   size_t size)
+{
+	TPML_PCR_SELECTION sel = { .count = 1 };
+	TPML_PCR_SELECTION got;
+	TPML_DIGEST d;
+	uint32_t counter;
+	struct cmd c;
+	struct rsp r;
+	int rc;
+
+	if (pcr >= EVLOG_NUM_PCRS)
+		return -EINVAL;
+	sel.pcrSelections[0].hash = alg;
+	sel.pcrSelections[0].sizeofSelect = 3;
+	sel.pcrSelections[0].pcrSelect[pcr / 8] = (uint8_t)(1u << (pcr % 8));
+	cmd_begin(&c, TPM2_ST_NO_SESSIONS, TPM2_CC_PCR_Read);
+	C_PUT(&c, TPML_PCR_SELECTION, &sel);
+	rc = cmd_run(t, &c, &r, "PCR_Read", NULL);
+	if (rc)
+		return rc;
+	if (R_GET(&r, UINT32, &counter) || R_GET(&r, TPML_PCR_SELECTION, &got) ||
+	    R_GET(&r, TPML_DIGEST, &d) || r.off != r.end || got.count != 1 ||
+	    memcmp(&got.pcrSelections[0], &sel.pcrSelections[0], sizeof(got.pcrSelections[0])) ||
+	    d.count != 1 || d.digests[0].size != size)
+		return -EPROTO;
+	memcpy(out, d.digests[0].buffer, size);
+	return 0;
 }

@@ -31,6 +31,25 @@
 
 enum quote_ak_alg { QUOTE_AK_RSA2048, QUOTE_AK_P256 };
 
+/*
+ * How commands reach the vTPM: xfer sends one command and reads its whole
+ * response (header checked), returning 0 or -errno.  Over a plain data
+ * channel fd, quote_tpm_fd(); inside a launcher host transaction, xfer =
+ * tpmproxy_host_exec with arg = the proxy (attest/tpmproxy.h): same signature.
+ */
+struct quote_tpm {
+	int (*xfer)(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+		    size_t *rsp_len);
+	void *arg;
+};
+
+/* A transport over a data channel fd (*fd must outlive t). */
+void quote_tpm_fd(struct quote_tpm *t, int *fd);
+
+/* TPM2_PCR_Read of one PCR of one bank (size bytes, checked). */
+int quote_pcr_read(const struct quote_tpm *t, uint16_t alg, uint32_t pcr, uint8_t *out,
+		   size_t size);
+
 struct quote_key {
 	uint32_t handle;              /* transient; flush with quote_flush() */
 	TPM2B_PUBLIC pub;
@@ -43,8 +62,8 @@ int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *tmpl);
 
 /* CreatePrimary under the endorsement hierarchy: the AK, or the TCG default
  * RSA-2048 EK (template L-1, the key swtpm_setup certified). */
-int quote_ak_create(int fd, enum quote_ak_alg alg, struct quote_key *ak);
-int quote_ek_create(int fd, struct quote_key *ek);
+int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, struct quote_key *ak);
+int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek);
 
 /* The Name of a public area: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC). */
 int quote_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t cap, size_t *len);
@@ -54,7 +73,7 @@ int quote_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t cap, size_t *len);
  * endorsement hierarchy) decrypts the credential the enroller made for the
  * AK's Name; only a TPM holding both keys can.  *cred gets the secret.
  */
-int quote_activate(int fd, const struct quote_key *ak, const struct quote_key *ek,
+int quote_activate(const struct quote_tpm *t, const struct quote_key *ak, const struct quote_key *ek,
 		   const TPM2B_ID_OBJECT *blob, const TPM2B_ENCRYPTED_SECRET *secret,
 		   TPM2B_DIGEST *cred);
 
@@ -63,7 +82,7 @@ int quote_activate(int fd, const struct quote_key *ak, const struct quote_key *e
  * qualifyingData.  Must run at QUOTE_LOCALITY.  Outputs the marshalled
  * TPMS_ATTEST and TPMT_SIGNATURE.
  */
-int quote_sign(int fd, const struct quote_key *ak, const uint8_t *nonce, size_t nonce_len,
+int quote_sign(const struct quote_tpm *t, const struct quote_key *ak, const uint8_t *nonce, size_t nonce_len,
 	       const TPML_PCR_SELECTION *sel, uint8_t *attest, size_t *attest_len,
 	       uint8_t *sig, size_t cap, size_t *sig_len);
 
@@ -71,7 +90,7 @@ int quote_sign(int fd, const struct quote_key *ak, const uint8_t *nonce, size_t 
 void quote_selection(const struct evlog_banks *banks, TPML_PCR_SELECTION *sel);
 
 /* TPM2_FlushContext. */
-int quote_flush(int fd, uint32_t handle);
+int quote_flush(const struct quote_tpm *t, uint32_t handle);
 
 /* ---- evidence ---------------------------------------------------------- */
 
@@ -94,12 +113,13 @@ struct quote_guest {
 
 /*
  * One bundle: locality 3, AK re-derived (its key must be the certified one),
- * quote of PCR 0..9 in every allocated bank with the verifier's nonce, those
+ * quote of PCR 0..9 in every bank of the event log (the banks the launcher
+ * measured: all the vTPM has allocated) with the verifier's nonce, those
  * PCRs read, AK flushed, locality 0 again (also on failure).  out is filled
  * with copies (bundle_free()).  0 or -errno; -EBUSY if the guest holds every
  * object slot (the guest is not disturbed; retry later).
  */
-int quote_collect(int fd, const struct quote_guest *g, const uint8_t *nonce,
+int quote_collect(const struct quote_tpm *t, const struct quote_guest *g, const uint8_t *nonce,
 		  size_t nonce_len, struct bundle *out);
 
 #endif

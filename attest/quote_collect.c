@@ -9,7 +9,6 @@
 #include <tss2/tss2_mu.h>
 
 #include "attest/quote.h"
-#include "attest/tpm.h"
 #include "attest/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -48,28 +47,38 @@ static int ak_is_certified(const struct quote_guest *g, const struct quote_key *
 	return ok ? 0 : -EPERM;
 }
 
-static int pcrs_read(int fd, const struct evlog_banks *banks, struct bundle_pcrs *p)
+static int pcrs_read(const struct quote_tpm *t, const struct evlog_banks *banks,
+		     struct bundle_pcrs *p)
 {
 	p->banks = *banks;
 	for (uint32_t b = 0; b < banks->count; b++) {
 		for (uint32_t pcr = 0; pcr < EVLOG_NUM_PCRS; pcr++) {
-			struct evlog_digest d;
 			int rc;
 
 			if (!(QUOTE_PCR_MASK & (1u << pcr)))
 				continue;
-			rc = tpm_pcr_read(fd, banks->alg[b], pcr, &d);
+			rc = quote_pcr_read(t, banks->alg[b], pcr, p->value[b][pcr], banks->size[b]);
 			if (rc)
 				return rc;
-			memcpy(p->value[b][pcr], d.bytes, banks->size[b]);
 			p->mask[b] |= 1u << pcr;
 		}
 	}
 	return 0;
 }
 
+/* The banks the launcher measured, from the log's Spec ID header. */
+static int log_banks(const struct bundle_blob *log, struct evlog_banks *banks)
+{
+	struct evlog_parser p;
+	int rc = evlog_parse_begin(&p, log->data, log->len);
+
+	if (!rc)
+		*banks = p.banks;
+	return rc;
+}
+
 /* The TPM part, at locality 3, with the AK loaded only inside. */
-static int collect_tpm(int fd, const struct quote_guest *g, const uint8_t *nonce,
+static int collect_tpm(const struct quote_tpm *t, const struct quote_guest *g, const uint8_t *nonce,
 		       size_t nonce_len, struct bundle *out)
 {
 	uint8_t attest[BUNDLE_MAX_TPM], sig[BUNDLE_MAX_TPM];
@@ -77,17 +86,17 @@ static int collect_tpm(int fd, const struct quote_guest *g, const uint8_t *nonce
 	TPML_PCR_SELECTION sel;
 	struct evlog_banks banks;
 	struct quote_key ak;
-	int rc = tpm_pcr_banks(fd, &banks);
+	int rc = log_banks(&g->log, &banks);
 
-	rc = rc ? rc : quote_ak_create(fd, g->alg, &ak);
+	rc = rc ? rc : quote_ak_create(t, g->alg, &ak);
 	if (rc)
 		return rc;
 	quote_selection(&banks, &sel);
 	rc = ak_is_certified(g, &ak);
-	rc = rc ? rc : quote_sign(fd, &ak, nonce, nonce_len, &sel, attest, &alen, sig,
+	rc = rc ? rc : quote_sign(t, &ak, nonce, nonce_len, &sel, attest, &alen, sig,
 				  sizeof(sig), &slen);
-	rc = rc ? rc : pcrs_read(fd, &banks, &out->pcrs);
-	quote_flush(fd, ak.handle);
+	rc = rc ? rc : pcrs_read(t, &banks, &out->pcrs);
+	quote_flush(t, ak.handle);
 	if (rc)
 		return rc;
 	rc = blob_copy(&out->attest, &(struct bundle_blob){ attest, alen });
@@ -112,7 +121,7 @@ static int guest_valid(const struct quote_guest *g, size_t nonce_len)
 	return 0;
 }
 
-int quote_collect(int fd, const struct quote_guest *g, const uint8_t *nonce,
+int quote_collect(const struct quote_tpm *t, const struct quote_guest *g, const uint8_t *nonce,
 		  size_t nonce_len, struct bundle *out)
 {
 	time_t now = time(NULL);
@@ -124,7 +133,7 @@ int quote_collect(int fd, const struct quote_guest *g, const uint8_t *nonce,
 	if (rc)
 		return rc;
 	rc = g->set_locality(g->arg, QUOTE_LOCALITY);
-	rc = rc ? rc : collect_tpm(fd, g, nonce, nonce_len, out);
+	rc = rc ? rc : collect_tpm(t, g, nonce, nonce_len, out);
 	lrc = g->set_locality(g->arg, 0);      /* always back to the guest's */
 	rc = rc ? rc : lrc;
 	rc = rc ? rc : chain_copy(&out->ak, &g->ak);

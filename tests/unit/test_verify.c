@@ -47,6 +47,7 @@ static struct {
 	char ak_ca[128], other_ca[128], ek_ca[128];
 	struct swtpm tpm;
 	int fd;
+	struct quote_tpm t;
 	EVP_PKEY *ca_key, *other_key;
 	X509 *ca_cert, *other_cert, *ek_cert, *ek_mid;
 	X509 *ak_rsa, *ak_ecc, *ak_b, *ak_rsa_other_ca, *ek_unknown;
@@ -206,7 +207,7 @@ static int enroll(const char *name, const char *uuid, enum quote_ak_alg alg, X50
 	int rc = anchors && mid && X509_STORE_load_file(anchors, F.ek_ca) == 1 &&
 		 sk_X509_push(mid, F.ek_mid) ? 0 : -1;
 
-	rc = rc ? rc : enroll_guest(F.fd, &req, &res);
+	rc = rc ? rc : enroll_guest(&F.t, &req, &res);
 	if (!rc) {
 		*cert = res.ak_cert;
 		if (pub)
@@ -234,7 +235,7 @@ static int quote_doc(const char *name, const char *uuid, const char *label, X509
 	g.ek.nchain = 1;
 	memcpy(out->nonce, F.nonce, sizeof(out->nonce));
 	out->nonce[31] = F.next_nonce++;
-	rc = rc ? rc : quote_collect(F.fd, &g, out->nonce, sizeof(out->nonce), &b);
+	rc = rc ? rc : quote_collect(&F.t, &g, out->nonce, sizeof(out->nonce), &b);
 	if (!rc) {
 		rc = bundle_write(&b, &out->json, &out->len);
 		bundle_free(&b);
@@ -318,6 +319,7 @@ static int group_setup(void **state)
 	(void)state;
 	log_set_level(LOG_WARN);
 	F.fd = -1;
+	quote_tpm_fd(&F.t, &F.fd);
 	memset(F.nonce, 0xa5, sizeof(F.nonce));
 	rc = fixture_paths() ? 1 : fixture_tpm() ? 2 : fixture_manifest() ? 3 :
 	     make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 4 :
