@@ -215,6 +215,22 @@ static void acpi_dsdt_com1(struct aml *a)
 	aml_device_end(a, dev);
 }
 
+/* The CMOS RTC, so rtc_cmos binds by PNP (and gets /dev/rtc0) without a
+ * legacy IRQ mapping; the device raises no interrupt. */
+static void acpi_dsdt_rtc(struct aml *a)
+{
+	static const uint8_t crs[] = {
+		0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02,  /* IO 0x70, 2 */
+		0x22, 0x00, 0x01,                                 /* IRQNoFlags {8} */
+		0x79, 0x00,
+	};
+	size_t dev = aml_device_begin(a, "RTC_");
+
+	aml_name_eisaid(a, "_HID", "PNP0B00");
+	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_device_end(a, dev);
+}
+
 static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 			   uint64_t *addr)
 {
@@ -231,6 +247,7 @@ static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 	scope = aml_scope_begin(&a, "\\_SB_");
 	acpi_dsdt_pci(&a);
 	acpi_dsdt_com1(&a);
+	acpi_dsdt_rtc(&a);
 	aml_scope_end(&a, scope);
 	aml_name_package(&a, "\\_S5_", s5, ARRAY_SIZE(s5));
 	if (a.err)
