@@ -90,3 +90,13 @@ UNIT_TESTS += test_verify
 test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) attest/swtpm.c \
 	$(ATTEST_VERIFY)
 test_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
+
+# bulwark enroll / attest / reference / serve.
+bulwark_SRCS += attest/cmd_attest.c attest/cmd_attest_source.c attest/cmd_reference.c \
+	attest/service.c attest/swtpm.c $(ATTEST_PRODUCER) $(ATTEST_VERIFY)
+bulwark_PKGS += $(ATTEST_VERIFY_PKGS) libssl
+
+# Real evidence for the CLI test and the benchmark (tests/attest8/fixture.c).
+LAB_TOOLS += attest8-fixture
+attest8-fixture_SRCS := tests/attest8/fixture.c attest/swtpm.c $(ATTEST_VERIFY)
+attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)

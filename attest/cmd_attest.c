@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* `bulwark enroll` and `bulwark attest` (cmd_attest.h, BUNDLE.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "attest/cmd_attest.h"
+#include "attest/enroll.h"
+#include "core/commands.h"
+#include "core/log.h"
+#include "core/util.h"
+
+/* Writes len bytes to DIR/NAME atomically (temporary file, rename), mode. */
+static int file_put(const char *dir, const char *name, const void *b, size_t len, mode_t mode)
+{
+	char tmp[600], path[600];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, b, len) != (ssize_t)len || fsync(fd))
+		rc = -EIO;
+	if (close(fd) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		unlink(tmp);
+		log_err("%s: %s", path, strerror(-rc));
+	}
+	return rc;
+}
+
+/* Writes a whole file atomically next to itself (PATH.tmp, rename). */
+static int path_put(const char *path, const void *b, size_t len)
+{
+	char tmp[4096];
+	FILE *f;
+	int rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fwrite(b, 1, len, f) != len || fflush(f) || fsync(fileno(f)))
+		rc = -EIO;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+struct enroll_args {
+	const char *name, *uuid, *tpm, *ek_cert, *ek_chain, *ek_ca, *ca_cert, *ca_key, *out;
+	enum quote_ak_alg alg;
+	int days;
+};
+
+static int enroll_parse(int argc, char **argv, struct enroll_args *a)
+{
+	static const struct option o[] = {
+		{ "uuid", 1, NULL, 'u' }, { "tpm", 1, NULL, 't' }, { "ek-cert", 1, NULL, 'e' },
+		{ "ek-chain", 1, NULL, 'i' }, { "ek-ca", 1, NULL, 'r' },
+		{ "ca-cert", 1, NULL, 'c' }, { "ca-key", 1, NULL, 'k' },
+		{ "alg", 1, NULL, 'a' }, { "days", 1, NULL, 'd' }, { "out-dir", 1, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->days = 3650;
+	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		switch (c) {
+		case 'u': a->uuid = optarg; break;
+		case 't': a->tpm = optarg; break;
+		case 'e': a->ek_cert = optarg; break;
+		case 'i': a->ek_chain = optarg; break;
+		case 'r': a->ek_ca = optarg; break;
+		case 'c': a->ca_cert = optarg; break;
+		case 'k': a->ca_key = optarg; break;
+		case 'a': a->alg = !strcmp(optarg, "p256") ? QUOTE_AK_P256 : QUOTE_AK_RSA2048;
+			if (strcmp(optarg, "p256") && strcmp(optarg, "rsa2048"))
+				return -EINVAL;
+			break;
+		case 'd': a->days = atoi(optarg); break;
+		case 'o': a->out = optarg; break;
+		default: return -EINVAL;
+		}
+	}
+	a->name = optind + 1 == argc ? argv[optind] : NULL;
+	if (!a->name || !a->uuid || !a->tpm || !a->ek_cert || !a->ek_chain || !a->ek_ca ||
+	    !a->ca_cert || !a->ca_key || !a->out || a->days <= 0)
+		return -EINVAL;
+	return 0;
+}
+
+static X509 *pem_cert(const char *path, int der)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = NULL;
+
+	if (f) {
+		x = der ? d2i_X509_fp(f, NULL) : PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (!x)
+		log_err("%s: not a certificate", path);
+	return x;
+}
+
+/* The attestation directory of cmd_attest.h. */
+static int enroll_write(const struct enroll_args *a, X509 *ak, X509 *ek)
+{
+	unsigned char *der = NULL;
+	struct bundle_blob chain = { 0 };
+	char id[128];
+	int n = i2d_X509(ak, &der), rc;
+
+	if (mkdir(a->out, 0755) && errno != EEXIST)
+		return -errno;
+	rc = n > 0 ? file_put(a->out, "ak.crt", der, (size_t)n, 0644) : -EINVAL;
+	OPENSSL_free(der);
+	der = NULL;
+	n = i2d_X509(ek, &der);
+	rc = rc ? rc : n > 0 ? file_put(a->out, "ek.crt", der, (size_t)n, 0644) : -EINVAL;
+	OPENSSL_free(der);
+	snprintf(id, sizeof(id), "%s\n%s\n", a->name, a->uuid);
+	rc = rc ? rc : file_put(a->out, "identity", id, strlen(id), 0644);
+	rc = rc ? rc : file_put(a->out, "ak.alg", a->alg == QUOTE_AK_P256 ? "p256\n" : "rsa2048\n",
+				a->alg == QUOTE_AK_P256 ? 5 : 8, 0644);
+	rc = rc ? rc : bundle_read_file(a->ek_chain, 1u << 20, &chain.data, &chain.len);
+	rc = rc ? rc : file_put(a->out, "ek-chain.pem", chain.data, chain.len, 0644);
+	free(chain.data);
+	return rc;
+}
+
+static int enroll_run(const struct enroll_args *a, struct enroll_request *req)
+{
+	struct enroll_result res = { 0 };
+	struct quote_tpm t;
+	FILE *f = fopen(a->ca_key, "re");
+	int fd = -1, rc;
+
+	req->ca_key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+	if (f)
+		fclose(f);
+	if (!req->ca_key || !req->ek_cert || !req->ca_cert || !req->ek_chain ||
+	    X509_STORE_load_file(req->ek_anchors, a->ek_ca) != 1) {
+		log_err("enroll %s: CA key, certificates or EK anchors unusable", a->name);
+		return -EINVAL;
+	}
+	rc = attest_tpm_connect(a->tpm, &fd);
+	quote_tpm_fd(&t, &fd);
+	rc = rc ? rc : enroll_guest(&t, req, &res);
+	rc = rc ? rc : enroll_write(a, res.ak_cert, req->ek_cert);
+	if (!rc)
+		printf("enrolled %s (%s): AK certificate in %s/ak.crt\n", a->name, a->uuid,
+		       a->out);
+	X509_free(res.ak_cert);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The EK chain file (PEM intermediates) as a stack. */
+static STACK_OF(X509) *pem_stack(const char *path)
+{
+	STACK_OF(X509) *st = sk_X509_new_null();
+	FILE *f = fopen(path, "re");
+	X509 *x;
+
+	while (st && f && (x = PEM_read_X509(f, NULL, NULL, NULL)))
+		if (!sk_X509_push(st, x))
+			X509_free(x);
+	if (f)
+		fclose(f);
+	ERR_clear_error();      /* the end of the file reads as an error */
+	return st;
+}
+
+int cmd_enroll(int argc, char **argv)
+{
+	struct enroll_args a = { 0 };
+	struct enroll_request req = { 0 };
+	int rc;
+
+	if (enroll_parse(argc, argv, &a)) {
+		fprintf(stderr, "usage: bulwark enroll NAME --uuid UUID --tpm SOCK --ek-cert DER "
+			"--ek-chain PEM --ek-ca PEM --ca-cert PEM --ca-key PEM [--alg rsa2048|p256] "
+			"[--days N] --out-dir DIR\n");
+		return 2;
+	}
+	req = (struct enroll_request){ .name = a.name, .uuid = a.uuid, .alg = a.alg,
+		.ek_cert = pem_cert(a.ek_cert, 1), .ek_chain = pem_stack(a.ek_chain),
+		.ek_anchors = X509_STORE_new(), .ca_cert = pem_cert(a.ca_cert, 0),
+		.days = a.days };
+	rc = req.ek_anchors ? enroll_run(&a, &req) : -ENOMEM;
+	X509_free(req.ek_cert);
+	X509_free(req.ca_cert);
+	EVP_PKEY_free(req.ca_key);
+	sk_X509_pop_free(req.ek_chain, X509_free);
+	X509_STORE_free(req.ek_anchors);
+	if (rc)
+		fprintf(stderr, "bulwark enroll: %s: %s\n", a.name, strerror(-rc));
+	return rc ? 1 : 0;
+}
+
+int cmd_attest(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "nonce", 1, NULL, 'n' }, { "out", 1, NULL, 'o' }, { "dir", 1, NULL, 'd' },
+		{ "log", 1, NULL, 'l' }, { "label", 1, NULL, 'L' }, { "tpm", 1, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *nonce = NULL, *out = NULL, *dir = NULL, *log = NULL, *label = NULL;
+	const char *tpm = NULL;
+	struct attest_source s;
+	char *json = NULL;
+	size_t len = 0;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		switch (c) {
+		case 'n': nonce = optarg; break;
+		case 'o': out = optarg; break;
+		case 'd': dir = optarg; break;
+		case 'l': log = optarg; break;
+		case 'L': label = optarg; break;
+		case 't': tpm = optarg; break;
+		default: nonce = NULL; optind = argc + 1; break;
+		}
+	}
+	if (optind + 1 != argc || !nonce || !out || !dir || !log || !label || !tpm) {
+		fprintf(stderr, "usage: bulwark attest NAME --nonce HEX --out FILE --dir ATTESTDIR "
+			"--log EVENTLOG --label CONTEXT --tpm SOCK\n");
+		return 2;
+	}
+	rc = attest_source_open(&s, dir, log, label, tpm);
+	if (rc)
+		goto out;
+	if (strcmp(s.name, argv[optind]))
+		rc = -ENOENT;           /* DIR belongs to another guest */
+	rc = rc ? rc : attest_source_bundle(&s, nonce, &json, &len);
+	attest_source_close(&s);
+	rc = rc ? rc : path_put(out, json, len);
+out:
+	free(json);
+	if (rc)
+		fprintf(stderr, "bulwark attest %s: %s\n", argv[optind < argc ? optind : 0],
+			strerror(-rc));
+	return rc ? 1 : 0;
+}

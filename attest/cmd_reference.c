@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `bulwark reference`: a manifest from the artifacts alone (reference.h).
+ * The VMM identity must list the binaries in the launcher's order, with its
+ * names (--vmm-binary NAME=PATH, repeated), so that the identity text, and
+ * so its digest, is the launcher's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "attest/reference.h"
+#include "core/commands.h"
+#include "core/log.h"
+#include "core/util.h"
+
+struct ref_args {
+	const char *kernel, *initrd, *cmdline, *config, *policy, *acpi, *id, *out;
+	const char *label_rule, *banks;
+	const char *vmm[MEASURE_MAX_IDENTITY];
+	size_t nvmm;
+	struct measure_filter filters[MEASURE_MAX_FILTERS];
+	char roles[MEASURE_MAX_FILTERS][MANIFEST_WORD_MAX + 1];
+	size_t nfilters;
+};
+
+/* ROLE=HEX (64 hex digits). */
+static int filter_arg(struct ref_args *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t n = 0;
+
+	if (!eq || a->nfilters == ARRAY_SIZE(a->filters) || eq == arg ||
+	    (size_t)(eq - arg) > MANIFEST_WORD_MAX)
+		return -EINVAL;
+	memcpy(a->roles[a->nfilters], arg, (size_t)(eq - arg));
+	a->roles[a->nfilters][eq - arg] = '\0';
+	if (bundle_hex_decode(eq + 1, strlen(eq + 1), a->filters[a->nfilters].sha256, 32, &n) ||
+	    n != 32)
+		return -EINVAL;
+	a->filters[a->nfilters].role = a->roles[a->nfilters];
+	a->nfilters++;
+	return 0;
+}
+
+static int ref_parse(int argc, char **argv, struct ref_args *a)
+{
+	static const struct option o[] = {
+		{ "kernel", 1, NULL, 'k' }, { "initrd", 1, NULL, 'i' },
+		{ "cmdline", 1, NULL, 'c' }, { "config", 1, NULL, 'C' },
+		{ "policy", 1, NULL, 'p' }, { "acpi", 1, NULL, 'a' }, { "id", 1, NULL, 'I' },
+		{ "out", 1, NULL, 'o' }, { "label-rule", 1, NULL, 'l' },
+		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
+		{ "seccomp", 1, NULL, 's' }, { NULL, 0, NULL, 0 },
+	};
+	int c, rc = 0;
+
+	a->label_rule = "system_u:system_r:bulwark_vmm_t:s0";
+	a->banks = "sha256,sha384";
+	while (!rc && (c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+		switch (c) {
+		case 'k': a->kernel = optarg; break;
+		case 'i': a->initrd = optarg; break;
+		case 'c': a->cmdline = optarg; break;
+		case 'C': a->config = optarg; break;
+		case 'p': a->policy = optarg; break;
+		case 'a': a->acpi = optarg; break;
+		case 'I': a->id = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'l': a->label_rule = optarg; break;
+		case 'b': a->banks = optarg; break;
+		case 'v': rc = a->nvmm < ARRAY_SIZE(a->vmm) ? 0 : -E2BIG;
+			a->vmm[a->nvmm++ % ARRAY_SIZE(a->vmm)] = optarg; break;
+		case 's': rc = filter_arg(a, optarg); break;
+		default: rc = -EINVAL; break;
+		}
+	}
+	if (rc || optind != argc || !a->kernel || !a->cmdline || !a->config || !a->policy ||
+	    !a->id || !a->nvmm || !a->nfilters)
+		return -EINVAL;
+	return 0;
+}
+
+static int banks_parse(const char *list, struct evlog_banks *b)
+{
+	char copy[64], *save = NULL;
+
+	if (strlen(list) >= sizeof(copy))
+		return -EINVAL;
+	snprintf(copy, sizeof(copy), "%s", list);
+	memset(b, 0, sizeof(*b));
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint16_t alg = bundle_bank_alg(t);
+
+		if (!alg || b->count == EVLOG_MAX_BANKS)
+			return -EINVAL;
+		b->alg[b->count] = alg;
+		b->size[b->count++] = evlog_alg_size(alg);
+	}
+	return b->count ? 0 : -EINVAL;
+}
+
+/* The VMM identity text, as the launcher builds it. */
+static int identity(const struct ref_args *a, char *out, size_t cap, size_t *len)
+{
+	struct measure_identity id = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < a->nvmm; i++) {
+		char name[64];
+		const char *eq = strchr(a->vmm[i], '=');
+		int fd;
+
+		if (!eq || (size_t)(eq - a->vmm[i]) >= sizeof(name))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - a->vmm[i]), a->vmm[i]);
+		fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
+		rc = fd < 0 ? -errno : measure_identity_add(&id, name, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc ? rc : measure_identity_encode(&id, out, cap, len);
+}
+
+static int file_sha256(const char *path, uint8_t out[32])
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int rc = bundle_read_file(path, 256u << 20, &b, &n);
+
+	if (!rc && !EVP_Digest(b, n, out, NULL, EVP_sha256(), NULL))
+		rc = -EIO;
+	free(b);
+	return rc;
+}
+
+struct ref_inputs {
+	char ident[MEASURE_MAX_TEXT], label[160];
+	size_t ident_len;
+	uint8_t *config, *acpi, policy[32];
+	size_t config_len, acpi_len;
+	int kernel_fd, initrd_fd;
+	struct evlog_banks banks;
+	struct measure_secstate sec;
+	struct measure_boot boot;
+};
+
+static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
+{
+	static const uint8_t no_acpi[] = "acpi not pinned";
+	int rc = banks_parse(a->banks, &in->banks);
+
+	in->kernel_fd = open(a->kernel, O_RDONLY | O_CLOEXEC);
+	in->initrd_fd = a->initrd ? open(a->initrd, O_RDONLY | O_CLOEXEC) : -1;
+	if (in->kernel_fd < 0 || (a->initrd && in->initrd_fd < 0))
+		rc = rc ? rc : -errno;
+	rc = rc ? rc : identity(a, in->ident, sizeof(in->ident), &in->ident_len);
+	rc = rc ? rc : bundle_read_file(a->config, MEASURE_MAX_TEXT, &in->config, &in->config_len);
+	rc = rc ? rc : a->acpi ? bundle_read_file(a->acpi, 1u << 20, &in->acpi, &in->acpi_len) : 0;
+	rc = rc ? rc : file_sha256(a->policy, in->policy);
+	snprintf(in->label, sizeof(in->label), "%s:c0,c1", a->label_rule);
+	in->sec = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
+		.policy_sha256 = in->policy, .svirt = "dynamic", .label = in->label,
+		.seccomp = 1, .filters = a->filters, .nfilters = a->nfilters };
+	in->boot = (struct measure_boot){ .vmm_identity = (uint8_t *)in->ident,
+		.vmm_identity_len = in->ident_len, .config = in->config,
+		.config_len = in->config_len, .acpi = in->acpi ? in->acpi : no_acpi,
+		.acpi_len = in->acpi ? in->acpi_len : sizeof(no_acpi), .security = &in->sec,
+		.kernel = { NULL, 0, in->kernel_fd }, .initrd = { NULL, 0, in->initrd_fd },
+		.cmdline = a->cmdline };
+	return rc;
+}
+
+static int ref_write(const char *out, const struct manifest *m)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc = manifest_write(m, &text, &len);
+
+	f = !rc && out ? fopen(out, "we") : stdout;
+	if (!rc && (!f || fwrite(text, 1, len, f) != len))
+		rc = -EIO;
+	if (f && f != stdout && fclose(f))
+		rc = -errno;
+	free(text);
+	return rc;
+}
+
+int cmd_reference(int argc, char **argv)
+{
+	struct ref_args a = { 0 };
+	struct ref_inputs *in = calloc(1, sizeof(*in));
+	struct manifest *m = malloc(sizeof(*m));
+	int rc = in && m ? 0 : -ENOMEM;
+
+	if (in)
+		in->kernel_fd = in->initrd_fd = -1;
+	rc = rc ? rc : ref_parse(argc, argv, &a);
+	if (rc == -EINVAL)
+		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
+			"--config CANONICAL --policy F --vmm-binary NAME=PATH... --seccomp "
+			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
+			"--id ID [--out FILE]\n");
+	rc = rc ? rc : inputs_load(&a, in);
+	rc = rc ? rc : reference_build(&in->boot, &in->banks, a.id, a.acpi != NULL, m);
+	rc = rc ? rc : ref_write(a.out, m);
+	if (in) {
+		if (in->kernel_fd >= 0)
+			close(in->kernel_fd);
+		if (in->initrd_fd >= 0)
+			close(in->initrd_fd);
+		free(in->config);
+		free(in->acpi);
+	}
+	free(in);
+	free(m);
+	if (rc && rc != -EINVAL)
+		fprintf(stderr, "bulwark reference: %s\n", strerror(-rc));
+	return rc ? (rc == -EINVAL ? 2 : 1) : 0;
+}

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attest8-fixture: real evidence for the CLI test and the benchmark, made at
+ * test time (nothing opaque is committed).
+ *
+ *   attest8-fixture boot DIR LABEL
+ *       starts a real swtpm (swtpm_setup EK certificates from swtpm_localca)
+ *       with its test sockets at DIR/tpm (pid in DIR/swtpm.pid: the caller
+ *       stops it), writes artifacts (DIR/kernel, initrd, config, policy,
+ *       vmm-bin, acpi.bin) and runs the launcher's measured boot of them
+ *       (attest/measure.c) into the vTPM; the log goes to DIR/eventlog.
+ *   attest8-fixture export BUNDLE OUTDIR
+ *       writes what tpm2_checkquote takes: ak.pem, msg, sig, pcrs (tpm2-tools
+ *       "values" format), and prints the nonce in hex.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <tss2/tss2_mu.h>
+
+#include "attest/bundle.h"
+#include "attest/measure.h"
+#include "attest/swtpm.h"
+#include "core/log.h"
+#include "core/util.h"
+
+static const char *const roles[] = { "vcpu", "vmm" };
+
+static int put(const char *dir, const char *name, const void *b, size_t len)
+{
+	char path[512];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ok = f && fwrite(b, 1, len, f) == len;
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -EIO;
+}
+
+static int artifacts(const char *dir)
+{
+	static const char kernel[] = "fixture kernel image", initrd[] = "fixture initrd";
+	static const char config[] = "{\"cpus\":1,\"memory_mib\":128}";
+	static const char policy[] = "(fixture policy)", vmm[] = "fixture vmm binary";
+	static const char acpi[] = "fixture acpi tables";
+
+	return put(dir, "kernel", kernel, sizeof(kernel)) ||
+	       put(dir, "initrd", initrd, sizeof(initrd)) ||
+	       put(dir, "config", config, strlen(config)) ||
+	       put(dir, "policy", policy, strlen(policy)) ||
+	       put(dir, "vmm-bin", vmm, strlen(vmm)) ||
+	       put(dir, "acpi.bin", acpi, sizeof(acpi)) ? -EIO : 0;
+}
+
+/* Reads DIR/name whole, or its fd for blobs. */
+static uint8_t *slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[512];
+	uint8_t *b = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bundle_read_file(path, 1u << 24, &b, len) ? NULL : b;
+}
+
+/* Seccomp digests: SHA-256 of the role name (stand-ins; printed for the CLI). */
+static void filters_fill(struct measure_filter *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++) {
+		char hex[65];
+
+		f[i].role = roles[i];
+		EVP_Digest(roles[i], strlen(roles[i]), f[i].sha256, NULL, EVP_sha256(), NULL);
+		bundle_hex_encode(f[i].sha256, 32, hex);
+		printf("seccomp %s=%s\n", roles[i], hex);
+	}
+}
+
+struct inputs {
+	size_t n[5];
+	uint8_t *cfg, *pol, *acpi, *k, *ird;
+	char ident[MEASURE_MAX_TEXT];
+	size_t ilen;
+	uint8_t policy_sha[32];
+	struct measure_filter filters[ARRAY_SIZE(roles)];
+	struct measure_secstate s;
+};
+
+static int inputs_load(const char *dir, const char *label, struct inputs *in)
+{
+	struct measure_identity id = { 0 };
+	char path[512];
+	int vfd, rc;
+
+	in->cfg = slurp(dir, "config", &in->n[0]);
+	in->pol = slurp(dir, "policy", &in->n[1]);
+	in->acpi = slurp(dir, "acpi.bin", &in->n[2]);
+	in->k = slurp(dir, "kernel", &in->n[3]);
+	in->ird = slurp(dir, "initrd", &in->n[4]);
+	snprintf(path, sizeof(path), "%s/vmm-bin", dir);
+	vfd = open(path, O_RDONLY | O_CLOEXEC);
+	rc = in->cfg && in->pol && in->acpi && in->k && in->ird && vfd >= 0 ? 0 : -EIO;
+	/* The name the CLI gets as --vmm-binary bulwark=DIR/vmm-bin. */
+	rc = rc ? rc : measure_identity_add(&id, "bulwark", vfd);
+	rc = rc ? rc : measure_identity_encode(&id, in->ident, sizeof(in->ident), &in->ilen);
+	if (vfd >= 0)
+		close(vfd);
+	if (rc || !EVP_Digest(in->pol, in->n[1], in->policy_sha, NULL, EVP_sha256(), NULL))
+		return rc ? rc : -EIO;
+	filters_fill(in->filters);
+	in->s = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
+		.policy_sha256 = in->policy_sha, .svirt = "dynamic", .label = label,
+		.seccomp = 1, .filters = in->filters, .nfilters = ARRAY_SIZE(in->filters) };
+	return 0;
+}
+
+static int boot(const char *dir, const char *label, int fd)
+{
+	struct inputs *in = calloc(1, sizeof(*in));
+	struct measure_boot b;
+	struct evlog_writer log;
+	char path[512];
+	int rc = in ? inputs_load(dir, label, in) : -ENOMEM;
+
+	if (!rc) {
+		b = (struct measure_boot){ .vmm_identity = (uint8_t *)in->ident,
+			.vmm_identity_len = in->ilen, .config = in->cfg, .config_len = in->n[0],
+			.acpi = in->acpi, .acpi_len = in->n[2], .security = &in->s,
+			.kernel = { in->k, in->n[3], -1 }, .initrd = { in->ird, in->n[4], -1 },
+			.cmdline = "console=ttyS0 quiet" };
+		rc = measure_boot_run(fd, NULL, &b, &log);
+	}
+	if (!rc) {
+		snprintf(path, sizeof(path), "%s/eventlog", dir);
+		rc = measure_log_save(&log, path);
+		evlog_writer_free(&log);
+	}
+	if (in) {
+		free(in->cfg);
+		free(in->pol);
+		free(in->acpi);
+		free(in->k);
+		free(in->ird);
+	}
+	free(in);
+	return rc;
+}
+
+static int cmd_boot(const char *dir, const char *label)
+{
+	char state[512], keys[512], ca[512], certs[512], sock[512], pid[32];
+	struct swtpm_config cfg = { .name = "fixture", .state_dir = state, .key_dir = keys,
+		.ca_dir = ca, .cert_dir = certs, .sock_path = sock };
+	struct swtpm tpm;
+	int fd = -1, rc;
+
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	snprintf(ca, sizeof(ca), "%s/ca", dir);
+	snprintf(certs, sizeof(certs), "%s/certs", dir);
+	snprintf(sock, sizeof(sock), "%s/tpm", dir);
+	if ((mkdir(keys, 0700) && errno != EEXIST) || artifacts(dir))
+		return 1;
+	rc = swtpm_start(&cfg, &tpm);
+	rc = rc ? rc : swtpm_open_data(&tpm, &fd);
+	rc = rc ? rc : boot(dir, label, fd);
+	if (fd >= 0)
+		close(fd);
+	snprintf(pid, sizeof(pid), "%d\n", (int)tpm.pid);
+	if (rc || put(dir, "swtpm.pid", pid, strlen(pid))) {
+		swtpm_stop(&tpm);
+		fprintf(stderr, "attest8-fixture: %s\n", strerror(rc ? -rc : EIO));
+		return 1;
+	}
+	return 0;       /* swtpm keeps running: DIR/swtpm.pid */
+}
+
+/* tpm2-tools' PCR file: TPML_PCR_SELECTION, count, TPML_DIGESTs (raw). */
+static int pcrs_file(const char *path, const struct bundle *b, const TPML_PCR_SELECTION *sel)
+{
+	TPML_DIGEST d[8];
+	uint32_t count = 0;
+	FILE *f;
+	int ok;
+
+	memset(d, 0, sizeof(d));
+	for (uint32_t i = 0; i < sel->count && i < b->pcrs.banks.count; i++)
+		for (uint32_t pcr = 0; pcr < 24 && count < ARRAY_SIZE(d); pcr++) {
+			TPML_DIGEST *cur = &d[count];
+
+			if (!(sel->pcrSelections[i].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+				continue;
+			cur->digests[cur->count].size = b->pcrs.banks.size[i];
+			memcpy(cur->digests[cur->count].buffer, b->pcrs.value[i][pcr],
+			       b->pcrs.banks.size[i]);
+			if (++cur->count == 8)
+				count++;
+		}
+	count += count < ARRAY_SIZE(d) && d[count].count ? 1 : 0;
+	f = fopen(path, "w");
+	ok = f && fwrite(sel, sizeof(*sel), 1, f) == 1 &&
+	     fwrite(&count, sizeof(count), 1, f) == 1 &&
+	     fwrite(d, sizeof(d[0]), count, f) == count;
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -EIO;
+}
+
+static int cmd_export(const char *file, const char *dir)
+{
+	struct bundle b;
+	struct bundle_error err;
+	TPMS_ATTEST a;
+	uint8_t *buf = NULL;
+	size_t len = 0, off = 0;
+	char path[512], nonce[2 * BUNDLE_MAX_NONCE + 1];
+	const unsigned char *p;
+	X509 *x;
+	FILE *f;
+	int rc = bundle_read_file(file, BUNDLE_MAX_SIZE, &buf, &len);
+
+	rc = rc ? rc : bundle_parse(buf, len, &b, &err);
+	free(buf);
+	if (rc)
+		return 1;
+	rc = Tss2_MU_TPMS_ATTEST_Unmarshal(b.attest.data, b.attest.len, &off, &a) ? -EINVAL : 0;
+	snprintf(path, sizeof(path), "%s/pcrs", dir);
+	rc = rc ? rc : pcrs_file(path, &b, &a.attested.quote.pcrSelect);
+	rc = rc ? rc : put(dir, "msg", b.attest.data, b.attest.len);
+	rc = rc ? rc : put(dir, "sig", b.signature.data, b.signature.len);
+	p = b.ak.cert.data;
+	x = d2i_X509(NULL, &p, (long)b.ak.cert.len);
+	snprintf(path, sizeof(path), "%s/ak.pem", dir);
+	f = fopen(path, "w");
+	if (!rc && (!x || !f || !PEM_write_PUBKEY(f, X509_get0_pubkey(x))))
+		rc = -EIO;
+	if (f)
+		fclose(f);
+	X509_free(x);
+	bundle_hex_encode(b.nonce, b.nonce_len, nonce);
+	if (!rc)
+		printf("%s\n", nonce);
+	bundle_free(&b);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_set_level(LOG_WARN);
+	if (argc == 4 && !strcmp(argv[1], "boot"))
+		return cmd_boot(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "export"))
+		return cmd_export(argv[2], argv[3]);
+	fprintf(stderr, "usage: attest8-fixture boot DIR LABEL | export BUNDLE OUTDIR\n");
+	return 2;
+}
