@@ -19,3 +19,7 @@ UNIT_TESTS += test_virtio_pci
 test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)
 test_virtio_pci_PKGS := cmocka
 test_virtio_pci_LDLIBS := -lpthread
+
+UNIT_TESTS += test_virtio_net
+test_virtio_net_SRCS := tests/unit/test_virtio_net.c $(VIRTIO_DEVS)
+test_virtio_net_PKGS := cmocka
