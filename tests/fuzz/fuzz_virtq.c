@@ -3,9 +3,10 @@
  * Drives core/virtio_queue and the virtio-blk and virtio-rng request
  * handlers over a fake guest memory made of the input.
  *
- * Input: byte 0 picks the queue size (1 << (b % 9)) and byte 1 the device
- * (even: blk on a 32 KiB memfd image, odd: rng) and whether DISCARD and
- * WRITE_ZEROES are negotiated; then three little-endian u64 ring addresses
+ * Input: byte 0 picks the queue size (1 << (b % 9)); byte 1 the device (bit 0:
+ * rng; else bit 2: the transmit queue of net on a socketpair; else blk on a
+ * 32 KiB memfd image) and, bit 1, whether the device's features (DISCARD,
+ * WRITE_ZEROES) are negotiated; then three little-endian u64 ring addresses
  * (desc, avail, used); the rest is copied to guest address 0.  Guest RAM is
  * 64 KiB low plus 16 KiB at 4 GiB, so both halves and the hole between are
  * reachable.
@@ -15,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/virtio.h"
 #include "core/virtio_blk.h"
+#include "core/virtio_net.h"
 #include "core/virtio_rng.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -28,11 +31,12 @@
 #define HDR_SIZE  26u
 
 static uint8_t *ram;
-static void *blk, *rng;
+static void *blk, *rng, *net;
 
 static int fuzz_init(void)
 {
-	int fd;
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 1 };
+	int fd, sv[2];
 
 	log_set_level(LOG_ERR);
 	ram = malloc(LOW_SIZE + HIGH_SIZE);
@@ -40,6 +44,11 @@ static int fuzz_init(void)
 	if (!ram || fd < 0 || ftruncate(fd, 64 * 512))
 		return -1;
 	if (virtio_blk_create(fd, false, "fuzz", &blk) || virtio_rng_create(&rng))
+		return -1;
+	/* The peer is never read: once its buffer is full frames are dropped,
+	 * as on a congested tap. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ||
+	    virtio_net_create(sv[0], mac, &net))
 		return -1;
 	return 0;
 }
@@ -58,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct virtio_device_ops *ops;
 	struct gmem m = { NULL, LOW_SIZE, HIGH_SIZE };
 	struct virtq q;
+	uint16_t qi;
 	void *dev;
 
 	if (!ready)
@@ -68,8 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ram, 0, LOW_SIZE + HIGH_SIZE);
 	memcpy(ram, data + HDR_SIZE,
 	       size - HDR_SIZE < LOW_SIZE + HIGH_SIZE ? size - HDR_SIZE : LOW_SIZE + HIGH_SIZE);
-	ops = (data[1] & 1) ? &virtio_rng_ops : &virtio_blk_ops;
-	dev = (data[1] & 1) ? rng : blk;
+	ops = (data[1] & 1) ? &virtio_rng_ops : (data[1] & 4) ? &virtio_net_ops : &virtio_blk_ops;
+	dev = (data[1] & 1) ? rng : (data[1] & 4) ? net : blk;
+	qi = ops == &virtio_net_ops ? 1 : 0;
 	if (ops->activate)
 		ops->activate(dev, (data[1] & 2) ? ops->features(dev) : 0);
 	virtq_init(&q, ops->queue_max, "fuzz.q0");
@@ -81,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* A few passes, as repeated kicks would; a broken queue stays broken. */
 	for (int pass = 0; pass < 4; pass++) {
-		if (ops->queue_process(dev, 0, &q, &m) < 0)
+		if (ops->queue_process(dev, qi, &q, &m) < 0)
 			break;
 	}
 	return 0;

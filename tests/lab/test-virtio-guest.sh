@@ -2,7 +2,7 @@
 # Runs inside the nested test guest (see tests/lab/test-virtio-blk and test-virtio-net): loads the
 # stock virtio modules, then does what bulwark.mode= on the command line says.
 # Prints GUEST-* markers for the host to check.
-for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
 	 virtio_blk virtio-rng failover net_failover virtio_net; do
 	insmod "/lib/modules/virtio/$m.ko" || echo "GUEST-FAIL insmod $m"
 done
@@ -33,6 +33,24 @@ read)
 	echo 3 >/proc/sys/vm/drop_caches
 	dd if=/dev/vda of=/tmp/r bs=65536 count=16 2>/dev/null
 	cmp /tmp/p /tmp/r && echo GUEST-READBACK-OK
+	;;
+net-a|net-b)
+	# Two guests on one bridge: a answers, b pings it.
+	i=0
+	while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+	me=1; peer=2
+	[ "$mode" = net-b ] && me=2 && peer=1
+	ip link set lo up
+	ip addr add "10.99.0.$me/24" dev eth0 && ip link set eth0 up && echo GUEST-NET-UP
+	if [ "$mode" = net-a ]; then
+		sleep "${NET_A_WAIT:-240}"     # the host stops this guest once b is done
+	else
+		i=0
+		while [ $i -lt 30 ]; do
+			ping -c 3 -W 5 "10.99.0.$peer" && { echo GUEST-PING-OK; break; }
+			i=$((i + 1))
+		done
+	fi
 	;;
 *)
 	echo "GUEST-FAIL unknown mode '$mode'"
