@@ -18,8 +18,10 @@ test_svirt_label_WRAP := fgetfilecon_raw fsetfilecon_raw
 
 # The lab's stand-in launcher and VMM (tests/lab/test-svirt-enforce).
 LAB_TOOLS += svirt_lab
-svirt_lab_SRCS := tests/lab/helpers/svirt-lab.c $(SVIRT_SRCS) core/log.c
+svirt_lab_SRCS := tests/lab/helpers/svirt-lab.c tests/lab/helpers/svirt-probe.c \
+	$(SVIRT_SRCS) core/log.c
 svirt_lab_PKGS := $(SVIRT_PKGS)
+# test-svirt-enforce also runs test-svirt-cases in the same lab boot.
 LAB_TESTS += tests/lab/test-svirt-enforce
 
 FUZZ_TARGETS += fuzz_svirt_entry

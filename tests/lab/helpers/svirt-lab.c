@@ -3,7 +3,7 @@
  * svirt_lab: the lab's stand-in for the launcher and the guest-facing VMM,
  * built on the svirt library and real SELinux (tests/lab/test-svirt-enforce).
  *
- *   svirt_lab setcon PATH CONTEXT        label a file (lab set-up)
+ *   svirt_lab setcon PATH CONTEXT...     label files (lab set-up), pairs of args
  *   svirt_lab start REG NAME DIR ENTRY   a launcher: reserve, label DIR/disk.img,
  *                                        DIR/vmlinuz, DIR/tpm; start ENTRY hold
  *                                        as the VMM; print "pid label" on
@@ -12,6 +12,7 @@
  *   svirt_lab open rw|ro PATH...         (confined) print "PATH ok|ERRNO"
  *   svirt_lab signal PID                 (confined) print "signal PID ok|ERRNO"
  *   svirt_lab hold                       (confined) sleep until killed
+ *   svirt_lab probe|listen|revoke ...    see svirt-probe.c (test-svirt-cases)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,11 +27,7 @@
 
 #include "core/log.h"
 #include "svirt/svirt.h"
-
-static const char *errname(int e)
-{
-	return e == EACCES ? "EACCES" : e == EPERM ? "EPERM" : strerrorname_np(e);
-}
+#include "tests/lab/helpers/svirt-probe.h"
 
 static int do_open(int argc, char **argv)
 {
@@ -39,7 +36,7 @@ static int do_open(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		int fd = open(argv[i], flags | O_CLOEXEC);
 
-		printf("%s %s\n", argv[i], fd >= 0 ? "ok" : errname(errno));
+		printf("%s %s\n", argv[i], fd >= 0 ? "ok" : probe_errname(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -114,8 +111,12 @@ static int do_start(char **argv)
 int main(int argc, char **argv)
 {
 	log_set_level(LOG_INFO);
-	if (argc == 4 && !strcmp(argv[1], "setcon"))
-		return setfilecon_raw(argv[2], argv[3]) ? perror(argv[2]), 1 : 0;
+	if (argc >= 4 && argc % 2 == 0 && !strcmp(argv[1], "setcon")) {
+		for (int i = 2; i < argc; i += 2)
+			if (setfilecon_raw(argv[i], argv[i + 1]))
+				return perror(argv[i]), 1;
+		return 0;
+	}
 	if (argc == 6 && !strcmp(argv[1], "start"))
 		return do_start(argv);
 	if (argc >= 4 && !strcmp(argv[1], "as")) {
@@ -129,9 +130,15 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "signal")) {
 		int rc = kill(atoi(argv[2]), SIGCONT);
 
-		printf("signal %s %s\n", argv[2], rc ? errname(errno) : "ok");
+		printf("signal %s %s\n", argv[2], rc ? probe_errname(errno) : "ok");
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "probe"))
+		return probe_main(argc, argv);
+	if (argc >= 3 && !strcmp(argv[1], "listen"))
+		return probe_listen(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "revoke"))
+		return probe_revoke(argc, argv);
 	if (argc == 2 && !strcmp(argv[1], "hold")) {
 		for (;;)
 			pause();
