@@ -100,3 +100,6 @@ bulwark_PKGS += $(ATTEST_VERIFY_PKGS) libssl
 LAB_TOOLS += attest8-fixture
 attest8-fixture_SRCS := tests/attest8/fixture.c attest/swtpm.c $(ATTEST_VERIFY)
 attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)
+
+# The attestation commands end to end on the host (real swtpm, tpm2_checkquote).
+LAB_TESTS += tests/lab/test-attest-cli
