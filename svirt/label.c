@@ -5,6 +5,7 @@
  * read-back) uses the descriptor, so nothing can swap the file in between.
  * The old label is in the registry, on disk, before the new one is set.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 #include "core/util.h"
 #include "svirt/svirt_int.h"
 
-static int label_get(int fd, char *buf, size_t len)
+int svirt_label_get(int fd, char *buf, size_t len)
 {
 	char *con = NULL;
 	int rc = 0;
@@ -34,8 +35,7 @@ static int label_get(int fd, char *buf, size_t len)
 	return rc;
 }
 
-/* Sets LABEL and reads it back: the kernel may map an invalid context. */
-static int label_set(int fd, const char *label, const char *what)
+int svirt_label_set(int fd, const char *label, const char *what)
 {
 	char back[SVIRT_LABEL_MAX];
 	int rc;
@@ -45,29 +45,83 @@ static int label_set(int fd, const char *label, const char *what)
 		log_err("cannot label %s %s: %s", what, label, strerror(errno));
 		return rc;
 	}
-	rc = label_get(fd, back, sizeof(back));
+	rc = svirt_label_get(fd, back, sizeof(back));
 	if (rc || strcmp(back, label)) {
-		log_err("%s: label read back is %s, not %s", what,
+		log_err("%s: label read back is %s, not %s; refusing", what,
 			rc ? "unreadable" : back, label);
 		return -EPERM;
 	}
 	return 0;
 }
 
+/*
+ * Files the vTPM created in its state directory while it ran (swtpm
+ * replaces its state by writing a new file and renaming it over the old)
+ * carry the guest's label but no record.  Every regular file directly in
+ * the directory that still has exactly the label Bulwark gave the directory
+ * gets the directory's original label, as a file created there by the
+ * host would have had.  Anything else is left alone.
+ */
+static int restore_new_files(int dirfd, const struct svirt_file_rec *rec)
+{
+	char cur[SVIRT_LABEL_MAX];
+	struct dirent *de;
+	struct stat st;
+	int dfd, fd, rc, first = 0;
+	DIR *d;
+
+	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		rc = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		log_err("%s: cannot list the vTPM state: %s", rec->path, strerror(-rc));
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+			    O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			continue; /* gone, or a symlink: never followed */
+		if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		    !svirt_label_get(fd, cur, sizeof(cur)) && !strcmp(cur, rec->applied)) {
+			rc = svirt_label_set(fd, rec->orig, de->d_name);
+			if (!rc)
+				log_info("%s/%s (made by the vTPM) labelled %s", rec->path,
+					 de->d_name, rec->orig);
+			else if (!first)
+				first = rc;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return first;
+}
+
 int svirt_restore_rec(int fd, const struct svirt_file_rec *rec)
 {
 	char cur[SVIRT_LABEL_MAX];
+	struct stat st;
 	int rc;
 
-	rc = label_get(fd, cur, sizeof(cur));
+	rc = svirt_label_get(fd, cur, sizeof(cur));
 	if (rc)
 		return rc;
+	if (rec->kind == SVIRT_OBJ_VTPM_STATE && fstat(fd, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		rc = restore_new_files(fd, rec);
+		if (rc)
+			return rc;
+	}
 	if (strcmp(cur, rec->applied)) {
 		log_warn("%s: label changed since Bulwark set it (now %s); "
 			 "leaving it", rec->path, cur);
 		return 0;
 	}
-	return label_set(fd, rec->orig, rec->path);
+	return svirt_label_set(fd, rec->orig, rec->path);
 }
 
 /* After a crash: the path must still name the same inode. */

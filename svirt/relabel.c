@@ -80,7 +80,6 @@ static int original_label(const struct svirt_vm *vm, int fd, const struct stat *
 {
 	const struct svirt_file_rec *other;
 	const char *owner = NULL;
-	char *con = NULL;
 
 	if (svirt_find_file(vm->e, 1, NULL, st->st_dev, st->st_ino, NULL))
 		return -EEXIST;
@@ -95,34 +94,7 @@ static int original_label(const struct svirt_vm *vm, int fd, const struct stat *
 		strcpy(orig, other->orig);
 		return 0;
 	}
-	if (fgetfilecon_raw(fd, &con) < 0)
-		return -errno;
-	if (!svirt_label_valid(con)) {
-		freecon(con);
-		return -EINVAL;
-	}
-	strcpy(orig, con);
-	freecon(con);
-	return 0;
-}
-
-static int set_and_check(int fd, const char *label, const char *path)
-{
-	char *back = NULL;
-	int rc = 0;
-
-	if (fsetfilecon_raw(fd, label) < 0) {
-		rc = -errno;
-		log_err("cannot label %s %s: %s", path, label, strerror(errno));
-		return rc;
-	}
-	if (fgetfilecon_raw(fd, &back) < 0 || strcmp(back, label)) {
-		log_err("%s: label read back is %s, not %s; refusing", path,
-			back ? back : "unreadable", label);
-		rc = -EPERM;
-	}
-	freecon(back);
-	return rc;
+	return svirt_label_get(fd, orig, SVIRT_LABEL_MAX);
 }
 
 /* Under the registry lock: record the old label durably, then relabel. */
@@ -158,9 +130,9 @@ static int record_and_set(struct svirt_vm *vm, int fd, const struct stat *st,
 	snprintf(rec->path, sizeof(rec->path), "%s", path);
 	e->nfiles++;
 	rc = svirt_reg_store(&r, e);     /* durable before the relabel */
-	rc = rc ?: set_and_check(fd, label, path);
+	rc = rc ?: svirt_label_set(fd, label, path);
 	if (rc) {
-		set_and_check(fd, rec->orig, path);
+		svirt_label_set(fd, rec->orig, path);
 		e->nfiles--;
 		svirt_reg_store(&r, e);
 		goto out;

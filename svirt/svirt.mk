@@ -16,6 +16,13 @@ test_svirt_label_SRCS := tests/unit/test_svirt_label.c $(SVIRT_SRCS) core/log.c
 test_svirt_label_PKGS := cmocka $(SVIRT_PKGS)
 test_svirt_label_WRAP := fgetfilecon_raw fsetfilecon_raw
 
+UNIT_TESTS += test_svirt_exec
+test_svirt_exec_SRCS := tests/unit/test_svirt_exec.c svirt/state.c svirt/exec.c \
+	core/log.c
+test_svirt_exec_PKGS := cmocka $(SVIRT_PKGS)
+test_svirt_exec_WRAP := is_selinux_enabled security_getenforce setexeccon_raw \
+	getpidcon_raw
+
 # The lab's stand-in launcher and VMM (tests/lab/test-svirt-enforce).
 LAB_TOOLS += svirt_lab
 svirt_lab_SRCS := tests/lab/helpers/svirt-lab.c tests/lab/helpers/svirt-probe.c \

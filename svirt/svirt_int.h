@@ -101,6 +101,13 @@ int svirt_alloc_group(const struct svirt_config *cfg, const char *group,
 		      const struct svirt_entry *live, size_t nlive, uint16_t *cat);
 
 /* Labels (svirt/label.c). */
+/* The label of FD into BUF (-EINVAL if it is too long or malformed). */
+int svirt_label_get(int fd, char *buf, size_t len);
+/* Sets LABEL on FD and reads it back (the kernel may map an invalid
+ * context): -EPERM unless it reads back exactly.  WHAT names it in logs. */
+int svirt_label_set(int fd, const char *label, const char *what);
+/* Restores REC's original label through FD if it still has the applied
+ * one; for a vTPM state directory, also the files the vTPM made there. */
 int svirt_restore_rec(int fd, const struct svirt_file_rec *rec);
 int svirt_restore_path(const struct svirt_file_rec *rec);
 /* Restores a dead entry's files (those no LIVE entry also holds) and

@@ -277,6 +277,108 @@ static void test_gc_after_kill(void **state)
 	assert_string_equal(label_of(img), DEFAULT_LABEL);
 }
 
+/* Gives PATH the label LABEL in the wrapped label table. */
+static void set_label(const char *path, const char *label)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW);
+
+	assert_true(fd >= 0);
+	snprintf(find(fd, 1), SVIRT_LABEL_MAX, "%s", label);
+	close(fd);
+}
+
+/*
+ * What a running vTPM does to its state directory: a new file (the kernel
+ * gives it the directory's type and the vTPM's level, i.e. the label
+ * Bulwark applied to the directory), and a state file replaced by rename.
+ * Files with any other label and symlinks are not touched.
+ */
+static void vtpm_writes(const char *sdir, const char *applied)
+{
+	char tmp[160], perm[160], vol[160], other[160], lnk[160];
+
+	snprintf(tmp, sizeof(tmp), "%s", mkfile("tpm/tmp"));
+	snprintf(perm, sizeof(perm), "%s/tpm2-00.permall", sdir);
+	snprintf(vol, sizeof(vol), "%s", mkfile("tpm/tpm2-00.volatilestate"));
+	snprintf(other, sizeof(other), "%s", mkfile("tpm/other"));
+	snprintf(lnk, sizeof(lnk), "%s/lnk", sdir);
+	set_label(tmp, applied);
+	assert_int_equal(rename(tmp, perm), 0);
+	set_label(vol, applied);
+	set_label(other, "system_u:object_r:other_t:s0");
+	assert_int_equal(symlink(vol, lnk), 0);
+}
+
+static void assert_vtpm_restored(const char *sdir)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/tpm2-00.permall", sdir);
+	assert_string_equal(label_of(path), DEFAULT_LABEL);
+	snprintf(path, sizeof(path), "%s/tpm2-00.volatilestate", sdir);
+	assert_string_equal(label_of(path), DEFAULT_LABEL);
+	snprintf(path, sizeof(path), "%s/other", sdir);
+	assert_string_equal(label_of(path), "system_u:object_r:other_t:s0");
+	assert_string_equal(label_of(sdir), DEFAULT_LABEL);
+}
+
+/* Files the vTPM made while it ran are restored at a normal stop. */
+static void test_vtpm_new_files(void **state)
+{
+	char sdir[128], applied[SVIRT_LABEL_MAX];
+	struct svirt_vm *vm;
+	int fd;
+
+	(void)state;
+	snprintf(sdir, sizeof(sdir), "%s/tpm", dir);
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	mkfile("tpm/tpm2-00.permall");
+	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL,
+					 0, &vm), 0);
+	assert_int_equal(svirt_vm_label_path(vm, sdir, SVIRT_OBJ_VTPM_STATE, NULL, &fd), 0);
+	close(fd);
+	snprintf(applied, sizeof(applied), "%s", label_of(sdir));
+	assert_non_null(strstr(applied, ":bulwark_vtpm_state_t:s0:c"));
+	vtpm_writes(sdir, applied);
+	assert_int_equal(svirt_vm_release(vm), 0);
+	assert_vtpm_restored(sdir);
+}
+
+/* The same after the launcher was killed: gc finds them by the path. */
+static void test_vtpm_new_files_gc(void **state)
+{
+	char sdir[128], applied[SVIRT_LABEL_MAX] = "";
+	int status, p[2];
+	pid_t pid;
+
+	(void)state;
+	snprintf(sdir, sizeof(sdir), "%s/tpm", dir);
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	mkfile("tpm/tpm2-00.permall");
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct svirt_vm *vm;
+		int fd, rc;
+
+		rc = svirt_vm_create(&cfg, "k", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm);
+		rc = rc ?: svirt_vm_label_path(vm, sdir, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+		dprintf(p[1], "%s", rc ? "failed" : label_of(sdir));
+		_exit(9);
+	}
+	close(p[1]);
+	assert_true(read(p[0], applied, sizeof(applied) - 1) > 0);
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 9);
+	assert_non_null(strstr(applied, ":bulwark_vtpm_state_t:s0:c"));
+	/* The kernel would still show the child's labels: so does the table. */
+	set_label(sdir, applied);
+	vtpm_writes(sdir, applied);
+	assert_int_equal(svirt_gc(&cfg), 1);
+	assert_vtpm_restored(sdir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +386,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_after_kill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vtpm_new_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vtpm_new_files_gc, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("svirt_label", tests, NULL, NULL);
 }

@@ -12,6 +12,8 @@
  *   exec PATH       fork, execve(PATH)                  file: execute (+ no_trans)
  *   readdir PATH    open(O_DIRECTORY), getdents          dir: read open
  *   create PATH     open(O_CREAT|O_EXCL), unlink        dir: add_name, file: create
+ *   newfile PATH    open(O_CREAT|O_EXCL), kept          (a vTPM's new state file)
+ *   replace PATH    write PATH.new, rename it over PATH  (how swtpm saves state)
  *   relabel PATH CTX  setxattr security.selinux         relabelfrom/relabelto
  *   connect ADDR    connect a stream socket (@ = abstract)  sock_file write,
  *                                                       unix_stream_socket connectto
@@ -24,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +115,34 @@ static int p_create(char **a)
 	close(fd);
 	unlink(a[0]);
 	return 0;
+}
+
+static int p_newfile(char **a)
+{
+	int fd = open(a[0], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int p_replace(char **a)
+{
+	char tmp[PATH_MAX];
+	int fd, e = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", a[0]) >= (int)sizeof(tmp))
+		return ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	if (write(fd, "state", 5) != 5)
+		e = errno;
+	close(fd);
+	if (!e && rename(tmp, a[0]))
+		e = errno;
+	return e;
 }
 
 static int p_relabel(char **a)
@@ -222,7 +253,8 @@ static const struct {
 } probes[] = {
 	{ "read", 1, p_read }, { "write", 1, p_write }, { "stat", 1, p_stat },
 	{ "exec", 1, p_exec }, { "readdir", 1, p_readdir },
-	{ "create", 1, p_create }, { "relabel", 2, p_relabel },
+	{ "create", 1, p_create }, { "newfile", 1, p_newfile },
+	{ "replace", 1, p_replace }, { "relabel", 2, p_relabel },
 	{ "connect", 1, p_connect }, { "signal", 1, p_signal },
 	{ "signull", 1, p_signull }, { "ptrace", 1, p_ptrace },
 	{ "setcon", 1, p_setcon }, { "setexec", 2, p_setexec },
