@@ -313,7 +313,7 @@ void vcpu_kick_all(struct vm *vm)
 		if (!v->run)
 			continue;
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-		if (v->started && !pthread_equal(v->thread, pthread_self()))
+		if (v->started)
 			pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 	}
 }

@@ -36,7 +36,9 @@ void vcpu_cpuid_patch(struct kvm_cpuid2 *c, uint32_t id, uint32_t ncpus);
 /* Thread entry (role VMM_ROLE_VCPU). */
 void *vcpu_thread(void *arg);
 
-/* Make every vCPU leave KVM_RUN (immediate_exit + signal). */
+/* Make every vCPU leave KVM_RUN (immediate_exit + signal).  Main thread
+ * only, after the VM left VM_RUNNING and before joining the vCPU threads
+ * (so every thread it signals still exists). */
 void vcpu_kick_all(struct vm *vm);
 
 /* Signal used to kick vCPU threads; its handler does nothing. */

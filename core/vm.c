@@ -177,7 +177,12 @@ void vm_request_stop(struct vm *vm, enum vm_state why)
 
 	if (!atomic_compare_exchange_strong(&vm->state, &expected, (int)why))
 		return;
-	vcpu_kick_all(vm);
+	/* Any vCPU entering KVM_RUN from now on returns at once; the main
+	 * thread signals those already inside (vcpu_kick_all) before joining. */
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].run)
+			__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1,
+					 __ATOMIC_SEQ_CST);
 	if (write(vm->event_fd, &one, sizeof(one)) < 0)
 		log_debug("eventfd: %s", strerror(errno));
 }

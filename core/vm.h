@@ -69,7 +69,8 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
 /* Raise or lower an ISA/IOAPIC interrupt line. */
 int vm_irq_line(struct vm *vm, uint32_t irq, int level);
 
-/* First caller wins; every vCPU is kicked out of KVM_RUN. */
+/* First caller wins; any thread may call it.  vCPUs stop entering
+ * KVM_RUN; the main thread then kicks the ones inside it. */
 void vm_request_stop(struct vm *vm, enum vm_state why);
 static inline int vm_running(struct vm *vm)
 {

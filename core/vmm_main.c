@@ -266,6 +266,8 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 	rc = vmm_start_threads(vm, &io, &io_started);
 	if (rc == 0)
 		vmm_loop(vm, sfd);
+	vm_request_stop(vm, VM_FAILED);   /* no-op unless the loop broke */
+	vcpu_kick_all(vm);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
