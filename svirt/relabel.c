@@ -9,8 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <selinux/selinux.h>
-
 #include "core/log.h"
 #include "core/util.h"
 #include "svirt/svirt_int.h"
