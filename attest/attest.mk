@@ -103,3 +103,6 @@ attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)
 
 # The attestation commands end to end on the host (real swtpm, tpm2_checkquote).
 LAB_TESTS += tests/lab/test-attest-cli
+
+# bulwark-verify beside tpm2_checkquote on the same real quotes (make bench).
+BENCHES += tests/bench/bench-verify

@@ -18,11 +18,19 @@
 static const char b64_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* -1 for bytes outside the alphabet; a table: bundles are mostly base64. */
 static int b64_value(char c)
 {
-	const char *p = c ? strchr(b64_chars, c) : NULL;
+	static signed char table[256];
+	static int ready;
 
-	return p ? (int)(p - b64_chars) : -1;
+	if (!ready) {
+		memset(table, -1, sizeof(table));
+		for (int i = 0; i < 64; i++)
+			table[(unsigned char)b64_chars[i]] = (signed char)i;
+		ready = 1;
+	}
+	return table[(unsigned char)c];
 }
 
 void bundle_b64_encode(const uint8_t *in, size_t len, char *out)

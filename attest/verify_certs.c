@@ -23,7 +23,7 @@
 static int chain_key(const char *tag, const struct bundle_chain *c, uint8_t key[32])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+	int ok = md && EVP_DigestInit_ex(md, verify_md(TPM2_ALG_SHA256), NULL) &&
 		 EVP_DigestUpdate(md, tag, strlen(tag) + 1) &&
 		 EVP_DigestUpdate(md, &c->cert.len, sizeof(c->cert.len)) &&
 		 EVP_DigestUpdate(md, c->cert.data, c->cert.len);
@@ -136,7 +136,7 @@ static int spki_hex(X509 *x, char out[65])
 	unsigned char *der = NULL;
 	uint8_t h[32];
 	int n = i2d_PUBKEY(X509_get0_pubkey(x), &der);
-	int ok = n > 0 && EVP_Digest(der, (size_t)n, h, NULL, EVP_sha256(), NULL);
+	int ok = n > 0 && EVP_Digest(der, (size_t)n, h, NULL, verify_md(TPM2_ALG_SHA256), NULL);
 
 	OPENSSL_free(der);
 	if (!ok)
@@ -162,7 +162,68 @@ static void check_binding(struct verify_work *w, struct verify_result *res)
 			    w->b.uuid);
 }
 
-int verify_certs(struct verify_ctx *ctx, struct verify_result *res)
+static int digest_blob(EVP_MD_CTX *md, const struct bundle_blob *b)
+{
+	return EVP_DigestUpdate(md, &b->len, sizeof(b->len)) &&
+	       EVP_DigestUpdate(md, b->data, b->len);
+}
+
+/* SHA-256 over everything the certificate stage looks at. */
+static int identity_key(const struct bundle *b, uint8_t key[32])
+{
+	const struct bundle_chain *c[] = { &b->ak, &b->ek };
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestInit_ex(md, verify_md(TPM2_ALG_SHA256), NULL) &&
+		 EVP_DigestUpdate(md, b->name, sizeof(b->name)) &&
+		 EVP_DigestUpdate(md, b->uuid, sizeof(b->uuid)) &&
+		 digest_blob(md, &b->ak_public);
+
+	for (size_t i = 0; ok && i < ARRAY_SIZE(c); i++) {
+		ok = EVP_DigestUpdate(md, &c[i]->nchain, sizeof(c[i]->nchain)) &&
+		     digest_blob(md, &c[i]->cert);
+		for (size_t j = 0; ok && j < c[i]->nchain; j++)
+			ok = digest_blob(md, &c[i]->chain[j]);
+	}
+	ok = ok && EVP_DigestFinal_ex(md, key, NULL);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+static int identity_cached(struct verify_ctx *ctx, const uint8_t key[32],
+			   struct verify_result *res)
+{
+	for (size_t i = 0; i < ctx->nids; i++) {
+		const struct verify_cached_identity *id = &ctx->ids[i];
+
+		if (memcmp(id->key, key, 32) || EVP_PKEY_up_ref(id->ak_key) != 1)
+			continue;
+		ctx->w.ak_key = id->ak_key;
+		ctx->w.ak_public = id->ak_public;
+		memcpy(res->ak_subject, id->ak_subject, sizeof(res->ak_subject));
+		return 1;
+	}
+	return 0;
+}
+
+static void identity_remember(struct verify_ctx *ctx, const uint8_t key[32],
+			      const struct verify_result *res)
+{
+	struct verify_cached_identity *id = &ctx->ids[ctx->ids_next];
+
+	if (EVP_PKEY_up_ref(ctx->w.ak_key) != 1)
+		return;
+	if (ctx->nids == ARRAY_SIZE(ctx->ids))
+		EVP_PKEY_free(id->ak_key);
+	else
+		ctx->nids++;
+	ctx->ids_next = (ctx->ids_next + 1) % ARRAY_SIZE(ctx->ids);
+	memcpy(id->key, key, 32);
+	id->ak_public = ctx->w.ak_public;
+	id->ak_key = ctx->w.ak_key;
+	memcpy(id->ak_subject, res->ak_subject, sizeof(id->ak_subject));
+}
+
+static int certs_check(struct verify_ctx *ctx, struct verify_result *res)
 {
 	struct verify_work *w = &ctx->w;
 	char why[128] = "";
@@ -176,4 +237,18 @@ int verify_certs(struct verify_ctx *ctx, struct verify_result *res)
 	}
 	check_binding(w, res);
 	return verify_ak_public(w, res);
+}
+
+int verify_certs(struct verify_ctx *ctx, struct verify_result *res)
+{
+	size_t before = res->nfail;
+	uint8_t key[32];
+	int rc, keyed = !identity_key(&ctx->w.b, key);
+
+	if (keyed && identity_cached(ctx, key, res))
+		return 0;
+	rc = certs_check(ctx, res);
+	if (!rc && keyed && res->nfail == before)
+		identity_remember(ctx, key, res);
+	return rc;
 }

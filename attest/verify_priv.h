@@ -15,6 +15,19 @@
 #define VERIFY_AK_SAN_EK   "urn:bulwark:ek-spki-sha256:"
 #define VERIFY_AK_SAN_UUID "urn:uuid:"
 
+/*
+ * A bundle identity that passed every certificate check: the same AK public
+ * area, certificates and guest (SHA-256 over all of them) pass again, so a
+ * batch parses each distinct set of certificates once (OpenSSL 3's X.509 and
+ * key decoding dominated the time otherwise).
+ */
+struct verify_cached_identity {
+	uint8_t key[32];
+	TPMT_PUBLIC ak_public;
+	EVP_PKEY *ak_key;         /* one reference owned here */
+	char ak_subject[128];
+};
+
 struct verify_cached_chain {
 	uint8_t key[32];          /* SHA-256 of the store tag and every DER */
 	int ok;
@@ -47,6 +60,8 @@ struct verify_ctx {
 	struct verify_nonces used;     /* nonces already seen: replays */
 	struct verify_cached_chain cache[VERIFY_CACHE];
 	size_t ncache, cache_next;
+	struct verify_cached_identity ids[VERIFY_CACHE];
+	size_t nids, ids_next;
 	struct verify_work w;
 };
 
