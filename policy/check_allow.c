@@ -41,6 +41,26 @@ static const struct allow_entry allowlist[] = {
 	{ NULL, "bulwark_launcher_domain", "fifo_file", "read write append getattr ioctl" },
 	{ NULL, "bulwark_launcher_domain", "unix_stream_socket",
 	  "read write getattr getopt setopt shutdown" },
+	/*
+	 * What the reference policy grants every member of its `domain`
+	 * attribute, which a guest domain must be on such a host (refpolicy
+	 * forbids any process permission to a non-domain type): its own
+	 * /proc/PID entries, /proc's symlinks, listing / and /dev, the null,
+	 * zero and controlling-tty devices.  No other guest's object and no
+	 * host secret is among them.  Names the policy lacks match nothing.
+	 */
+	{ NULL, "self", "dir", "getattr search open read lock ioctl" },
+	{ NULL, "self", "file", "getattr open read write append ioctl lock" },
+	{ NULL, "self", "lnk_file", "getattr read" },
+	{ NULL, "proc_t", "dir", "getattr search" },
+	{ NULL, "proc_t", "lnk_file", "getattr read" },
+	{ NULL, "root_t", "dir", "getattr search open read lock ioctl" },
+	{ NULL, "root_t", "lnk_file", "getattr read" },
+	{ NULL, "device_t", "dir", "getattr search open read lock ioctl" },
+	{ NULL, "null_device_t", "chr_file", "getattr open read write append ioctl lock" },
+	{ NULL, "zero_device_t", "chr_file",
+	  "getattr open read write append ioctl lock map" },
+	{ NULL, "devtty_t", "chr_file", "getattr open read write append ioctl lock" },
 	{ "bulwark_vmm_t", "bulwark_vmm_exec_t", "file",
 	  "entrypoint read open getattr map execute" },
 	{ "bulwark_vmm_t", "kvm_device_t", "chr_file", "read write open getattr ioctl map" },

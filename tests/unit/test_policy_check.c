@@ -127,6 +127,45 @@ static void test_broken_copies_fail(void **state)
 	assert_true(count >= 10);
 }
 
+/*
+ * The module for reference-policy hosts (build/policy/bulwark.cil is these
+ * three files), compiled against a stub of refpolicy's names and the rules
+ * refpolicy gives every domain (tests/policy/refpolicy/), plus EXTRA.
+ */
+static int compile_module(const char *extra, const char *out)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "secilc -N -M true -c 33 -f /dev/null -o %s "
+		 "policy/classes.cil policy/mls.cil tests/policy/refpolicy/stub.cil "
+		 "tests/policy/refpolicy/domain.cil policy/bulwark.cil policy/mcs.cil "
+		 "policy/refpolicy.cil %s", out, extra ? extra : "");
+	return system(cmd);
+}
+
+static void test_refpolicy_module(void **state)
+{
+	static const char broken[] = "tests/policy/refpolicy/broken-domain-reads-shadow.cil";
+	char pol[128], expect[512], *report = NULL;
+
+	(void)state;
+	snprintf(pol, sizeof(pol), "%s/module.pol", tmpdir);
+	assert_int_equal(compile_module(NULL, pol), 0);
+	assert_int_equal(check(pol, &report), 0);
+	assert_non_null(strstr(report, "0 violations: PASS"));
+	assert_non_null(strstr(report, "ok   single-category"));
+	assert_non_null(strstr(report, "bulwark_launcher_domain: unconfined_t"));
+	free(report);
+	report = NULL;
+	header(broken, "expect", expect, sizeof(expect));
+	assert_true(expect[0] != '\0');
+	assert_int_equal(compile_module(broken, pol), 0);
+	assert_true(check(pol, &report) > 0);
+	if (!strstr(report, expect))
+		fail_msg("the report lacks '%s':\n%s", expect, report);
+	free(report);
+}
+
 static void test_not_a_policy(void **state)
 {
 	char *report = NULL;
@@ -160,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped_policy_passes),
 		cmocka_unit_test(test_broken_copies_fail),
+		cmocka_unit_test(test_refpolicy_module),
 		cmocka_unit_test(test_not_a_policy),
 	};
 	return cmocka_run_group_tests_name("policy_check", tests, setup, teardown);
