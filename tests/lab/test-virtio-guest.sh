@@ -6,7 +6,7 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
 	 virtio_blk virtio-rng failover net_failover virtio_net; do
 	insmod "/lib/modules/virtio/$m.ko" || echo "GUEST-FAIL insmod $m"
 done
-mode=$(sed -n 's/.*bulwark.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+mode=$(sed -n 's/.*bulwark.mode=\([a-z-]*\).*/\1/p' /proc/cmdline)
 i=0
 while [ ! -e /sys/block/vdb ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 pattern() { yes bulwark-virtio-blk-pattern-0123456789 | head -c 1048576; }
