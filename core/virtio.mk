@@ -15,6 +15,10 @@ fuzz_virtq_SRCS := tests/fuzz/fuzz_virtq.c $(VIRTIO_DEVS)
 
 VIRTIO_PCI := core/virtio_pci.c core/virtio_pci_bar.c core/virtio_irq.c
 
+# What bulwark-vmm links to get its virtio devices (core/virtio_setup.h).
+VIRTIO_VMM_SRCS := core/virtio_setup.c $(VIRTIO_PCI) core/virtio_blk.c \
+	core/virtio_rng.c core/virtio_net.c core/virtio_queue.c
+
 UNIT_TESTS += test_virtio_pci
 test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)
 test_virtio_pci_PKGS := cmocka
