@@ -49,6 +49,20 @@ static int add_arg(const char **list, size_t *n, const char *v)
 	return 0;
 }
 
+/* A non-negative decimal UNIX time, nothing else. */
+static int parse_time(const char *s, time_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v <= 0)
+		return -EINVAL;
+	*out = (time_t)v;
+	return 0;
+}
+
 static int args_parse(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
@@ -68,7 +82,7 @@ static int args_parse(int argc, char **argv, struct args *a)
 		case 'n': rc = add_arg(a->nonce_hex, &a->nnonce, optarg); break;
 		case 'N': a->nonces = optarg; break;
 		case 'u': a->used = optarg; break;
-		case 't': a->at = (time_t)strtoll(optarg, NULL, 10); break;
+		case 't': rc = parse_time(optarg, &a->at); break;
 		case 'j': a->ear = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 'b': a->bench = strtol(optarg, NULL, 10); break;
