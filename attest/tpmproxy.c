@@ -24,7 +24,7 @@ static_assert(sizeof(((struct tpmproxy *)0)->rsp) == TPM_MAX_MSG,
 
 /* Handle types a host transaction may leave loaded (tpmproxy_host_end). */
 static const uint32_t host_handle_types[] = {
-	TPM2_HR_TRANSIENT,                       /* objects */
+	(uint32_t)TPM2_HT_TRANSIENT << 24,       /* objects */
 	(uint32_t)TPM2_HT_LOADED_SESSION << 24,  /* loaded HMAC/policy sessions */
 	(uint32_t)TPM2_HT_SAVED_SESSION << 24,   /* context-saved sessions */
 };

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -69,6 +70,13 @@ struct fixture {
 	int loop_rc;
 };
 
+/* In swtpm's child: it dies with this test, even one that crashes. */
+static int die_with_test(void *arg)
+{
+	(void)arg;
+	return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void config_for(struct fixture *f, const char *name, const char *banks)
 {
 	static const char *const sub[] = { "state", "keys", "ca", "certs", "boot.log" };
@@ -79,7 +87,8 @@ static void config_for(struct fixture *f, const char *name, const char *banks)
 	f->boot = boot_for("console=ttyS0 quiet");
 	f->cfg = (struct vtpm_config){
 		.tpm = { .name = name, .state_dir = f->dir[0], .key_dir = f->dir[1],
-			 .ca_dir = f->dir[2], .cert_dir = f->dir[3], .pcr_banks = banks },
+			 .ca_dir = f->dir[2], .cert_dir = f->dir[3], .pcr_banks = banks,
+			 .child_setup = die_with_test },
 		.boot = &f->boot, .log_path = f->dir[4],
 	};
 }
@@ -221,7 +230,8 @@ static uint32_t guest_property(struct fixture *f, uint32_t prop)
 				      &code), 0);
 	assert_int_equal(code, 0);
 	assert_int_equal(rlen, 10 + 1 + 4 + 4 + 8);
-	assert_int_equal(rsp[19] << 24 | rsp[20] << 16 | rsp[21] << 8 | rsp[22], prop);
+	assert_int_equal((uint32_t)rsp[19] << 24 | (uint32_t)rsp[20] << 16 |
+			 (uint32_t)rsp[21] << 8 | rsp[22], prop);
 	return (uint32_t)rsp[23] << 24 | (uint32_t)rsp[24] << 16 | (uint32_t)rsp[25] << 8 |
 	       rsp[26];
 }
