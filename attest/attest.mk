@@ -106,3 +106,7 @@ LAB_TESTS += tests/lab/test-attest-cli
 
 # bulwark-verify beside tpm2_checkquote on the same real quotes (make bench).
 BENCHES += tests/bench/bench-verify
+
+FUZZ_TARGETS += fuzz_verify
+fuzz_verify_SRCS := tests/fuzz/fuzz_verify.c $(ATTEST_VERIFY)
+fuzz_verify_PKGS := $(ATTEST_VERIFY_PKGS)
