@@ -462,6 +462,22 @@ static int host_sweep(struct tpmproxy *p)
 	return rc ? rc : left ? -EIO : 0;
 }
 
+int tpmproxy_host_set_locality(struct tpmproxy *p, uint8_t locality)
+{
+	int rc;
+
+	if (!host_owned(p))
+		return -EPERM;
+	if (locality > 3)
+		return -EINVAL;
+	if (!p->set_locality)
+		return -EOPNOTSUPP;
+	rc = p->set_locality(p->locality_arg, locality);
+	/* On failure the locality is unknown: host_end must reset it. */
+	p->host_locality = rc ? 0xFF : locality;
+	return rc;
+}
+
 int tpmproxy_host_end(struct tpmproxy *p)
 {
 	int rc;
@@ -469,6 +485,11 @@ int tpmproxy_host_end(struct tpmproxy *p)
 	if (!host_owned(p))
 		return -EPERM;
 	rc = host_sweep(p);
+	if (p->host_locality && p->set_locality(p->locality_arg, 0)) {
+		log_err("vTPM proxy: cannot return to locality 0");
+		rc = -EIO;
+	}
+	p->host_locality = 0;
 	if (rc) {
 		/*
 		 * A host object may still be loaded: no guest command may run

@@ -103,6 +103,10 @@ struct tpmproxy {
 	pthread_t host_owner;     /* valid while host_active */
 	int host_active;          /* inside tpmproxy_host_begin/end (atomic) */
 	int tpm_failed;           /* swtpm misbehaved: channel out of step */
+	/* locality control: swtpm's control channel, installed by vtpm_start */
+	int (*set_locality)(void *arg, uint8_t locality);
+	void *locality_arg;
+	uint8_t host_locality;    /* of host commands; 0 outside transactions */
 	size_t nsnap;             /* handles loaded at tpmproxy_host_begin */
 	uint32_t snap[3 * TPMPROXY_MAX_HANDLES];
 	/* statistics */
@@ -145,6 +149,7 @@ void tpmproxy_disconnect(struct tpmproxy *p, const char *why);
 /* ---- host transactions (the launcher's own commands) ------------------- *
  *
  *   tpmproxy_host_begin(p);                       waits for the swtpm channel
+ *   tpmproxy_host_set_locality(p, 3);             if the AK needs it
  *   tpmproxy_host_exec(p, load AK ...);           any number of commands
  *   tpmproxy_host_exec(p, quote ...);
  *   tpmproxy_host_flush(p, handles, n);           what it created, if known
@@ -176,10 +181,22 @@ int tpmproxy_host_begin(struct tpmproxy *p);
 int tpmproxy_host_exec(struct tpmproxy *p, const uint8_t *cmd, size_t len,
 		       uint8_t *rsp, size_t rsp_cap, size_t *rsp_len);
 
+/*
+ * Inside a transaction: the locality (0..3) of the host commands that follow,
+ * e.g. QUOTE_LOCALITY for the AK (quote.h: its policy is PolicyLocality(3),
+ * which guest commands, always at locality 0, can never satisfy).
+ * tpmproxy_host_end puts it back to 0 before any guest command can run; if
+ * that fails the vTPM is closed (-EIO, as below).  -EPERM outside a
+ * transaction, -EINVAL for 4 (swtpm rejects it), -EOPNOTSUPP without a
+ * locality control (p->set_locality, which vtpm_start installs).
+ */
+int tpmproxy_host_set_locality(struct tpmproxy *p, uint8_t locality);
+
 /* TPM2_FlushContext of each handle; tries all, returns the first error. */
 int tpmproxy_host_flush(struct tpmproxy *p, const uint32_t *handles, size_t n);
 
-/* Flushes leftovers (above), releases the channel.  0, -EPERM or -EIO. */
+/* Flushes leftovers (above), locality back to 0, releases the channel.
+ * 0, -EPERM or -EIO. */
 int tpmproxy_host_end(struct tpmproxy *p);
 
 /*

@@ -87,6 +87,12 @@ static int vtpm_measure(int fd, const struct measure_boot *boot, struct evlog_wr
 	return rc;
 }
 
+/* The proxy's locality control: CMD_SET_LOCALITY on the control channel. */
+static int vtpm_set_locality(void *arg, uint8_t locality)
+{
+	return swtpm_ctrl(arg, SWTPM_CMD_SET_LOCALITY, &locality, 1, NULL, 0);
+}
+
 int vtpm_start(const struct vtpm_config *cfg, struct vtpm *v)
 {
 	int sp[2] = { -1, -1 }, data_fd = -1, rc;
@@ -112,6 +118,8 @@ int vtpm_start(const struct vtpm_config *cfg, struct vtpm *v)
 	rc = tpmproxy_init(&v->proxy, sp[0], data_fd);
 	if (rc)
 		goto err_pair;
+	v->proxy.set_locality = vtpm_set_locality;
+	v->proxy.locality_arg = &v->swtpm;
 	snprintf(v->log_path, sizeof(v->log_path), "%s", cfg->log_path);
 	rc = measure_log_save(&v->log, v->log_path);
 	if (rc)

@@ -31,7 +31,12 @@
  *     LASA and LAML are fixed values (LAML = EVLOG_MAX_SIZE), not the log's
  *     length;
  *   - polls tpmproxy_fd(&v->proxy) in its loop (tpmproxy.h) and runs host
- *     transactions (quotes) through &v->proxy;
+ *     transactions (quotes) through &v->proxy: tpmproxy_host_begin,
+ *     tpmproxy_host_set_locality(QUOTE_LOCALITY) (the proxy's locality
+ *     control is swtpm's CMD_SET_LOCALITY, installed here), quote.h's
+ *     commands with xfer = tpmproxy_host_exec, tpmproxy_host_end (which
+ *     flushes what is left and returns to locality 0 before any guest
+ *     command);
  *   - calls vtpm_stop() when the guest stops (also after a failed service:
  *     -EIO means the vTPM is unusable).
  * The control channel (v->swtpm.ctrl_fd) never leaves the launcher.
@@ -70,7 +75,10 @@ struct vtpm {
 	int running;
 };
 
-/* Steps 1-7 above.  0 or -errno; on failure nothing runs and v is empty. */
+/*
+ * Steps 1-7 above.  0 or -errno; on failure nothing runs and v is empty.
+ * v must stay where it is until vtpm_stop (the proxy points into it).
+ */
 int vtpm_start(const struct vtpm_config *cfg, struct vtpm *v);
 
 /* The launcher's copy of the VMM's end, closed once the VMM has its own. */

@@ -272,6 +272,48 @@ static void host_log_is(struct fixture *f)
 	free(buf);
 }
 
+/* PCR_Extend(pcr) of the sha256 bank with a digest of 0x17s. */
+static size_t cmd_pcr_extend(uint8_t *c, uint32_t pcr)
+{
+	static const uint8_t head[] = {
+		0x80, 0x02, 0, 0, 0, 0x41, 0, 0, 0x01, 0x82,   /* PCR_Extend, 65 B */
+		0, 0, 0, 0,                                     /* pcr, set below */
+		0, 0, 0, 9, 0x40, 0, 0, 9, 0, 0, 0, 0, 0,       /* password session */
+		0, 0, 0, 1, 0, 0x0B,                            /* 1 digest, sha256 */
+	};
+
+	memcpy(c, head, sizeof(head));
+	c[13] = (uint8_t)pcr;
+	memset(c + sizeof(head), 0x17, 32);
+	static_assert(sizeof(head) + 32 == 0x41, "size field");
+	return sizeof(head) + 32;
+}
+
+/*
+ * Host commands run at the locality they set (3: PCR 17 may be extended),
+ * and the guest's next command is back at locality 0 (it may not).
+ */
+static void host_locality_is_scoped(struct fixture *f)
+{
+	uint8_t c[80], r[TPMPROXY_MAX_MSG];
+	struct evlog_digest d = { .alg = EVLOG_ALG_SHA256, .size = 32 };
+	size_t rlen;
+
+	assert_int_equal(tpmproxy_host_begin(&f->v.proxy), 0);
+	assert_int_equal(tpmproxy_host_set_locality(&f->v.proxy, 4), -EINVAL);
+	assert_int_equal(tpmproxy_host_exec(&f->v.proxy, c, cmd_pcr_extend(c, 17), r, sizeof(r),
+					    &rlen), 0);
+	assert_int_not_equal(r[9] | r[8] << 8, 0);        /* locality 0: refused */
+	assert_int_equal(tpmproxy_host_set_locality(&f->v.proxy, 3), 0);
+	assert_int_equal(tpmproxy_host_exec(&f->v.proxy, c, cmd_pcr_extend(c, 17), r, sizeof(r),
+					    &rlen), 0);
+	assert_int_equal(r[6] | r[7] | r[8] | r[9], 0);    /* locality 3: done */
+	assert_int_equal(tpmproxy_host_end(&f->v.proxy), 0);
+	loop_start(f);
+	assert_int_equal(tpm_pcr_extend(f->v.vmm_fd, 17, &d, 1), -EIO);
+	loop_stop(f);
+}
+
 static void check_running_guest(struct fixture *f)
 {
 	loop_start(f);
@@ -319,6 +361,7 @@ static void test_start_and_reboot(void **state)
 	assert_true(f->v.vmm_fd >= 0);
 	assert_int_equal(count_children(), 1);            /* swtpm */
 	check_running_guest(f);
+	host_locality_is_scoped(f);
 
 	/*
 	 * The guest extends PCR 8 (allowed: it only moves away from the log).
