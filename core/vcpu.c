@@ -328,11 +328,15 @@ static void vcpu_dump(struct vcpu *v, const char *cause)
 			strerror(errno));
 		return;
 	}
+	/* AMD's KVM resets the vCPU on a shutdown intercept before reporting
+	 * it: say so rather than let reset values pass for the fault's. */
 	log_err("vcpu %u: %s: rip=0x%llx rsp=0x%llx rflags=0x%llx rax=0x%llx "
 		"rbx=0x%llx rcx=0x%llx rdx=0x%llx rsi=0x%llx rdi=0x%llx "
-		"cr0=0x%llx cr2=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx cs=0x%x",
+		"cr0=0x%llx cr2=0x%llx cr3=0x%llx cr4=0x%llx efer=0x%llx cs=0x%x%s",
 		v->id, cause, r.rip, r.rsp, r.rflags, r.rax, r.rbx, r.rcx, r.rdx,
-		r.rsi, r.rdi, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector);
+		r.rsi, r.rdi, s.cr0, s.cr2, s.cr3, s.cr4, s.efer, s.cs.selector,
+		r.rip == 0xfff0 && s.cs.selector == 0xf000 ?
+		" (reset state: KVM reset the vCPU before reporting)" : "");
 }
 
 static void vcpu_exit_io(struct vcpu *v)
