@@ -110,3 +110,10 @@ BENCHES += tests/bench/bench-verify
 FUZZ_TARGETS += fuzz_verify
 fuzz_verify_SRCS := tests/fuzz/fuzz_verify.c $(ATTEST_VERIFY)
 fuzz_verify_PKGS := $(ATTEST_VERIFY_PKGS)
+
+# Quotes on a running guest's vTPM through the launcher's proxy (real swtpm).
+UNIT_TESTS += test_quote_vtpm
+test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/quote_vtpm.c \
+	$(ATTEST_PRODUCER) attest/vtpm.c attest/tpmproxy.c attest/crb.c attest/swtpm.c \
+	$(ATTEST_VERIFY)
+test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
