@@ -50,7 +50,7 @@ static struct {
 	struct quote_tpm t;
 	EVP_PKEY *ca_key, *other_key;
 	X509 *ca_cert, *other_cert, *ek_cert, *ek_mid;
-	X509 *ak_rsa, *ak_ecc, *ak_b, *ak_rsa_other_ca, *ek_unknown;
+	X509 *ak_rsa, *ak_ecc, *ak_b, *ak_rsa_other_ca, *ak_rsa_other_ek, *ek_unknown;
 	TPM2B_PUBLIC pub_rsa, pub_ecc;
 	struct manifest m;
 	uint8_t nonce[32], next_nonce;
@@ -217,6 +217,10 @@ static int enroll(const char *name, const char *uuid, enum quote_ak_alg alg, X50
 		req.ca_cert = F.other_cert;    /* the same AK, certified by a stranger */
 		req.ca_key = F.other_key;
 		rc = enroll_issue(&req, &res.ak_pub.publicArea, &F.ak_rsa_other_ca);
+		req.ca_cert = F.ca_cert;       /* the right CA, naming another EK */
+		req.ca_key = F.ca_key;
+		req.ek_cert = F.other_cert;
+		rc = rc ? rc : enroll_issue(&req, &res.ak_pub.publicArea, &F.ak_rsa_other_ek);
 	}
 	sk_X509_free(mid);
 	X509_STORE_free(anchors);
@@ -368,6 +372,7 @@ static int group_teardown(void **state)
 	X509_free(F.ak_ecc);
 	X509_free(F.ak_b);
 	X509_free(F.ak_rsa_other_ca);
+	X509_free(F.ak_rsa_other_ek);
 	X509_free(F.ek_unknown);
 	X509_free(F.ek_cert);
 	X509_free(F.ek_mid);
@@ -552,6 +557,9 @@ static void t_ak_public(struct bundle *b)
 }
 
 static void t_ak_other_ca(struct bundle *b) { set_cert(&b->ak, F.ak_rsa_other_ca, 1); }
+static void t_ak_other_ek(struct bundle *b) { set_cert(&b->ak, F.ak_rsa_other_ek, 1); }
+static void t_magic(struct bundle *b) { b->attest.data[0] ^= 1; }
+static void t_pcr_dropped(struct bundle *b) { b->pcrs.mask[1] &= ~(1u << 9); }
 static void t_ek_unknown(struct bundle *b) { set_cert(&b->ek, F.ek_unknown, 0); }
 
 /* ---- tests ------------------------------------------------------------ */
@@ -615,6 +623,8 @@ static void test_quote_and_pcr_tampering(void **state)
 	assert_int_equal(tampered(&F.rsa, t_quote), VR_SIGNATURE);
 	assert_int_equal(tampered(&F.ecc, t_quote), VR_SIGNATURE);
 	assert_int_equal(tampered(&F.rsa, t_pcr), VR_PCR_DIGEST);
+	assert_int_equal(tampered(&F.rsa, t_pcr_dropped), VR_PCR_SELECTION);
+	assert_int_equal(tampered(&F.rsa, t_magic), VR_ATTEST_MAGIC);
 }
 
 static void test_event_log_tampering(void **state)
@@ -632,6 +642,7 @@ static void test_key_and_certificate_tampering(void **state)
 	(void)state;
 	assert_int_equal(tampered(&F.rsa, t_ak_public), VR_AK_PUBLIC);
 	assert_int_equal(tampered(&F.rsa, t_ak_other_ca), VR_AK_CHAIN);
+	assert_int_equal(tampered(&F.rsa, t_ak_other_ek), VR_AK_EK_BINDING);
 	assert_int_equal(tampered(&F.rsa, t_ek_unknown), VR_EK_CHAIN);
 	assert_int_equal(tampered(&F.rsa, t_name), VR_GUEST_IDENTITY);
 }
@@ -647,6 +658,23 @@ static void test_reference_values(void **state)
 	m = F.m;
 	m.item[MANIFEST_CMDLINE].v[0].digest[1][5] ^= 1;
 	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_REF_CMDLINE);
+	static const struct { enum manifest_item it; enum verify_reason r; } items[] = {
+		{ MANIFEST_VMM, VR_REF_VMM }, { MANIFEST_CONFIG, VR_REF_CONFIG },
+		{ MANIFEST_ACPI, VR_REF_ACPI }, { MANIFEST_INITRD, VR_REF_INITRD },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(items); i++) {
+		m = F.m;
+		m.item[items[i].it].v[0].digest[0][31] ^= 1;
+		assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), items[i].r);
+	}
+	m = F.m;
+	m.item[MANIFEST_INITRD].count = 0;    /* "no initrd allowed" */
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_REF_INITRD);
+	m = F.m;
+	m.banks.count = 1;                    /* the manifest does not pin sha384 */
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce),
+			 VR_MANIFEST_BANKS);
 	m = F.m;
 	m.policy_sha256[0][0] ^= 1;
 	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_SELINUX_POLICY);
