@@ -9,7 +9,9 @@
  * guest-facing work must wait until every thread is confined.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/sandbox.h"
@@ -46,6 +48,16 @@ int vmm_process_confine(struct vm *vm)
 	rc = jail_finish_after_exec();
 	if (rc)
 		return rc;
+	/*
+	 * glibc work done lazily on first use, done now while open is still
+	 * allowed: the first gmtime_r() (the RTC) reads the time zone file
+	 * (the jail has none: UTC), and malloc sizes its arena limit with
+	 * sched_getaffinity() when a ninth arena is wanted; a fixed limit
+	 * avoids the call.
+	 */
+	tzset();
+	if (mallopt(M_ARENA_MAX, 8) != 1)
+		return -EINVAL;
 	/* Compiled once, before any thread needs one: installing then
 	 * allocates nothing. */
 	rc = sandbox_filters_build(vmm_mode, vmm_filters);
