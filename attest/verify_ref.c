@@ -88,24 +88,35 @@ static int category(const char *s, size_t n)
 	return v <= 1023 ? v : -1;
 }
 
-/* user:role:type:sensitivity:cA,cB with the manifest's words and cA < cB. */
+/*
+ * user:role:type:sensitivity:cA,cB[,cC...] with the manifest's words: the
+ * guest's private pair plus one category per shared-disk group (svirt.h),
+ * at most 16, distinct and ascending (svirt writes a sorted set), so that
+ * one set has one spelling and equal strings mean equal labels.
+ */
 static int label_valid(const struct manifest *m, const char *label)
 {
 	char want[4 * (MANIFEST_WORD_MAX + 1) + 1];
 	size_t n = (size_t)snprintf(want, sizeof(want), "%s:%s:%s:%s:", m->label_user,
 				    m->label_role, m->label_type, m->label_sensitivity);
-	const char *cats, *comma;
-	int a, b;
+	const char *p, *comma;
+	int last = -1, count = 0;
 
 	if (n >= sizeof(want) || strncmp(label, want, n))
 		return -1;
-	cats = label + n;
-	comma = strchr(cats, ',');
-	if (!comma)
-		return -1;
-	a = category(cats, (size_t)(comma - cats));
-	b = category(comma + 1, strlen(comma + 1));
-	return a >= 0 && b >= 0 && a < b ? 0 : -1;
+	for (p = label + n; count < 16; p = comma + 1) {
+		int c;
+
+		comma = strchr(p, ',');
+		c = category(p, comma ? (size_t)(comma - p) : strlen(p));
+		if (c <= last)
+			return -1;
+		last = c;
+		count++;
+		if (!comma)
+			return count >= 2 ? 0 : -1;
+	}
+	return -1;
 }
 
 static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, size_t n,
@@ -130,7 +141,7 @@ static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, s
 	    memcmp(lab->value, ctx->w.b.label, lab->value_len))
 		verify_fail(res, VR_LABEL_MISMATCH, "bundle label is not the measured label");
 	else if (label_valid(m, ctx->w.b.label))
-		verify_fail(res, VR_LABEL_MALFORMED, "label %s: not %s:%s:%s:%s:cA,cB (A < B)",
+		verify_fail(res, VR_LABEL_MALFORMED, "label %s: not %s:%s:%s:%s:cA,cB[,...] ascending",
 			    ctx->w.b.label, m->label_user, m->label_role, m->label_type,
 			    m->label_sensitivity);
 	else

@@ -33,6 +33,9 @@
 
 #define LABEL_A "system_u:system_r:bulwark_vmm_t:s0:c12,c345"
 #define LABEL_C "system_u:system_r:bulwark_vmm_t:s0:c7,c900"
+#define LABEL_G "system_u:system_r:bulwark_vmm_t:s0:c12,c345,c1000"   /* + a disk group */
+#define LABEL_UNSORTED "system_u:system_r:bulwark_vmm_t:s0:c345,c12"
+#define LABEL_ONE "system_u:system_r:bulwark_vmm_t:s0:c12"
 #define UUID_A  "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11"
 #define UUID_B  "5b2c9e0d-8f71-4c3a-b1d2-7e6f5a4b3c22"
 
@@ -55,6 +58,7 @@ static struct {
 	struct manifest m;
 	uint8_t nonce[32], next_nonce;
 	struct doc rsa, ecc, permissive, seccomp_off, guest_b, guest_c;
+	struct doc group, unsorted, one_cat;
 } F;
 
 /* ---- boot inputs ------------------------------------------------------ */
@@ -351,6 +355,12 @@ static int group_setup(void **state)
 				MEASURE_SELINUX_ENFORCING, 1, &F.guest_b);
 	rc = rc ? rc : evidence("guest-b", UUID_B, LABEL_C, F.ak_b, QUOTE_AK_RSA2048,
 				MEASURE_SELINUX_ENFORCING, 1, &F.guest_c);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_G, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.group);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_UNSORTED, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.unsorted);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_ONE, F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.one_cat);
 	if (rc)
 		group_teardown(state);
 	return rc ? -1 : 0;
@@ -360,7 +370,7 @@ static int group_teardown(void **state)
 {
 	char cmd[128];
 	struct doc *docs[] = { &F.rsa, &F.ecc, &F.permissive, &F.seccomp_off, &F.guest_b,
-			       &F.guest_c };
+			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -685,6 +695,9 @@ static void test_reference_values(void **state)
 	snprintf(m.label_type, sizeof(m.label_type), "other_t");
 	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_LABEL_MALFORMED);
 	assert_int_equal(tampered(&F.rsa, t_label), VR_LABEL_MISMATCH);
+	assert_int_equal(verdict(&F.group), VR_OK);          /* pair + a disk group */
+	assert_int_equal(verdict(&F.unsorted), VR_LABEL_MALFORMED);
+	assert_int_equal(verdict(&F.one_cat), VR_LABEL_MALFORMED);
 	assert_int_equal(verdict(&F.permissive), VR_SELINUX_NOT_ENFORCING);
 	assert_int_equal(verdict(&F.seccomp_off), VR_SECCOMP_OFF);
 }
