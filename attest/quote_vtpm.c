@@ -12,10 +12,14 @@ static int proxy_xfer(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp, s
 	return tpmproxy_host_exec(arg, cmd, len, rsp, cap, rsp_len);
 }
 
-/* Only the launcher holds the control channel: the locality is its to set. */
-static int ctrl_locality(void *arg, uint8_t locality)
+/*
+ * Only the launcher holds the control channel: the locality is its to set,
+ * through the proxy, whose host_end returns to locality 0 before any guest
+ * command even if the quote failed half-way.
+ */
+static int proxy_locality(void *arg, uint8_t locality)
 {
-	return swtpm_ctrl(arg, SWTPM_CMD_SET_LOCALITY, &locality, 1, NULL, 0);
+	return tpmproxy_host_set_locality(arg, locality);
 }
 
 int quote_vtpm_enroll(struct vtpm *v, const struct enroll_request *req,
@@ -44,8 +48,8 @@ int quote_vtpm_collect(struct vtpm *v, struct quote_guest *g, const uint8_t *non
 
 	g->log.data = v->log.buf;
 	g->log.len = v->log.len;
-	g->set_locality = ctrl_locality;
-	g->arg = &v->swtpm;
+	g->set_locality = proxy_locality;
+	g->arg = &v->proxy;
 	rc = tpmproxy_host_begin(&v->proxy);
 	if (rc)
 		return rc;
