@@ -3,7 +3,9 @@ CORE_COMMON := core/log.c
 
 # Shared by the launcher and the VMM: the launcher validates (and later
 # measures) exactly what the VMM will load.
-CORE_BOOT := core/config.c core/bootparams.c core/boot.c core/acpi.c core/aml.c
+# config.c parses --disk and --net with the virtio devices' own parsers.
+CONFIG_SRCS := core/config.c core/virtio_blk.c core/virtio_net.c core/virtio_queue.c
+CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
 bulwark_SRCS := core/main.c core/launcher.c $(CORE_BOOT) $(CORE_COMMON)
@@ -27,11 +29,11 @@ test_bootparams_SRCS := tests/unit/test_bootparams.c core/bootparams.c core/log.
 test_bootparams_PKGS := cmocka
 
 UNIT_TESTS += test_acpi
-test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c core/config.c core/log.c
+test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c $(CONFIG_SRCS) core/log.c
 test_acpi_PKGS := cmocka json-c
 
 UNIT_TESTS += test_config
-test_config_SRCS := tests/unit/test_config.c core/launcher.c core/config.c \
+test_config_SRCS := tests/unit/test_config.c core/launcher.c $(CONFIG_SRCS) \
 	core/boot.c core/bootparams.c core/acpi.c core/aml.c core/log.c
 test_config_PKGS := cmocka json-c
 
@@ -39,7 +41,7 @@ FUZZ_TARGETS += fuzz_bzimage
 fuzz_bzimage_SRCS := tests/fuzz/fuzz_bzimage.c core/bootparams.c core/log.c
 
 FUZZ_TARGETS += fuzz_config
-fuzz_config_SRCS := tests/fuzz/fuzz_config.c core/config.c core/log.c
+fuzz_config_SRCS := tests/fuzz/fuzz_config.c $(CONFIG_SRCS) core/log.c
 fuzz_config_PKGS := json-c
 
 LAB_TESTS += tests/lab/test-boot

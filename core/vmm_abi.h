@@ -2,9 +2,15 @@
 /*
  * What the launcher (bulwark run) hands the guest-facing VMM (bulwark-vmm):
  * exactly these file descriptors, nothing else open, an empty environment,
- * and argv "bulwark-vmm [--log-level LEVEL]".  The configuration arrives as
- * the canonical JSON in a sealed memfd, so the VMM runs exactly what the
- * launcher validated (and, later, measured).
+ * and argv "bulwark-vmm [--log-level LEVEL] [--seccomp MODE]" (MODE kill,
+ * the default, or log: the vm_config seccomp mode the launcher measured in
+ * the security state).  The configuration arrives as the canonical JSON in a
+ * sealed memfd, so the VMM runs exactly what the launcher validated and
+ * measured.
+ *
+ * Optional descriptors are absent (closed) when their device is: the VMM
+ * decides from the configuration which ones it expects, and fails closed if
+ * an expected one is not open.
  */
 #ifndef BULWARK_VMM_ABI_H
 #define BULWARK_VMM_ABI_H
@@ -13,7 +19,17 @@
 #define VMM_FD_KVM     4   /* /dev/kvm */
 #define VMM_FD_KERNEL  5   /* the bzImage, read-only */
 #define VMM_FD_INITRD  6   /* the initrd, read-only; absent without one */
-#define VMM_FD_FIRST_FREE 7
+#define VMM_FD_TPM     7   /* the VMM end of the launcher's TPM proxy
+			    * socketpair (stream); absent without vTPM */
+#define VMM_FD_TAP     8   /* /dev/net/tun attached to cfg.tap (IFF_TAP |
+			    * IFF_NO_PI, no IFF_VNET_HDR); absent without NIC */
+#define VMM_FD_DISK0   9   /* cfg.disks[i] at VMM_FD_DISK0 + i: a regular
+			    * file, O_RDWR, or O_RDONLY when readonly */
+#define VMM_FD_DISK_LAST (VMM_FD_DISK0 + 7)          /* 16 */
+#define VMM_FD_EVLOG   17  /* sealed memfd: the measured boot's event log
+			    * (TCG crypto-agile), at most EVLOG_MAX_SIZE
+			    * bytes; absent without vTPM */
+#define VMM_FD_FIRST_FREE 18
 
 #define VMM_BINARY "bulwark-vmm"
 

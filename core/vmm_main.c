@@ -28,17 +28,17 @@
 
 static int vmm_read_config(struct vm_config *cfg)
 {
-	char *buf = malloc(CONFIG_FILE_MAX + 1);
+	char *buf = malloc(CONFIG_CANONICAL_MAX + 1);
 	size_t len = 0;
 	ssize_t n;
 	int rc;
 
 	if (!buf)
 		return -ENOMEM;
-	while ((n = pread(VMM_FD_CONFIG, buf + len, CONFIG_FILE_MAX + 1 - len,
-			  (off_t)len)) > 0 && len <= CONFIG_FILE_MAX)
+	while ((n = pread(VMM_FD_CONFIG, buf + len, CONFIG_CANONICAL_MAX + 1 - len,
+			  (off_t)len)) > 0 && len <= CONFIG_CANONICAL_MAX)
 		len += (size_t)n;
-	if (n < 0 || len > CONFIG_FILE_MAX) {
+	if (n < 0 || len > CONFIG_CANONICAL_MAX) {
 		log_err("configuration fd %d: unreadable or too large", VMM_FD_CONFIG);
 		free(buf);
 		return -EINVAL;

@@ -35,7 +35,7 @@ static char *canon(const struct vm_config *c)
 static void test_golden_canonical(void **state)
 {
 	struct vm_config c;
-	char golden[1024], *s;
+	char golden[2048], *s;
 	FILE *f = fopen(GOLDEN, "r");
 	size_t n;
 
@@ -50,7 +50,12 @@ static void test_golden_canonical(void **state)
 	assert_int_equal(apply(&c, "{\"cmdline\": \"console=ttyS0 quiet\", "
 			       "\"kernel\": \"/boot/vmlinuz\", \"cpus\": 4, "
 			       "\"initrd\": \"/tmp/i.gz\", \"memory\": 512, "
-			       "\"name\": \"web-1\"}"), 0);
+			       "\"name\": \"web-1\", \"disks\": [{\"path\": \"/img/a.raw\"}, "
+			       "{\"path\": \"/img/b.raw\", \"readonly\": true, "
+			       "\"serial\": \"DATA-1\"}], \"net\": {\"tap\": \"tap0\", "
+			       "\"mac\": \"52:54:00:AB:cd:01\"}, \"vtpm\": false, "
+			       "\"svirt\": \"static\", \"svirt_label\": "
+			       "\"system_u:system_r:svirt_t:s0:c1,c2\", \"seccomp\": \"log\"}"), 0);
 	assert_int_equal(config_validate(&c), 0);
 	s = canon(&c);
 	assert_string_equal(s, golden);
@@ -93,6 +98,28 @@ static void test_rejects(void **state)
 		"{\"cmdline\": \"a\\nb\"}", "{\"kernel\": \"\"}", "{\"kernel\": \"a\\u0000b\"}",
 		"{\"disk\": \"/x\"}", "[1, 2]", "{\"cpus\": 1", "{\"cpus\": 1} x", "",
 		"{\"cpus\": 1,}",
+		"{\"disks\": {}}", "{\"disks\": [\"/x\"]}", "{\"disks\": [{}]}",
+		"{\"disks\": [{\"path\": \"\"}]}",
+		"{\"disks\": [{\"path\": \"/x\", \"ro\": true}]}",
+		"{\"disks\": [{\"path\": \"/x\", \"readonly\": 1}]}",
+		"{\"disks\": [{\"path\": \"/x\", \"serial\": \"123456789012345678901\"}]}",
+		"{\"disks\": [{\"path\": \"/x\", \"serial\": \"a b\"}]}",
+		"{\"disks\": [{\"path\": \"/x\"}, {\"path\": \"/x\"}]}",
+		"{\"disks\": [{\"path\": \"/a\\nb\"}]}",
+		"{\"disks\": [{\"path\": \"/1\"},{\"path\": \"/2\"},{\"path\": \"/3\"},"
+		"{\"path\": \"/4\"},{\"path\": \"/5\"},{\"path\": \"/6\"},"
+		"{\"path\": \"/7\"},{\"path\": \"/8\"},{\"path\": \"/9\"}]}",
+		"{\"net\": \"tap0\"}", "{\"net\": {}}", "{\"net\": {\"tap\": \"\"}}",
+		"{\"net\": {\"tap\": \"t0\", \"x\": 1}}",
+		"{\"net\": {\"tap\": \"0123456789abcdef\"}}",
+		"{\"net\": {\"tap\": \"t,0\"}}",
+		"{\"net\": {\"tap\": \"t0\", \"mac\": \"01:00:00:00:00:01\"}}",
+		"{\"net\": {\"tap\": \"t0\", \"mac\": \"52:54:00:00:00\"}}",
+		"{\"vtpm\": 1}", "{\"vtpm\": \"on\"}",
+		"{\"svirt\": \"enforcing\"}", "{\"svirt\": true}",
+		"{\"svirt_label\": \"svirt_t\"}",
+		"{\"svirt_label\": \"u:r:t:s0 c1\"}",
+		"{\"seccomp\": \"off\"}", "{\"seccomp\": \"trap\"}",
 	};
 
 	(void)state;
@@ -119,6 +146,98 @@ static void test_bounds_accepted(void **state)
 	assert_int_equal(config_set(&c, "nosuch", "1", "--nosuch"), -ENOENT);
 	/* Without a kernel the configuration is incomplete. */
 	assert_int_equal(config_validate(&c), -EINVAL);
+}
+
+static void test_device_flags(void **state)
+{
+	struct vm_config c, back;
+	char *s;
+
+	(void)state;
+	config_init(&c);
+	assert_true(c.vtpm);
+	assert_int_equal(c.svirt, CONFIG_SVIRT_DYNAMIC);
+	assert_int_equal(c.seccomp, CONFIG_SECCOMP_KILL);
+	/* The file's disks are replaced by the first --disk, then added to. */
+	assert_int_equal(apply(&c, "{\"kernel\": \"/k\", \"disks\": [{\"path\": \"/f\"}]}"), 0);
+	assert_int_equal(c.ndisks, 1);
+	assert_int_equal(config_set(&c, "disk", "/a,readonly,serial=S1", "--disk"), 0);
+	assert_int_equal(config_set(&c, "disk", "/b", "--disk"), 0);
+	assert_int_equal(c.ndisks, 2);
+	assert_string_equal(c.disks[0].path, "/a");
+	assert_true(c.disks[0].readonly);
+	assert_string_equal(c.disks[0].serial, "S1");
+	assert_false(c.disks[1].readonly);
+	assert_int_equal(config_set(&c, "disk", "/b", "--disk"), -EINVAL);
+	assert_int_equal(config_set(&c, "disk", "/c,rw", "--disk"), -EINVAL);
+	assert_int_equal(config_set(&c, "disk", ",readonly", "--disk"), -EINVAL);
+	/* Without mac= the MAC follows from the tap name: measured, so stable. */
+	assert_int_equal(config_set(&c, "net", "tap=tap7", "--net"), 0);
+	assert_true(c.net);
+	memcpy(back.mac, c.mac, 6);
+	assert_int_equal(config_set(&c, "net", "tap=tap7", "--net"), 0);
+	assert_memory_equal(back.mac, c.mac, 6);
+	assert_int_equal(c.mac[0], 0x52);
+	assert_int_equal(config_set(&c, "net", "tap7", "--net"), -EINVAL);
+	assert_int_equal(config_set(&c, "net", "tap=t,mac=zz", "--net"), -EINVAL);
+	/* Boolean flags take no value; the others need one. */
+	assert_int_equal(config_set(&c, "no-vtpm", NULL, "--no-vtpm"), 0);
+	assert_false(c.vtpm);
+	assert_int_equal(config_set(&c, "vtpm", "yes", "--vtpm"), -EINVAL);
+	assert_int_equal(config_set(&c, "vtpm", NULL, "--vtpm"), 0);
+	assert_true(c.vtpm);
+	assert_int_equal(config_set(&c, "cpus", NULL, "--cpus"), -EINVAL);
+	assert_int_equal(config_flag_takes_value("vtpm"), 0);
+	assert_int_equal(config_flag_takes_value("no-vtpm"), 0);
+	assert_int_equal(config_flag_takes_value("disk"), 1);
+	assert_int_equal(config_flag_takes_value("svirt-label"), 1);
+	assert_int_equal(config_flag_takes_value("config"), -ENOENT);
+	assert_true(config_is_setting("seccomp"));
+	assert_false(config_is_setting("disks"));      /* JSON key, not a flag */
+	assert_false(config_is_setting("svirt_label"));
+	/* Host-only security settings: validated, never canonical. */
+	assert_int_equal(config_set(&c, "seccomp", "log", "--seccomp"), 0);
+	assert_int_equal(config_set(&c, "svirt-label", "u:r:t:s0:c1,c2", "--svirt-label"), 0);
+	assert_int_equal(config_validate(&c), -EINVAL);   /* label without static */
+	assert_int_equal(config_set(&c, "svirt", "static", "--svirt"), 0);
+	assert_int_equal(config_validate(&c), 0);
+	s = canon(&c);
+	assert_null(strstr(s, "svirt"));
+	assert_null(strstr(s, "seccomp"));
+	assert_int_equal(config_from_canonical(&back, s, strlen(s)), 0);
+	assert_int_equal(back.ndisks, 2);
+	assert_string_equal(back.tap, "tap7");
+	assert_memory_equal(back.mac, c.mac, 6);
+	assert_int_equal(back.seccomp, CONFIG_SECCOMP_KILL);
+	free(s);
+	config_set(&c, "svirt", "off", "--svirt");
+	config_set(&c, "svirt-label", "", "--svirt-label");
+	assert_int_equal(config_validate(&c), -EINVAL);   /* label still set */
+}
+
+static void test_canonical_refuses_host_keys(void **state)
+{
+	struct vm_config c, back;
+	char *s, *t;
+	size_t n;
+
+	(void)state;
+	config_init(&c);
+	strcpy(c.kernel, "/k");
+	s = canon(&c);
+	n = strlen(s);
+	/* A host-only key spliced in is not canonical. */
+	t = malloc(n + 32);
+	assert_non_null(t);
+	memcpy(t, s, n - 1);
+	strcpy(t + n - 1, ",\"seccomp\":\"log\"}");
+	assert_int_equal(config_from_canonical(&back, t, strlen(t)), -EINVAL);
+	/* vtpm missing: not canonical. */
+	assert_non_null(strstr(s, ",\"vtpm\":true}"));
+	strcpy(strstr(s, ",\"vtpm\":true}"), "}");
+	assert_int_equal(config_from_canonical(&back, s, strlen(s)), -EINVAL);
+	free(s);
+	free(t);
 }
 
 static void test_flags_override_file(void **state)
@@ -168,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_and_strictness),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_bounds_accepted),
+		cmocka_unit_test(test_device_flags),
+		cmocka_unit_test(test_canonical_refuses_host_keys),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_bad_flags),
 	};
