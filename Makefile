@@ -86,6 +86,7 @@ DATA :=
 LAB_TOOLS :=
 
 include core/core.mk
+include core/launch.mk
 include core/sandbox.mk
 include core/virtio.mk
 include svirt/svirt.mk

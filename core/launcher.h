@@ -1,24 +1,102 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The privileged launcher (`bulwark run`). */
+/*
+ * The privileged launcher (`bulwark run`).  One file per responsibility:
+ *   core/launcher.c       flags, validation, opening, the order of it all
+ *   core/launch_svirt.c   SELinux: state, registry entry, labels by fd
+ *   core/launch_vtpm.c    swtpm, the measured boot, the event log memfd
+ *   core/launch_child.c   the jail and the exec of bulwark-vmm
+ *   core/launch_loop.c    supervision: signals, VMM, swtpm, TPM proxy,
+ *                         attestation socket
+ *
+ * The order (every step fails closed and is undone by run_unwind()):
+ *   parse + validate flags; ignore SIGPIPE
+ *   svirt_state_probe (refuses permissive/disabled unless --svirt=off)
+ *   svirt_gc, svirt_vm_create (the guest's pair in the host registry)
+ *   open kernel, initrd, disks through svirt (label by fd), /dev/kvm,
+ *   the tap (TUNSETIFF), bulwark-vmm (exec'd by that fd later)
+ *   build the seccomp filters (their digests are measured)
+ *   vtpm_start: swtpm (vTPM domain, own state type) + measured boot
+ *   attestation socket (attestd, when linked)
+ *   jail_clone (new namespaces) -> child: fds at their ABI numbers,
+ *     setexeccon(guest label), jail_enter_child (pivot_root, rlimits,
+ *     capabilities, uid/gid), fexecve(bulwark-vmm)
+ *   parent: wait for the exec, svirt_parent_verify (SIGKILL on mismatch),
+ *     svirt_vm_add_pid, close its copies of the VMM's fds, poll loop
+ *   stop: attestd_close, vtpm_stop, svirt_vm_release (labels restored)
+ */
 #ifndef BULWARK_LAUNCHER_H
 #define BULWARK_LAUNCHER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
+#include "attest/measure.h"
+#include "attest/vtpm.h"
 #include "core/acpi.h"
 #include "core/boot.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/sandbox.h"
+#include "svirt/svirt.h"
+
+#define LAUNCH_MAX_DISKS 8
+#define LAUNCH_STATE_DIR "/var/lib/bulwark"
+#define LAUNCH_KEY_DIR   "/var/lib/bulwark/keys"
+#define LAUNCH_CA_DIR    "/var/lib/bulwark/ca"
+
+struct launch_disk {
+	const char *path;
+	bool readonly;
+	int fd;
+};
+
+/* Launcher-only settings (host paths, ids): not part of the guest config. */
+struct launch_opts {
+	enum svirt_mode svirt;             /* --svirt dynamic|static|off */
+	const char *svirt_label;           /* --svirt-label (static) */
+	bool vtpm;                         /* --vtpm on (default) | --no-vtpm */
+	enum sandbox_seccomp_mode seccomp; /* --seccomp kill|log|off */
+	struct launch_disk disks[LAUNCH_MAX_DISKS]; /* --disk PATH[,ro] */
+	size_t ndisks;
+	const char *tap;                   /* --tap IFNAME */
+	const char *state_dir;             /* --state-dir (LAUNCH_STATE_DIR) */
+	const char *vtpm_dir;              /* --vtpm-state-dir: STATE/NAME/vtpm */
+	const char *key_dir;               /* --key-dir (LAUNCH_KEY_DIR) */
+	const char *ca_dir;                /* --ek-ca-dir (LAUNCH_CA_DIR) */
+	const char *jail_root;             /* --jail-root (JAIL_ROOT_DEFAULT) */
+	uid_t uid;                         /* --uid; 0: per-guest default */
+	gid_t gid;                         /* --gid; 0: per-guest default */
+};
 
 /* Everything the launcher prepared before starting the VMM. */
 struct launch {
 	struct vm_config cfg;
+	struct launch_opts opt;
 	struct boot_plan plan;
 	struct acpi_blob acpi;       /* the exact tables the guest will get */
 	char *canonical;             /* config_canonical() bytes */
 	size_t canonical_len;
-	int kernel_fd, initrd_fd, kvm_fd, config_fd, vmm_fd;
+	int kernel_fd, initrd_fd, kvm_fd, config_fd, vmm_fd, tap_fd, evlog_fd;
 	enum log_level level;
+	/* svirt */
+	struct svirt_config scfg;
+	struct svirt_state sstate;
+	struct svirt_vm *svm;        /* NULL with --svirt=off */
+	char vmm_label[SVIRT_LABEL_MAX];
+	char vtpm_label[SVIRT_LABEL_MAX];
+	/* seccomp filters, built here only for their digests */
+	struct sandbox_filter filters[SANDBOX_ROLE_COUNT];
+	bool have_filters;
+	/* vTPM */
+	struct vtpm vtpm;
+	bool vtpm_running;
+	char vtpm_dir[PATH_MAX], cert_dir[PATH_MAX], log_path[PATH_MAX];
+	/* attestation control socket (attest/attestd.h), when linked */
+	void *attestd;
+	/* the jail */
+	struct jail_config jail;
+	pid_t vmm_pid;
 };
 
 /* Flags and --config into CFG (validated).  1 for --help, 0, or -errno. */
@@ -26,12 +104,50 @@ int launcher_parse_args(struct vm_config *cfg, int argc, char **argv,
 			enum log_level *level);
 
 /*
+ * A flag that is not a guest setting: fn gets it (value "" for the flags
+ * without one) in both passes (FILE_PASS 1, then 0) and returns 0, -EINVAL
+ * (message logged) or -ENOENT (not its flag either).
+ */
+struct launcher_flag_cb {
+	int (*fn)(void *arg, const char *flag, const char *val, int file_pass);
+	void *arg;
+};
+int launcher_parse_flags(struct vm_config *cfg, int argc, char **argv,
+			 enum log_level *level, const struct launcher_flag_cb *cb);
+
+/*
  * Runs in the child between fork and exec, with the VMM's descriptors in
- * place and all others closed.  The svirt and least-privilege issues put the
- * SELinux exec label (setexeccon) and the jail set-up here; measurement into
- * the vTPM happens in the launcher before the fork.  Non-zero: the child
+ * place: setexeccon(guest label), then the jail.  Non-zero: the child
  * exits without exec (fail closed).
  */
 int launcher_child_confine(const struct launch *l);
+
+/* A sealed (read-only, fixed size) memfd holding BUF; fd or -errno. */
+int launch_memfd_sealed(const char *name, const void *buf, size_t len);
+
+/* core/launch_svirt.c */
+int launch_svirt_setup(struct launch *l);
+int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
+		      const char *what);
+int launch_svirt_verify(struct launch *l, pid_t pid);
+int launch_svirt_add_pid(struct launch *l, pid_t pid);
+void launch_svirt_release(struct launch *l);
+unsigned int launch_svirt_slot(const struct launch *l);
+
+/* core/launch_vtpm.c */
+int launch_filters_build(struct launch *l);
+int launch_vtpm_start(struct launch *l);
+void launch_vtpm_stop(struct launch *l);
+
+/* core/launch_child.c */
+int launch_tap_open(const char *ifname);
+int launch_jail_setup(struct launch *l);
+pid_t launch_child_start(struct launch *l);
+int launch_exec_wait(struct launch *l, pid_t pid);
+
+/* core/launch_loop.c */
+int launch_attestd_open(struct launch *l);
+void launch_attestd_close(struct launch *l);
+int launch_loop_run(struct launch *l, pid_t pid);
 
 #endif

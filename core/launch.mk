@@ -1,0 +1,8 @@
+# core/launch_*.c: the privileged launcher (`bulwark run`), one file per
+# responsibility (core/launcher.h).  bulwark_SRCS already has svirt/, the
+# sandbox, and attest/'s swtpm, measure, tpm and eventlog; the launcher adds
+# the vTPM start and the TPM proxy.
+bulwark_SRCS += core/launch_run.c core/launch_svirt.c core/launch_vtpm.c \
+	core/launch_child.c core/launch_loop.c attest/vtpm.c attest/tpmproxy.c
+bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
+bulwark_LDLIBS += -lpthread

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The launcher's supervision loop, one thread, one poll():
+ *   signalfd    SIGTERM/SIGINT/SIGHUP: ask the VMM to stop the guest
+ *   pidfd       the VMM exited: its status is ours
+ *   swtpm pidfd swtpm died: the guest is stopped (fail closed)
+ *   TPM proxy   the guest's TPM commands (tpmproxy_service); -EIO: stop
+ *   attestd     the attestation control socket (attest/attestd.h), when
+ *               that code is linked in (weak references until then)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "attest/attestd.h"
+#include "core/launcher.h"
+#include "core/util.h"
+#include "core/vmm_abi.h"
+
+#pragma weak attestd_enroll_if_needed
+#pragma weak attestd_guest_free
+#pragma weak attestd_open
+#pragma weak attestd_fd
+#pragma weak attestd_service
+#pragma weak attestd_close
+
+static struct attestd launch_ad;
+static struct attestd_guest launch_ad_id;
+
+/* Enrollment at first start and the control socket; fail closed when the
+ * code is there and cannot run. */
+int launch_attestd_open(struct launch *l)
+{
+	struct attestd_enroll_config ec = {
+		.name = l->cfg.name, .ek_cert_dir = l->cert_dir,
+		.ek_ca_dir = l->opt.ca_dir,
+	};
+	int rc;
+
+	if (!l->vtpm_running)
+		return 0;
+	if (!attestd_open || !attestd_enroll_if_needed) {
+		log_info("attestation socket: not in this build");
+		return 0;
+	}
+	rc = attestd_enroll_if_needed(&ec, &l->vtpm, l->svm ? l->vmm_label : "none",
+				      &launch_ad_id);
+	if (rc) {
+		log_err("attestation enrollment: %s", strerror(-rc));
+		return rc;
+	}
+	rc = attestd_open(ATTESTD_RUN_DIR, l->cfg.name, &launch_ad);
+	if (rc) {
+		log_err("attestation socket: %s", strerror(-rc));
+		attestd_guest_free(&launch_ad_id);
+		return rc;
+	}
+	l->attestd = &launch_ad;
+	return 0;
+}
+
+void launch_attestd_close(struct launch *l)
+{
+	if (!l->attestd)
+		return;
+	attestd_close(&launch_ad);
+	attestd_guest_free(&launch_ad_id);
+	l->attestd = NULL;
+}
+
+enum { PFD_SIG, PFD_VMM, PFD_SWTPM, PFD_PROXY, PFD_ATTEST, PFD_COUNT };
+
+struct launch_loop {
+	struct launch *l;
+	pid_t pid;
+	int failed;        /* the vTPM failed: the guest was stopped */
+	int stopping;      /* SIGTERM sent */
+	struct pollfd pfd[PFD_COUNT];
+};
+
+static void launch_loop_stop(struct launch_loop *lp, const char *why)
+{
+	log_err("%s: stopping the guest (fail closed)", why);
+	lp->failed = 1;
+	kill(lp->pid, SIGKILL);
+}
+
+static void launch_loop_fds(struct launch_loop *lp)
+{
+	struct launch *l = lp->l;
+	int vt = l->vtpm_running && !lp->failed;
+
+	lp->pfd[PFD_SWTPM] = (struct pollfd){ vt ? l->vtpm.swtpm.pidfd : -1, POLLIN, 0 };
+	lp->pfd[PFD_PROXY] = (struct pollfd){ vt ? tpmproxy_fd(&l->vtpm.proxy) : -1,
+					     vt ? tpmproxy_events(&l->vtpm.proxy) : 0, 0 };
+	lp->pfd[PFD_ATTEST] = (struct pollfd){ vt && l->attestd ? attestd_fd(&launch_ad) : -1,
+					      POLLIN, 0 };
+}
+
+static void launch_loop_signal(struct launch_loop *lp)
+{
+	struct signalfd_siginfo si;
+
+	if (read(lp->pfd[PFD_SIG].fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	if (si.ssi_signo == SIGCHLD)
+		return;   /* the pidfds say who */
+	log_info("signal %u: asking the VMM to stop the guest", si.ssi_signo);
+	kill(lp->pid, lp->stopping++ ? SIGKILL : SIGTERM);
+}
+
+static void launch_loop_vtpm(struct launch_loop *lp)
+{
+	struct launch *l = lp->l;
+	int rc;
+
+	if (lp->pfd[PFD_SWTPM].revents && swtpm_check(&l->vtpm.swtpm))
+		return launch_loop_stop(lp, "swtpm died");
+	if (lp->pfd[PFD_PROXY].fd >= 0) {
+		rc = tpmproxy_service(&l->vtpm.proxy, lp->pfd[PFD_PROXY].revents);
+		if (rc == -EIO)
+			return launch_loop_stop(lp, "the vTPM failed");
+	}
+	if (lp->pfd[PFD_ATTEST].revents & POLLIN) {
+		rc = attestd_service(&launch_ad, &l->vtpm, &launch_ad_id.g);
+		if (rc == -EIO)
+			return launch_loop_stop(lp, "the vTPM failed (attestation)");
+	}
+}
+
+static int launch_loop_status(struct launch_loop *lp, int status)
+{
+	if (WIFEXITED(status))
+		return lp->failed ? VMM_EXIT_GUEST : WEXITSTATUS(status);
+	log_err(VMM_BINARY " killed by signal %d", WTERMSIG(status));
+	return lp->failed ? VMM_EXIT_GUEST : 128 + WTERMSIG(status);
+}
+
+static int launch_loop_open(struct launch_loop *lp)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	lp->pfd[PFD_SIG] = (struct pollfd){ signalfd(-1, &set, SFD_CLOEXEC), POLLIN, 0 };
+	lp->pfd[PFD_VMM] = (struct pollfd){
+		(int)syscall(SYS_pidfd_open, lp->pid, 0), POLLIN, 0 };
+	if (lp->pfd[PFD_SIG].fd < 0 || lp->pfd[PFD_VMM].fd < 0) {
+		log_err("signalfd/pidfd: %s: stopping the guest", strerror(errno));
+		kill(lp->pid, SIGKILL);
+		return -errno;
+	}
+	return 0;
+}
+
+/* Until the VMM exits; returns the exit status of `bulwark run`. */
+int launch_loop_run(struct launch *l, pid_t pid)
+{
+	struct launch_loop lp = { .l = l, .pid = pid };
+	struct termios tio;
+	int have_tio = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio) == 0;
+	int status = 0;
+
+	if (launch_loop_open(&lp) == 0)
+		for (;;) {
+			int to = l->vtpm_running && !lp.failed ?
+				 tpmproxy_timeout_ms(&l->vtpm.proxy) : -1;
+
+			launch_loop_fds(&lp);
+			if (poll(lp.pfd, PFD_COUNT, to) < 0 && errno != EINTR)
+				launch_loop_stop(&lp, "poll failed");
+			if (lp.pfd[PFD_SIG].revents)
+				launch_loop_signal(&lp);
+			if (l->vtpm_running && !lp.failed)
+				launch_loop_vtpm(&lp);
+			if (lp.pfd[PFD_VMM].revents &&
+			    waitpid(pid, &status, WNOHANG) == pid)
+				break;
+		}
+	else
+		waitpid(pid, &status, 0);
+	for (int i = 0; i < PFD_SIG + 2; i++)
+		if (lp.pfd[i].fd >= 0)
+			close(lp.pfd[i].fd);
+	if (have_tio)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+	return launch_loop_status(&lp, status);
+}

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `bulwark run`, part 2: the order of the launch (core/launcher.h) and its
+ * one unwind ladder.  Everything is validated and opened before anything is
+ * started; whatever fails, nothing is left behind: no label changed, no
+ * swtpm running, no registry entry.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/commands.h"
+#include "core/launcher.h"
+#include "core/util.h"
+#include "core/vmm_abi.h"
+
+static int run_id_parse(const char *val, const char *what, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || v == 0 || v >= 0xffffffffUL) {
+		log_err("%s: '%.32s' is not a non-zero id", what, val);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int run_disk_add(struct launch_opts *o, const char *val)
+{
+	const char *comma = strrchr(val, ',');
+	struct launch_disk *d;
+
+	if (o->ndisks >= ARRAY_SIZE(o->disks)) {
+		log_err("--disk: at most %zu disks", ARRAY_SIZE(o->disks));
+		return -EINVAL;
+	}
+	d = &o->disks[o->ndisks];
+	if (comma && !strcmp(comma, ",ro")) {
+		char *p = strndup(val, (size_t)(comma - val));
+
+		if (!p)
+			return -ENOMEM;
+		d->path = p;   /* freed with the process */
+		d->readonly = true;
+	} else {
+		d->path = val;
+	}
+	if (d->path[0] != '/') {
+		log_err("--disk: '%.64s' is not an absolute path", d->path);
+		return -EINVAL;
+	}
+	d->fd = -1;
+	o->ndisks++;
+	return 0;
+}
+
+/* The launcher's own flags (launcher_flag_cb); pass 2 only. */
+static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
+{
+	struct launch_opts *o = arg;
+	const char *const *paths[] = { &o->state_dir, &o->vtpm_dir, &o->key_dir,
+				       &o->ca_dir, &o->jail_root, &o->tap,
+				       &o->svirt_label };
+	static const char *const path_flags[] = { "state-dir", "vtpm-state-dir",
+		"key-dir", "ek-ca-dir", "jail-root", "tap", "svirt-label" };
+	int rc = 0;
+
+	static_assert(ARRAY_SIZE(paths) == ARRAY_SIZE(path_flags), "one per flag");
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (!strcmp(flag, path_flags[i])) {
+			*(const char **)paths[i] = val;
+			return 0;
+		}
+	if (!strcmp(flag, "svirt")) {
+		rc = svirt_mode_parse(val, &o->svirt);
+	} else if (!strcmp(flag, "vtpm") || !strcmp(flag, "no-vtpm")) {
+		o->vtpm = !strcmp(flag, "vtpm");
+	} else if (!strcmp(flag, "seccomp")) {
+		rc = sandbox_seccomp_mode_parse(val, &o->seccomp);
+	} else if (!strcmp(flag, "disk")) {
+		rc = file_pass ? 0 : run_disk_add(o, val);
+	} else if (!strcmp(flag, "uid") || !strcmp(flag, "gid")) {
+		unsigned int id;
+
+		rc = run_id_parse(val, flag, &id);
+		if (!rc && flag[0] == 'u')
+			o->uid = id;
+		else if (!rc)
+			o->gid = id;
+	} else {
+		return -ENOENT;
+	}
+	if (rc)
+		log_err("--%s: bad value '%.64s'", flag, val);
+	return rc ? -EINVAL : 0;
+}
+
+static int run_opts_check(const struct launch *l)
+{
+	const struct launch_opts *o = &l->opt;
+
+	if ((o->svirt == SVIRT_MODE_STATIC) != (o->svirt_label != NULL)) {
+		log_err("--svirt-label goes with --svirt=static, and only with it");
+		return -EINVAL;
+	}
+	if (o->vtpm && !l->cfg.cmdline[0]) {
+		log_err("the measured boot needs a command line");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void run_opts_default(struct launch *l)
+{
+	struct launch_opts *o = &l->opt;
+
+	memset(o, 0, sizeof(*o));
+	o->svirt = SVIRT_MODE_DYNAMIC;
+	o->vtpm = true;
+	o->seccomp = SANDBOX_SECCOMP_KILL;
+	o->state_dir = LAUNCH_STATE_DIR;
+	o->key_dir = LAUNCH_KEY_DIR;
+	o->ca_dir = LAUNCH_CA_DIR;
+	o->jail_root = JAIL_ROOT_DEFAULT;
+}
+
+static int run_open(const char *path, int flags, const char *what)
+{
+	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		log_err("%s: %s: %s", what, path, strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+/* bulwark-vmm beside our own executable, opened now and exec'd by fd later:
+ * the bytes measured are the bytes run. */
+static int run_open_vmm(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0) {
+		log_err("cannot find our own executable: %s", strerror(errno));
+		return -ENOENT;
+	}
+	self[n] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dirname(self), VMM_BINARY);
+	return run_open(path, O_RDONLY | O_NOFOLLOW, "VMM binary");
+}
+
+/* Every file the guest gets, opened (and labelled) before anything runs. */
+static int run_open_files(struct launch *l)
+{
+	int rc;
+
+	l->kernel_fd = rc = launch_svirt_open(l, l->cfg.kernel, SVIRT_OBJ_CONTENT,
+					      "--kernel");
+	if (rc >= 0 && l->cfg.initrd[0])
+		l->initrd_fd = rc = launch_svirt_open(l, l->cfg.initrd,
+						      SVIRT_OBJ_CONTENT, "--initrd");
+	for (size_t i = 0; rc >= 0 && i < l->opt.ndisks; i++) {
+		struct launch_disk *d = &l->opt.disks[i];
+
+		d->fd = rc = launch_svirt_open(l, d->path, d->readonly ?
+					       SVIRT_OBJ_CONTENT : SVIRT_OBJ_IMAGE,
+					       "--disk");
+	}
+	if (rc >= 0 && l->opt.tap)
+		l->tap_fd = rc = launch_tap_open(l->opt.tap);
+	return rc < 0 ? rc : 0;
+}
+
+/* Validate and open everything; nothing runs before this succeeds. */
+static int run_prepare(struct launch *l)
+{
+	int rc = run_open_files(l);
+
+	if (rc >= 0)
+		rc = boot_plan(&l->cfg, l->kernel_fd, l->initrd_fd, &l->plan);
+	if (rc >= 0)
+		rc = config_canonical(&l->cfg, &l->canonical, &l->canonical_len);
+	if (rc >= 0)
+		rc = acpi_build(&l->cfg, &l->acpi);
+	if (rc >= 0)
+		l->vmm_fd = rc = run_open_vmm();
+	if (rc >= 0)
+		l->kvm_fd = rc = run_open("/dev/kvm", O_RDWR, "KVM");
+	if (rc >= 0)
+		l->config_fd = rc = launch_memfd_sealed("bulwark-config", l->canonical,
+							l->canonical_len);
+	return rc < 0 ? rc : 0;
+}
+
+static void run_close(struct launch *l)
+{
+	int *fds[] = { &l->kernel_fd, &l->initrd_fd, &l->kvm_fd, &l->config_fd,
+		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+	for (size_t i = 0; i < l->opt.ndisks; i++) {
+		if (l->opt.disks[i].fd >= 0)
+			close(l->opt.disks[i].fd);
+		l->opt.disks[i].fd = -1;
+	}
+	free(l->canonical);
+	l->canonical = NULL;
+}
+
+/* The whole launch, one ladder: each step undone in reverse order. */
+static int run_launch(struct launch *l)
+{
+	pid_t pid;
+	int rc, status = VMM_EXIT_SETUP;
+
+	rc = launch_svirt_setup(l);
+	if (rc)
+		return VMM_EXIT_SETUP;
+	rc = run_prepare(l);
+	if (!rc)
+		rc = launch_filters_build(l);
+	if (!rc)
+		rc = launch_jail_setup(l);
+	if (rc)
+		goto out_files;
+	rc = launch_vtpm_start(l);
+	if (rc)
+		goto out_files;
+	rc = launch_attestd_open(l);
+	if (rc)
+		goto out_vtpm;
+	pid = launch_child_start(l);
+	if (pid < 0)
+		goto out_attestd;
+	rc = launch_exec_wait(l, pid);
+	run_close(l);     /* the VMM holds them now (or is being killed) */
+	if (l->vtpm_running)
+		vtpm_vmm_fd_close(&l->vtpm);
+	/* Also after a failed verification: reap the killed child. */
+	status = launch_loop_run(l, pid);
+	if (rc)
+		status = VMM_EXIT_SETUP;
+out_attestd:
+	launch_attestd_close(l);
+out_vtpm:
+	launch_vtpm_stop(l);
+out_files:
+	run_close(l);
+	launch_svirt_release(l);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct launch l;
+	struct launcher_flag_cb cb = { run_opt, &l.opt };
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	l.kernel_fd = l.initrd_fd = l.kvm_fd = l.config_fd = l.vmm_fd = -1;
+	l.tap_fd = l.evlog_fd = -1;
+	l.vtpm.vmm_fd = -1;
+	l.level = log_get_level();
+	run_opts_default(&l);
+	rc = launcher_parse_flags(&l.cfg, argc, argv, &l.level, &cb);
+	if (rc == 1)
+		return 0;
+	log_set_level(l.level);
+	if (!rc)
+		rc = run_opts_check(&l);
+	if (rc)
+		return VMM_EXIT_SETUP;
+	log_set_vm_name(l.cfg.name);
+	/* A VMM or swtpm that goes away must be an error return, not our
+	 * death (tpmproxy.h, attestd.h). */
+	signal(SIGPIPE, SIG_IGN);
+	return run_launch(&l);
+}

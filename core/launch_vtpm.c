@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The launcher's vTPM glue (attest/vtpm.h): what defines the guest is
+ * measured into its own swtpm before the VMM exists, so the guest-facing
+ * process can never send a TPM command before the launcher did.
+ *
+ *   identity    SHA-256 of bulwark-vmm read from the very fd that is
+ *               fexecve'd (the bytes measured are the bytes run)
+ *   config      config_canonical() bytes (also the VMM's config memfd)
+ *   ACPI        acpi_build() bytes, exactly what the VMM loads
+ *   kernel, initrd, cmdline
+ *   security    SELinux mode and policy digest (svirt state), svirt mode,
+ *               the guest's label, each seccomp role's filter digest, and
+ *               the protections turned off
+ * swtpm runs in the vTPM domain (svirt_vm_exec_label(SVIRT_ROLE_VTPM)) with
+ * its state directory labelled with the vTPM-state type the VMM cannot
+ * reach; its control channel never leaves the launcher.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "core/launcher.h"
+#include "core/util.h"
+#include "core/vmm_abi.h"
+
+/* Compiled once here only for their digests; the VMM compiles the same
+ * tables itself (same code, same bytes). */
+int launch_filters_build(struct launch *l)
+{
+	int rc;
+
+	if (!l->opt.vtpm)
+		return 0;
+	rc = sandbox_filters_build(l->opt.seccomp, l->filters);
+	if (rc) {
+		log_err("seccomp filters: %s", strerror(-rc));
+		return rc;
+	}
+	l->have_filters = true;
+	return 0;
+}
+
+static enum measure_selinux launch_selinux(int enforcing)
+{
+	return enforcing > 0 ? MEASURE_SELINUX_ENFORCING :
+	       enforcing == 0 ? MEASURE_SELINUX_PERMISSIVE : MEASURE_SELINUX_DISABLED;
+}
+
+/* Names sorted bytewise, as measure_secstate_encode wants them. */
+static size_t launch_off_list(const struct launch *l, const char *off[3])
+{
+	size_t n = 0;
+
+	if (l->opt.seccomp == SANDBOX_SECCOMP_OFF)
+		off[n++] = "seccomp";
+	if (l->opt.seccomp == SANDBOX_SECCOMP_LOG)
+		off[n++] = "seccomp-log";
+	if (l->opt.svirt == SVIRT_MODE_OFF)
+		off[n++] = "svirt";
+	return n;
+}
+
+struct launch_measure {
+	struct measure_identity id;
+	char idbuf[MEASURE_MAX_TEXT];
+	size_t idlen;
+	struct measure_filter filters[SANDBOX_ROLE_COUNT];
+	const char *off[3];
+	struct measure_secstate sec;
+	struct measure_boot boot;
+};
+
+static int launch_measure_fill(struct launch *l, struct launch_measure *m)
+{
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = measure_identity_add(&m->id, VMM_BINARY, l->vmm_fd);
+	if (!rc)
+		rc = measure_identity_encode(&m->id, m->idbuf, sizeof(m->idbuf),
+					     &m->idlen);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < SANDBOX_ROLE_COUNT; i++) {
+		m->filters[i].role = sandbox_role_name((enum sandbox_role)i);
+		memcpy(m->filters[i].sha256, l->filters[i].digest, 32);
+	}
+	m->sec = (struct measure_secstate){
+		.selinux = launch_selinux(l->sstate.enforcing),
+		.policy_sha256 = l->sstate.have_policy_digest ?
+				 l->sstate.policy_sha256 : NULL,
+		.svirt = svirt_mode_name(l->opt.svirt),
+		.label = l->svm ? l->vmm_label : NULL,
+		.seccomp = l->opt.seccomp != SANDBOX_SECCOMP_OFF,
+		.filters = m->filters,
+		.nfilters = l->opt.seccomp != SANDBOX_SECCOMP_OFF ?
+			    ARRAY_SIZE(m->filters) : 0,
+		.off = m->off,
+		.noff = launch_off_list(l, m->off),
+	};
+	m->boot = (struct measure_boot){
+		.vmm_identity = (const uint8_t *)m->idbuf,
+		.vmm_identity_len = m->idlen,
+		.config = (const uint8_t *)l->canonical,
+		.config_len = l->canonical_len,
+		.acpi = l->acpi.data,
+		.acpi_len = l->acpi.len,
+		.security = &m->sec,
+		.kernel = { NULL, 0, l->kernel_fd },
+		.initrd = { NULL, 0, l->initrd_fd },
+		.cmdline = l->cfg.cmdline,
+	};
+	return 0;
+}
+
+/* swtpm's child, before exec: the vTPM domain (swtpm_setup, at first
+ * start, stays in the launcher's domain: it writes the CA directory), and
+ * it dies with the launcher. */
+static int launch_vtpm_child(void *arg)
+{
+	const struct launch *l = arg;
+	char file[PATH_MAX + 32];
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
+		return -errno;
+	if (!l->svm)
+		return 0;
+	snprintf(file, sizeof(file), "%s/tpm2-00.permall", l->vtpm_dir);
+	if (access(file, F_OK))
+		return 0;   /* swtpm_setup: provisioning the state */
+	return svirt_child_setexec(l->vtpm_label);
+}
+
+/* STATE/NAME/vtpm and friends; the state directory labelled (by fd). */
+static int launch_vtpm_paths(struct launch *l)
+{
+	char guest[PATH_MAX - 64];
+	int fd;
+
+	if (snprintf(guest, sizeof(guest), "%s/%s", l->opt.state_dir,
+		     l->cfg.name) >= (int)sizeof(guest))
+		return -ENAMETOOLONG;
+	snprintf(l->vtpm_dir, sizeof(l->vtpm_dir), "%s",
+		 l->opt.vtpm_dir ? l->opt.vtpm_dir : guest);
+	if (!l->opt.vtpm_dir)
+		strncat(l->vtpm_dir, "/vtpm", sizeof(l->vtpm_dir) - strlen(l->vtpm_dir) - 1);
+	snprintf(l->cert_dir, sizeof(l->cert_dir), "%s/ek", guest);
+	snprintf(l->log_path, sizeof(l->log_path), "%s/eventlog.bin", guest);
+	if ((mkdir(l->opt.state_dir, 0755) && errno != EEXIST) ||
+	    (mkdir(guest, 0700) && errno != EEXIST) ||
+	    (mkdir(l->vtpm_dir, 0700) && errno != EEXIST))
+		return -errno;
+	fd = launch_svirt_open(l, l->vtpm_dir, SVIRT_OBJ_VTPM_STATE, "vTPM state");
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+int launch_vtpm_start(struct launch *l)
+{
+	static struct launch_measure m;
+	struct vtpm_config vc;
+	int rc;
+
+	if (!l->opt.vtpm) {
+		log_warn("--no-vtpm: nothing is measured; the security state "
+			 "(SELinux, label, seccomp) cannot be attested");
+		return 0;
+	}
+	rc = launch_vtpm_paths(l);
+	if (!rc)
+		rc = launch_measure_fill(l, &m);
+	if (rc) {
+		log_err("vTPM set-up: %s", strerror(-rc));
+		return rc;
+	}
+	memset(&vc, 0, sizeof(vc));
+	vc.tpm = (struct swtpm_config){
+		.name = l->cfg.name, .state_dir = l->vtpm_dir,
+		.key_dir = l->opt.key_dir, .ca_dir = l->opt.ca_dir,
+		.cert_dir = l->cert_dir, .child_setup = launch_vtpm_child,
+		.child_arg = l,
+	};
+	vc.boot = &m.boot;
+	vc.log_path = l->log_path;
+	rc = vtpm_start(&vc, &l->vtpm);
+	if (rc) {
+		log_err("vTPM: %s", strerror(-rc));
+		return rc;
+	}
+	l->vtpm_running = true;
+	rc = launch_svirt_add_pid(l, l->vtpm.swtpm.pid);
+	if (rc >= 0)
+		l->evlog_fd = rc = launch_memfd_sealed("bulwark-evlog", l->vtpm.log.buf,
+						       l->vtpm.log.len);
+	if (rc < 0) {
+		log_err("vTPM hand-over: %s", strerror(-rc));
+		launch_vtpm_stop(l);
+		return rc;
+	}
+	log_info("vTPM: measured boot done, %zu log bytes in %s", l->vtpm.log.len,
+		 l->log_path);
+	return 0;
+}
+
+void launch_vtpm_stop(struct launch *l)
+{
+	if (l->vtpm_running) {
+		vtpm_stop(&l->vtpm);
+		l->vtpm_running = false;
+	}
+	if (l->have_filters) {
+		sandbox_filters_free(l->filters);
+		l->have_filters = false;
+	}
+}
