@@ -117,3 +117,22 @@ test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/quote_vtpm.c \
 	$(ATTEST_PRODUCER) attest/vtpm.c attest/tpmproxy.c attest/crb.c attest/swtpm.c \
 	$(ATTEST_VERIFY)
 test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
+
+# --- attestation control channel: launcher <-> bulwark attest/serve ---
+# attestd.c/attestd_enroll.c run in the launcher (its poll loop); the wire
+# format and the client are shared with the CLI.
+ATTESTD_WIRE := attest/attestd_wire.c
+ATTESTD_SRCS := attest/attestd.c attest/attestd_enroll.c attest/quote_vtpm.c $(ATTESTD_WIRE)
+
+# attestd with a fake launcher loop around a real vtpm_start (real swtpm).
+UNIT_TESTS += test_attestd
+test_attestd_SRCS := tests/unit/test_attestd.c $(ATTESTD_SRCS) $(ATTEST_PRODUCER) \
+	attest/vtpm.c attest/tpmproxy.c attest/crb.c attest/swtpm.c $(ATTEST_VERIFY)
+test_attestd_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
+
+# The request parser runs on a peer's bytes in the launcher; the reply parser
+# on the launcher's bytes in the client.
+FUZZ_TARGETS += fuzz_attestd
+fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/bundle_codec.c \
+	$(ATTEST_EVLOG)
+fuzz_attestd_PKGS := libcrypto

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * attestd against a real swtpm: a fake launcher poll loop (a thread polling
+ * the vTPM proxy and the attestation socket, as core/launcher.c must) around
+ * vtpm_start; first-start enrollment with a CA created on first use; clients
+ * asking for quotes over the socket; the evidence verified by the verifier's
+ * library; hostile and malformed requests refused with their reasons; a
+ * client that is not root refused; a slow client does not hold the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "attest/attestd.h"
+#include "attest/reference.h"
+#include "attest/verify.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#define NAME  "guest-a"
+#define LABEL "system_u:system_r:bulwark_vmm_t:s0:c7,c9"
+
+static char root[] = "/tmp/bulwark-test-attestd.XXXXXX";
+static const uint8_t policy[32] = { 0x42 };
+static const struct measure_filter filters[] = { { "vmm", { 0x11 } } };
+static struct measure_secstate secstate = {
+	.selinux = MEASURE_SELINUX_ENFORCING, .policy_sha256 = policy, .svirt = "dynamic",
+	.label = LABEL, .seccomp = 1, .filters = filters, .nfilters = ARRAY_SIZE(filters),
+};
+
+static struct {
+	char dir[7][128];           /* state keys ca certs log run var */
+	char ak_ca[160], ek_ca[160];
+	struct vtpm_config cfg;
+	struct attestd_enroll_config ecfg;
+	struct measure_boot boot;
+	struct vtpm v;
+	struct attestd d;
+	struct attestd_guest id;
+	pthread_t loop;
+	int stop_fd, loop_rc, last_rc;
+	unsigned long serviced;
+} F;
+
+static struct measure_boot boot_inputs(void)
+{
+	static const char idn[] = "bulwark-vmm-identity v1\n00 bulwark-vmm\n";
+	static const char config[] = "{\"cpus\":1,\"memory\":256}";
+	static const char acpi[] = "RSDP XSDT FACP APIC DSDT TPM2";
+	static const char kernel[] = "MZ a kernel image";
+
+	return (struct measure_boot){
+		.vmm_identity = (const uint8_t *)idn, .vmm_identity_len = strlen(idn),
+		.config = (const uint8_t *)config, .config_len = strlen(config),
+		.acpi = (const uint8_t *)acpi, .acpi_len = strlen(acpi), .security = &secstate,
+		.kernel = { kernel, strlen(kernel), -1 }, .initrd = { NULL, 0, -1 },
+		.cmdline = "console=ttyS0 quiet",
+	};
+}
+
+static int die_with_test(void *arg)
+{
+	(void)arg;
+	return prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* The launcher's poll loop, reduced to the two fds attestd.h documents. */
+static void *loop_run(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd[3] = {
+			{ .fd = tpmproxy_fd(&F.v.proxy), .events = tpmproxy_events(&F.v.proxy) },
+			{ .fd = attestd_fd(&F.d), .events = POLLIN },
+			{ .fd = F.stop_fd, .events = POLLIN },
+		};
+		int rc;
+
+		if (poll(pfd, 3, tpmproxy_timeout_ms(&F.v.proxy)) < 0 && errno != EINTR) {
+			F.loop_rc = -errno;
+			break;
+		}
+		if (pfd[2].revents)
+			break;
+		rc = tpmproxy_service(&F.v.proxy, pfd[0].revents);
+		if (rc && rc != -ENOTCONN) {
+			F.loop_rc = rc;
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			F.last_rc = attestd_service(&F.d, &F.v, &F.id.g);
+			__atomic_add_fetch(&F.serviced, 1, __ATOMIC_SEQ_CST);
+			if (F.last_rc == -EIO) {
+				F.loop_rc = -EIO;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int group_setup(void **state)
+{
+	static const char *const sub[] = { "state", "keys", "ca", "certs", "boot.log", "run",
+					   "var" };
+
+	(void)state;
+	log_set_level(LOG_ERR);
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(root))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sub); i++)
+		snprintf(F.dir[i], sizeof(F.dir[i]), "%s/%s", root, sub[i]);
+	snprintf(F.ak_ca, sizeof(F.ak_ca), "%s/attest-ca/ca.crt", F.dir[6]);
+	snprintf(F.ek_ca, sizeof(F.ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.dir[2]);
+	mkdir(F.dir[1], 0700);
+	F.boot = boot_inputs();
+	F.cfg = (struct vtpm_config){ .tpm = { .name = NAME, .state_dir = F.dir[0],
+		.key_dir = F.dir[1], .ca_dir = F.dir[2], .cert_dir = F.dir[3],
+		.child_setup = die_with_test }, .boot = &F.boot, .log_path = F.dir[4] };
+	if (vtpm_start(&F.cfg, &F.v))
+		return -1;
+	return 0;
+}
+
+static char ca_dir[200], state_dir[200];
+
+/* As the launcher: after vtpm_start, enroll (first start), open the socket. */
+static int launcher_attach(void)
+{
+	snprintf(ca_dir, sizeof(ca_dir), "%s/attest-ca", F.dir[6]);
+	snprintf(state_dir, sizeof(state_dir), "%s/%s", F.dir[6], NAME);
+	F.ecfg = (struct attestd_enroll_config){ .name = NAME, .state_dir = state_dir,
+		.ca_dir = ca_dir, .ek_cert_dir = F.dir[3], .ek_ca_dir = F.dir[2],
+		.alg = QUOTE_AK_RSA2048, .days = 30 };
+	if (attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &F.id))
+		return -1;
+	if (attestd_open(F.dir[5], NAME, &F.d))
+		return -1;
+	F.d.io_timeout_ms = 300;
+	F.stop_fd = eventfd(0, EFD_CLOEXEC);
+	return F.stop_fd < 0 || pthread_create(&F.loop, NULL, loop_run, NULL) ? -1 : 0;
+}
+
+static int group_teardown(void **state)
+{
+	uint64_t one = 1;
+	char cmd[128];
+
+	(void)state;
+	if (F.stop_fd > 0 && write(F.stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(F.loop, NULL);
+	attestd_close(&F.d);
+	attestd_guest_free(&F.id);
+	vtpm_stop(&F.v);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) ? -1 : 0;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static enum verify_status verify(const char *json, size_t len, const uint8_t *nonce,
+				 struct verify_result *res)
+{
+	static struct manifest m;
+	static const uint16_t algs[] = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 };
+	struct evlog_banks banks = { .count = 2, .alg = { algs[0], algs[1] }, .size = { 32, 48 } };
+	const char *ak[] = { F.ak_ca }, *ek[] = { F.ek_ca };
+	struct verify_options o = { .ak_ca = ak, .nak_ca = 1, .ek_ca = ek, .nek_ca = 1,
+				    .manifest = &m };
+	struct verify_ctx *ctx = NULL;
+	enum verify_status st;
+
+	assert_int_equal(reference_build(&F.boot, &banks, "attestd", 1, &m), 0);
+	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
+	assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, 32), 0);
+	st = verify_bundle(ctx, (const uint8_t *)json, len, res);
+	verify_ctx_free(ctx);
+	return st;
+}
+
+static int sock_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", F.d.sock_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		int e = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* Sends raw bytes, reads the whole reply (NUL-terminated) into out. */
+static size_t raw_exchange(const void *req, size_t n, char *out, size_t cap)
+{
+	int fd = sock_connect();
+	size_t len = 0;
+	ssize_t r;
+
+	assert_true(fd >= 0);
+	if (n)
+		assert_int_equal(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+	shutdown(fd, SHUT_WR);
+	while (len + 1 < cap && (r = read(fd, out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = '\0';
+	close(fd);
+	return len;
+}
+
+static int random_nonce(uint8_t *nonce, size_t n)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	int ok = fd >= 0 && read(fd, nonce, n) == (ssize_t)n;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+/* First start: CA created, UUID generated, AK enrolled; the loop starts. */
+static void test_first_start_enrolls(void **state)
+{
+	char path[300];
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(launcher_attach(), 0);
+	snprintf(path, sizeof(path), "%s/ca.key", ca_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/attest/ak.crt", state_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(strlen(F.id.uuid), 36);
+	assert_int_equal(F.id.uuid[14], '4');
+	assert_string_equal(F.id.g.label, LABEL);
+	assert_true(F.id.g.ek.nchain >= 1);
+	assert_int_equal(stat(F.d.sock_path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+/* Later starts load the enrollment; a new EK certificate means a new one. */
+static void test_restart_keeps_identity(void **state)
+{
+	struct attestd_guest again;
+	char path[300];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &again), 0);
+	assert_string_equal(again.uuid, F.id.uuid);
+	assert_int_equal(again.g.ak.cert.len, F.id.g.ak.cert.len);
+	assert_memory_equal(again.g.ak.cert.data, F.id.g.ak.cert.data, F.id.g.ak.cert.len);
+	attestd_guest_free(&again);
+	/* The stored EK certificate no longer matches: enroll again, same UUID. */
+	snprintf(path, sizeof(path), "%s/attest/ek.crt", state_dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("stale", f);
+	fclose(f);
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &again), 0);
+	assert_string_equal(again.uuid, F.id.uuid);
+	assert_true(again.g.ak.cert.len != F.id.g.ak.cert.len ||
+		    memcmp(again.g.ak.cert.data, F.id.g.ak.cert.data, F.id.g.ak.cert.len));
+	attestd_guest_free(&again);
+	/* A malformed UUID file fails closed. */
+	snprintf(path, sizeof(path), "%s/uuid", state_dir);
+	rename(path, "/tmp/x/uuid.keep");
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("not-a-uuid\n", f);
+	fclose(f);
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &again), -EBADMSG);
+	assert_int_equal(rename("/tmp/x/uuid.keep", path), 0);
+}
+
+/* A client asks for a quote; the bundle verifies (affirming). */
+static void test_quote_over_socket(void **state)
+{
+	struct attestd_request req = { .op = ATTESTD_OP_QUOTE, .nonce_len = 32 };
+	struct verify_result res;
+	char msg[128], *body = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(random_nonce(req.nonce, 32), 0);
+	assert_int_equal(attestd_request(F.dir[5], NAME, &req, 10000, &body, &len, msg,
+					 sizeof(msg)), 0);
+	assert_int_equal(verify(body, len, req.nonce, &res), VS_AFFIRMING);
+	assert_string_equal(res.label, LABEL);
+	free(body);
+	/* The same evidence against another nonce is not affirming. */
+	assert_int_equal(attestd_request(F.dir[5], NAME, &req, 10000, &body, &len, msg,
+					 sizeof(msg)), 0);
+	req.nonce[0] ^= 1;
+	assert_int_not_equal(verify(body, len, req.nonce, &res), VS_AFFIRMING);
+	free(body);
+	assert_int_equal(F.loop_rc, 0);
+}
+
+static void test_enroll_info(void **state)
+{
+	struct attestd_request req = { .op = ATTESTD_OP_ENROLL_INFO };
+	char msg[128], *body = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(attestd_request(F.dir[5], NAME, &req, 5000, &body, &len, msg,
+					 sizeof(msg)), 0);
+	assert_non_null(strstr(body, F.id.uuid));
+	assert_non_null(strstr(body, "\"ak_cert\":\""));
+	assert_non_null(strstr(body, "\"ek_chain\":[\""));
+	free(body);
+}
+
+/* Every malformed request: its own reason, the loop keeps serving. */
+static void test_bad_requests_refused(void **state)
+{
+	static const struct { const char *req, *why; int err; } cases[] = {
+		{ "{\"op\":\"quote\"}", "nonce must be", EINVAL },
+		{ "{\"op\":\"quote\",\"nonce\":\"00\"}", "nonce must be", EINVAL },
+		{ "{\"op\":\"quote\",\"nonce\":\"0123456789ABCDEF0123456789ABCDEF\"}",
+		  "malformed value", EINVAL },
+		{ "{\"op\":\"quote\",\"op\":\"quote\"}", "unknown or repeated key", EINVAL },
+		{ "{\"op\":\"reboot\"}", "unknown op", EINVAL },
+		{ "{\"op\":\"enroll-info\",\"x\":\"1\"}", "unknown or repeated key", EINVAL },
+		{ "{\"op\":\"enroll-info\"} {}", "trailing bytes", EINVAL },
+		{ "{\"op\":\"enroll-info\",\"nonce\":\"00112233445566778899aabbccddeeff\"}",
+		  "takes no nonce", EINVAL },
+		{ "{\"op\":\"enro\\u006cl-info\"}", "malformed value", EINVAL },
+		{ "GET / HTTP/1.0\r\n\r\n", "not one request object", EINVAL },
+		{ "", "not one request object", EINVAL },
+	};
+	char big[ATTESTD_REQ_MAX + 100], out[512], msg[128];
+	size_t off, blen, len;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		len = raw_exchange(cases[i].req, strlen(cases[i].req), out, sizeof(out));
+		assert_int_equal(attestd_reply_parse((uint8_t *)out, len, &off, &blen, msg,
+						     sizeof(msg)), -cases[i].err);
+		if (!strstr(msg, cases[i].why))
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].req, msg, cases[i].why);
+	}
+	memset(big, ' ', sizeof(big));
+	len = raw_exchange(big, sizeof(big), out, sizeof(out));
+	assert_int_equal(attestd_reply_parse((uint8_t *)out, len, &off, &blen, msg, sizeof(msg)),
+			 -EMSGSIZE);
+	assert_int_equal(F.loop_rc, 0);
+}
+
+/* Drops to nobody and asks for enroll-info; the reply's status (or -errno). */
+static int as_nobody(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	static const char req[] = "{\"op\":\"enroll-info\"}\n";
+	char out[256], msg[128];
+	size_t off, blen, len = 0;
+	ssize_t r;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return 100;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return errno == EACCES ? 10 : 101;
+	/* The launcher may refuse (and close) before reading: EPIPE is fine. */
+	if (send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+		return 102;
+	shutdown(fd, SHUT_WR);
+	while (len + 1 < sizeof(out) && (r = read(fd, out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)r;
+	return attestd_reply_parse((uint8_t *)out, len, &off, &blen, msg, sizeof(msg)) == -EPERM &&
+	       strstr(msg, "uid 0 only") ? 20 : 103;
+}
+
+static int child_status(const char *path)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (!pid)
+		_exit(as_nobody(path));
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Not root: the socket's mode stops it; were it opened up, SO_PEERCRED does. */
+static void test_non_root_refused(void **state)
+{
+	char dir[200];
+	uint64_t before = F.d.refused;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/%s", F.dir[5], NAME);
+	assert_int_equal(chmod(root, 0711) | chmod(F.dir[5], 0711) | chmod(dir, 0711), 0);
+	assert_int_equal(child_status(F.d.sock_path), 10);    /* EACCES: mode 0600 */
+	assert_int_equal(chmod(F.d.sock_path, 0666), 0);
+	assert_int_equal(child_status(F.d.sock_path), 20);    /* ERR EPERM */
+	assert_int_equal(chmod(F.d.sock_path, 0600) | chmod(dir, 0700) | chmod(root, 0700), 0);
+	assert_true(F.d.refused > before);
+	assert_int_equal(F.loop_rc, 0);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A client that never finishes its request is dropped after io_timeout_ms. */
+static void test_slow_client_bounded(void **state)
+{
+	int fd = sock_connect();
+	uint64_t t0 = now_ms();
+	char c;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"op\":", 6), 6);
+	assert_true(read(fd, &c, 1) <= 0);           /* closed by the launcher */
+	assert_true(now_ms() - t0 < 2000);
+	close(fd);
+	/* Then the loop serves again. */
+	test_enroll_info(state);
+}
+
+/* A socket bound at path whose owner is gone. */
+static int bind_stale(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+
+	if (fd < 0 || strlen(path) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return rc;
+}
+
+/* A second launcher for the same guest, symlinks, files where the socket goes. */
+static void test_open_is_safe(void **state)
+{
+	struct attestd d2;
+	char path[300];
+	int fd;
+
+	(void)state;
+	assert_int_equal(attestd_open(F.dir[5], NAME, &d2), -EADDRINUSE);
+	assert_int_equal(access(F.d.sock_path, F_OK), 0);        /* still served */
+	snprintf(path, sizeof(path), "%s/guest-l", F.dir[5]);
+	assert_int_equal(symlink("/tmp", path), 0);
+	assert_int_not_equal(attestd_open(F.dir[5], "guest-l", &d2), 0);
+	snprintf(path, sizeof(path), "%s/guest-f", F.dir[5]);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/guest-f/%s", F.dir[5], ATTESTD_SOCK_NAME);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(attestd_open(F.dir[5], "guest-f", &d2), -EEXIST);
+	assert_int_equal(attestd_open(F.dir[5], "../x", &d2), -EINVAL);
+	/* A stale socket (its launcher gone, lock free) is replaced. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(bind_stale(path), 0);
+	assert_int_equal(attestd_open(F.dir[5], "guest-f", &d2), 0);
+	attestd_close(&d2);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_start_enrolls),
+		cmocka_unit_test(test_restart_keeps_identity),
+		cmocka_unit_test(test_quote_over_socket),
+		cmocka_unit_test(test_enroll_info),
+		cmocka_unit_test(test_bad_requests_refused),
+		cmocka_unit_test(test_non_root_refused),
+		cmocka_unit_test(test_slow_client_bounded),
+		cmocka_unit_test(test_open_is_safe),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
