@@ -62,8 +62,8 @@ int launch_tap_open(const char *ifname)
 
 /* The VMM's descriptors: parent fd -> ABI number (-1 parent fd: absent). */
 struct launch_fdmap {
-	int src[8 + LAUNCH_MAX_DISKS];
-	int dst[8 + LAUNCH_MAX_DISKS];
+	int src[8 + CONFIG_MAX_DISKS];
+	int dst[8 + CONFIG_MAX_DISKS];
 	size_t n;
 };
 
@@ -80,13 +80,11 @@ static void launch_fdmap_fill(const struct launch *l, struct launch_fdmap *m)
 	launch_fdmap_add(m, l->kvm_fd, VMM_FD_KVM);
 	launch_fdmap_add(m, l->kernel_fd, VMM_FD_KERNEL);
 	launch_fdmap_add(m, l->initrd_fd, VMM_FD_INITRD);
-#ifdef VMM_FD_TPM
 	launch_fdmap_add(m, l->vtpm_running ? l->vtpm.vmm_fd : -1, VMM_FD_TPM);
 	launch_fdmap_add(m, l->tap_fd, VMM_FD_TAP);
 	launch_fdmap_add(m, l->evlog_fd, VMM_FD_EVLOG);
-	for (size_t i = 0; i < l->opt.ndisks; i++)
-		launch_fdmap_add(m, l->opt.disks[i].fd, VMM_FD_DISK0 + (int)i);
-#endif
+	for (size_t i = 0; i < ARRAY_SIZE(l->disk_fd); i++)
+		launch_fdmap_add(m, l->disk_fd[i], VMM_FD_DISK0 + (int)i);
 	/* Last: the binary, exec'd by fd (close-on-exec, fexecve consumes it). */
 	launch_fdmap_add(m, l->vmm_fd, VMM_FD_FIRST_FREE);
 }
@@ -118,8 +116,8 @@ int launch_jail_setup(struct launch *l)
 		if (m.src[i] >= 0)
 			rc = jail_config_keep_fd(&l->jail, m.dst[i]);
 	/* A writable disk may be written up to its size. */
-	for (size_t i = 0; i < l->opt.ndisks && !rc; i++)
-		if (!l->opt.disks[i].readonly && !fstat(l->opt.disks[i].fd, &st) &&
+	for (size_t i = 0; i < l->cfg.ndisks && !rc; i++)
+		if (!l->cfg.disks[i].readonly && !fstat(l->disk_fd[i], &st) &&
 		    (rlim_t)st.st_size > l->jail.fsize)
 			l->jail.fsize = (rlim_t)st.st_size;
 	return rc;
@@ -169,7 +167,7 @@ int launcher_child_confine(const struct launch *l)
 static void launch_child(const struct launch *l)
 {
 	static const char *const levels[] = { "err", "warn", "info", "debug" };
-	char *argv[] = { VMM_BINARY, "--log-level", NULL, NULL };
+	char *argv[] = { VMM_BINARY, "--log-level", NULL, "--seccomp", NULL, NULL };
 	sigset_t none;
 	int rc;
 
@@ -178,6 +176,7 @@ static void launch_child(const struct launch *l)
 		signal(s, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	argv[2] = (char *)levels[l->level];
+	argv[4] = (char *)config_seccomp_name(l->cfg.seccomp);
 	rc = launch_child_fds(l);
 	if (!rc)
 		rc = launcher_child_confine(l);

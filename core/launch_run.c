@@ -35,85 +35,54 @@ static int run_id_parse(const char *val, const char *what, unsigned int *out)
 	return 0;
 }
 
-static int run_disk_add(struct launch_opts *o, const char *val)
-{
-	const char *comma = strrchr(val, ',');
-	struct launch_disk *d;
-
-	if (o->ndisks >= ARRAY_SIZE(o->disks)) {
-		log_err("--disk: at most %zu disks", ARRAY_SIZE(o->disks));
-		return -EINVAL;
-	}
-	d = &o->disks[o->ndisks];
-	if (comma && !strcmp(comma, ",ro")) {
-		char *p = strndup(val, (size_t)(comma - val));
-
-		if (!p)
-			return -ENOMEM;
-		d->path = p;   /* freed with the process */
-		d->readonly = true;
-	} else {
-		d->path = val;
-	}
-	if (d->path[0] != '/') {
-		log_err("--disk: '%.64s' is not an absolute path", d->path);
-		return -EINVAL;
-	}
-	d->fd = -1;
-	o->ndisks++;
-	return 0;
-}
-
 /* The launcher's own flags (launcher_flag_cb); pass 2 only. */
 static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 {
 	struct launch_opts *o = arg;
 	const char *const *paths[] = { &o->state_dir, &o->vtpm_dir, &o->key_dir,
-				       &o->ca_dir, &o->jail_root, &o->tap,
-				       &o->svirt_label };
+				       &o->ca_dir, &o->jail_root };
 	static const char *const path_flags[] = { "state-dir", "vtpm-state-dir",
-		"key-dir", "ek-ca-dir", "jail-root", "tap", "svirt-label" };
-	int rc = 0;
+		"key-dir", "ek-ca-dir", "jail-root" };
+	unsigned int id;
+	int rc;
 
+	(void)file_pass;
 	static_assert(ARRAY_SIZE(paths) == ARRAY_SIZE(path_flags), "one per flag");
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 		if (!strcmp(flag, path_flags[i])) {
+			if (val[0] != '/') {
+				log_err("--%s: '%.64s' is not an absolute path", flag, val);
+				return -EINVAL;
+			}
 			*(const char **)paths[i] = val;
 			return 0;
 		}
-	if (!strcmp(flag, "svirt")) {
-		rc = svirt_mode_parse(val, &o->svirt);
-	} else if (!strcmp(flag, "vtpm") || !strcmp(flag, "no-vtpm")) {
-		o->vtpm = !strcmp(flag, "vtpm");
-	} else if (!strcmp(flag, "seccomp")) {
-		rc = sandbox_seccomp_mode_parse(val, &o->seccomp);
-	} else if (!strcmp(flag, "disk")) {
-		rc = file_pass ? 0 : run_disk_add(o, val);
-	} else if (!strcmp(flag, "uid") || !strcmp(flag, "gid")) {
-		unsigned int id;
-
-		rc = run_id_parse(val, flag, &id);
-		if (!rc && flag[0] == 'u')
-			o->uid = id;
-		else if (!rc)
-			o->gid = id;
-	} else {
+	if (strcmp(flag, "uid") && strcmp(flag, "gid"))
 		return -ENOENT;
-	}
-	if (rc)
-		log_err("--%s: bad value '%.64s'", flag, val);
-	return rc ? -EINVAL : 0;
+	rc = run_id_parse(val, flag, &id);
+	if (!rc && flag[0] == 'u')
+		o->uid = id;
+	else if (!rc)
+		o->gid = id;
+	return rc;
 }
 
-static int run_opts_check(const struct launch *l)
+/* The guest config's modes in the sandbox's and svirt's terms. */
+static int run_modes(struct launch *l)
 {
-	const struct launch_opts *o = &l->opt;
+	static const enum svirt_mode sv[] = {
+		[CONFIG_SVIRT_DYNAMIC] = SVIRT_MODE_DYNAMIC,
+		[CONFIG_SVIRT_STATIC] = SVIRT_MODE_STATIC,
+		[CONFIG_SVIRT_OFF] = SVIRT_MODE_OFF,
+	};
 
-	if ((o->svirt == SVIRT_MODE_STATIC) != (o->svirt_label != NULL)) {
-		log_err("--svirt-label goes with --svirt=static, and only with it");
+	if ((size_t)l->cfg.svirt >= ARRAY_SIZE(sv) ||
+	    (l->cfg.seccomp != CONFIG_SECCOMP_KILL && l->cfg.seccomp != CONFIG_SECCOMP_LOG))
 		return -EINVAL;
-	}
-	if (o->vtpm && !l->cfg.cmdline[0]) {
+	l->svirt = sv[l->cfg.svirt];
+	l->seccomp = l->cfg.seccomp == CONFIG_SECCOMP_LOG ? SANDBOX_SECCOMP_LOG :
+		     SANDBOX_SECCOMP_KILL;
+	if (l->cfg.vtpm && !l->cfg.cmdline[0]) {
 		log_err("the measured boot needs a command line");
 		return -EINVAL;
 	}
@@ -125,9 +94,6 @@ static void run_opts_default(struct launch *l)
 	struct launch_opts *o = &l->opt;
 
 	memset(o, 0, sizeof(*o));
-	o->svirt = SVIRT_MODE_DYNAMIC;
-	o->vtpm = true;
-	o->seccomp = SANDBOX_SECCOMP_KILL;
 	o->state_dir = LAUNCH_STATE_DIR;
 	o->key_dir = LAUNCH_KEY_DIR;
 	o->ca_dir = LAUNCH_CA_DIR;
@@ -169,15 +135,15 @@ static int run_open_files(struct launch *l)
 	if (rc >= 0 && l->cfg.initrd[0])
 		l->initrd_fd = rc = launch_svirt_open(l, l->cfg.initrd,
 						      SVIRT_OBJ_CONTENT, "--initrd");
-	for (size_t i = 0; rc >= 0 && i < l->opt.ndisks; i++) {
-		struct launch_disk *d = &l->opt.disks[i];
+	for (uint32_t i = 0; rc >= 0 && i < l->cfg.ndisks; i++) {
+		const struct config_disk *d = &l->cfg.disks[i];
 
-		d->fd = rc = launch_svirt_open(l, d->path, d->readonly ?
-					       SVIRT_OBJ_CONTENT : SVIRT_OBJ_IMAGE,
-					       "--disk");
+		l->disk_fd[i] = rc = launch_svirt_open(l, d->path, d->readonly ?
+						       SVIRT_OBJ_CONTENT : SVIRT_OBJ_IMAGE,
+						       "--disk");
 	}
-	if (rc >= 0 && l->opt.tap)
-		l->tap_fd = rc = launch_tap_open(l->opt.tap);
+	if (rc >= 0 && l->cfg.net)
+		l->tap_fd = rc = launch_tap_open(l->cfg.tap);
 	return rc < 0 ? rc : 0;
 }
 
@@ -212,10 +178,10 @@ static void run_close(struct launch *l)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-	for (size_t i = 0; i < l->opt.ndisks; i++) {
-		if (l->opt.disks[i].fd >= 0)
-			close(l->opt.disks[i].fd);
-		l->opt.disks[i].fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(l->disk_fd); i++) {
+		if (l->disk_fd[i] >= 0)
+			close(l->disk_fd[i]);
+		l->disk_fd[i] = -1;
 	}
 	free(l->canonical);
 	l->canonical = NULL;
@@ -273,6 +239,8 @@ int cmd_run(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	l.kernel_fd = l.initrd_fd = l.kvm_fd = l.config_fd = l.vmm_fd = -1;
 	l.tap_fd = l.evlog_fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(l.disk_fd); i++)
+		l.disk_fd[i] = -1;
 	l.vtpm.vmm_fd = -1;
 	l.level = log_get_level();
 	run_opts_default(&l);
@@ -281,7 +249,7 @@ int cmd_run(int argc, char **argv)
 		return 0;
 	log_set_level(l.level);
 	if (!rc)
-		rc = run_opts_check(&l);
+		rc = run_modes(&l);
 	if (rc)
 		return VMM_EXIT_SETUP;
 	log_set_vm_name(l.cfg.name);

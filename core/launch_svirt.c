@@ -22,10 +22,10 @@ int launch_svirt_setup(struct launch *l)
 	svirt_config_default(&l->scfg);
 	/* Refuses permissive or disabled SELinux unless --svirt=off; the
 	 * state it records is measured into the vTPM. */
-	rc = svirt_state_probe(l->opt.svirt, NULL, &l->sstate);
+	rc = svirt_state_probe(l->svirt, NULL, &l->sstate);
 	if (rc)
 		return rc;
-	if (l->opt.svirt == SVIRT_MODE_OFF) {
+	if (l->svirt == SVIRT_MODE_OFF) {
 		log_warn("--svirt=off: the guest runs without an MCS label of its own");
 		return 0;
 	}
@@ -33,7 +33,7 @@ int launch_svirt_setup(struct launch *l)
 	if (rc < 0)
 		log_warn("svirt gc: %s (continuing: stale entries stay reserved)",
 			 strerror(-rc));
-	rc = svirt_vm_create(&l->scfg, l->cfg.name, l->opt.svirt, l->opt.svirt_label,
+	rc = svirt_vm_create(&l->scfg, l->cfg.name, l->svirt, l->cfg.svirt_label[0] ? l->cfg.svirt_label : NULL,
 			     NULL, 0, &l->svm);
 	if (rc) {
 		log_err("cannot reserve the guest's categories: %s", strerror(-rc));

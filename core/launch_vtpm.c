@@ -34,9 +34,9 @@ int launch_filters_build(struct launch *l)
 {
 	int rc;
 
-	if (!l->opt.vtpm)
+	if (!l->cfg.vtpm)
 		return 0;
-	rc = sandbox_filters_build(l->opt.seccomp, l->filters);
+	rc = sandbox_filters_build(l->seccomp, l->filters);
 	if (rc) {
 		log_err("seccomp filters: %s", strerror(-rc));
 		return rc;
@@ -56,11 +56,11 @@ static size_t launch_off_list(const struct launch *l, const char *off[3])
 {
 	size_t n = 0;
 
-	if (l->opt.seccomp == SANDBOX_SECCOMP_OFF)
+	if (l->seccomp == SANDBOX_SECCOMP_OFF)
 		off[n++] = "seccomp";
-	if (l->opt.seccomp == SANDBOX_SECCOMP_LOG)
+	if (l->seccomp == SANDBOX_SECCOMP_LOG)
 		off[n++] = "seccomp-log";
-	if (l->opt.svirt == SVIRT_MODE_OFF)
+	if (l->svirt == SVIRT_MODE_OFF)
 		off[n++] = "svirt";
 	return n;
 }
@@ -94,11 +94,11 @@ static int launch_measure_fill(struct launch *l, struct launch_measure *m)
 		.selinux = launch_selinux(l->sstate.enforcing),
 		.policy_sha256 = l->sstate.have_policy_digest ?
 				 l->sstate.policy_sha256 : NULL,
-		.svirt = svirt_mode_name(l->opt.svirt),
+		.svirt = svirt_mode_name(l->svirt),
 		.label = l->svm ? l->vmm_label : NULL,
-		.seccomp = l->opt.seccomp != SANDBOX_SECCOMP_OFF,
+		.seccomp = l->seccomp != SANDBOX_SECCOMP_OFF,
 		.filters = m->filters,
-		.nfilters = l->opt.seccomp != SANDBOX_SECCOMP_OFF ?
+		.nfilters = l->seccomp != SANDBOX_SECCOMP_OFF ?
 			    ARRAY_SIZE(m->filters) : 0,
 		.off = m->off,
 		.noff = launch_off_list(l, m->off),
@@ -168,7 +168,7 @@ int launch_vtpm_start(struct launch *l)
 	struct vtpm_config vc;
 	int rc;
 
-	if (!l->opt.vtpm) {
+	if (!l->cfg.vtpm) {
 		log_warn("--no-vtpm: nothing is measured; the security state "
 			 "(SELinux, label, seccomp) cannot be attested");
 		return 0;

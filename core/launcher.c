@@ -28,35 +28,20 @@
 #include "core/util.h"
 #include "core/vmm_abi.h"
 
-static const char *const run_flags[] = {
-	"name", "kernel", "initrd", "cmdline", "cpus", "memory",
-};
-
 static void run_usage(FILE *f)
 {
 	fprintf(f, "usage: bulwark run --kernel BZIMAGE [--initrd FILE] "
 		"[--cmdline STRING]\n"
 		"                  [--cpus 1..%d] [--memory MIB] [--name NAME]\n"
 		"                  [--config FILE.json] [--log-level err|warn|info|debug]\n"
-		"                  [--disk PATH[,ro]]... [--tap IFNAME]\n"
+		"                  [--disk PATH[,readonly][,serial=ID]]... [--net tap=IF[,mac=MAC]]\n"
 		"                  [--svirt dynamic|static|off] [--svirt-label CONTEXT]\n"
-		"                  [--vtpm | --no-vtpm] [--seccomp kill|log|off]\n"
+		"                  [--vtpm | --no-vtpm] [--seccomp kill|log]\n"
 		"                  [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR]\n"
 		"                  [--ek-ca-dir DIR] [--jail-root DIR] [--uid N] [--gid N]\n"
 		"Flags override the settings of --config.  Exit status: 0 guest powered\n"
 		"off, rebooted or was stopped by SIGTERM; 1 guest crash or KVM error;\n"
 		"2 bad configuration or set-up failure.\n", VM_MAX_CPUS);
-}
-
-/* Flags that take no value. */
-static const char *const run_bool_flags[] = { "help", "vtpm", "no-vtpm" };
-
-static int run_is_bool(const char *flag)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(run_bool_flags); i++)
-		if (!strcmp(flag, run_bool_flags[i]))
-			return 1;
-	return 0;
 }
 
 /* "--flag value" or "--flag=value": sets *FLAG (without dashes) and *VAL. */
@@ -76,9 +61,12 @@ static int run_next_flag(int argc, char **argv, int *i, char *flag, size_t flen,
 		return -EINVAL;
 	}
 	snprintf(flag, flen, "%.*s", (int)(eq ? eq - a : (long)strlen(a)), a);
-	if (run_is_bool(flag)) {
+	if (!strcmp(flag, "help") || config_flag_takes_value(flag) == 0) {
+		/* "" marks a flag without a value (config_set gets NULL). */
 		*val = strcmp(flag, "help") ? "" : NULL;
-		return eq ? log_err("--%s takes no value", flag), -EINVAL : 0;
+		if (eq)
+			log_err("--%s takes no value", flag);
+		return eq ? -EINVAL : 0;
 	}
 	if (eq) {
 		*val = eq + 1;
@@ -88,14 +76,6 @@ static int run_next_flag(int argc, char **argv, int *i, char *flag, size_t flen,
 		log_err("--%s: needs a value", flag);
 		return -EINVAL;
 	}
-	return 0;
-}
-
-static int run_is_setting(const char *flag)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(run_flags); i++)
-		if (!strcmp(flag, run_flags[i]))
-			return 1;
 	return 0;
 }
 
@@ -122,8 +102,10 @@ static int run_parse_pass(struct vm_config *cfg, int argc, char **argv,
 			rc = log_parse_level(val, level);
 			if (rc)
 				log_err("--log-level: '%.16s' is not err, warn, info or debug", val);
-		} else if (run_is_setting(flag)) {
-			rc = file_pass ? 0 : config_set(cfg, flag, val, what);
+		} else if (config_is_setting(flag)) {
+			rc = file_pass ? 0 : config_set(cfg, flag,
+							config_flag_takes_value(flag) ? val : NULL,
+							what);
 		} else if (cb && (rc = cb->fn(cb->arg, flag, val, file_pass)) != -ENOENT) {
 			/* the launcher's own option: handled (0) or refused */
 		} else {

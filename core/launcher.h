@@ -40,26 +40,15 @@
 #include "core/sandbox.h"
 #include "svirt/svirt.h"
 
-#define LAUNCH_MAX_DISKS 8
 #define LAUNCH_STATE_DIR "/var/lib/bulwark"
 #define LAUNCH_KEY_DIR   "/var/lib/bulwark/keys"
 #define LAUNCH_CA_DIR    "/var/lib/bulwark/ca"
 
-struct launch_disk {
-	const char *path;
-	bool readonly;
-	int fd;
-};
-
-/* Launcher-only settings (host paths, ids): not part of the guest config. */
+/*
+ * Launcher-only host settings (paths, ids): not part of the guest config
+ * (disks, NIC, vTPM, svirt and seccomp modes are: core/config.h).
+ */
 struct launch_opts {
-	enum svirt_mode svirt;             /* --svirt dynamic|static|off */
-	const char *svirt_label;           /* --svirt-label (static) */
-	bool vtpm;                         /* --vtpm on (default) | --no-vtpm */
-	enum sandbox_seccomp_mode seccomp; /* --seccomp kill|log|off */
-	struct launch_disk disks[LAUNCH_MAX_DISKS]; /* --disk PATH[,ro] */
-	size_t ndisks;
-	const char *tap;                   /* --tap IFNAME */
 	const char *state_dir;             /* --state-dir (LAUNCH_STATE_DIR) */
 	const char *vtpm_dir;              /* --vtpm-state-dir: STATE/NAME/vtpm */
 	const char *key_dir;               /* --key-dir (LAUNCH_KEY_DIR) */
@@ -73,11 +62,14 @@ struct launch_opts {
 struct launch {
 	struct vm_config cfg;
 	struct launch_opts opt;
+	enum svirt_mode svirt;             /* from cfg.svirt */
+	enum sandbox_seccomp_mode seccomp; /* from cfg.seccomp */
 	struct boot_plan plan;
 	struct acpi_blob acpi;       /* the exact tables the guest will get */
 	char *canonical;             /* config_canonical() bytes */
 	size_t canonical_len;
 	int kernel_fd, initrd_fd, kvm_fd, config_fd, vmm_fd, tap_fd, evlog_fd;
+	int disk_fd[CONFIG_MAX_DISKS];
 	enum log_level level;
 	/* svirt */
 	struct svirt_config scfg;
