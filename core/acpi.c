@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "attest/crb.h"
 #include "core/aml.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -231,6 +232,25 @@ static void acpi_dsdt_rtc(struct aml *a)
 	aml_device_end(a, dev);
 }
 
+/* The vTPM's CRB interface (tpm_crb binds MSFT0101 and maps this _CRS). */
+static void acpi_dsdt_tpm(struct aml *a)
+{
+	uint8_t crs[14];
+	size_t n = 0, dev = aml_device_begin(a, "TPM_");
+
+	crs[n++] = 0x86;                          /* Memory32Fixed */
+	n += put_le(crs + n, 9, 2);
+	crs[n++] = 0x01;                          /* read-write */
+	n += put_le(crs + n, GUEST_TPM_CRB_ADDR, 4);
+	n += put_le(crs + n, GUEST_TPM_CRB_SIZE, 4);
+	crs[n++] = 0x79;                          /* end tag */
+	crs[n++] = 0x00;
+	aml_name_string(a, "_HID", "MSFT0101");
+	aml_name_integer(a, "_UID", 1);
+	aml_name_buffer(a, "_CRS", crs, n);
+	aml_device_end(a, dev);
+}
+
 static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 			   uint64_t *addr)
 {
@@ -240,7 +260,6 @@ static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 	size_t scope;
 	long off = acpi_alloc(b, sizeof(h));
 
-	(void)cfg;  /* devices that depend on the configuration join here */
 	if (off < 0)
 		return (int)off;
 	aml_init(&a, b->data + off + sizeof(h), sizeof(b->data) - b->len);
@@ -248,6 +267,8 @@ static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 	acpi_dsdt_pci(&a);
 	acpi_dsdt_com1(&a);
 	acpi_dsdt_rtc(&a);
+	if (cfg->vtpm)
+		acpi_dsdt_tpm(&a);
 	aml_scope_end(&a, scope);
 	aml_name_package(&a, "\\_S5_", s5, ARRAY_SIZE(s5));
 	if (a.err)
@@ -348,6 +369,22 @@ static int acpi_build_mcfg(struct acpi_blob *b, uint64_t *addr)
 	return 0;
 }
 
+/* TPM2 (rev 4, 76 bytes): CRB start method, the event log at a fixed LASA
+ * with LAML = its whole region, whatever the log's length. */
+static int acpi_build_tpm2(struct acpi_blob *b, uint64_t *addr)
+{
+	long off = acpi_alloc(b, CRB_ACPI_TPM2_SIZE);
+
+	static_assert(CRB_BASE == GUEST_TPM_CRB_ADDR, "one CRB address");
+	static_assert(CRB_SIZE == GUEST_TPM_CRB_SIZE, "one CRB size");
+	if (off < 0)
+		return (int)off;
+	crb_acpi_tpm2(b->data + off, GUEST_EVLOG_ADDR, (uint32_t)GUEST_EVLOG_SIZE,
+		      "BLWARK", "BULWARK ");
+	*addr = b->gpa + (uint64_t)off;
+	return 0;
+}
+
 static int acpi_build_xsdt(struct acpi_blob *b, const uint64_t *tables, size_t n,
 			   uint64_t *addr)
 {
@@ -383,7 +420,7 @@ static void acpi_build_rsdp(struct acpi_blob *b, uint64_t xsdt)
 
 int acpi_build(const struct vm_config *cfg, struct acpi_blob *out)
 {
-	uint64_t dsdt, xsdt, tables[3];
+	uint64_t dsdt, xsdt, tables[4];
 	size_t n = 0;
 	int rc;
 
@@ -398,7 +435,8 @@ int acpi_build(const struct vm_config *cfg, struct acpi_blob *out)
 		rc = acpi_build_madt(cfg, out, &tables[n++]);
 	if (!rc)
 		rc = acpi_build_mcfg(out, &tables[n++]);
-	/* Tables that depend on the configuration (TPM2) join tables[] here. */
+	if (!rc && cfg->vtpm)
+		rc = acpi_build_tpm2(out, &tables[n++]);
 	if (!rc)
 		rc = acpi_build_xsdt(out, tables, n, &xsdt);
 	if (rc) {

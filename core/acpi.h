@@ -6,11 +6,12 @@
  *
  * Layout at GUEST_ACPI_ADDR (0xE0000, inside the legacy RSDP search area):
  * RSDP, DSDT, FADT (ACPI 6, hardware-reduced, sleep control/status at
- * PORT_ACPI_SLEEP), MADT, MCFG, then the XSDT.
+ * PORT_ACPI_SLEEP), MADT, MCFG, with --vtpm TPM2, then the XSDT.
  *
- * Extension points for later issues: acpi_build_dsdt() is where a device
- * (the vTPM's MSFT0101 at GUEST_TPM_CRB_ADDR) joins \_SB, and the table list
- * in acpi_build() is where a table (TPM2) joins the XSDT.
+ * With --vtpm (cfg->vtpm) the DSDT also holds \_SB.TPM_ (MSFT0101, Memory32Fixed
+ * GUEST_TPM_CRB_ADDR/4 KiB) and TPM2 points at the event log with the fixed
+ * LASA GUEST_EVLOG_ADDR and LAML GUEST_EVLOG_SIZE: the tables are measured
+ * before the log is complete, so they never depend on it.
  */
 #ifndef BULWARK_ACPI_H
 #define BULWARK_ACPI_H

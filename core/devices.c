@@ -8,7 +8,7 @@
 #include "core/util.h"
 
 static const struct vm_device *const platform[] = {
-	&dev_uart, &dev_i8042, &dev_rtc, &dev_acpi_pm, &dev_pci_host,
+	&dev_uart, &dev_i8042, &dev_rtc, &dev_acpi_pm, &dev_pci_host, &dev_tpm_crb,
 };
 static_assert(ARRAY_SIZE(platform) <= ARRAY_SIZE(((struct vm *)0)->dev_state),
 	      "one state slot per device");

@@ -16,6 +16,7 @@ extern const struct vm_device dev_i8042;     /* reset line only */
 extern const struct vm_device dev_rtc;       /* CMOS RTC at 0x70 */
 extern const struct vm_device dev_acpi_pm;   /* ACPI sleep control (S5) */
 extern const struct vm_device dev_pci_host;  /* PCI host bridge, CF8 + ECAM */
+extern const struct vm_device dev_tpm_crb;   /* vTPM CRB at 0xFED40000 (--vtpm) */
 
 /* Feed host input to the console UART; returns how many bytes it took. */
 size_t uart_receive(struct uart *u, const uint8_t *p, size_t n);

@@ -4,7 +4,8 @@
  * tables, the page tables and the device registrations agree.
  *
  *   0x00000000  RAM (real-mode IVT, BDA; GDT, zero page, page tables, cmdline)
- *   0x000A0000  legacy VGA/ROM hole (reserved; 0xE0000.. holds the ACPI tables)
+ *   0x000A0000  legacy VGA/ROM hole (reserved; 0xE0000.. holds the ACPI tables,
+ *               0xF0000.. the TPM event log: LASA, LAML = 64 KiB)
  *   0x00100000  RAM (kernel at its pref_address, initrd at the top)
  *   0xC0000000  32-bit PCI MMIO window (BARs)
  *   0xE0000000  PCI ECAM, bus 0 only (1 MiB)
@@ -26,7 +27,12 @@
 #define GUEST_CMDLINE_MAX     0x10000ULL    /* our buffer; the kernel's limit is lower */
 #define GUEST_LOWMEM_END      0xA0000ULL
 #define GUEST_ACPI_ADDR       0xE0000ULL    /* RSDP first: the BIOS search area */
-#define GUEST_ACPI_MAX        0x20000ULL
+#define GUEST_ACPI_MAX        0x10000ULL
+/* The event log of the measured boot (TPM2 table LASA/LAML): fixed, so the
+ * ACPI tables do not depend on the log (they are measured before it ends).
+ * Inside the reserved 0xE0000..0x100000 e820 entry. */
+#define GUEST_EVLOG_ADDR      0xF0000ULL
+#define GUEST_EVLOG_SIZE      0x10000ULL    /* EVLOG_MAX_SIZE */
 #define GUEST_HIMEM_START     0x100000ULL
 #define GUEST_MMIO_HOLE       0xC0000000ULL /* RAM below 4 GiB ends here */
 #define GUEST_PCI_MMIO32      0xC0000000ULL
@@ -35,6 +41,7 @@
 #define GUEST_ECAM_SIZE       0x100000ULL   /* bus 0: 32 devices x 8 functions x 4 KiB */
 #define GUEST_IOAPIC_ADDR     0xFEC00000ULL
 #define GUEST_TPM_CRB_ADDR    0xFED40000ULL
+#define GUEST_TPM_CRB_SIZE    0x1000ULL
 #define GUEST_LAPIC_ADDR      0xFEE00000ULL
 #define GUEST_4G              0x100000000ULL
 #define GUEST_PCI_MMIO64      0x2000000000ULL

@@ -453,6 +453,7 @@ void *vcpu_thread(void *arg)
 		vm_request_stop(v->vm, VM_FAILED);
 		return NULL;
 	}
+	vm_gate_wait(v->vm);   /* every thread confined, or the VM stopping */
 	vcpu_run(v);
 	if (atomic_load(&v->vm->state) == VM_STOPPED && log_get_level() >= LOG_DEBUG)
 		vcpu_dump(v, "stopped");

@@ -119,6 +119,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	vm->event_fd = -1;
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
+	pthread_mutex_init(&vm->gate_lock, NULL);
+	pthread_cond_init(&vm->gate_cond, NULL);
 	rc = vm_check_caps(kvm_fd);
 	if (rc)
 		return rc;
@@ -150,6 +152,22 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	vm->mem = NULL;
 	vm->event_fd = vm->vm_fd = -1;
+}
+
+void vm_gate_wait(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	while (!vm->gate_open)
+		pthread_cond_wait(&vm->gate_cond, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+void vm_gate_open(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	vm->gate_open = 1;
+	pthread_cond_broadcast(&vm->gate_cond);
+	pthread_mutex_unlock(&vm->gate_lock);
 }
 
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)

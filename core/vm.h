@@ -27,6 +27,7 @@ enum vm_state {
 enum vmm_role { VMM_ROLE_MAIN, VMM_ROLE_VCPU, VMM_ROLE_IO };
 
 struct vcpu;
+struct virtio_set;
 struct uart;
 struct pci_host;
 struct outbuf;
@@ -51,6 +52,12 @@ struct vm {
 	struct pci_host *pci;
 	void *dev_state[16];          /* per platform device, see devices.c */
 	int devices_up;               /* devices_init() succeeded */
+	struct virtio_set *virtio;    /* virtio-pci devices (virtio_setup.h) */
+	/* The start gate: vCPUs enter KVM_RUN only once every thread, the
+	 * main thread last, has its seccomp filter (vm_gate_open). */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cond;
+	int gate_open;
 };
 
 /* A platform device: one file, one ops table (see devices.c for the list). */
@@ -65,6 +72,11 @@ void vm_destroy(struct vm *vm);
 
 /* Host pointer for guest [gpa, gpa + len), or NULL if not all RAM. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* The start gate: vCPU threads wait (after confining themselves) until the
+ * main thread opens it, once confined itself or when stopping. */
+void vm_gate_wait(struct vm *vm);
+void vm_gate_open(struct vm *vm);
 
 /* Raise or lower an ISA/IOAPIC interrupt line. */
 int vm_irq_line(struct vm *vm, uint32_t irq, int level);

@@ -4,9 +4,17 @@
  * descriptors of vmm_abi.h.  Re-validates the configuration and the kernel
  * it was given, builds the VM, then runs three kinds of thread, each entering
  * through vmm_thread_confine(): main (this one: signals, console input,
- * lifecycle), one per vCPU, and io (console output).
+ * lifecycle), one per vCPU, and io (console output, one per virtio device).
+ *
+ * Order (core/sandbox.h): every fd and mapping is made (KVM routes, irqfds,
+ * ioeventfds of the virtio devices included); vmm_process_confine() compiles
+ * the filters; the threads are created, each installing its own filter
+ * first; the main thread installs its filter last (filters are inherited
+ * and no role may clone), then opens the start gate: no vCPU enters KVM_RUN
+ * before every thread is confined.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,8 +29,10 @@
 #include "core/devices.h"
 #include "core/log.h"
 #include "core/outbuf.h"
+#include "core/sandbox.h"
 #include "core/util.h"
 #include "core/vcpu.h"
+#include "core/virtio_setup.h"
 #include "core/vm.h"
 #include "core/vmm_abi.h"
 
@@ -163,6 +173,38 @@ static void vmm_tty_setup(void)
 	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
+/* The virtio devices from the configuration and the launcher's fds
+ * (vmm_abi.h): disks in --disk order, the NIC, the entropy device. */
+static int vmm_virtio(struct vm *vm, const struct vm_config *cfg)
+{
+	struct virtio_setup_cfg vc;
+
+	static_assert(CONFIG_MAX_DISKS == VMM_FD_DISK_LAST - VMM_FD_DISK0 + 1,
+		      "one fd per disk");
+	memset(&vc, 0, sizeof(vc));
+	vc.ndisks = cfg->ndisks;
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		vc.disk[i].fd = VMM_FD_DISK0 + (int)i;
+		vc.disk[i].readonly = cfg->disks[i].readonly;
+		memcpy(vc.disk[i].serial, cfg->disks[i].serial, sizeof(vc.disk[i].serial));
+	}
+	vc.tap_fd = cfg->net ? VMM_FD_TAP : -1;
+	memcpy(vc.mac, cfg->mac, sizeof(vc.mac));
+	vc.rng = true;
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		if (fcntl(vc.disk[i].fd, F_GETFD) < 0) {
+			log_err("disk %u (%s): fd %d is not open", i, cfg->disks[i].path,
+				vc.disk[i].fd);
+			return -EBADF;
+		}
+	}
+	if (cfg->net && fcntl(VMM_FD_TAP, F_GETFD) < 0) {
+		log_err("net (tap %s): fd %d is not open", cfg->tap, VMM_FD_TAP);
+		return -EBADF;
+	}
+	return virtio_setup(vm, &vc, &vm->virtio);
+}
+
 static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *out)
 {
 	static struct acpi_blob acpi;
@@ -179,6 +221,8 @@ static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *
 	vm->out = out;   /* before devices_init: the UART writes to it */
 	if (!rc)
 		rc = devices_init(vm);
+	if (!rc)
+		rc = vmm_virtio(vm, cfg);
 	if (!rc)
 		rc = boot_load(vm, &plan, VMM_FD_KERNEL, initrd_fd, &acpi);
 	if (!rc)
@@ -212,6 +256,12 @@ static int vmm_start_threads(struct vm *vm, pthread_t *io, int *io_started)
 		return -rc;
 	}
 	*io_started = 1;
+	rc = virtio_start(vm->virtio);
+	if (rc) {
+		log_err("cannot start the virtio I/O threads: %s", strerror(-rc));
+		vm_request_stop(vm, VM_FAILED);
+		return rc;
+	}
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -256,14 +306,21 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 		rc = vmm_build(vm, cfg, &out);
 	if (!rc)
 		rc = vmm_process_confine(vm);
-	if (!rc)
-		rc = vmm_thread_confine(vm, VMM_ROLE_MAIN);
 	if (rc) {
 		log_err("cannot start the guest: %s", strerror(-rc));
 		goto out;
 	}
 	vmm_tty_setup();
 	rc = vmm_start_threads(vm, &io, &io_started);
+	/* Last: every thread exists (a filter is inherited, none allows clone). */
+	if (!rc) {
+		rc = vmm_thread_confine(vm, VMM_ROLE_MAIN);
+		if (rc)
+			log_err("cannot confine the main thread: %s", strerror(-rc));
+	}
+	if (rc)
+		vm_request_stop(vm, VM_FAILED);   /* fail closed: vCPUs never run */
+	vm_gate_open(vm);
 	if (rc == 0)
 		vmm_loop(vm, sfd);
 	vm_request_stop(vm, VM_FAILED);   /* no-op unless the loop broke */
@@ -271,11 +328,15 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	virtio_teardown(vm->virtio);      /* stops and joins the I/O threads */
+	vm->virtio = NULL;
 	outbuf_close(&out);
 	if (io_started)
 		pthread_join(io, NULL);
 	status = rc ? VMM_EXIT_SETUP : vmm_status(vm);
 out:
+	virtio_teardown(vm->virtio);
+	vm->virtio = NULL;
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -288,22 +349,43 @@ out:
 	return status;
 }
 
+/* argv: [--log-level LEVEL] [--seccomp kill|log], as the launcher passes
+ * them (vmm_abi.h).  Anything else: refuse to start. */
+static int vmm_parse_args(int argc, char **argv, enum config_seccomp *mode)
+{
+	enum log_level level;
+
+	*mode = CONFIG_SECCOMP_KILL;
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return -EINVAL;
+		if (!strcmp(argv[i], "--log-level") && !log_parse_level(argv[i + 1], &level))
+			log_set_level(level);
+		else if (strcmp(argv[i], "--seccomp") ||
+			 config_seccomp_parse(argv[i + 1], mode))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
 	static struct vm vm;
-	enum log_level level;
+	enum config_seccomp mode;
 
-	if (argc == 3 && !strcmp(argv[1], "--log-level") &&
-	    !log_parse_level(argv[2], &level))
-		log_set_level(level);
-	else if (argc != 1) {
-		log_err("usage: " VMM_BINARY " [--log-level LEVEL]; "
+	if (vmm_parse_args(argc, argv, &mode)) {
+		log_err("usage: " VMM_BINARY " [--log-level LEVEL] [--seccomp kill|log]; "
 			"it is started by `bulwark run`");
 		return VMM_EXIT_SETUP;
 	}
 	if (vmm_read_config(&cfg))
 		return VMM_EXIT_SETUP;
 	log_set_vm_name(cfg.name);
+	vmm_seccomp_mode_set(mode == CONFIG_SECCOMP_LOG ? SANDBOX_SECCOMP_LOG :
+							  SANDBOX_SECCOMP_KILL);
+	if (mode == CONFIG_SECCOMP_LOG)
+		log_warn("seccomp in log mode: unlisted system calls are allowed "
+			 "(development only; measured)");
 	return vmm_run(&vm, &cfg);
 }

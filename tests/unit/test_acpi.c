@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,16 +32,35 @@ static const uint8_t *table_at(const struct acpi_blob *b, uint64_t gpa, const ch
 	return t;
 }
 
-static struct acpi_blob *build(uint32_t cpus)
+static struct acpi_blob *build_vtpm(uint32_t cpus, bool vtpm)
 {
 	struct acpi_blob *b = malloc(sizeof(*b));
 	struct vm_config cfg;
 
 	config_init(&cfg);
 	cfg.cpus = cpus;
+	cfg.vtpm = vtpm;
 	assert_non_null(b);
 	assert_int_equal(acpi_build(&cfg, b), 0);
 	return b;
+}
+
+static struct acpi_blob *build(uint32_t cpus)
+{
+	return build_vtpm(cpus, true);
+}
+
+/* The table SIG if the XSDT lists it, else NULL. */
+static const uint8_t *xsdt_lookup(const struct acpi_blob *b, const char *sig)
+{
+	const uint8_t *rsdp = b->data + (b->rsdp_addr - b->gpa);
+	const uint8_t *x = table_at(b, rd64(rsdp + 24), "XSDT");
+	uint32_t n = (rd32(x + 4) - 36) / 8;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!memcmp(b->data + (rd64(x + 36 + 8 * i) - b->gpa), sig, 4))
+			return table_at(b, rd64(x + 36 + 8 * i), sig);
+	return NULL;
 }
 
 static const uint8_t *find_in_xsdt(const struct acpi_blob *b, const char *sig)
@@ -177,6 +197,53 @@ static void test_deterministic(void **state)
 	free(c);
 }
 
+/* Memory32Fixed(ReadWrite, 0xFED40000, 0x1000) */
+static const uint8_t crb_mem[] = { 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0xd4, 0xfe,
+				   0x00, 0x10, 0x00, 0x00 };
+
+static void test_tpm2_table(void **state)
+{
+	struct acpi_blob *b = build(2);
+	const uint8_t *t = find_in_xsdt(b, "TPM2");
+	const uint8_t *f = find_in_xsdt(b, "FACP");
+	const uint8_t *d = table_at(b, rd64(f + 140), "DSDT");
+
+	(void)state;
+	assert_int_equal(rd32(t + 4), 76);                  /* rev 4 with LAML/LASA */
+	assert_int_equal(t[8], 4);
+	assert_int_equal(acpi_sum(t, 76), 0);
+	assert_int_equal(rd64(t + 40), 0xFED40040ull);      /* control area */
+	assert_int_equal(rd32(t + 48), 7);                  /* start method CRB */
+	assert_int_equal(rd32(t + 64), 64 * 1024);          /* LAML */
+	assert_int_equal(rd64(t + 68), GUEST_EVLOG_ADDR);   /* LASA */
+	/* LASA..LASA+LAML lies in the reserved e820 hole, after the tables. */
+	assert_true(GUEST_EVLOG_ADDR >= GUEST_ACPI_ADDR + GUEST_ACPI_MAX);
+	assert_true(GUEST_EVLOG_ADDR + 64 * 1024 <= GUEST_HIMEM_START);
+	assert_true(b->gpa + b->len <= GUEST_EVLOG_ADDR);
+	/* The DSDT device tpm_crb binds, with the CRB's 4 KiB. */
+	assert_non_null(memmem(d, rd32(d + 4), "MSFT0101", 9));
+	assert_non_null(memmem(d, rd32(d + 4), crb_mem, sizeof(crb_mem)));
+	free(b);
+}
+
+static void test_no_vtpm(void **state)
+{
+	struct acpi_blob *on = build_vtpm(2, true), *off = build_vtpm(2, false);
+	const uint8_t *f = find_in_xsdt(off, "FACP");
+	const uint8_t *d = table_at(off, rd64(f + 140), "DSDT");
+
+	(void)state;
+	assert_null(xsdt_lookup(off, "TPM2"));
+	assert_null(memmem(d, rd32(d + 4), "MSFT0101", 8));
+	assert_null(memmem(d, rd32(d + 4), crb_mem, sizeof(crb_mem)));
+	find_in_xsdt(off, "APIC");
+	find_in_xsdt(off, "MCFG");
+	/* Still a pure function of the configuration. */
+	assert_true(on->len != off->len || memcmp(on->data, off->data, on->len));
+	free(on);
+	free(off);
+}
+
 static void test_aml_pkglen(void **state)
 {
 	uint8_t e[4];
@@ -237,6 +304,8 @@ int main(void)
 		cmocka_unit_test(test_mcfg),
 		cmocka_unit_test(test_dsdt_contents),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_tpm2_table),
+		cmocka_unit_test(test_no_vtpm),
 		cmocka_unit_test(test_aml_pkglen),
 		cmocka_unit_test(test_aml_names_and_errors),
 	};
