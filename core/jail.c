@@ -36,7 +36,8 @@ static const char *const jail_default_ro_paths[] = {
 #define JAIL_AS_BASE (1ull << 30)
 #define JAIL_AS_PER_THREAD (128ull << 20)
 #define JAIL_EXTRA_THREADS 8u	/* main, I/O workers */
-#define JAIL_NOFILE_BASE 64u
+#define JAIL_NOFILE_BASE 128u	/* 0-17 of vmm_abi.h, KVM, eventfds of up
+				 * to 10 virtio devices */
 #define JAIL_NOFILE_PER_CPU 4u	/* vcpu fd, kick, spare */
 #define JAIL_FSIZE_DEFAULT (1ull << 30) /* console log cap */
 
