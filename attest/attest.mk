@@ -123,6 +123,8 @@ test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 # format and the client are shared with the CLI.
 ATTESTD_WIRE := attest/attestd_wire.c
 ATTESTD_SRCS := attest/attestd.c attest/attestd_enroll.c attest/quote_vtpm.c $(ATTESTD_WIRE)
+# The launcher (core/launch_loop.c) calls attestd when it is linked.
+bulwark_SRCS += $(ATTESTD_SRCS)
 
 # attestd with a fake launcher loop around a real vtpm_start (real swtpm).
 UNIT_TESTS += test_attestd

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "attest/attestd.h"
 #include "attest/cmd_attest.h"
 #include "attest/enroll.h"
 #include "core/commands.h"
@@ -219,48 +220,83 @@ int cmd_enroll(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
-int cmd_attest(int argc, char **argv)
+struct attest_args {
+	const char *name, *nonce, *out, *dir, *log, *label, *tpm, *run_dir;
+	int info;
+};
+
+static int attest_parse(int argc, char **argv, struct attest_args *a)
 {
 	static const struct option o[] = {
 		{ "nonce", 1, NULL, 'n' }, { "out", 1, NULL, 'o' }, { "dir", 1, NULL, 'd' },
 		{ "log", 1, NULL, 'l' }, { "label", 1, NULL, 'L' }, { "tpm", 1, NULL, 't' },
+		{ "run-dir", 1, NULL, 'r' }, { "info", 0, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *nonce = NULL, *out = NULL, *dir = NULL, *log = NULL, *label = NULL;
-	const char *tpm = NULL;
-	struct attest_source s;
-	char *json = NULL;
-	size_t len = 0;
-	int c, rc;
+	int c;
 
+	a->run_dir = ATTESTD_RUN_DIR;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
-		case 'n': nonce = optarg; break;
-		case 'o': out = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'l': log = optarg; break;
-		case 'L': label = optarg; break;
-		case 't': tpm = optarg; break;
-		default: nonce = NULL; optind = argc + 1; break;
+		case 'n': a->nonce = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'd': a->dir = optarg; break;
+		case 'l': a->log = optarg; break;
+		case 'L': a->label = optarg; break;
+		case 't': a->tpm = optarg; break;
+		case 'r': a->run_dir = optarg; break;
+		case 'i': a->info = 1; break;
+		default: return -EINVAL;
 		}
 	}
-	if (optind + 1 != argc || !nonce || !out || !dir || !log || !label || !tpm) {
-		fprintf(stderr, "usage: bulwark attest NAME --nonce HEX --out FILE --dir ATTESTDIR "
-			"--log EVENTLOG --label CONTEXT --tpm SOCK\n");
+	if (optind + 1 != argc || !a->out || !a->nonce == !a->info)
+		return -EINVAL;
+	a->name = argv[optind];
+	/* Direct (test) mode: all of --tpm --dir --log --label, a quote only. */
+	if (a->tpm || a->dir || a->log || a->label)
+		return a->tpm && a->dir && a->log && a->label && !a->info ? 0 : -EINVAL;
+	return 0;
+}
+
+/* --tpm: swtpm's test sockets, the attestation directory given. */
+static int attest_direct(const struct attest_args *a, char **json, size_t *len)
+{
+	struct attest_source s;
+	int rc = attest_source_open(&s, a->dir, a->log, a->label, a->tpm);
+
+	if (rc)
+		return rc;
+	if (strcmp(s.name, a->name))
+		rc = -ENOENT;           /* DIR belongs to another guest */
+	rc = rc ? rc : attest_source_bundle(&s, a->nonce, json, len);
+	attest_source_close(&s);
+	return rc;
+}
+
+int cmd_attest(int argc, char **argv)
+{
+	struct attest_args a = { 0 };
+	char *json = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (attest_parse(argc, argv, &a)) {
+		fprintf(stderr, "usage: bulwark attest NAME --nonce HEX --out FILE [--run-dir DIR]\n"
+			"       bulwark attest NAME --info --out FILE [--run-dir DIR]\n"
+			"       bulwark attest NAME --nonce HEX --out FILE --tpm SOCK --dir ATTESTDIR "
+			"--log EVENTLOG --label CONTEXT   (test sockets)\n");
 		return 2;
 	}
-	rc = attest_source_open(&s, dir, log, label, tpm);
-	if (rc)
-		goto out;
-	if (strcmp(s.name, argv[optind]))
-		rc = -ENOENT;           /* DIR belongs to another guest */
-	rc = rc ? rc : attest_source_bundle(&s, nonce, &json, &len);
-	attest_source_close(&s);
-	rc = rc ? rc : path_put(out, json, len);
-out:
+	if (a.tpm)
+		rc = attest_direct(&a, &json, &len);
+	else
+		rc = attest_launcher_bundle(a.run_dir, a.name, a.info ? NULL : a.nonce,
+					    ATTEST_CLIENT_TIMEOUT_MS, &json, &len);
+	rc = rc ? rc : path_put(a.out, json, len);
 	free(json);
 	if (rc)
-		fprintf(stderr, "bulwark attest %s: %s\n", argv[optind < argc ? optind : 0],
-			strerror(-rc));
+		fprintf(stderr, "bulwark attest %s: %s\n", a.name, strerror(-rc));
+	else
+		printf("%s %s: %s\n", a.info ? "identity of" : "evidence for", a.name, a.out);
 	return rc ? 1 : 0;
 }

@@ -10,10 +10,12 @@
  *   ek.crt         EK certificate, DER (copied from swtpm_setup's cert dir)
  *   ek-chain.pem   EK CA intermediates, PEM (swtpm_localca's issuercert.pem)
  *
- * The vTPM: these commands reach swtpm through its test/interop sockets
- * (--tpm PATH: data at PATH, control at PATH.ctrl, attest/swtpm.h).  In
- * production the launcher holds the only channels and calls quote_collect()
- * with its tpmproxy transport instead (BUNDLE.md, "Quotes").
+ * The vTPM.  In production the launcher holds the only channels: `bulwark
+ * attest NAME` and `bulwark serve` ask the running launcher of NAME over its
+ * attestation socket (attestd.h, RUN_DIR/NAME/attest.sock), which quotes in
+ * a proxy host transaction.  For tests and interop, --tpm PATH reaches swtpm
+ * through its test sockets instead (data at PATH, control at PATH.ctrl,
+ * attest/swtpm.h) with the attestation directory, log and label given.
  */
 #ifndef BULWARK_ATTEST_CMD_ATTEST_H
 #define BULWARK_ATTEST_CMD_ATTEST_H
@@ -40,5 +42,16 @@ void attest_source_close(struct attest_source *s);
 /* One bundle for nonce (hex) as JSON text (malloc'd); 0 or -errno. */
 int attest_source_bundle(struct attest_source *s, const char *nonce_hex, char **json,
 			 size_t *len);
+
+/*
+ * From the running launcher of name under run_dir: a bundle for nonce_hex
+ * (checked: well formed, that guest, that nonce), or with nonce_hex NULL the
+ * enroll-info object.  JSON text (malloc'd) or -errno (the launcher's reason
+ * logged).
+ */
+int attest_launcher_bundle(const char *run_dir, const char *name, const char *nonce_hex,
+			   int timeout_ms, char **json, size_t *len);
+
+#define ATTEST_CLIENT_TIMEOUT_MS 30000
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <openssl/pem.h>
 
+#include "attest/attestd.h"
 #include "attest/cmd_attest.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -180,5 +181,59 @@ int attest_source_bundle(struct attest_source *s, const char *nonce_hex, char **
 		return rc;
 	rc = bundle_write(&b, json, len);
 	bundle_free(&b);
+	return rc;
+}
+
+/*
+ * Production mode: ask the running launcher of NAME (attestd.h).  The reply
+ * must be a well-formed bundle of that guest carrying our nonce before we
+ * hand it on (the verifier checks everything else).
+ */
+static int launcher_check(const char *name, const uint8_t *nonce, size_t n, const char *json,
+			  size_t len)
+{
+	struct bundle_error err = { 0 };
+	struct bundle b;
+	int ok;
+
+	if (bundle_parse((const uint8_t *)json, len, &b, &err)) {
+		log_err("guest %s: the launcher's bundle is malformed: %s", name, err.msg);
+		return -EBADMSG;
+	}
+	ok = !strcmp(b.name, name) && b.nonce_len == n && !memcmp(b.nonce, nonce, n);
+	bundle_free(&b);
+	if (!ok)
+		log_err("guest %s: the launcher's bundle is for another guest or nonce", name);
+	return ok ? 0 : -EBADMSG;
+}
+
+int attest_launcher_bundle(const char *run_dir, const char *name, const char *nonce_hex,
+			   int timeout_ms, char **json, size_t *len)
+{
+	struct attestd_request req = { .op = nonce_hex ? ATTESTD_OP_QUOTE : ATTESTD_OP_ENROLL_INFO };
+	size_t n = name ? strlen(name) : 0;
+	char msg[256];
+	int rc;
+
+	*json = NULL;
+	if (!n || n > BUNDLE_NAME_MAX || name[0] == '.' ||
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+		return -EINVAL;
+	if (nonce_hex && (bundle_hex_decode(nonce_hex, strlen(nonce_hex), req.nonce,
+					    sizeof(req.nonce), &req.nonce_len) ||
+			  req.nonce_len < BUNDLE_MIN_NONCE)) {
+		log_err("nonce: 16..64 bytes of lower-case hex");
+		return -EINVAL;
+	}
+	rc = attestd_request(run_dir, name, &req, timeout_ms, json, len, msg, sizeof(msg));
+	if (rc) {
+		log_err("guest %s: %s (%s)", name, msg, strerror(-rc));
+		return rc;
+	}
+	rc = nonce_hex ? launcher_check(name, req.nonce, req.nonce_len, *json, *len) : 0;
+	if (rc) {
+		free(*json);
+		*json = NULL;
+	}
 	return rc;
 }

@@ -5,8 +5,13 @@
  * given.  One request per connection, one connection at a time (each quote
  * holds the vTPM anyway), every read bounded in size and time:
  *
- *   GET /attest?nonce=HEX   ->  200 application/json, an evidence bundle
- *   anything else           ->  400, 404 or 405, and the connection closes
+ *   GET /attest/NAME?nonce=HEX  ->  200 application/json, an evidence bundle
+ *                                   of guest NAME, from its running launcher
+ *                                   (attestd.h; --guest NAME: that one only)
+ *   GET /attest?nonce=HEX       ->  the same for the one guest of --guest or
+ *                                   of --tpm (test sockets)
+ *   no such guest running       ->  404; the guest busy (-EBUSY) -> 503
+ *   anything else               ->  400, 404 or 405, and the connection closes
  *
  * The nonce is the verifier's: 16..64 bytes, lower-case hex.  The service
  * adds nothing a verifier must trust: the bundle is verified offline.
@@ -25,6 +30,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "attest/attestd.h"
 #include "attest/cmd_attest.h"
 #include "core/commands.h"
 #include "core/log.h"
@@ -79,17 +85,48 @@ static int request_read(struct conn *c, char *buf, size_t cap)
 	return -E2BIG;
 }
 
-/* "GET /attest?nonce=HEX HTTP/1.x": the nonce into out; an HTTP status. */
-static int request_parse(char *req, char *nonce, size_t cap)
-{
-	static const char pre[] = "GET /attest?nonce=";
-	char *end;
+/* Where bundles come from: the test sockets, or the guests' launchers. */
+struct serve_source {
+	struct attest_source *direct;   /* --tpm */
+	const char *run_dir;            /* launchers' sockets */
+	const char *only;               /* --guest NAME, or NULL: any guest */
+};
 
+/* "/NAME" (bundle.h name rules) at req: its length, 0 if none, -1 if bad. */
+static int request_name(const char *req, char *name, size_t cap)
+{
+	size_t n;
+
+	if (*req != '/')
+		return 0;
+	n = strspn(req + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+	if (!n || n >= cap || n > BUNDLE_NAME_MAX || req[1] == '.')
+		return -1;
+	memcpy(name, req + 1, n);
+	name[n] = '\0';
+	return (int)n + 1;
+}
+
+/* "GET /attest[/NAME]?nonce=HEX HTTP/1.x": name (or "") and nonce; a status. */
+static int request_parse(char *req, char *name, size_t ncap, char *nonce, size_t cap)
+{
+	static const char pre[] = "GET /attest", q[] = "?nonce=";
+	char *end;
+	int n;
+
+	name[0] = '\0';
 	if (strncmp(req, "GET ", 4))
 		return 405;
 	if (strncmp(req, pre, strlen(pre)))
 		return 404;
 	req += strlen(pre);
+	n = request_name(req, name, ncap);
+	if (n < 0)
+		return 404;
+	req += n;
+	if (strncmp(req, q, strlen(q)))
+		return 404;
+	req += strlen(q);
 	end = strchr(req, ' ');
 	if (!end || (size_t)(end - req) >= cap || (size_t)(end - req) < 2 * BUNDLE_MIN_NONCE ||
 	    strncmp(end, " HTTP/1.", 8))
@@ -99,11 +136,32 @@ static int request_parse(char *req, char *nonce, size_t cap)
 	return strspn(nonce, "0123456789abcdef") == strlen(nonce) ? 200 : 400;
 }
 
+/* The bundle for name (may be "") from src; an HTTP status. */
+static int serve_bundle(const struct serve_source *src, const char *name, const char *nonce,
+			char **json, size_t *len)
+{
+	int rc;
+
+	if (!name[0] && src->only)
+		name = src->only;
+	if (src->direct) {
+		if (name[0] && strcmp(name, src->direct->name))
+			return 404;
+		return attest_source_bundle(src->direct, nonce, json, len) ? 500 : 200;
+	}
+	if (!name[0] || (src->only && strcmp(name, src->only)))
+		return 404;
+	rc = attest_launcher_bundle(src->run_dir, name, nonce, ATTEST_CLIENT_TIMEOUT_MS, json,
+				    len);
+	return !rc ? 200 : rc == -ENOENT || rc == -ECONNREFUSED ? 404 :
+	       rc == -EBUSY ? 503 : rc == -EINVAL ? 400 : 500;
+}
+
 static void respond(struct conn *c, int status, const char *body, size_t len)
 {
 	const char *why = status == 200 ? "OK" : status == 400 ? "Bad Request" :
 		status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" :
-		"Internal Server Error";
+		status == 503 ? "Service Unavailable" : "Internal Server Error";
 	char head[256];
 	int n = snprintf(head, sizeof(head), "HTTP/1.0 %d %s\r\nContent-Type: %s\r\n"
 			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, why,
@@ -113,20 +171,21 @@ static void respond(struct conn *c, int status, const char *body, size_t len)
 		conn_write(c, body, len);
 }
 
-static void serve_one(struct attest_source *s, struct conn *c)
+static void serve_one(const struct serve_source *src, struct conn *c)
 {
 	char req[SERVE_MAX_REQUEST], nonce[2 * BUNDLE_MAX_NONCE + 1], *json = NULL;
+	char name[BUNDLE_NAME_MAX + 1];
 	size_t len = 0;
 	int status = request_read(c, req, sizeof(req)) ? 400 : 0;
 
-	status = status ? status : request_parse(req, nonce, sizeof(nonce));
-	if (status == 200 && attest_source_bundle(s, nonce, &json, &len))
-		status = 500;
+	status = status ? status : request_parse(req, name, sizeof(name), nonce, sizeof(nonce));
+	if (status == 200)
+		status = serve_bundle(src, name, nonce, &json, &len);
 	if (status == 200)
 		respond(c, 200, json, len);
 	else
 		respond(c, status, "no evidence\n", 12);
-	log_info("attestation request: %d", status);
+	log_info("attestation request%s%s: %d", name[0] ? " for " : "", name, status);
 	free(json);
 }
 
@@ -177,7 +236,7 @@ static SSL_CTX *tls_ctx(const char *cert, const char *key)
 	return ctx;
 }
 
-static void serve_conn(struct attest_source *s, SSL_CTX *tls, int fd)
+static void serve_conn(const struct serve_source *src, SSL_CTX *tls, int fd)
 {
 	struct timeval tv = { SERVE_TIMEOUT_S, 0 };
 	struct conn c = { fd, NULL };
@@ -193,7 +252,7 @@ static void serve_conn(struct attest_source *s, SSL_CTX *tls, int fd)
 			return;
 		}
 	}
-	serve_one(s, &c);
+	serve_one(src, &c);
 	if (c.ssl) {
 		SSL_shutdown(c.ssl);
 		SSL_free(c.ssl);
@@ -201,7 +260,7 @@ static void serve_conn(struct attest_source *s, SSL_CTX *tls, int fd)
 }
 
 struct serve_args {
-	const char *listen, *dir, *log, *label, *tpm, *cert, *key;
+	const char *listen, *dir, *log, *label, *tpm, *cert, *key, *run_dir, *guest;
 	long max;
 };
 
@@ -211,6 +270,7 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 		{ "listen", 1, NULL, 'L' }, { "dir", 1, NULL, 'd' }, { "log", 1, NULL, 'l' },
 		{ "label", 1, NULL, 'b' }, { "tpm", 1, NULL, 't' }, { "cert", 1, NULL, 'c' },
 		{ "key", 1, NULL, 'k' }, { "max-requests", 1, NULL, 'm' },
+		{ "run-dir", 1, NULL, 'r' }, { "guest", 1, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -225,42 +285,25 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 		case 'c': a->cert = optarg; break;
 		case 'k': a->key = optarg; break;
 		case 'm': a->max = strtol(optarg, NULL, 10); break;
+		case 'r': a->run_dir = optarg; break;
+		case 'g': a->guest = optarg; break;
 		default: return -EINVAL;
 		}
 	}
-	if (optind != argc || !a->listen || !a->dir || !a->log || !a->label || !a->tpm ||
-	    !a->cert != !a->key || a->max < 0)
+	if (optind != argc || !a->listen || !a->cert != !a->key || a->max < 0)
 		return -EINVAL;
+	if (!a->run_dir)
+		a->run_dir = ATTESTD_RUN_DIR;
+	/* Direct (test) mode: all of --tpm --dir --log --label. */
+	if (a->tpm || a->dir || a->log || a->label)
+		return a->tpm && a->dir && a->log && a->label ? 0 : -EINVAL;
 	return 0;
 }
 
-int cmd_serve(int argc, char **argv)
+/* Accepts until max requests (0: forever) or an accept error. */
+static void serve_loop(const struct serve_source *src, SSL_CTX *tls, int lfd, long max)
 {
-	struct serve_args a = { 0 };
-	struct attest_source s;
-	SSL_CTX *tls = NULL;
-	int lfd, rc;
-
-	if (serve_parse(argc, argv, &a)) {
-		fprintf(stderr, "usage: bulwark serve --listen ADDR:PORT --dir ATTESTDIR --log "
-			"EVENTLOG --label CONTEXT --tpm SOCK [--cert PEM --key PEM] "
-			"[--max-requests N]\n");
-		return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);      /* a client going away is an error return */
-	if (a.cert && !(tls = tls_ctx(a.cert, a.key)))
-		return 1;
-	rc = attest_source_open(&s, a.dir, a.log, a.label, a.tpm);
-	lfd = rc ? rc : listen_on(a.listen);
-	if (lfd < 0) {
-		fprintf(stderr, "bulwark serve: %s: %s\n", a.listen, strerror(-lfd));
-		if (!rc)
-			attest_source_close(&s);
-		SSL_CTX_free(tls);
-		return 1;
-	}
-	log_info("attestation service on %s (%s)", a.listen, tls ? "TLS" : "plain HTTP");
-	for (long n = 0; !a.max || n < a.max; n++) {
+	for (long n = 0; !max || n < max; n++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0 && errno == EINTR) {
@@ -271,11 +314,48 @@ int cmd_serve(int argc, char **argv)
 			log_err("accept: %s", strerror(errno));
 			break;
 		}
-		serve_conn(&s, tls, fd);
+		serve_conn(src, tls, fd);
 		close(fd);
 	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = { 0 };
+	struct attest_source s;
+	struct serve_source src = { 0 };
+	SSL_CTX *tls = NULL;
+	int lfd, rc = 0;
+
+	if (serve_parse(argc, argv, &a)) {
+		fprintf(stderr, "usage: bulwark serve --listen ADDR:PORT [--guest NAME] "
+			"[--run-dir DIR] [--cert PEM --key PEM] [--max-requests N]\n"
+			"       bulwark serve --listen ADDR:PORT --tpm SOCK --dir ATTESTDIR "
+			"--log EVENTLOG --label CONTEXT [...]   (test sockets)\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);      /* a client going away is an error return */
+	if (a.cert && !(tls = tls_ctx(a.cert, a.key)))
+		return 1;
+	src = (struct serve_source){ .run_dir = a.run_dir, .only = a.guest };
+	if (a.tpm) {
+		rc = attest_source_open(&s, a.dir, a.log, a.label, a.tpm);
+		src.direct = rc ? NULL : &s;
+	}
+	lfd = rc ? rc : listen_on(a.listen);
+	if (lfd < 0) {
+		fprintf(stderr, "bulwark serve: %s: %s\n", a.listen, strerror(-lfd));
+		if (src.direct)
+			attest_source_close(&s);
+		SSL_CTX_free(tls);
+		return 1;
+	}
+	log_info("attestation service on %s (%s), %s", a.listen, tls ? "TLS" : "plain HTTP",
+		 a.tpm ? "test sockets" : "guests' launchers");
+	serve_loop(&src, tls, lfd, a.max);
 	close(lfd);
-	attest_source_close(&s);
+	if (src.direct)
+		attest_source_close(&s);
 	SSL_CTX_free(tls);
 	return 0;
 }
