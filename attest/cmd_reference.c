@@ -3,7 +3,10 @@
  * `bulwark reference`: a manifest from the artifacts alone (reference.h).
  * The VMM identity must list the binaries in the launcher's order, with its
  * names (--vmm-binary NAME=PATH, repeated), so that the identity text, and
- * so its digest, is the launcher's.
+ * so its digest, is the launcher's.  The configuration is either the
+ * canonical bytes (--config) or the VM's config file as `bulwark run
+ * --config` reads it (--vm-config: defaults, then the file, validated and
+ * made canonical by the launcher's own code, core/config.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,13 +19,14 @@
 #include <openssl/evp.h>
 
 #include "attest/reference.h"
+#include "core/config.h"
 #include "core/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 
 struct ref_args {
 	const char *kernel, *initrd, *cmdline, *config, *policy, *acpi, *id, *out;
-	const char *label_rule, *banks;
+	const char *label_rule, *banks, *vm_config;
 	const char *vmm[MEASURE_MAX_IDENTITY];
 	size_t nvmm;
 	struct measure_filter filters[MEASURE_MAX_FILTERS];
@@ -57,7 +61,8 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		{ "policy", 1, NULL, 'p' }, { "acpi", 1, NULL, 'a' }, { "id", 1, NULL, 'I' },
 		{ "out", 1, NULL, 'o' }, { "label-rule", 1, NULL, 'l' },
 		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
-		{ "seccomp", 1, NULL, 's' }, { NULL, 0, NULL, 0 },
+		{ "seccomp", 1, NULL, 's' }, { "vm-config", 1, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc = 0;
 
@@ -78,11 +83,12 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		case 'v': rc = a->nvmm < ARRAY_SIZE(a->vmm) ? 0 : -E2BIG;
 			a->vmm[a->nvmm++ % ARRAY_SIZE(a->vmm)] = optarg; break;
 		case 's': rc = filter_arg(a, optarg); break;
+		case 'V': a->vm_config = optarg; break;
 		default: rc = -EINVAL; break;
 		}
 	}
-	if (rc || optind != argc || !a->kernel || !a->cmdline || !a->config || !a->policy ||
-	    !a->id || !a->nvmm || !a->nfilters)
+	if (rc || optind != argc || !a->kernel || !a->cmdline || !a->config == !a->vm_config ||
+	    !a->policy || !a->id || !a->nvmm || !a->nfilters)
 		return -EINVAL;
 	return 0;
 }
@@ -151,6 +157,21 @@ struct ref_inputs {
 	struct measure_boot boot;
 };
 
+/* --vm-config: the launcher's defaults, the file, validated, canonical. */
+static int vm_config_canonical(const char *path, uint8_t **out, size_t *len)
+{
+	struct vm_config cfg;
+	char *text = NULL;
+	int rc;
+
+	config_init(&cfg);
+	rc = config_load_file(&cfg, path);
+	rc = rc ? rc : config_validate(&cfg);
+	rc = rc ? rc : config_canonical(&cfg, &text, len);
+	*out = (uint8_t *)text;
+	return rc;
+}
+
 static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
 {
 	static const uint8_t no_acpi[] = "acpi not pinned";
@@ -161,7 +182,11 @@ static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
 	if (in->kernel_fd < 0 || (a->initrd && in->initrd_fd < 0))
 		rc = rc ? rc : -errno;
 	rc = rc ? rc : identity(a, in->ident, sizeof(in->ident), &in->ident_len);
-	rc = rc ? rc : bundle_read_file(a->config, MEASURE_MAX_TEXT, &in->config, &in->config_len);
+	if (a->vm_config)
+		rc = rc ? rc : vm_config_canonical(a->vm_config, &in->config, &in->config_len);
+	else
+		rc = rc ? rc : bundle_read_file(a->config, MEASURE_MAX_TEXT, &in->config,
+						&in->config_len);
 	rc = rc ? rc : a->acpi ? bundle_read_file(a->acpi, 1u << 20, &in->acpi, &in->acpi_len) : 0;
 	rc = rc ? rc : file_sha256(a->policy, in->policy);
 	snprintf(in->label, sizeof(in->label), "%s:c0,c1", a->label_rule);
@@ -205,7 +230,7 @@ int cmd_reference(int argc, char **argv)
 	rc = rc ? rc : ref_parse(argc, argv, &a);
 	if (rc == -EINVAL)
 		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
-			"--config CANONICAL --policy F --vmm-binary NAME=PATH... --seccomp "
+			"--config CANONICAL|--vm-config FILE.json --policy F --vmm-binary NAME=PATH... --seccomp "
 			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
 			"--id ID [--out FILE]\n");
 	rc = rc ? rc : inputs_load(&a, in);
