@@ -97,6 +97,7 @@ static const struct seccomp_rule vcpu_rules[] = {
 	SC_IN(madvise, 2, madvise_ops, "free, thread exit"),
 	SC(exit, "thread exit"),
 	SC(exit_group, "process exit on a fatal error"),
+	SC(restart_syscall, "a timed wait interrupted by SIGSTOP/SIGCONT"),
 	SAN_RULES
 };
 
@@ -123,6 +124,7 @@ static const struct seccomp_rule main_rules[] = {
 	SC(brk, "free trims the main heap"),
 	SC(close, "teardown"),
 	SC(exit_group, "VMM exit"),
+	SC(restart_syscall, "a timed wait interrupted by SIGSTOP/SIGCONT"),
 	SAN_RULES
 };
 
@@ -152,6 +154,7 @@ static const struct seccomp_rule io_rules[] = {
 	SC_IN(madvise, 2, madvise_ops, "free, thread exit"),
 	SC(exit, "thread exit"),
 	SC(exit_group, "process exit on a fatal error"),
+	SC(restart_syscall, "a timed wait interrupted by SIGSTOP/SIGCONT"),
 	SAN_RULES
 };
 
