@@ -53,3 +53,5 @@ fuzz_config_SRCS := tests/fuzz/fuzz_config.c $(CONFIG_SRCS) core/log.c
 fuzz_config_PKGS := json-c
 
 LAB_TESTS += tests/lab/test-boot
+# Boot time and VMM memory overhead beside QEMU microvm and q35 (make bench).
+BENCHES += tests/bench/bench-boot

@@ -27,3 +27,10 @@ test_virtio_pci_LDLIBS := -lpthread
 UNIT_TESTS += test_virtio_net
 test_virtio_net_SRCS := tests/unit/test_virtio_net.c $(VIRTIO_DEVS)
 test_virtio_net_PKGS := cmocka
+
+# Lab: a stock guest's disks (pattern byte for byte, readonly refused, read
+# back in a second boot) and two guests pinging over taps, through `bulwark
+# run` (the launcher passes the disk and tap fds, core/vmm_abi.h).
+LAB_TESTS += tests/lab/test-virtio-blk tests/lab/test-virtio-net
+# Disk throughput inside the guest, Bulwark beside QEMU (make bench).
+BENCHES += tests/bench/bench-disk
