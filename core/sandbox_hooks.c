@@ -56,8 +56,11 @@ int vmm_process_confine(struct vm *vm)
 	 * avoids the call.
 	 */
 	tzset();
+#ifndef __SANITIZE_ADDRESS__
+	/* (The sanitizer build's allocator is ASan's: no glibc arenas.) */
 	if (mallopt(M_ARENA_MAX, 8) != 1)
 		return -EINVAL;
+#endif
 	/* Compiled once, before any thread needs one: installing then
 	 * allocates nothing. */
 	rc = sandbox_filters_build(vmm_mode, vmm_filters);
