@@ -138,3 +138,5 @@ FUZZ_TARGETS += fuzz_attestd
 fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/bundle_codec.c \
 	$(ATTEST_EVLOG)
 fuzz_attestd_PKGS := libcrypto
+# test_attestd also runs the real `bulwark attest` and `bulwark serve`.
+$(O)/tests/test_attestd: | $(O)/bin/bulwark

@@ -25,6 +25,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <limits.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -500,6 +503,111 @@ static void test_open_is_safe(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* build/bin/bulwark beside this test's build/tests (or build/san/...). */
+static void bulwark_bin(char *out, size_t cap)
+{
+	char self[PATH_MAX - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	if (snprintf(out, cap, "%s/../bin/bulwark", self) >= (int)cap)
+		fail_msg("path too long");
+	if (access(out, X_OK))
+		fail_msg("%s not built: make build/bin/bulwark (or all)", out);
+}
+
+static size_t file_read(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+/* GET path from 127.0.0.1:port (retried while serve starts): the reply. */
+static size_t http_get(int port, const char *path, char *buf, size_t cap)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char req[256];
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1;
+
+	for (int i = 0; i < 100; i++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (!connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			break;
+		close(fd);
+		fd = -1;
+		usleep(50000);
+	}
+	assert_true(fd >= 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n\r\n", path);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	while (len + 1 < cap && (r = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	close(fd);
+	return len;
+}
+
+/* `bulwark attest` and `bulwark serve` (the real CLI) through the socket. */
+static void test_cli_through_the_launcher(void **state)
+{
+	static char buf[BUNDLE_MAX_SIZE];
+	char bin[PATH_MAX], cmd[PATH_MAX * 2], out[300], hex[65], path[200];
+	struct verify_result res;
+	uint8_t nonce[32];
+	int port = 20000 + getpid() % 20000, st;
+	const char *body;
+	size_t len;
+	pid_t pid;
+
+	(void)state;
+	bulwark_bin(bin, sizeof(bin));
+	assert_int_equal(random_nonce(nonce, 32), 0);
+	bundle_hex_encode(nonce, 32, hex);
+	snprintf(out, sizeof(out), "%s/cli-bundle.json", root);
+	snprintf(cmd, sizeof(cmd), "%s attest %s --nonce %s --out %s --run-dir %s >/dev/null",
+		 bin, NAME, hex, out, F.dir[5]);
+	assert_int_equal(system(cmd), 0);
+	len = file_read(out, buf, sizeof(buf));
+	assert_int_equal(verify(buf, len, nonce, &res), VS_AFFIRMING);
+	snprintf(cmd, sizeof(cmd), "%s attest no-such-guest --nonce %s --out %s --run-dir %s "
+		 "2>/dev/null", bin, hex, out, F.dir[5]);
+	assert_int_not_equal(system(cmd), 0);
+	/* serve: the verifier's nonce forwarded to the named guest's launcher. */
+	snprintf(path, sizeof(path), "127.0.0.1:%d", port);
+	pid = fork();
+	if (!pid) {
+		execl(bin, bin, "serve", "--listen", path, "--run-dir", F.dir[5], "--guest", NAME,
+		      "--max-requests", "2", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(random_nonce(nonce, 32), 0);
+	bundle_hex_encode(nonce, 32, hex);
+	snprintf(path, sizeof(path), "/attest/%s?nonce=%s", NAME, hex);
+	len = http_get(port, path, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "HTTP/1.0 200"));
+	body = strstr(buf, "\r\n\r\n");
+	assert_non_null(body);
+	body += 4;
+	assert_int_equal(verify(body, len - (size_t)(body - buf), nonce, &res), VS_AFFIRMING);
+	snprintf(path, sizeof(path), "/attest/other?nonce=%s", hex);
+	http_get(port, path, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "HTTP/1.0 404"));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_restart_keeps_identity),
 		cmocka_unit_test(test_quote_over_socket),
 		cmocka_unit_test(test_enroll_info),
+		cmocka_unit_test(test_cli_through_the_launcher),
 		cmocka_unit_test(test_bad_requests_refused),
 		cmocka_unit_test(test_non_root_refused),
 		cmocka_unit_test(test_slow_client_bounded),
