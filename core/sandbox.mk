@@ -27,3 +27,6 @@ ifeq ($(filter core/vmm_hooks.c,$(bulwark-vmm_SRCS)),)
 bulwark-vmm_SRCS += $(SANDBOX_VMM_SRCS)
 bulwark-vmm_PKGS += $(SANDBOX_PKGS)
 endif
+
+# While a guest runs its workload: every VMM thread filtered and unprivileged.
+LAB_TESTS += tests/lab/test-sandbox
