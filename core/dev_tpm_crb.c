@@ -12,7 +12,6 @@
  * the proxy in the launcher decides what reaches swtpm.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,10 +102,7 @@ static int tpm_crb_init(struct vm *vm, void **state)
 	*state = NULL;
 	if (!vm->cfg->vtpm)
 		return 0;
-	if (fcntl(VMM_FD_TPM, F_GETFD) < 0) {
-		log_err("vTPM: configured but fd %d (TPM proxy) is not open", VMM_FD_TPM);
-		return -EBADF;
-	}
+	/* VMM_FD_TPM and VMM_FD_EVLOG: checked by vmm_check_fds() at start. */
 	rc = tpm_crb_load_log(vm);
 	if (rc)
 		return rc;

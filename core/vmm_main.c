@@ -190,18 +190,7 @@ static int vmm_virtio(struct vm *vm, const struct vm_config *cfg)
 	}
 	vc.tap_fd = cfg->net ? VMM_FD_TAP : -1;
 	memcpy(vc.mac, cfg->mac, sizeof(vc.mac));
-	vc.rng = true;
-	for (uint32_t i = 0; i < cfg->ndisks; i++) {
-		if (fcntl(vc.disk[i].fd, F_GETFD) < 0) {
-			log_err("disk %u (%s): fd %d is not open", i, cfg->disks[i].path,
-				vc.disk[i].fd);
-			return -EBADF;
-		}
-	}
-	if (cfg->net && fcntl(VMM_FD_TAP, F_GETFD) < 0) {
-		log_err("net (tap %s): fd %d is not open", cfg->tap, VMM_FD_TAP);
-		return -EBADF;
-	}
+	vc.rng = true;   /* the fds were checked first thing (vmm_check_fds) */
 	return virtio_setup(vm, &vc, &vm->virtio);
 }
 
@@ -349,6 +338,49 @@ out:
 	return status;
 }
 
+/* Whether FD is open with a file of type MODE (S_IFREG, S_IFSOCK, ...). */
+static int vmm_fd_is(int fd, mode_t mode)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == mode;
+}
+
+/*
+ * Every descriptor the configuration implies is open and of the right kind,
+ * checked before this process opens anything (a missing ABI fd would
+ * otherwise be reused by the next eventfd or KVM fd and pass a later
+ * check).  A launcher/VMM mismatch stops here: fail closed.
+ */
+static int vmm_check_fds(const struct vm_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		if (!vmm_fd_is(VMM_FD_DISK0 + (int)i, S_IFREG) &&
+		    !vmm_fd_is(VMM_FD_DISK0 + (int)i, S_IFBLK)) {
+			log_err("disk %u (%s): fd %d is not an open file", i,
+				cfg->disks[i].path, VMM_FD_DISK0 + (int)i);
+			return -EBADF;
+		}
+	}
+	if (cfg->net && !vmm_fd_is(VMM_FD_TAP, S_IFCHR)) {
+		log_err("net (tap %s): fd %d is not an open tap", cfg->tap, VMM_FD_TAP);
+		return -EBADF;
+	}
+	if (cfg->vtpm && (!vmm_fd_is(VMM_FD_TPM, S_IFSOCK) ||
+			  !vmm_fd_is(VMM_FD_EVLOG, S_IFREG))) {
+		log_err("vTPM: fd %d (TPM proxy socket) or %d (event log) is missing",
+			VMM_FD_TPM, VMM_FD_EVLOG);
+		return -EBADF;
+	}
+	if (!vmm_fd_is(VMM_FD_KVM, S_IFCHR) || !vmm_fd_is(VMM_FD_KERNEL, S_IFREG) ||
+	    (cfg->initrd[0] && !vmm_fd_is(VMM_FD_INITRD, S_IFREG))) {
+		log_err("fd %d (/dev/kvm), %d (kernel) or %d (initrd) is missing",
+			VMM_FD_KVM, VMM_FD_KERNEL, VMM_FD_INITRD);
+		return -EBADF;
+	}
+	return 0;
+}
+
 /* argv: [--log-level LEVEL] [--seccomp kill|log], as the launcher passes
  * them (vmm_abi.h).  Anything else: refuse to start. */
 static int vmm_parse_args(int argc, char **argv, enum config_seccomp *mode)
@@ -382,6 +414,8 @@ int main(int argc, char **argv)
 	if (vmm_read_config(&cfg))
 		return VMM_EXIT_SETUP;
 	log_set_vm_name(cfg.name);
+	if (vmm_check_fds(&cfg))
+		return VMM_EXIT_SETUP;
 	vmm_seccomp_mode_set(mode == CONFIG_SECCOMP_LOG ? SANDBOX_SECCOMP_LOG :
 							  SANDBOX_SECCOMP_KILL);
 	if (mode == CONFIG_SECCOMP_LOG)
