@@ -89,10 +89,10 @@ static void launch_fdmap_fill(const struct launch *l, struct launch_fdmap *m)
 	launch_fdmap_add(m, l->vmm_fd, VMM_FD_FIRST_FREE);
 }
 
-/* The jail: per-guest ids, the VMM's fds kept, limits sized for the guest. */
+/* The jail: per-guest ids, limits sized for the guest (validated early;
+ * the fds to keep are known only once the vTPM runs). */
 int launch_jail_setup(struct launch *l)
 {
-	struct launch_fdmap m;
 	struct stat st;
 	int rc;
 
@@ -111,10 +111,6 @@ int launch_jail_setup(struct launch *l)
 		l->jail.gid = l->opt.gid;
 	l->jail.exec_fd = VMM_FD_FIRST_FREE;
 	l->jail.keep_netns = l->tap_fd >= 0;
-	launch_fdmap_fill(l, &m);
-	for (size_t i = 0; i + 1 < m.n && !rc; i++)
-		if (m.src[i] >= 0)
-			rc = jail_config_keep_fd(&l->jail, m.dst[i]);
 	/* A writable disk may be written up to its size. */
 	for (size_t i = 0; i < l->cfg.ndisks && !rc; i++)
 		if (!l->cfg.disks[i].readonly && !fstat(l->disk_fd[i], &st) &&
@@ -189,6 +185,7 @@ static void launch_child(const struct launch *l)
 /* Signals stay blocked in the parent: the poll loop takes them by signalfd. */
 pid_t launch_child_start(struct launch *l)
 {
+	struct launch_fdmap m;
 	sigset_t set;
 	pid_t pid;
 
@@ -197,6 +194,11 @@ pid_t launch_child_start(struct launch *l)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	launch_fdmap_fill(l, &m);
+	l->jail.n_keep_fds = 0;
+	for (size_t i = 0; i + 1 < m.n; i++)
+		if (m.src[i] >= 0 && jail_config_keep_fd(&l->jail, m.dst[i]))
+			return -EINVAL;
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	pid = jail_clone(&l->jail);
 	if (pid < 0) {

@@ -5,8 +5,7 @@
  *   pidfd       the VMM exited: its status is ours
  *   swtpm pidfd swtpm died: the guest is stopped (fail closed)
  *   TPM proxy   the guest's TPM commands (tpmproxy_service); -EIO: stop
- *   attestd     the attestation control socket (attest/attestd.h), when
- *               that code is linked in (weak references until then)
+ *   attestd     the attestation control socket (attest/attestd.h)
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,18 +22,10 @@
 #include "core/util.h"
 #include "core/vmm_abi.h"
 
-#pragma weak attestd_enroll_if_needed
-#pragma weak attestd_guest_free
-#pragma weak attestd_open
-#pragma weak attestd_fd
-#pragma weak attestd_service
-#pragma weak attestd_close
-
 static struct attestd launch_ad;
 static struct attestd_guest launch_ad_id;
 
-/* Enrollment at first start and the control socket; fail closed when the
- * code is there and cannot run. */
+/* Enrollment at first start and the control socket (fail closed). */
 int launch_attestd_open(struct launch *l)
 {
 	struct attestd_enroll_config ec = {
@@ -45,10 +36,6 @@ int launch_attestd_open(struct launch *l)
 
 	if (!l->vtpm_running)
 		return 0;
-	if (!attestd_open || !attestd_enroll_if_needed) {
-		log_info("attestation socket: not in this build");
-		return 0;
-	}
 	rc = attestd_enroll_if_needed(&ec, &l->vtpm, l->svm ? l->vmm_label : "none",
 				      &launch_ad_id);
 	if (rc) {

@@ -151,7 +151,10 @@ static int launch_vtpm_paths(struct launch *l)
 		strncat(l->vtpm_dir, "/vtpm", sizeof(l->vtpm_dir) - strlen(l->vtpm_dir) - 1);
 	snprintf(l->cert_dir, sizeof(l->cert_dir), "%s/ek", guest);
 	snprintf(l->log_path, sizeof(l->log_path), "%s/eventlog.bin", guest);
+	/* The key directory is the launcher's only (0700 root): swtpm gets
+	 * its key as an inherited fd. */
 	if ((mkdir(l->opt.state_dir, 0755) && errno != EEXIST) ||
+	    (mkdir(l->opt.key_dir, 0700) && errno != EEXIST) ||
 	    (mkdir(guest, 0700) && errno != EEXIST) ||
 	    (mkdir(l->vtpm_dir, 0700) && errno != EEXIST))
 		return -errno;
