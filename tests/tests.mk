@@ -1,5 +1,5 @@
 # tests/: lab tests and benchmarks that belong to no one subsystem.
-LAB_TESTS += tests/lab/test-lab-basics tests/lab/test-kvm-smoke
+LAB_TESTS += tests/lab/test-lab-basics tests/lab/test-kvm-smoke tests/lab/test-demo
 
 # Tools the lab itself runs (build/lab/bin).
 LAB_TOOLS += lab-selinux
