@@ -3,6 +3,6 @@
 # sandbox, and attest/'s swtpm, measure, tpm and eventlog; the launcher adds
 # the vTPM start and the TPM proxy.
 bulwark_SRCS += core/launch_run.c core/launch_svirt.c core/launch_vtpm.c \
-	core/launch_child.c core/launch_loop.c attest/vtpm.c attest/tpmproxy.c
+	core/launch_child.c core/launch_loop.c core/launch_watch.c attest/vtpm.c attest/tpmproxy.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread

@@ -213,6 +213,10 @@ static int run_launch(struct launch *l)
 	if (pid < 0)
 		goto out_attestd;
 	rc = launch_exec_wait(l, pid);
+	if (!rc)
+		rc = launch_watch_start(l, pid);
+	if (rc)
+		kill(pid, SIGKILL);
 	run_close(l);     /* the VMM holds them now (or is being killed) */
 	if (l->vtpm_running)
 		vtpm_vmm_fd_close(&l->vtpm);
@@ -220,6 +224,7 @@ static int run_launch(struct launch *l)
 	status = launch_loop_run(l, pid);
 	if (rc)
 		status = VMM_EXIT_SETUP;
+	launch_watch_stop(l);
 out_attestd:
 	launch_attestd_close(l);
 out_vtpm:

@@ -7,6 +7,7 @@
  *   core/launch_child.c   the jail and the exec of bulwark-vmm
  *   core/launch_loop.c    supervision: signals, VMM, swtpm, TPM proxy,
  *                         attestation socket
+ *   core/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
  *
  * The order (every step fails closed and is undone by run_unwind()):
  *   parse + validate flags; ignore SIGPIPE
@@ -21,8 +22,10 @@
  *     setexeccon(guest label), jail_enter_child (pivot_root, rlimits,
  *     capabilities, uid/gid), fexecve(bulwark-vmm)
  *   parent: wait for the exec, svirt_parent_verify (SIGKILL on mismatch),
- *     svirt_vm_add_pid, close its copies of the VMM's fds, poll loop
- *   stop: attestd_close, vtpm_stop, svirt_vm_release (labels restored)
+ *     svirt_vm_add_pid, the watchdog, close its copies of the VMM's fds,
+ *     poll loop
+ *   stop: watchdog stopped, attestd_close, vtpm_stop, svirt_vm_release
+ *     (labels restored)
  */
 #ifndef BULWARK_LAUNCHER_H
 #define BULWARK_LAUNCHER_H
@@ -89,6 +92,7 @@ struct launch {
 	/* the jail */
 	struct jail_config jail;
 	pid_t vmm_pid;
+	pid_t watch_pid;             /* core/launch_watch.c */
 };
 
 /* Flags and --config into CFG (validated).  1 for --help, 0, or -errno. */
@@ -136,6 +140,10 @@ int launch_tap_open(const char *ifname);
 int launch_jail_setup(struct launch *l);
 pid_t launch_child_start(struct launch *l);
 int launch_exec_wait(struct launch *l, pid_t pid);
+
+/* core/launch_watch.c */
+int launch_watch_start(struct launch *l, pid_t vmm);
+void launch_watch_stop(struct launch *l);
 
 /* core/launch_loop.c */
 int launch_attestd_open(struct launch *l);

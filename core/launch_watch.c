@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The launcher's watchdog: a forked copy of the launcher (no exec, same
+ * domain, root) that does one thing: when the launcher dies (SIGKILL
+ * included) it SIGKILLs the guest's VMM and swtpm through pidfds, so the
+ * registry entry becomes provably stale and the next launcher or
+ * `bulwark gc` restores the labels.
+ *
+ * Why not PR_SET_PDEATHSIG on the VMM and swtpm themselves: SELinux clears
+ * the parent-death signal on every domain transition, and both are exec'd
+ * into their own domain.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/launcher.h"
+
+enum { WATCH_SIG = 3, WATCH_VMM = 4, WATCH_SWTPM = 5 };
+
+static void launch_watch_kill(void)
+{
+	for (int fd = WATCH_VMM; fd <= WATCH_SWTPM; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+}
+
+/* The watchdog: pidfds at fixed numbers, nothing else open but stderr. */
+static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd)
+{
+	struct pollfd p;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	p.fd = signalfd(-1, &set, 0);
+	p.events = POLLIN;
+	if (p.fd < 0 || dup2(p.fd, WATCH_SIG) < 0 || dup2(vmm_fd, WATCH_VMM) < 0 ||
+	    (swtpm_fd >= 0 ? dup2(swtpm_fd, WATCH_SWTPM) < 0 : close(WATCH_SWTPM) < 0 && errno != EBADF) ||
+	    close_range(WATCH_SWTPM + 1, ~0U, 0))
+		goto out;
+	close(STDIN_FILENO);
+	close(STDOUT_FILENO);
+	p.fd = WATCH_SIG;
+	/* SIGTERM when the launcher dies; already gone: act now. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) || getppid() != launcher)
+		goto out;
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+out:
+	launch_watch_kill();
+	_exit(0);
+}
+
+/* After the VMM's exec was verified: start the watchdog (fail closed). */
+int launch_watch_start(struct launch *l, pid_t vmm)
+{
+	int vfd = (int)syscall(SYS_pidfd_open, vmm, 0);
+	int sfd = l->vtpm_running ? l->vtpm.swtpm.pidfd : -1;
+	pid_t me = getpid(), pid;
+
+	if (vfd < 0) {
+		log_err("watchdog: pidfd of the VMM: %s", strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid == 0)
+		launch_watch_child(me, vfd, sfd);
+	close(vfd);
+	if (pid < 0) {
+		log_err("watchdog: fork: %s", strerror(errno));
+		return -errno;
+	}
+	l->watch_pid = pid;
+	return 0;
+}
+
+/* At stop, before the vTPM is stopped: the watchdog has nothing to do. */
+void launch_watch_stop(struct launch *l)
+{
+	if (l->watch_pid <= 0)
+		return;
+	kill(l->watch_pid, SIGKILL);
+	waitpid(l->watch_pid, NULL, 0);
+	l->watch_pid = 0;
+}
