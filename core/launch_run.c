@@ -13,12 +13,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/commands.h"
 #include "core/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
+
+/* The receiver gets a read-only open of the sealed memfd: its fd cannot
+ * write even if the seals were gone, and SELinux checks only read. */
+int launch_memfd_sealed(const struct launch *l, const char *name,
+			const void *buf, size_t len)
+{
+	char path[64];
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), ro, rc;
+
+	if (fd < 0)
+		return -errno;
+	/* sVirt: the memfd type at the guest's pair (a plain tmpfs file
+	 * otherwise, which the guest's domain may not read). */
+	if (l->svm && (rc = svirt_vm_label_memfd(l->svm, fd)) < 0) {
+		close(fd);
+		return rc;
+	}
+	errno = 0;
+	if (write(fd, buf, len) != (ssize_t)len ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+		  F_SEAL_SEAL) < 0) {
+		rc = errno ? -errno : -EIO;
+		close(fd);
+		return rc;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	rc = ro < 0 ? -errno : ro;
+	close(fd);
+	return rc;
+}
 
 static int run_id_parse(const char *val, const char *what, unsigned int *out)
 {
@@ -163,7 +195,7 @@ static int run_prepare(struct launch *l)
 	if (rc >= 0)
 		l->kvm_fd = rc = run_open("/dev/kvm", O_RDWR, "KVM");
 	if (rc >= 0)
-		l->config_fd = rc = launch_memfd_sealed("bulwark-config", l->canonical,
+		l->config_fd = rc = launch_memfd_sealed(l, "bulwark-config", l->canonical,
 							l->canonical_len);
 	return rc < 0 ? rc : 0;
 }

@@ -200,7 +200,7 @@ int launch_vtpm_start(struct launch *l)
 	l->vtpm_running = true;
 	rc = launch_svirt_add_pid(l, l->vtpm.swtpm.pid);
 	if (rc >= 0)
-		l->evlog_fd = rc = launch_memfd_sealed("bulwark-evlog", l->vtpm.log.buf,
+		l->evlog_fd = rc = launch_memfd_sealed(l, "bulwark-evlog", l->vtpm.log.buf,
 						       l->vtpm.log.len);
 	if (rc < 0) {
 		log_err("vTPM hand-over: %s", strerror(-rc));

@@ -138,26 +138,3 @@ int launcher_parse_args(struct vm_config *cfg, int argc, char **argv,
 	return launcher_parse_flags(cfg, argc, argv, level, NULL);
 }
 
-/* The receiver gets a read-only open of the sealed memfd: its fd cannot
- * write even if the seals were gone, and SELinux checks only read. */
-int launch_memfd_sealed(const char *name, const void *buf, size_t len)
-{
-	char path[64];
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING), ro, rc;
-
-	if (fd < 0)
-		return -errno;
-	errno = 0;
-	if (write(fd, buf, len) != (ssize_t)len ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-		  F_SEAL_SEAL) < 0) {
-		rc = errno ? -errno : -EIO;
-		close(fd);
-		return rc;
-	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ro = open(path, O_RDONLY | O_CLOEXEC);
-	rc = ro < 0 ? -errno : ro;
-	close(fd);
-	return rc;
-}

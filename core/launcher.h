@@ -119,7 +119,8 @@ int launcher_parse_flags(struct vm_config *cfg, int argc, char **argv,
 int launcher_child_confine(const struct launch *l);
 
 /* A sealed (read-only, fixed size) memfd holding BUF; fd or -errno. */
-int launch_memfd_sealed(const char *name, const void *buf, size_t len);
+int launch_memfd_sealed(const struct launch *l, const char *name,
+			const void *buf, size_t len);
 
 /* core/launch_svirt.c */
 int launch_svirt_setup(struct launch *l);

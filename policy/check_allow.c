@@ -70,7 +70,7 @@ static const struct allow_entry allowlist[] = {
 	{ "bulwark_vmm_t", "bulwark_vtpm_t", "unix_stream_socket", "connectto" },
 	/* memfds by fd: the launcher's sealed ones (config, event log, given
 	 * read-only) and the VMM's own (libseccomp's export). */
-	{ "bulwark_vmm_t", "bulwark_memfd_type", "file", "read write getattr map" },
+	{ "bulwark_vmm_t", "bulwark_memfd_t", "file", "read write getattr map" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_entry", "file",
 	  "entrypoint read open getattr map execute" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", "dir",

@@ -248,3 +248,16 @@ out:
 	svirt_vm_forget(vm);
 	return rc;
 }
+
+int svirt_vm_label_memfd(const struct svirt_vm *vm, int fd)
+{
+	char label[SVIRT_LABEL_MAX];
+	int rc;
+
+	rc = svirt_label_compose(vm->cfg.user, vm->cfg.object_role,
+				 vm->cfg.memfd_type, &vm->e->priv, label,
+				 sizeof(label));
+	if (rc < 0)
+		return rc;
+	return svirt_label_set(fd, label, "memfd");
+}

@@ -71,6 +71,7 @@ struct svirt_config {
 	const char *domain_role;    /* system_r */
 	const char *object_role;    /* object_r */
 	const char *vmm_type, *vtpm_type;
+	const char *memfd_type;       /* memfds the launcher hands the VMM */
 	const char *obj_type[SVIRT_OBJ_COUNT];
 };
 
@@ -120,6 +121,13 @@ int svirt_vm_state(const struct svirt_vm *vm, struct svirt_state *st);
  */
 int svirt_vm_label_path(struct svirt_vm *vm, const char *path,
 			enum svirt_obj kind, const char *group, int *fd_out);
+/*
+ * Labels a memfd the launcher hands the VMM (configuration, event log) with
+ * the memfd type at the guest's pair, so no other guest's domain, and no
+ * domain that may read ordinary tmpfs files, can use it.  Nothing is
+ * recorded: the file disappears with its last descriptor.
+ */
+int svirt_vm_label_memfd(const struct svirt_vm *vm, int fd);
 /* Restores every label and removes the registry entry; frees vm. */
 int svirt_vm_release(struct svirt_vm *vm);
 /* Frees vm and keeps the entry (the guest still runs; gc reclaims it later). */

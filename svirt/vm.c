@@ -30,6 +30,7 @@ void svirt_config_default(struct svirt_config *cfg)
 	cfg->object_role = "object_r";
 	cfg->vmm_type = "bulwark_vmm_t";
 	cfg->vtpm_type = "bulwark_vtpm_t";
+	cfg->memfd_type = "bulwark_memfd_t";
 	cfg->obj_type[SVIRT_OBJ_IMAGE] = "bulwark_image_t";
 	cfg->obj_type[SVIRT_OBJ_CONTENT] = "bulwark_content_t";
 	cfg->obj_type[SVIRT_OBJ_SHARED] = "bulwark_image_t";
