@@ -6,3 +6,7 @@ bulwark_SRCS += core/launch_run.c core/launch_svirt.c core/launch_vtpm.c \
 	core/launch_child.c core/launch_loop.c core/launch_watch.c attest/vtpm.c attest/tpmproxy.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
+
+# `bulwark run` for real under the standalone policy, enforcing: labels of
+# processes and files, two guests, normal stop, kill -9 + gc, failure paths.
+LAB_TESTS += tests/lab/test-launch
