@@ -10,3 +10,6 @@ bulwark_LDLIBS += -lpthread
 # `bulwark run` for real under the standalone policy, enforcing: labels of
 # processes and files, two guests, normal stop, kill -9 + gc, failure paths.
 LAB_TESTS += tests/lab/test-launch
+
+# Launch to first guest serial byte, with and without the vTPM (make bench).
+BENCHES += tests/bench/bench-vtpm
