@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* First-start enrollment and the guest's identity (attestd.h). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "attest/attestd.h"
 #include "attest/quote_vtpm.h"
+#include "attest/measure.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -47,31 +49,6 @@ static int attestd_mkdirs(const char *path, mode_t mode)
 }
 
 /* dir/name, atomically (O_EXCL temporary, fsync, rename), mode. */
-static int attestd_put(const char *dir, const char *name, const void *b, size_t len, mode_t mode)
-{
-	char tmp[PATH_MAX], path[PATH_MAX];
-	int fd, rc = 0;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, b, len) != (ssize_t)len || fsync(fd))
-		rc = -EIO;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		log_err("%s: %s", path, strerror(-rc));
-	}
-	return rc;
-}
-
 static int attestd_uuid_valid(const char *s, size_t n)
 {
 	if (n != 36)
@@ -116,7 +93,7 @@ int attestd_uuid(const char *state_dir, char uuid[37])
 		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
 		 r[12], r[13], r[14], r[15]);
 	snprintf(path, sizeof(path), "%s\n", uuid);
-	return attestd_put(state_dir, "uuid", path, 37, 0600);
+	return attest_file_put_at(state_dir, "uuid", path, 37, 0600);
 }
 
 /* A self-signed P-256 attestation CA valid 20 years. */
@@ -163,8 +140,8 @@ static int attestd_ca_store(const char *dir, X509 *cert, EVP_PKEY *key)
 
 	kn = kb ? BIO_get_mem_data(kb, &kp) : 0;
 	cn = cb ? BIO_get_mem_data(cb, &cp) : 0;
-	rc = rc ? rc : attestd_put(dir, "ca.key", kp, (size_t)kn, 0600);
-	rc = rc ? rc : attestd_put(dir, "ca.crt", cp, (size_t)cn, 0644);
+	rc = rc ? rc : attest_file_put_at(dir, "ca.key", kp, (size_t)kn, 0600);
+	rc = rc ? rc : attest_file_put_at(dir, "ca.crt", cp, (size_t)cn, 0644);
 	BIO_free(kb);
 	BIO_free(cb);
 	return rc;
@@ -343,11 +320,11 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 	n = rc ? 0 : i2d_X509(res.ak_cert, &der);
 	if (!rc && n <= 0)
 		rc = -EINVAL;
-	rc = rc ? rc : attestd_put(c->dir, "ek.crt", id->g.ek.cert.data, id->g.ek.cert.len, 0644);
-	rc = rc ? rc : attestd_put(c->dir, "ak.crt", der, (size_t)n, 0644);
-	rc = rc ? rc : attestd_put(c->dir, "ak.alg", attestd_alg_text(c->cfg->alg),
+	rc = rc ? rc : attest_file_put_at(c->dir, "ek.crt", id->g.ek.cert.data, id->g.ek.cert.len, 0644);
+	rc = rc ? rc : attest_file_put_at(c->dir, "ak.crt", der, (size_t)n, 0644);
+	rc = rc ? rc : attest_file_put_at(c->dir, "ak.alg", attestd_alg_text(c->cfg->alg),
 				   strlen(attestd_alg_text(c->cfg->alg)), 0644);
-	rc = rc ? rc : attestd_put(c->dir, "identity", c->ident, strlen(c->ident), 0644);
+	rc = rc ? rc : attest_file_put_at(c->dir, "identity", c->ident, strlen(c->ident), 0644);
 	if (!rc) {
 		id->g.ak.cert.data = malloc((size_t)n);
 		rc = id->g.ak.cert.data ? 0 : -ENOMEM;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `bulwark enroll` and `bulwark attest` (cmd_attest.h, BUNDLE.md). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -16,55 +17,9 @@
 #include "attest/cmd_attest.h"
 #include "attest/enroll.h"
 #include "core/commands.h"
+#include "attest/measure.h"
 #include "core/log.h"
 #include "core/util.h"
-
-/* Writes len bytes to DIR/NAME atomically (temporary file, rename), mode. */
-static int file_put(const char *dir, const char *name, const void *b, size_t len, mode_t mode)
-{
-	char tmp[600], path[600];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, b, len) != (ssize_t)len || fsync(fd))
-		rc = -EIO;
-	if (close(fd) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		log_err("%s: %s", path, strerror(-rc));
-	}
-	return rc;
-}
-
-/* Writes a whole file atomically next to itself (PATH.tmp, rename). */
-static int path_put(const char *path, const void *b, size_t len)
-{
-	char tmp[4096];
-	FILE *f;
-	int rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fwrite(b, 1, len, f) != len || fflush(f) || fsync(fileno(f)))
-		rc = -EIO;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
 
 struct enroll_args {
 	const char *name, *uuid, *tpm, *ek_cert, *ek_chain, *ek_ca, *ca_cert, *ca_key, *out;
@@ -133,18 +88,18 @@ static int enroll_write(const struct enroll_args *a, X509 *ak, X509 *ek)
 
 	if (mkdir(a->out, 0755) && errno != EEXIST)
 		return -errno;
-	rc = n > 0 ? file_put(a->out, "ak.crt", der, (size_t)n, 0644) : -EINVAL;
+	rc = n > 0 ? attest_file_put_at(a->out, "ak.crt", der, (size_t)n, 0644) : -EINVAL;
 	OPENSSL_free(der);
 	der = NULL;
 	n = i2d_X509(ek, &der);
-	rc = rc ? rc : n > 0 ? file_put(a->out, "ek.crt", der, (size_t)n, 0644) : -EINVAL;
+	rc = rc ? rc : n > 0 ? attest_file_put_at(a->out, "ek.crt", der, (size_t)n, 0644) : -EINVAL;
 	OPENSSL_free(der);
 	snprintf(id, sizeof(id), "%s\n%s\n", a->name, a->uuid);
-	rc = rc ? rc : file_put(a->out, "identity", id, strlen(id), 0644);
-	rc = rc ? rc : file_put(a->out, "ak.alg", a->alg == QUOTE_AK_P256 ? "p256\n" : "rsa2048\n",
+	rc = rc ? rc : attest_file_put_at(a->out, "identity", id, strlen(id), 0644);
+	rc = rc ? rc : attest_file_put_at(a->out, "ak.alg", a->alg == QUOTE_AK_P256 ? "p256\n" : "rsa2048\n",
 				a->alg == QUOTE_AK_P256 ? 5 : 8, 0644);
 	rc = rc ? rc : bundle_read_file(a->ek_chain, 1u << 20, &chain.data, &chain.len);
-	rc = rc ? rc : file_put(a->out, "ek-chain.pem", chain.data, chain.len, 0644);
+	rc = rc ? rc : attest_file_put_at(a->out, "ek-chain.pem", chain.data, chain.len, 0644);
 	free(chain.data);
 	return rc;
 }
@@ -292,7 +247,7 @@ int cmd_attest(int argc, char **argv)
 	else
 		rc = attest_launcher_bundle(a.run_dir, a.name, a.info ? NULL : a.nonce,
 					    ATTEST_CLIENT_TIMEOUT_MS, &json, &len);
-	rc = rc ? rc : path_put(a.out, json, len);
+	rc = rc ? rc : attest_file_put(a.out, json, len, 0644);
 	free(json);
 	if (rc)
 		fprintf(stderr, "bulwark attest %s: %s\n", a.name, strerror(-rc));

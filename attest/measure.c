@@ -520,7 +520,7 @@ out:
 	return rc;
 }
 
-int measure_log_save(const struct evlog_writer *log, const char *path)
+int attest_file_put(const char *path, const void *buf, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	int fd, rc = 0;
@@ -528,10 +528,10 @@ int measure_log_save(const struct evlog_writer *log, const char *path)
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, log->buf, log->len) != (ssize_t)log->len || fsync(fd))
+	if (write(fd, buf, len) != (ssize_t)len || fsync(fd))
 		rc = -EIO;
 	if (close(fd) && !rc)
 		rc = -errno;
@@ -539,7 +539,22 @@ int measure_log_save(const struct evlog_writer *log, const char *path)
 		rc = -errno;
 	if (rc) {
 		(void)unlink(tmp);
-		log_err("cannot write event log %s: %s", path, strerror(-rc));
+		log_err("cannot write %s: %s", path, strerror(-rc));
 	}
 	return rc;
+}
+
+int attest_file_put_at(const char *dir, const char *name, const void *buf,
+		       size_t len, mode_t mode)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return attest_file_put(path, buf, len, mode);
+}
+
+int measure_log_save(const struct evlog_writer *log, const char *path)
+{
+	return attest_file_put(path, log->buf, log->len, 0644);
 }

@@ -42,6 +42,7 @@
 #define BULWARK_ATTEST_MEASURE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "attest/eventlog.h"
@@ -187,5 +188,14 @@ int measure_boot_run(int tpm_fd, const struct evlog_banks *banks,
 
 /* Writes the log to path atomically (temporary file, fsync, rename), 0644. */
 int measure_log_save(const struct evlog_writer *log, const char *path);
+/*
+ * Writes LEN bytes to PATH atomically: PATH.new (created O_EXCL|O_NOFOLLOW
+ * with MODE, after removing a stale one), fsync, rename.  On failure PATH
+ * is untouched and PATH.new removed.  The one file writer of attest/.
+ */
+int attest_file_put(const char *path, const void *buf, size_t len, mode_t mode);
+/* The same for DIR/NAME (-ENAMETOOLONG if the path does not fit). */
+int attest_file_put_at(const char *dir, const char *name, const void *buf,
+		       size_t len, mode_t mode);
 
 #endif
