@@ -140,3 +140,24 @@ fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/bundle_cod
 fuzz_attestd_PKGS := libcrypto
 # test_attestd also runs the real `bulwark attest` and `bulwark serve`.
 $(O)/tests/test_attestd: | $(O)/bin/bulwark
+
+# --- the SELinux policy digest (libsepol's canonical image; policy_digest.h) ---
+# The launcher measures it from the kernel's policy, `bulwark reference
+# --policy` from the .pol file; libsepol is linked statically (policy.mk).
+bulwark_SRCS += attest/policy_digest.c
+
+UNIT_TESTS += test_policy_digest
+test_policy_digest_SRCS := tests/unit/test_policy_digest.c attest/policy_digest.c \
+	$(ATTEST_FORMATS)
+test_policy_digest_PKGS := cmocka libcrypto json-c
+test_policy_digest_LDLIBS := -l:libsepol.a
+$(O)/tests/test_policy_digest: | build/policy/standalone.pol
+
+# The policy file given to `bulwark reference` is the auditor's input.
+FUZZ_TARGETS += fuzz_policy_digest
+fuzz_policy_digest_SRCS := tests/fuzz/fuzz_policy_digest.c attest/policy_digest.c core/log.c
+fuzz_policy_digest_PKGS := libcrypto
+fuzz_policy_digest_LDLIBS := -l:libsepol.a
+attest8-fixture_SRCS += attest/policy_digest.c
+attest8-fixture_LDLIBS := -l:libsepol.a
+$(O)/lab/bin/attest8-fixture: | build/policy/standalone.pol

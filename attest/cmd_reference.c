@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "attest/policy_digest.h"
 #include "attest/reference.h"
 #include "core/config.h"
 #include "core/commands.h"
@@ -134,18 +135,6 @@ static int identity(const struct ref_args *a, char *out, size_t cap, size_t *len
 	return rc ? rc : measure_identity_encode(&id, out, cap, len);
 }
 
-static int file_sha256(const char *path, uint8_t out[32])
-{
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int rc = bundle_read_file(path, 256u << 20, &b, &n);
-
-	if (!rc && !EVP_Digest(b, n, out, NULL, EVP_sha256(), NULL))
-		rc = -EIO;
-	free(b);
-	return rc;
-}
-
 struct ref_inputs {
 	char ident[MEASURE_MAX_TEXT], label[160];
 	size_t ident_len;
@@ -188,7 +177,7 @@ static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
 		rc = rc ? rc : bundle_read_file(a->config, MEASURE_MAX_TEXT, &in->config,
 						&in->config_len);
 	rc = rc ? rc : a->acpi ? bundle_read_file(a->acpi, 1u << 20, &in->acpi, &in->acpi_len) : 0;
-	rc = rc ? rc : file_sha256(a->policy, in->policy);
+	rc = rc ? rc : policy_digest_file(a->policy, in->policy);
 	snprintf(in->label, sizeof(in->label), "%s:c0,c1", a->label_rule);
 	in->sec = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
 		.policy_sha256 = in->policy, .svirt = "dynamic", .label = in->label,

@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "attest/policy_digest.h"
 #include "core/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -71,6 +72,7 @@ struct launch_measure {
 	size_t idlen;
 	struct measure_filter filters[SANDBOX_ROLE_COUNT];
 	const char *off[3];
+	uint8_t policy[32];
 	struct measure_secstate sec;
 	struct measure_boot boot;
 };
@@ -90,10 +92,16 @@ static int launch_measure_fill(struct launch *l, struct launch_measure *m)
 		m->filters[i].role = sandbox_role_name((enum sandbox_role)i);
 		memcpy(m->filters[i].sha256, l->filters[i].digest, 32);
 	}
+	/* What the kernel enforces, as libsepol's canonical image, so that an
+	 * auditor gets the same digest from the .pol file alone. */
+	if (l->sstate.have_policy_digest) {
+		rc = policy_digest_file(SVIRT_POLICY_PATH, m->policy);
+		if (rc)
+			return rc;
+	}
 	m->sec = (struct measure_secstate){
 		.selinux = launch_selinux(l->sstate.enforcing),
-		.policy_sha256 = l->sstate.have_policy_digest ?
-				 l->sstate.policy_sha256 : NULL,
+		.policy_sha256 = l->sstate.have_policy_digest ? m->policy : NULL,
 		.svirt = svirt_mode_name(l->svirt),
 		.label = l->svm ? l->vmm_label : NULL,
 		.seccomp = l->seccomp != SANDBOX_SECCOMP_OFF,

@@ -3,11 +3,13 @@
  * attest8-fixture: real evidence for the CLI test and the benchmark, made at
  * test time (nothing opaque is committed).
  *
- *   attest8-fixture boot DIR LABEL
+ *   attest8-fixture boot DIR LABEL POLICY
  *       starts a real swtpm (swtpm_setup EK certificates from swtpm_localca)
  *       with its test sockets at DIR/tpm (pid in DIR/swtpm.pid: the caller
- *       stops it), writes artifacts (DIR/kernel, initrd, config, policy,
- *       vmm-bin, acpi.bin) and runs the launcher's measured boot of them
+ *       stops it), writes artifacts (DIR/kernel, initrd, config, vmm-bin,
+ *       acpi.bin; DIR/policy is a copy of the binary SELinux policy POLICY,
+ *       whose digest is libsepol's canonical one, attest/policy_digest.h)
+ *       and runs the launcher's measured boot of them
  *       (attest/measure.c) into the vTPM; the log goes to DIR/eventlog.
  *   attest8-fixture export BUNDLE OUTDIR
  *       writes what tpm2_checkquote takes: ak.pem, msg, sig, pcrs (tpm2-tools
@@ -27,6 +29,7 @@
 
 #include "attest/bundle.h"
 #include "attest/measure.h"
+#include "attest/policy_digest.h"
 #include "attest/swtpm.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -47,17 +50,20 @@ static int put(const char *dir, const char *name, const void *b, size_t len)
 	return ok ? 0 : -EIO;
 }
 
-static int artifacts(const char *dir)
+static int artifacts(const char *dir, const char *policy_file)
 {
 	static const char kernel[] = "fixture kernel image", initrd[] = "fixture initrd";
 	static const char config[] = "{\"cpus\":1,\"memory_mib\":128}";
-	static const char policy[] = "(fixture policy)", vmm[] = "fixture vmm binary";
-	static const char acpi[] = "fixture acpi tables";
+	static const char vmm[] = "fixture vmm binary", acpi[] = "fixture acpi tables";
+	uint8_t *policy = NULL;
+	size_t plen = 0;
+	int rc = bundle_read_file(policy_file, POLICY_DIGEST_MAX_SIZE, &policy, &plen);
 
-	return put(dir, "kernel", kernel, sizeof(kernel)) ||
+	rc = rc ? rc : put(dir, "policy", policy, plen);
+	free(policy);
+	return rc || put(dir, "kernel", kernel, sizeof(kernel)) ||
 	       put(dir, "initrd", initrd, sizeof(initrd)) ||
 	       put(dir, "config", config, strlen(config)) ||
-	       put(dir, "policy", policy, strlen(policy)) ||
 	       put(dir, "vmm-bin", vmm, strlen(vmm)) ||
 	       put(dir, "acpi.bin", acpi, sizeof(acpi)) ? -EIO : 0;
 }
@@ -87,7 +93,7 @@ static void filters_fill(struct measure_filter *f)
 
 struct inputs {
 	size_t n[5];
-	uint8_t *cfg, *pol, *acpi, *k, *ird;
+	uint8_t *cfg, *acpi, *k, *ird;
 	char ident[MEASURE_MAX_TEXT];
 	size_t ilen;
 	uint8_t policy_sha[32];
@@ -102,20 +108,23 @@ static int inputs_load(const char *dir, const char *label, struct inputs *in)
 	int vfd, rc;
 
 	in->cfg = slurp(dir, "config", &in->n[0]);
-	in->pol = slurp(dir, "policy", &in->n[1]);
 	in->acpi = slurp(dir, "acpi.bin", &in->n[2]);
 	in->k = slurp(dir, "kernel", &in->n[3]);
 	in->ird = slurp(dir, "initrd", &in->n[4]);
 	snprintf(path, sizeof(path), "%s/vmm-bin", dir);
 	vfd = open(path, O_RDONLY | O_CLOEXEC);
-	rc = in->cfg && in->pol && in->acpi && in->k && in->ird && vfd >= 0 ? 0 : -EIO;
+	rc = in->cfg && in->acpi && in->k && in->ird && vfd >= 0 ? 0 : -EIO;
 	/* The name the CLI gets as --vmm-binary bulwark=DIR/vmm-bin. */
 	rc = rc ? rc : measure_identity_add(&id, "bulwark", vfd);
 	rc = rc ? rc : measure_identity_encode(&id, in->ident, sizeof(in->ident), &in->ilen);
 	if (vfd >= 0)
 		close(vfd);
-	if (rc || !EVP_Digest(in->pol, in->n[1], in->policy_sha, NULL, EVP_sha256(), NULL))
-		return rc ? rc : -EIO;
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/policy", dir);
+	rc = policy_digest_file(path, in->policy_sha);
+	if (rc)
+		return rc;
 	filters_fill(in->filters);
 	in->s = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
 		.policy_sha256 = in->policy_sha, .svirt = "dynamic", .label = label,
@@ -146,7 +155,6 @@ static int boot(const char *dir, const char *label, int fd)
 	}
 	if (in) {
 		free(in->cfg);
-		free(in->pol);
 		free(in->acpi);
 		free(in->k);
 		free(in->ird);
@@ -155,7 +163,7 @@ static int boot(const char *dir, const char *label, int fd)
 	return rc;
 }
 
-static int cmd_boot(const char *dir, const char *label)
+static int cmd_boot(const char *dir, const char *label, const char *policy)
 {
 	char state[512], keys[512], ca[512], certs[512], sock[512], pid[32];
 	struct swtpm_config cfg = { .name = "fixture", .state_dir = state, .key_dir = keys,
@@ -168,7 +176,7 @@ static int cmd_boot(const char *dir, const char *label)
 	snprintf(ca, sizeof(ca), "%s/ca", dir);
 	snprintf(certs, sizeof(certs), "%s/certs", dir);
 	snprintf(sock, sizeof(sock), "%s/tpm", dir);
-	if ((mkdir(keys, 0700) && errno != EEXIST) || artifacts(dir))
+	if ((mkdir(keys, 0700) && errno != EEXIST) || artifacts(dir, policy))
 		return 1;
 	rc = swtpm_start(&cfg, &tpm);
 	rc = rc ? rc : swtpm_open_data(&tpm, &fd);
@@ -256,10 +264,10 @@ static int cmd_export(const char *file, const char *dir)
 int main(int argc, char **argv)
 {
 	log_set_level(LOG_WARN);
-	if (argc == 4 && !strcmp(argv[1], "boot"))
-		return cmd_boot(argv[2], argv[3]);
+	if (argc == 5 && !strcmp(argv[1], "boot"))
+		return cmd_boot(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "export"))
 		return cmd_export(argv[2], argv[3]);
-	fprintf(stderr, "usage: attest8-fixture boot DIR LABEL | export BUNDLE OUTDIR\n");
+	fprintf(stderr, "usage: attest8-fixture boot DIR LABEL POLICY | export BUNDLE OUTDIR\n");
 	return 2;
 }
