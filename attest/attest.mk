@@ -161,3 +161,4 @@ fuzz_policy_digest_LDLIBS := -l:libsepol.a
 attest8-fixture_SRCS += attest/policy_digest.c
 attest8-fixture_LDLIBS := -l:libsepol.a
 $(O)/lab/bin/attest8-fixture: | build/policy/standalone.pol
+test_verify_WRAP := reallocarray

@@ -59,7 +59,33 @@ static struct {
 	uint8_t nonce[32], next_nonce;
 	struct doc rsa, ecc, permissive, seccomp_off, guest_b, guest_c;
 	struct doc group, unsorted, one_cat;
+	struct doc sec_unsorted, sec_no_off, off_seccomp_log;
 } F;
+
+/* Every reason some test produced as the primary one (test_every_reason). */
+static int seen[VR_COUNT];
+static size_t last_nfail;
+
+static enum verify_reason seen_mark(enum verify_reason r, size_t nfail)
+{
+	if (r < VR_COUNT)
+		seen[r] = 1;
+	last_nfail = nfail;
+	return r;
+}
+
+/* The verifier's one allocation per nonce (verify.c): fails on demand. */
+static int fail_realloc;
+void *__real_reallocarray(void *p, size_t n, size_t size);
+void *__wrap_reallocarray(void *p, size_t n, size_t size);
+void *__wrap_reallocarray(void *p, size_t n, size_t size)
+{
+	if (fail_realloc) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_reallocarray(p, n, size);
+}
 
 /* ---- boot inputs ------------------------------------------------------ */
 
@@ -269,6 +295,98 @@ static int evidence(const char *name, const char *uuid, const char *label, X509 
 	return rc;
 }
 
+/*
+ * A measured boot whose PCR 7 event carries TEXT instead of the launcher's
+ * security state, extended into the vTPM like any other event: what a
+ * launcher that measured something else would leave (quote, log and PCRs
+ * all consistent).  The other events are the launcher's own.
+ */
+static int boot_with_secstate(const char *text, size_t len, struct evlog_writer *out)
+{
+	struct measure_secstate s;
+	struct measure_boot b;
+	struct evlog_writer ref;
+	struct evlog_banks banks;
+	struct evlog_parser p;
+	struct evlog_event ev;
+	uint32_t init_flags = 0;
+	int rc;
+
+	boot_inputs(&b, &s, LABEL_A);
+	if (F.fd >= 0)
+		close(F.fd);
+	F.fd = -1;
+	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
+	rc = rc ? rc : tpm_startup_clear(F.fd);
+	rc = rc ? rc : tpm_pcr_banks(F.fd, &banks);
+	rc = rc ? rc : measure_boot_run(-1, &banks, &b, &ref);
+	if (rc)
+		return rc;
+	rc = evlog_writer_init(out, banks.alg, banks.count, EVLOG_MAX_SIZE);
+	rc = rc ? rc : evlog_parse_begin(&p, ref.buf, ref.len);
+	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
+		const void *data = ev.data;
+		size_t n = ev.data_size;
+
+		rc = 0;
+		if (ev.pcr == MEASURE_PCR_SECURITY && ev.type == EV_PLATFORM_CONFIG_FLAGS) {
+			data = text;
+			n = len;
+			rc = evlog_digest_data(out, data, n, ev.digests);
+		}
+		rc = rc ? rc : evlog_append(out, ev.pcr, ev.type, ev.digests, banks.count, data, n);
+		rc = rc ? rc : tpm_pcr_extend(F.fd, ev.pcr, ev.digests, banks.count);
+	}
+	evlog_writer_free(&ref);
+	return rc < 0 ? rc : 0;
+}
+
+static int evidence_secstate(const char *text, size_t len, struct doc *out)
+{
+	struct evlog_writer log;
+	int rc = boot_with_secstate(text, len, &log);
+
+	if (rc)
+		return rc;
+	rc = quote_doc("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048, &log, out);
+	evlog_writer_free(&log);
+	return rc;
+}
+
+/* The launcher's security state of guest A, then made wrong three ways:
+ * two lines swapped (keys no longer sorted), "protections.off" dropped (the
+ * first line after the header), and seccomp in log mode (a protection off). */
+static int secstate_evidence(void)
+{
+	static const char *const off[] = { "seccomp-log" };
+	char text[MEASURE_MAX_TEXT], bad[MEASURE_MAX_TEXT];
+	struct measure_secstate s;
+	struct measure_boot b;
+	size_t len = 0, h = strlen(MEASURE_SECSTATE_HEADER), l1, l2;
+	int rc;
+
+	boot_inputs(&b, &s, LABEL_A);
+	rc = measure_secstate_encode(&s, text, sizeof(text), &len);
+	if (rc)
+		return rc;
+	l1 = (size_t)(strchr(text + h, '\n') + 1 - text);       /* end of line 1 */
+	l2 = (size_t)(strchr(text + l1, '\n') + 1 - text);      /* end of line 2 */
+	memcpy(bad, text, h);
+	memcpy(bad + h, text + l1, l2 - l1);
+	memcpy(bad + h + (l2 - l1), text + h, l1 - h);
+	memcpy(bad + l2, text + l2, len - l2);
+	rc = evidence_secstate(bad, len, &F.sec_unsorted);
+	memcpy(bad, text, h);
+	memcpy(bad + h, text + l1, len - l1);
+	rc = rc ? rc : strncmp(text + h, "protections.off=", 16) ? -EINVAL :
+	     evidence_secstate(bad, len - (l1 - h), &F.sec_no_off);
+	s.off = off;
+	s.noff = ARRAY_SIZE(off);
+	rc = rc ? rc : measure_secstate_encode(&s, text, sizeof(text), &len);
+	return rc ? rc : evidence_secstate(text, len, &F.off_seccomp_log);
+}
+
 static int fixture_paths(void)
 {
 	snprintf(F.root, sizeof(F.root), "/tmp/bulwark-test-verify.XXXXXX");
@@ -361,6 +479,7 @@ static int group_setup(void **state)
 				MEASURE_SELINUX_ENFORCING, 1, &F.unsorted);
 	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_ONE, F.ak_rsa, QUOTE_AK_RSA2048,
 				MEASURE_SELINUX_ENFORCING, 1, &F.one_cat);
+	rc = rc ? rc : secstate_evidence();
 	if (rc)
 		group_teardown(state);
 	return rc ? -1 : 0;
@@ -370,7 +489,8 @@ static int group_teardown(void **state)
 {
 	char cmd[128];
 	struct doc *docs[] = { &F.rsa, &F.ecc, &F.permissive, &F.seccomp_off, &F.guest_b,
-			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat };
+			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat,
+			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -425,10 +545,10 @@ static enum verify_reason verdict_with(const char *json, size_t len, const struc
 	verify_ctx_free(ctx);
 	if (!res.nfail) {
 		assert_int_equal(st, VS_AFFIRMING);
-		return VR_OK;
+		return seen_mark(VR_OK, 0);
 	}
 	assert_int_equal(st, VS_CONTRAINDICATED);
-	return res.fail[0].reason;
+	return seen_mark(res.fail[0].reason, res.nfail);
 }
 
 static enum verify_reason verdict(const struct doc *d)
@@ -572,6 +692,60 @@ static void t_magic(struct bundle *b) { b->attest.data[0] ^= 1; }
 static void t_pcr_dropped(struct bundle *b) { b->pcrs.mask[1] &= ~(1u << 9); }
 static void t_ek_unknown(struct bundle *b) { set_cert(&b->ek, F.ek_unknown, 0); }
 
+static void t_attest_short(struct bundle *b) { b->attest.len--; }
+
+static void t_attest_long(struct bundle *b)
+{
+	b->attest.data = realloc(b->attest.data, b->attest.len + 1);
+	assert_non_null(b->attest.data);
+	b->attest.data[b->attest.len++] = 0;
+}
+
+/* A well-formed TPMS_ATTEST of another type (TPM2_GetTime's), same magic,
+ * signer, nonce and clock. */
+static void t_attest_time(struct bundle *b)
+{
+	TPMS_ATTEST a;
+	size_t off = 0;
+
+	assert_int_equal(Tss2_MU_TPMS_ATTEST_Unmarshal(b->attest.data, b->attest.len, &off, &a), 0);
+	a.type = TPM2_ST_ATTEST_TIME;
+	memset(&a.attested, 0, sizeof(a.attested));
+	a.attested.time.time.time = a.clockInfo.clock;
+	a.attested.time.time.clockInfo = a.clockInfo;
+	b->attest.data = realloc(b->attest.data, sizeof(TPMS_ATTEST));
+	assert_non_null(b->attest.data);
+	off = 0;
+	assert_int_equal(Tss2_MU_TPMS_ATTEST_Marshal(&a, b->attest.data, sizeof(TPMS_ATTEST),
+						     &off), 0);
+	b->attest.len = off;
+}
+
+static void t_log_cut(struct bundle *b) { b->event_log.len -= 3; }
+static void t_log_header(struct bundle *b) { b->event_log.data[32 + 4] ^= 1; }  /* "Spec ID" */
+
+/* The same events with their SHA-256 digests only: a log whose SHA-384
+ * bank (quoted) is no longer there to be replayed. */
+static void t_log_one_bank(struct bundle *b)
+{
+	static const uint16_t sha256[] = { EVLOG_ALG_SHA256 };
+	struct evlog_writer w;
+	struct evlog_parser p;
+	struct evlog_event ev;
+	int rc;
+
+	assert_int_equal(evlog_writer_init(&w, sha256, 1, EVLOG_MAX_SIZE), 0);
+	assert_int_equal(evlog_parse_begin(&p, b->event_log.data, b->event_log.len), 0);
+	assert_int_equal(p.banks.alg[0], EVLOG_ALG_SHA256);
+	while ((rc = evlog_parse_next(&p, &ev)) == 1)
+		assert_int_equal(evlog_append(&w, ev.pcr, ev.type, ev.digests, 1, ev.data,
+					      ev.data_size), 0);
+	assert_int_equal(rc, 0);
+	free(b->event_log.data);
+	b->event_log.data = w.buf;
+	b->event_log.len = w.len;
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_honest_bundles_affirm(void **state)
@@ -623,7 +797,7 @@ static void test_nonce_tampering(void **state)
 	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res), VS_AFFIRMING);
 	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res),
 			 VS_CONTRAINDICATED);
-	assert_int_equal(res.fail[0].reason, VR_NONCE_REPLAYED);
+	assert_int_equal(seen_mark(res.fail[0].reason, res.nfail), VR_NONCE_REPLAYED);
 	verify_ctx_free(ctx);
 }
 
@@ -702,6 +876,66 @@ static void test_reference_values(void **state)
 	assert_int_equal(verdict(&F.seccomp_off), VR_SECCOMP_OFF);
 }
 
+/* Each of these is the only failure, and so the primary reason. */
+static void test_quote_form(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_attest_short), VR_ATTEST_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(tampered(&F.rsa, t_attest_long), VR_ATTEST_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(tampered(&F.ecc, t_attest_time), VR_ATTEST_TYPE);
+	assert_int_equal(last_nfail, 1);
+}
+
+static void test_event_log_form(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_log_cut), VR_LOG_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(tampered(&F.rsa, t_log_header), VR_LOG_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(tampered(&F.rsa, t_log_one_bank), VR_LOG_BANKS);
+	assert_int_equal(last_nfail, 1);
+}
+
+/* Quoted, consistent evidence of a launcher that measured a wrong state. */
+static void test_security_state(void **state)
+{
+	static struct manifest m;
+
+	(void)state;
+	assert_int_equal(verdict(&F.sec_unsorted), VR_SECSTATE_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(verdict(&F.sec_no_off), VR_SECSTATE_MALFORMED);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(verdict(&F.off_seccomp_log), VR_PROTECTION_OFF);
+	assert_int_equal(last_nfail, 1);
+	m = F.m;                               /* an auditor who allows it */
+	snprintf(m.off_allowed[0], sizeof(m.off_allowed[0]), "seccomp-log");
+	m.noff = 1;
+	assert_int_equal(verdict_with(F.off_seccomp_log.json, F.off_seccomp_log.len, &m,
+				      F.off_seccomp_log.nonce), VR_OK);
+}
+
+/* The verifier cannot keep the nonce it just saw: a malfunction, never a
+ * pass (instance-identity 1, contraindicated). */
+static void test_verifier_error(void **state)
+{
+	struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+
+	(void)state;
+	fail_realloc = 1;
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res),
+			 VS_CONTRAINDICATED);
+	fail_realloc = 0;
+	assert_int_equal(seen_mark(res.fail[0].reason, res.nfail), VR_INTERNAL);
+	assert_int_equal(res.nfail, 1);
+	assert_int_equal(res.vector[TV_INSTANCE_IDENTITY], 1);
+	verify_ctx_free(ctx);
+}
+
 static void test_label_shared_in_batch(void **state)
 {
 	struct verify_result res[2];
@@ -715,7 +949,7 @@ static void test_label_shared_in_batch(void **state)
 			 VS_AFFIRMING);
 	assert_int_equal(verify_batch_labels(res, 2), 2);
 	assert_int_equal(res[0].status, VS_CONTRAINDICATED);
-	assert_int_equal(res[0].fail[0].reason, VR_LABEL_SHARED);
+	assert_int_equal(seen_mark(res[0].fail[0].reason, res[0].nfail), VR_LABEL_SHARED);
 	assert_int_equal(res[1].fail[0].reason, VR_LABEL_SHARED);
 	verify_ctx_forget_used(ctx);
 	/* Different labels: nothing to say. */
@@ -856,6 +1090,17 @@ static void test_manifest_roundtrip(void **state)
 	free(text);
 }
 
+/* Last: every reason of verify_reasons.c was the primary one somewhere. */
+static void test_every_reason(void **state)
+{
+	(void)state;
+	for (int r = 0; r < VR_COUNT; r++) {
+		if (!seen[r])
+			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
+		assert_true(seen[r]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -870,6 +1115,11 @@ int main(void)
 		cmocka_unit_test(test_json_tampering),
 		cmocka_unit_test(test_interop_tpm2_checkquote),
 		cmocka_unit_test(test_manifest_roundtrip),
+		cmocka_unit_test(test_quote_form),
+		cmocka_unit_test(test_event_log_form),
+		cmocka_unit_test(test_security_state),
+		cmocka_unit_test(test_verifier_error),
+		cmocka_unit_test(test_every_reason),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
