@@ -14,5 +14,6 @@ int cmd_attest(int argc, char **argv);    /* attest/: evidence bundle */
 int cmd_reference(int argc, char **argv); /* attest/: reference manifest */
 int cmd_enroll(int argc, char **argv);    /* attest/: AK enrollment */
 int cmd_serve(int argc, char **argv);     /* attest/: attestation service */
+int cmd_delete(int argc, char **argv);    /* core/: remove a guest's state */
 
 #endif

@@ -13,3 +13,10 @@ LAB_TESTS += tests/lab/test-launch
 
 # Launch to first guest serial byte, with and without the vTPM (make bench).
 BENCHES += tests/bench/bench-vtpm
+
+# `bulwark delete NAME` and the per-guest state lock the launcher holds.
+bulwark_SRCS += core/gstate.c core/cmd_delete.c
+UNIT_TESTS += test_delete
+test_delete_SRCS = tests/unit/test_delete.c core/cmd_delete.c core/gstate.c \
+	core/log.c $(SVIRT_SRCS)
+test_delete_PKGS = cmocka $(SVIRT_PKGS)

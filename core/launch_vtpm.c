@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "attest/policy_digest.h"
+#include "core/gstate.h"
 #include "core/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -144,11 +145,36 @@ static int launch_vtpm_child(void *arg)
 	return svirt_child_setexec(l->vtpm_label);
 }
 
+/*
+ * STATE/NAME locked for the life of this process (core/gstate.h): no second
+ * launcher of NAME shares its vTPM state, and `bulwark delete` refuses while
+ * we run.  With --no-vtpm only an existing directory is locked.  The fd is
+ * close-on-exec and the watchdog closes it: only the launcher holds it.
+ */
+static int launch_state_lock(struct launch *l, bool create)
+{
+	static int lock_fd = -1;
+	int rc;
+
+	if (lock_fd >= 0)
+		return 0;
+	if (create && mkdir(l->opt.state_dir, 0755) && errno != EEXIST)
+		return -errno;
+	rc = gstate_lock(l->opt.state_dir, l->cfg.name, create, &lock_fd);
+	if (rc == -EBUSY)
+		log_err("guest %s: %s/%s is locked: the guest is running, or being "
+			"deleted", l->cfg.name, l->opt.state_dir, l->cfg.name);
+	else if (rc && !(rc == -ENOENT && !create))
+		log_err("guest %s: state %s/%s: %s", l->cfg.name, l->opt.state_dir,
+			l->cfg.name, strerror(-rc));
+	return rc == -ENOENT && !create ? 0 : rc;
+}
+
 /* STATE/NAME/vtpm and friends; the state directory labelled (by fd). */
 static int launch_vtpm_paths(struct launch *l)
 {
 	char guest[PATH_MAX - 64];
-	int fd;
+	int fd, rc;
 
 	if (snprintf(guest, sizeof(guest), "%s/%s", l->opt.state_dir,
 		     l->cfg.name) >= (int)sizeof(guest))
@@ -159,11 +185,12 @@ static int launch_vtpm_paths(struct launch *l)
 		strncat(l->vtpm_dir, "/vtpm", sizeof(l->vtpm_dir) - strlen(l->vtpm_dir) - 1);
 	snprintf(l->cert_dir, sizeof(l->cert_dir), "%s/ek", guest);
 	snprintf(l->log_path, sizeof(l->log_path), "%s/eventlog.bin", guest);
+	rc = launch_state_lock(l, true);
+	if (rc)
+		return rc;
 	/* The key directory is the launcher's only (0700 root): swtpm gets
 	 * its key as an inherited fd. */
-	if ((mkdir(l->opt.state_dir, 0755) && errno != EEXIST) ||
-	    (mkdir(l->opt.key_dir, 0700) && errno != EEXIST) ||
-	    (mkdir(guest, 0700) && errno != EEXIST) ||
+	if ((mkdir(l->opt.key_dir, 0700) && errno != EEXIST) ||
 	    (mkdir(l->vtpm_dir, 0700) && errno != EEXIST))
 		return -errno;
 	fd = launch_svirt_open(l, l->vtpm_dir, SVIRT_OBJ_VTPM_STATE, "vTPM state");
@@ -182,7 +209,7 @@ int launch_vtpm_start(struct launch *l)
 	if (!l->cfg.vtpm) {
 		log_warn("--no-vtpm: nothing is measured; the security state "
 			 "(SELinux, label, seccomp) cannot be attested");
-		return 0;
+		return launch_state_lock(l, false);
 	}
 	rc = launch_vtpm_paths(l);
 	if (!rc)

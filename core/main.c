@@ -19,6 +19,7 @@
 #pragma weak cmd_reference
 #pragma weak cmd_enroll
 #pragma weak cmd_serve
+#pragma weak cmd_delete
 
 struct command {
 	const char *name;
@@ -29,6 +30,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "launch a guest (privileged launcher)" },
 	{ "gc", cmd_gc, "restore labels and registry entries left by dead guests" },
+	{ "delete", cmd_delete, "delete NAME: remove a stopped guest's vTPM and state" },
 	{ "policy", cmd_policy, "policy check POLICYFILE: prove isolation offline" },
 	{ "seccomp", cmd_seccomp, "seccomp dump [--role ROLE]: print the filters" },
 	{ "enroll", cmd_enroll, "enroll a guest's attestation key" },
