@@ -194,12 +194,109 @@ static void test_rejects(void **state)
 	assert_int_equal(chmod(f->keys, 0700), 0);
 }
 
+/* ---- state across restarts: the EK and an NV index (raw TPM commands) -- */
+
+#define NV_INDEX 0x01500001u
+
+/* TPM2_NV_DefineSpace(OWNER, empty auth, NV_INDEX, sha256,
+ * OWNERWRITE|OWNERREAD, 8 bytes); password session, empty owner auth. */
+static const uint8_t nv_define[] = {
+	0x80, 0x02, 0x00, 0x00, 0x00, 0x2D, 0x00, 0x00, 0x01, 0x2A,
+	0x40, 0x00, 0x00, 0x01,                                  /* TPM_RH_OWNER */
+	0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00,                                              /* auth: empty */
+	0x00, 0x0E, 0x01, 0x50, 0x00, 0x01, 0x00, 0x0B,          /* index, sha256 */
+	0x00, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x08,          /* attrs, policy, size */
+};
+static_assert(sizeof(nv_define) == 0x2D, "size field matches");
+
+/* TPM2_NV_Write(OWNER, NV_INDEX, "survives", offset 0). */
+static const uint8_t nv_write[] = {
+	0x80, 0x02, 0x00, 0x00, 0x00, 0x2B, 0x00, 0x00, 0x01, 0x37,
+	0x40, 0x00, 0x00, 0x01, 0x01, 0x50, 0x00, 0x01,
+	0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x08, 's', 'u', 'r', 'v', 'i', 'v', 'e', 's', 0x00, 0x00,
+};
+static_assert(sizeof(nv_write) == 0x2B, "size field matches");
+
+/* TPM2_NV_Read(OWNER, NV_INDEX, 8 bytes at 0). */
+static const uint8_t nv_read[] = {
+	0x80, 0x02, 0x00, 0x00, 0x00, 0x23, 0x00, 0x00, 0x01, 0x4E,
+	0x40, 0x00, 0x00, 0x01, 0x01, 0x50, 0x00, 0x01,
+	0x00, 0x00, 0x00, 0x09, 0x40, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x08, 0x00, 0x00,
+};
+static_assert(sizeof(nv_read) == 0x23, "size field matches");
+
+/* TPM2_ReadPublic(the EK, 0x81010001). */
+static const uint8_t ek_read_public[] = {
+	0x80, 0x01, 0x00, 0x00, 0x00, 0x0E, 0x00, 0x00, 0x01, 0x73,
+	0x81, 0x01, 0x00, 0x01,
+};
+
+/* One raw command; returns the TPM's response code, the response in rsp. */
+static uint32_t raw(int fd, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen)
+{
+	uint32_t code = 0;
+
+	assert_int_equal(tpm_transact(fd, cmd, len, rsp, TPM_MAX_MSG, rlen, &code), 0);
+	return code;
+}
+
+/* Starts the TPM, returns its data channel, the EK's public area in ek. */
+static int start_read_ek(struct fixture *f, struct swtpm *tpm, uint8_t *ek, size_t *eklen)
+{
+	int fd;
+
+	assert_int_equal(swtpm_start(&f->cfg, tpm), 0);
+	assert_int_equal(swtpm_open_data(tpm, &fd), 0);
+	assert_int_equal(tpm_startup_clear(fd), 0);
+	assert_int_equal(raw(fd, ek_read_public, sizeof(ek_read_public), ek, eklen), 0);
+	return fd;
+}
+
+/* "State survives guest restarts; deleting a guest deletes it": the same EK
+ * and an owner NV index written before a restart are there after it; after
+ * swtpm_delete the next start manufactures a new TPM (another EK, no index). */
+static void test_state_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t ek1[TPM_MAX_MSG], ek2[TPM_MAX_MSG], rsp[TPM_MAX_MSG];
+	size_t ek1len, ek2len, rlen;
+	struct swtpm tpm;
+	int fd;
+
+	fd = start_read_ek(f, &tpm, ek1, &ek1len);
+	assert_int_equal(raw(fd, nv_define, sizeof(nv_define), rsp, &rlen), 0);
+	assert_int_equal(raw(fd, nv_write, sizeof(nv_write), rsp, &rlen), 0);
+	close(fd);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+
+	fd = start_read_ek(f, &tpm, ek2, &ek2len);
+	assert_int_equal(ek2len, ek1len);
+	assert_memory_equal(ek2, ek1, ek1len);
+	assert_int_equal(raw(fd, nv_read, sizeof(nv_read), rsp, &rlen), 0);
+	assert_int_equal(rlen, 10 + 4 + 2 + 8 + 5);   /* header, paramSize, data, auth */
+	assert_memory_equal(rsp + 16, "survives", 8);
+	close(fd);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+
+	assert_int_equal(swtpm_delete(&f->cfg), 0);
+	fd = start_read_ek(f, &tpm, ek2, &ek2len);
+	assert_false(ek2len == ek1len && !memcmp(ek2, ek1, ek1len));
+	assert_int_not_equal(raw(fd, nv_read, sizeof(nv_read), rsp, &rlen), 0);
+	close(fd);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	assert_int_equal(swtpm_delete(&f->cfg), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_survives_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("swtpm", tests, NULL, NULL);
 }
