@@ -251,6 +251,70 @@ static void acpi_dsdt_tpm(struct aml *a)
 	aml_device_end(a, dev);
 }
 
+/*
+ * The power button of the hardware-reduced platform (no fixed-feature
+ * button, no GPE blocks): a Generic Event Device (ACPI 6.4, 5.6.9) whose
+ * level-triggered interrupt makes Linux's evged run _EVT, and _EVT turns
+ * the events core/dev_ged.c has pending into Notify(PWRB, 0x80), the ACPI
+ * power-button event (button.c: KEY_POWER on the "Power Button" input).
+ *
+ *   Device (GED0) {
+ *     Name (_HID, "ACPI0013")  Name (_UID, Zero)
+ *     Name (_CRS, ResourceTemplate () {
+ *       Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive) { IRQ_GED } })
+ *     OperationRegion (GEDR, SystemIO, PORT_ACPI_GED, One)
+ *     Field (GEDR, ByteAcc, NoLock, Preserve) { GSTS, 8 }
+ *     Method (_EVT, 1, Serialized) {
+ *       Store (GSTS, Local0)      // what is pending
+ *       Store (Local0, GSTS)      // acknowledge exactly that (write 1 to clear)
+ *       If (And (Local0, One)) { Notify (\_SB.PWRB, 0x80) }
+ *     }
+ *   }
+ *   Device (PWRB) { Name (_HID, EisaId ("PNP0C0C"))  Name (_UID, Zero) }
+ */
+static void acpi_dsdt_ged(struct aml *a)
+{
+	uint8_t crs[11];
+	size_t n = 0, dev = aml_device_begin(a, "GED0"), m, cond;
+
+	crs[n++] = 0x89;                          /* Extended Interrupt */
+	n += put_le(crs + n, 6, 2);
+	crs[n++] = 0x01;                          /* consumer, level, high, exclusive */
+	crs[n++] = 1;                             /* one interrupt */
+	n += put_le(crs + n, IRQ_GED, 4);
+	crs[n++] = 0x79;                          /* end tag */
+	crs[n++] = 0x00;
+	aml_name_string(a, "_HID", "ACPI0013");
+	aml_name_integer(a, "_UID", 0);
+	aml_name_buffer(a, "_CRS", crs, n);
+	aml_opregion(a, "GEDR", AML_SPACE_SYSTEM_IO, PORT_ACPI_GED, 1);
+	m = aml_field_begin(a, "GEDR", AML_FIELD_BYTE_ACC);
+	aml_field_unit(a, "GSTS", 8);
+	aml_field_end(a, m);
+	m = aml_method_begin(a, "_EVT", 1, 1);
+	aml_store(a);
+	aml_namestring(a, "GSTS");
+	aml_local(a, 0);
+	aml_store(a);
+	aml_local(a, 0);
+	aml_namestring(a, "GSTS");
+	cond = aml_if_begin(a);
+	aml_and(a);
+	aml_local(a, 0);
+	aml_integer(a, ACPI_GED_PWR_BUTTON);
+	aml_no_target(a);
+	aml_notify(a);
+	aml_namestring(a, "\\_SB_.PWRB");
+	aml_integer(a, 0x80);
+	aml_if_end(a, cond);
+	aml_method_end(a, m);
+	aml_device_end(a, dev);
+	dev = aml_device_begin(a, "PWRB");
+	aml_name_eisaid(a, "_HID", "PNP0C0C");
+	aml_name_integer(a, "_UID", 0);
+	aml_device_end(a, dev);
+}
+
 static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 			   uint64_t *addr)
 {
@@ -269,6 +333,7 @@ static int acpi_build_dsdt(const struct vm_config *cfg, struct acpi_blob *b,
 	acpi_dsdt_rtc(&a);
 	if (cfg->vtpm)
 		acpi_dsdt_tpm(&a);
+	acpi_dsdt_ged(&a);
 	aml_scope_end(&a, scope);
 	aml_name_package(&a, "\\_S5_", s5, ARRAY_SIZE(s5));
 	if (a.err)

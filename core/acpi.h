@@ -8,6 +8,9 @@
  * RSDP, DSDT, FADT (ACPI 6, hardware-reduced, sleep control/status at
  * PORT_ACPI_SLEEP), MADT, MCFG, with --vtpm TPM2, then the XSDT.
  *
+ * The DSDT always holds \_SB.GED0 (a Generic Event Device, IRQ_GED, status
+ * at PORT_ACPI_GED) and \_SB.PWRB, the power button it notifies.
+ *
  * With --vtpm (cfg->vtpm) the DSDT also holds \_SB.TPM_ (MSFT0101, Memory32Fixed
  * GUEST_TPM_CRB_ADDR/4 KiB) and TPM2 points at the event log with the fixed
  * LASA GUEST_EVLOG_ADDR and LAML GUEST_EVLOG_SIZE: the tables are measured
@@ -53,6 +56,12 @@ struct acpi_rsdp {
 	uint8_t ext_checksum;
 	uint8_t reserved[3];
 } __attribute__((packed));
+
+/*
+ * The Generic Event Device's status register (one byte at PORT_ACPI_GED,
+ * core/dev_ged.c): a bit per pending event, written back to acknowledge.
+ */
+#define ACPI_GED_PWR_BUTTON 0x01
 
 /* SLP_TYP value of \_S5 and the sleep control register's bits. */
 #define ACPI_S5_TYPE      5

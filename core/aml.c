@@ -20,6 +20,14 @@
 #define AML_MULTI_NAME  0x2f
 #define AML_EXT         0x5b
 #define AML_DEVICE      0x82
+#define AML_METHOD      0x14
+#define AML_LOCAL0      0x60
+#define AML_STORE       0x70
+#define AML_AND         0x7b
+#define AML_NOTIFY      0x86
+#define AML_IF          0xa0
+#define AML_OPREGION    0x80    /* after AML_EXT */
+#define AML_FIELD       0x81    /* after AML_EXT */
 #define AML_ROOT        0x5c
 #define AML_ONES        0xff
 
@@ -267,4 +275,105 @@ void aml_name_package(struct aml *a, const char *name, const uint64_t *v, size_t
 	for (size_t i = 0; i < n; i++)
 		aml_integer(a, v[i]);
 	aml_pkg_end(a, start);
+}
+
+size_t aml_method_begin(struct aml *a, const char *name, unsigned int nargs,
+			int serialized)
+{
+	size_t start;
+
+	if (nargs > 7)
+		a->err = -EINVAL;
+	aml_byte(a, AML_METHOD);
+	start = aml_pkg_begin(a);
+	aml_namestring(a, name);
+	/* MethodFlags: ArgCount in bits 0-2, SerializeFlag bit 3, SyncLevel 0. */
+	aml_byte(a, (uint8_t)((nargs & 7) | (serialized ? 0x08 : 0)));
+	return start;
+}
+
+size_t aml_if_begin(struct aml *a)
+{
+	aml_byte(a, AML_IF);
+	return aml_pkg_begin(a);
+}
+
+void aml_local(struct aml *a, unsigned int n)
+{
+	if (n > 7)
+		a->err = -EINVAL;
+	aml_byte(a, (uint8_t)(AML_LOCAL0 + (n & 7)));
+}
+
+void aml_no_target(struct aml *a)
+{
+	aml_byte(a, AML_ZERO);     /* NullName */
+}
+
+void aml_store(struct aml *a)
+{
+	aml_byte(a, AML_STORE);
+}
+
+void aml_and(struct aml *a)
+{
+	aml_byte(a, AML_AND);
+}
+
+void aml_notify(struct aml *a)
+{
+	aml_byte(a, AML_NOTIFY);
+}
+
+void aml_opregion(struct aml *a, const char *name, uint8_t space, uint64_t off,
+		  uint64_t len)
+{
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_OPREGION);
+	aml_namestring(a, name);
+	aml_byte(a, space);
+	aml_integer(a, off);
+	aml_integer(a, len);
+}
+
+size_t aml_field_begin(struct aml *a, const char *region, uint8_t flags)
+{
+	size_t start;
+
+	aml_byte(a, AML_EXT);
+	aml_byte(a, AML_FIELD);
+	start = aml_pkg_begin(a);
+	aml_namestring(a, region);
+	aml_byte(a, flags);
+	return start;
+}
+
+/*
+ * NamedField := NameSeg PkgLength, where the "PkgLength" is the field's
+ * width in bits, not counting its own bytes (ACPI 6.4, 20.2.5.2).
+ */
+void aml_field_unit(struct aml *a, const char *name, uint32_t bits)
+{
+	uint8_t enc[4];
+	size_t n;
+
+	if (strlen(name) != 4 || !aml_seg_valid(name, 4) || bits == 0) {
+		a->err = -EINVAL;
+		return;
+	}
+	aml_bytes(a, name, 4);
+	if (bits <= 0x3f) {
+		aml_byte(a, (uint8_t)bits);
+		return;
+	}
+	for (n = 2; n <= 4; n++) {
+		if (bits >= 1u << (4 + 8 * (n - 1)))
+			continue;
+		enc[0] = (uint8_t)(((n - 1) << 6) | (bits & 0xf));
+		for (size_t i = 1; i < n; i++)
+			enc[i] = (uint8_t)(bits >> (4 + 8 * (i - 1)));
+		aml_bytes(a, enc, n);
+		return;
+	}
+	a->err = -E2BIG;
 }

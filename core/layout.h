@@ -52,9 +52,11 @@
 #define PORT_I8042_DATA    0x60
 #define PORT_I8042_CMD     0x64
 #define PORT_ACPI_SLEEP    0x3C0  /* hardware-reduced sleep control/status */
+#define PORT_ACPI_GED      0x3C1  /* Generic Event Device status (power button) */
 #define PORT_COM1          0x3F8  /* 8 ports */
 #define PORT_PCI_CONFIG    0xCF8  /* 8 ports: address + data */
 #define IRQ_COM1           4
+#define IRQ_GED            20     /* IOAPIC only (GSI >= 16: no PIC), level */
 
 #define VM_MAX_CPUS        64
 #define VM_MIN_MEMORY_MIB  64ULL

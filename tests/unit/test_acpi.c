@@ -6,9 +6,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <assert.h>
 #include <cmocka.h>
 
 #include "core/acpi.h"
@@ -295,6 +297,125 @@ static void test_aml_names_and_errors(void **state)
 	assert_int_equal(buf[1], 0x34);
 }
 
+/* The DSDT of a default configuration (vTPM on, 2 vCPUs). */
+static const uint8_t *dsdt_of(const struct acpi_blob *b)
+{
+	const uint8_t *f = find_in_xsdt(b, "FACP");
+
+	return table_at(b, rd64(f + 140), "DSDT");
+}
+
+/*
+ * \_SB.GED0 and \_SB.PWRB, byte for byte (ACPI 6.4 ch. 20), written out by
+ * hand from the ASL in core/acpi.c, not from the emitter.
+ */
+static const uint8_t ged0[] = {
+	0x5b, 0x82, 0x4d, 0x06, 'G', 'E', 'D', '0',      /* Device, PkgLength 109 */
+	0x08, '_', 'H', 'I', 'D', 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3', 0x00,
+	0x08, '_', 'U', 'I', 'D', 0x00,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x0e, 0x0a, 0x0b,   /* Buffer(11) */
+	0x89, 0x06, 0x00, 0x01, 0x01, 0x14, 0x00, 0x00, 0x00, /* Interrupt(Level) {20} */
+	0x79, 0x00,
+	0x5b, 0x80, 'G', 'E', 'D', 'R', 0x01, 0x0b, 0xc1, 0x03, 0x01, /* SystemIO 0x3C1, 1 */
+	0x5b, 0x81, 0x0b, 'G', 'E', 'D', 'R', 0x01, 'G', 'S', 'T', 'S', 0x08,
+	0x14, 0x25, '_', 'E', 'V', 'T', 0x09,            /* Method(_EVT, 1, Serialized) */
+	0x70, 'G', 'S', 'T', 'S', 0x60,                  /* Store(GSTS, Local0) */
+	0x70, 0x60, 'G', 'S', 'T', 'S',                  /* Store(Local0, GSTS) */
+	0xa0, 0x12, 0x7b, 0x60, 0x01, 0x00,              /* If(And(Local0, One)) */
+	0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'P', 'W', 'R', 'B', 0x0a, 0x80,
+	0x5b, 0x82, 0x15, 'P', 'W', 'R', 'B',            /* Device(PWRB) */
+	0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0c, 0x0c,   /* PNP0C0C */
+	0x08, '_', 'U', 'I', 'D', 0x00,
+};
+
+static void test_dsdt_ged(void **state)
+{
+	struct acpi_blob *on = build_vtpm(2, true), *off = build_vtpm(1, false);
+
+	(void)state;
+	static_assert(PORT_ACPI_GED == 0x3c1 && IRQ_GED == 20 &&
+		      ACPI_GED_PWR_BUTTON == 1, "the bytes above");
+	/* In both variants, inside \_SB (after the other devices). */
+	assert_non_null(memmem(dsdt_of(on), rd32(dsdt_of(on) + 4), ged0, sizeof(ged0)));
+	assert_non_null(memmem(dsdt_of(off), rd32(dsdt_of(off) + 4), ged0, sizeof(ged0)));
+	/* FADT: still no fixed power button (the GED is the button). */
+	assert_true(rd32(find_in_xsdt(on, "FACP") + 112) & (1u << 4));
+	free(on);
+	free(off);
+}
+
+/* The DSDT disassembles with ACPICA's iasl without an error or warning. */
+static void test_dsdt_iasl(void **state)
+{
+	struct acpi_blob *b = build_vtpm(2, true);
+	const uint8_t *d = dsdt_of(b);
+	char dir[] = "/tmp/test_acpi.XXXXXX", cmd[512], path[256];
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dsdt.aml", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(d, 1, rd32(d + 4), f), rd32(d + 4));
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && iasl -d dsdt.aml >log 2>&1 && ! grep -qiE 'error|warning' log &&"
+		 " grep -q 'Notify (\\\\_SB.PWRB, 0x80)' dsdt.dsl &&"
+		 " grep -q 'Interrupt (ResourceConsumer, Level, ActiveHigh, Exclusive' dsdt.dsl &&"
+		 " iasl -p re dsdt.dsl >>log 2>&1 && grep -q ' 0 Errors, 0 Warnings' log;"
+		 " rc=$?; [ $rc = 0 ] || cat log; rm -rf %s; exit $rc", dir, dir);
+	rc = system(cmd);
+	assert_int_equal(rc, 0);
+	free(b);
+}
+
+static void test_aml_methods_and_fields(void **state)
+{
+	/* Method(M1, 2, NotSerialized) { Store(Local7, Local1) } */
+	static const uint8_t m1[] = { 0x14, 0x09, 'M', '1', '_', '_', 0x02, 0x70, 0x67, 0x61 };
+	/* Field(R0, ByteAcc) { F1, 256 }: a two-byte bit length */
+	static const uint8_t fld[] = { 0x5b, 0x81, 0x0c, 'R', '0', '_', '_', 0x01,
+				       'F', '1', '_', '_', 0x40, 0x10 };
+	uint8_t buf[64];
+	struct aml a;
+	size_t m;
+
+	(void)state;
+	aml_init(&a, buf, sizeof(buf));
+	m = aml_method_begin(&a, "M1", 2, 0);
+	aml_store(&a);
+	aml_local(&a, 7);
+	aml_local(&a, 1);
+	aml_method_end(&a, m);
+	assert_int_equal(a.err, 0);
+	assert_int_equal(a.len, sizeof(m1));
+	assert_memory_equal(buf, m1, sizeof(m1));
+	aml_init(&a, buf, sizeof(buf));
+	m = aml_field_begin(&a, "R0", AML_FIELD_BYTE_ACC);
+	aml_field_unit(&a, "F1__", 256);
+	aml_field_end(&a, m);
+	assert_int_equal(a.err, 0);
+	assert_memory_equal(buf, fld, sizeof(fld));
+	/* Misuse is an error, never bytes a guest would misparse. */
+	aml_init(&a, buf, sizeof(buf));
+	aml_method_begin(&a, "M2", 8, 0);
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_local(&a, 8);
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_unit(&a, "F1", 8);          /* a field name is a full NameSeg */
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_unit(&a, "F1__", 0);
+	assert_int_equal(a.err, -EINVAL);
+	aml_init(&a, buf, sizeof(buf));
+	aml_field_unit(&a, "F1__", 1u << 28);
+	assert_int_equal(a.err, -E2BIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +429,9 @@ int main(void)
 		cmocka_unit_test(test_no_vtpm),
 		cmocka_unit_test(test_aml_pkglen),
 		cmocka_unit_test(test_aml_names_and_errors),
+		cmocka_unit_test(test_dsdt_ged),
+		cmocka_unit_test(test_dsdt_iasl),
+		cmocka_unit_test(test_aml_methods_and_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
