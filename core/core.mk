@@ -23,7 +23,7 @@ PROGRAMS += bulwark-vmm
 # Recursive (=): VIRTIO_VMM_SRCS is set later, in virtio.mk.
 bulwark-vmm_SRCS = core/vmm_main.c core/vm.c core/vcpu.c \
 	core/boot_load.c core/bus.c core/outbuf.c core/devices.c core/dev_uart.c core/dev_i8042.c \
-	core/dev_rtc.c core/dev_acpi_pm.c core/dev_pci_host.c core/dev_tpm_crb.c \
+	core/dev_rtc.c core/dev_acpi_pm.c core/dev_ged.c core/dev_pci_host.c core/dev_tpm_crb.c \
 	$(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu libcrypto
 bulwark-vmm_LDLIBS := -lpthread
@@ -41,6 +41,12 @@ test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c attest/crb.c \
 	attest/tpm.c attest/eventlog.c $(CONFIG_SRCS) core/log.c
 test_acpi_PKGS := cmocka json-c tss2-mu libcrypto
 
+# The power button's Generic Event Device: register, line, ack, concurrency.
+UNIT_TESTS += test_ged
+test_ged_SRCS := tests/unit/test_ged.c core/dev_ged.c core/bus.c core/log.c
+test_ged_PKGS := cmocka
+test_ged_LDLIBS := -lpthread
+
 UNIT_TESTS += test_config
 test_config_SRCS := tests/unit/test_config.c core/launcher.c $(CORE_BOOT) core/log.c
 test_config_PKGS := cmocka json-c tss2-mu libcrypto
@@ -53,5 +59,7 @@ fuzz_config_SRCS := tests/fuzz/fuzz_config.c $(CONFIG_SRCS) core/log.c
 fuzz_config_PKGS := json-c
 
 LAB_TESTS += tests/lab/test-boot
+# SIGTERM: the ACPI power button, the stop timeout, a second signal.
+LAB_TESTS += tests/lab/test-shutdown
 # Boot time and VMM memory overhead beside QEMU microvm and q35 (make bench).
 BENCHES += tests/bench/bench-boot

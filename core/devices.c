@@ -2,13 +2,15 @@
 /* The platform devices of every VM, created in this order. */
 #include "core/devices.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "core/util.h"
 
 static const struct vm_device *const platform[] = {
-	&dev_uart, &dev_i8042, &dev_rtc, &dev_acpi_pm, &dev_pci_host, &dev_tpm_crb,
+	&dev_uart, &dev_i8042, &dev_rtc, &dev_acpi_pm, &dev_ged, &dev_pci_host,
+	&dev_tpm_crb,
 };
 static_assert(ARRAY_SIZE(platform) <= ARRAY_SIZE(((struct vm *)0)->dev_state),
 	      "one state slot per device");
@@ -27,6 +29,14 @@ int devices_init(struct vm *vm)
 	}
 	vm->devices_up = 1;
 	return 0;
+}
+
+int devices_power_button(struct vm *vm)
+{
+	for (size_t i = 0; vm->devices_up && i < ARRAY_SIZE(platform); i++)
+		if (platform[i] == &dev_ged)
+			return ged_power_button(vm->dev_state[i]);
+	return -ENODEV;
 }
 
 void devices_fini(struct vm *vm)

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The launcher's supervision loop, one thread, one poll():
- *   signalfd    SIGTERM/SIGINT/SIGHUP: ask the VMM to stop the guest
+ *   signalfd    SIGTERM/SIGINT/SIGHUP: the first presses the guest's power
+ *               button (SIGTERM to the VMM); the next stops it hard
+ *               (VMM_SIG_STOP), the one after kills the VMM
+ *   timeout     --stop-timeout after the press: stop hard; LAUNCH_STOP_GRACE_S
+ *               after that: SIGKILL
  *   pidfd       the VMM exited: its status is ours
  *   swtpm pidfd swtpm died: the guest is stopped (fail closed)
  *   TPM proxy   the guest's TPM commands (tpmproxy_service); -EIO: stop
@@ -15,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attest/attestd.h"
@@ -67,9 +72,20 @@ struct launch_loop {
 	struct launch *l;
 	pid_t pid;
 	int failed;        /* the vTPM failed: the guest was stopped */
-	int stopping;      /* SIGTERM sent */
+	int stage;         /* STOP_*: how far the stop has gone */
+	long long deadline_ms;   /* CLOCK_MONOTONIC; 0: none */
 	struct pollfd pfd[PFD_COUNT];
 };
+
+enum { STOP_NONE, STOP_BUTTON, STOP_HARD, STOP_KILLED };
+
+static long long launch_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void launch_loop_stop(struct launch_loop *lp, const char *why)
 {
@@ -90,16 +106,64 @@ static void launch_loop_fds(struct launch_loop *lp)
 					      POLLIN, 0 };
 }
 
+/* One step further in stopping the guest: power button, hard stop, kill. */
+static void launch_loop_escalate(struct launch_loop *lp)
+{
+	unsigned int t = lp->l->opt.stop_timeout;
+
+	if (lp->stage == STOP_NONE && t > 0) {
+		log_info("pressing the guest's power button; stopping it hard if it "
+			 "has not powered off in %u s", t);
+		kill(lp->pid, SIGTERM);
+		lp->stage = STOP_BUTTON;
+		lp->deadline_ms = launch_now_ms() + 1000LL * t;
+	} else if (lp->stage <= STOP_BUTTON) {
+		log_warn("stopping the guest hard, without its own shutdown");
+		kill(lp->pid, VMM_SIG_STOP);
+		lp->stage = STOP_HARD;
+		lp->deadline_ms = launch_now_ms() + 1000LL * LAUNCH_STOP_GRACE_S;
+	} else {
+		log_err(VMM_BINARY " still runs: killing it");
+		kill(lp->pid, SIGKILL);
+		lp->stage = STOP_KILLED;
+		lp->deadline_ms = 0;
+	}
+}
+
 static void launch_loop_signal(struct launch_loop *lp)
 {
 	struct signalfd_siginfo si;
 
-	if (read(lp->pfd[PFD_SIG].fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+	while (read(lp->pfd[PFD_SIG].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;   /* the pidfds say who */
+		log_info("signal %u", si.ssi_signo);
+		launch_loop_escalate(lp);
+	}
+}
+
+/* The deadline passed: the guest ignored the button, or the VMM its stop. */
+static void launch_loop_deadline(struct launch_loop *lp)
+{
+	if (!lp->deadline_ms || launch_now_ms() < lp->deadline_ms)
 		return;
-	if (si.ssi_signo == SIGCHLD)
-		return;   /* the pidfds say who */
-	log_info("signal %u: asking the VMM to stop the guest", si.ssi_signo);
-	kill(lp->pid, lp->stopping++ ? SIGKILL : SIGTERM);
+	if (lp->stage == STOP_BUTTON)
+		log_warn("the guest ignored the power button for %u s (--stop-timeout)",
+			 lp->l->opt.stop_timeout);
+	launch_loop_escalate(lp);
+}
+
+/* The poll timeout: the TPM proxy's (TO) or the stop deadline's, if sooner. */
+static int launch_loop_timeout(const struct launch_loop *lp, int to)
+{
+	long long left;
+
+	if (!lp->deadline_ms)
+		return to;
+	left = lp->deadline_ms - launch_now_ms();
+	if (left < 0)
+		left = 0;
+	return to < 0 || left < to ? (int)left : to;
 }
 
 static void launch_loop_vtpm(struct launch_loop *lp)
@@ -138,7 +202,8 @@ static int launch_loop_open(struct launch_loop *lp)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	lp->pfd[PFD_SIG] = (struct pollfd){ signalfd(-1, &set, SFD_CLOEXEC), POLLIN, 0 };
+	lp->pfd[PFD_SIG] = (struct pollfd){
+		signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK), POLLIN, 0 };
 	lp->pfd[PFD_VMM] = (struct pollfd){
 		(int)syscall(SYS_pidfd_open, lp->pid, 0), POLLIN, 0 };
 	if (lp->pfd[PFD_SIG].fd < 0 || lp->pfd[PFD_VMM].fd < 0) {
@@ -163,10 +228,12 @@ int launch_loop_run(struct launch *l, pid_t pid)
 				 tpmproxy_timeout_ms(&l->vtpm.proxy) : -1;
 
 			launch_loop_fds(&lp);
-			if (poll(lp.pfd, PFD_COUNT, to) < 0 && errno != EINTR)
+			if (poll(lp.pfd, PFD_COUNT, launch_loop_timeout(&lp, to)) < 0 &&
+			    errno != EINTR)
 				launch_loop_stop(&lp, "poll failed");
 			if (lp.pfd[PFD_SIG].revents)
 				launch_loop_signal(&lp);
+			launch_loop_deadline(&lp);
 			if (l->vtpm_running && !lp.failed)
 				launch_loop_vtpm(&lp);
 			if (lp.pfd[PFD_VMM].revents &&

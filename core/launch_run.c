@@ -67,6 +67,22 @@ static int run_id_parse(const char *val, const char *what, unsigned int *out)
 	return 0;
 }
 
+static int run_stop_timeout(const char *val, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || v > LAUNCH_STOP_TIMEOUT_MAX) {
+		log_err("--stop-timeout: '%.32s' is not a number of seconds (0..%u)",
+			val, LAUNCH_STOP_TIMEOUT_MAX);
+		return -EINVAL;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
 /* The launcher's own flags (launcher_flag_cb); pass 2 only. */
 static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 {
@@ -89,6 +105,8 @@ static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 			*(const char **)paths[i] = val;
 			return 0;
 		}
+	if (!strcmp(flag, "stop-timeout"))
+		return run_stop_timeout(val, &o->stop_timeout);
 	if (strcmp(flag, "uid") && strcmp(flag, "gid"))
 		return -ENOENT;
 	rc = run_id_parse(val, flag, &id);
@@ -130,6 +148,7 @@ static void run_opts_default(struct launch *l)
 	o->key_dir = LAUNCH_KEY_DIR;
 	o->ca_dir = LAUNCH_CA_DIR;
 	o->jail_root = JAIL_ROOT_DEFAULT;
+	o->stop_timeout = LAUNCH_STOP_TIMEOUT;
 }
 
 static int run_open(const char *path, int flags, const char *what)

@@ -39,9 +39,14 @@ static void run_usage(FILE *f)
 		"                  [--vtpm | --no-vtpm] [--seccomp kill|log]\n"
 		"                  [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR]\n"
 		"                  [--ek-ca-dir DIR] [--jail-root DIR] [--uid N] [--gid N]\n"
-		"Flags override the settings of --config.  Exit status: 0 guest powered\n"
-		"off, rebooted or was stopped by SIGTERM; 1 guest crash or KVM error;\n"
-		"2 bad configuration or set-up failure.\n", VM_MAX_CPUS);
+		"                  [--stop-timeout SECONDS]\n"
+		"Flags override the settings of --config.  SIGTERM, SIGINT or SIGHUP\n"
+		"presses the guest's ACPI power button; a second signal, or no power-off\n"
+		"within --stop-timeout seconds (default %u; 0: at once), stops it hard.\n"
+		"Exit status: 0 the guest powered off (or asked for a reboot); 1 guest\n"
+		"crash or KVM error; 2 bad configuration or set-up failure; 3 the guest\n"
+		"did not power off after the power button and was stopped hard.\n",
+		VM_MAX_CPUS, LAUNCH_STOP_TIMEOUT);
 }
 
 /* "--flag value" or "--flag=value": sets *FLAG (without dashes) and *VAL. */

@@ -5,8 +5,8 @@
  *   core/launch_svirt.c   SELinux: state, registry entry, labels by fd
  *   core/launch_vtpm.c    swtpm, the measured boot, the event log memfd
  *   core/launch_child.c   the jail and the exec of bulwark-vmm
- *   core/launch_loop.c    supervision: signals, VMM, swtpm, TPM proxy,
- *                         attestation socket
+ *   core/launch_loop.c    supervision: signals (power button, stop
+ *                         timeout), VMM, swtpm, TPM proxy, attestation socket
  *   core/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
  *
  * The order (every step fails closed and is undone by run_unwind()):
@@ -48,6 +48,17 @@
 #define LAUNCH_CA_DIR    "/var/lib/bulwark/ca"
 
 /*
+ * Stopping a guest (launch_loop.c, launch_watch.c): the first SIGTERM,
+ * SIGINT or SIGHUP presses its power button; if it has not powered off
+ * --stop-timeout seconds later (or at a second signal) the VMM stops it
+ * hard (VMM_SIG_STOP, exit VMM_EXIT_STOPPED); a VMM still there
+ * LAUNCH_STOP_GRACE_S seconds after that is killed.
+ */
+#define LAUNCH_STOP_TIMEOUT     60U
+#define LAUNCH_STOP_TIMEOUT_MAX 86400U
+#define LAUNCH_STOP_GRACE_S     10U
+
+/*
  * Launcher-only host settings (paths, ids): not part of the guest config
  * (disks, NIC, vTPM, svirt and seccomp modes are: core/config.h).
  */
@@ -59,6 +70,8 @@ struct launch_opts {
 	const char *jail_root;             /* --jail-root (JAIL_ROOT_DEFAULT) */
 	uid_t uid;                         /* --uid; 0: per-guest default */
 	gid_t gid;                         /* --gid; 0: per-guest default */
+	unsigned int stop_timeout;         /* --stop-timeout seconds: host policy,
+					    * not measured (the guest is the same) */
 };
 
 /* Everything the launcher prepared before starting the VMM. */

@@ -77,7 +77,8 @@ static const uint64_t kick_signals[] = { SIGUSR1 };
 /* ---- vCPU threads: core/vcpu.c, the devices they run on exits ---- */
 static const uint64_t vcpu_ioctls[] = {
 	KVM_RUN,
-	KVM_IRQ_LINE,		/* a device raises its line (vm_irq_line) */
+	KVM_IRQ_LINE,		/* a device raises its line (vm_irq_line);
+				 * the GED's _EVT ack lowers it */
 	KVM_SET_GSI_ROUTING,	/* guest programs an MSI-X vector */
 	KVM_GET_REGS,		/* vcpu_dump on a fatal exit */
 	KVM_GET_SREGS,
@@ -103,14 +104,15 @@ static const struct seccomp_rule vcpu_rules[] = {
 
 /* ---- main thread: core/vmm_main.c's loop and teardown ---- */
 static const uint64_t main_ioctls[] = {
-	KVM_IRQ_LINE,		/* console input raises the UART's line */
+	KVM_IRQ_LINE,		/* console input raises the UART's line, a
+				 * signal the power button's (dev_ged.c) */
 	TCGETS,			/* isatty(stdin) in vmm_stdin_usable */
 };
 
 static const struct seccomp_rule main_rules[] = {
 	SC_IOCTL(main_ioctls, "console input"),
 	SC(poll, "event loop"),
-	SC(read, "eventfd, signalfd, stdin"),
+	SC(read, "eventfd, signalfd (power button, stop), stdin"),
 	SC(write, "eventfds, log lines"),
 	SC_IN(newfstatat, 3, empty_path, "fstat(stdin) in vmm_stdin_usable"),
 	SC_IN(futex, 1, main_futex_ops, "locks, pthread_join"),

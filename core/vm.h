@@ -19,7 +19,7 @@ enum vm_state {
 	VM_RUNNING = 0,
 	VM_POWEROFF,        /* ACPI S5: exit 0 */
 	VM_REBOOT,          /* i8042 reset: exit 0 (Bulwark does not restart) */
-	VM_STOPPED,         /* SIGTERM/SIGINT: exit 0 */
+	VM_STOPPED,         /* stopped hard (VMM_SIG_STOP): exit 3 */
 	VM_FAILED,          /* triple fault, KVM error, unhandled exit: exit 1 */
 };
 

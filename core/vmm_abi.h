@@ -15,6 +15,8 @@
 #ifndef BULWARK_VMM_ABI_H
 #define BULWARK_VMM_ABI_H
 
+#include <signal.h>
+
 #define VMM_FD_CONFIG  3   /* sealed memfd: config_canonical() bytes */
 #define VMM_FD_KVM     4   /* /dev/kvm */
 #define VMM_FD_KERNEL  5   /* the bzImage, read-only */
@@ -34,8 +36,19 @@
 #define VMM_BINARY "bulwark-vmm"
 
 /* Exit status of bulwark-vmm (and so of bulwark run). */
-#define VMM_EXIT_OK      0   /* power-off, reboot request, or SIGTERM stop */
+#define VMM_EXIT_OK      0   /* the guest powered off or asked for a reboot */
 #define VMM_EXIT_GUEST   1   /* triple fault, KVM error, unhandled exit */
 #define VMM_EXIT_SETUP   2   /* bad configuration or set-up failure */
+#define VMM_EXIT_STOPPED 3   /* stopped hard (VMM_SIG_STOP): the guest did
+			      * not power off after the power button */
+
+/*
+ * Signals bulwark-vmm acts on: SIGTERM, SIGINT and SIGHUP press the guest's
+ * ACPI power button (again on each signal: a press is never lost, and
+ * presses the guest has not acknowledged yet are one); VMM_SIG_STOP stops
+ * the vCPUs at once (VMM_EXIT_STOPPED).  The launcher decides when
+ * (--stop-timeout, a second signal).
+ */
+#define VMM_SIG_STOP     SIGUSR2
 
 #endif

@@ -4,7 +4,8 @@
  * descriptors of vmm_abi.h.  Re-validates the configuration and the kernel
  * it was given, builds the VM, then runs three kinds of thread, each entering
  * through vmm_thread_confine(): main (this one: signals, console input,
- * lifecycle), one per vCPU, and io (console output, one per virtio device).
+ * lifecycle: SIGTERM/SIGINT/SIGHUP press the ACPI power button, VMM_SIG_STOP
+ * stops the vCPUs; vmm_abi.h), one per vCPU, and io (console output, one per virtio device).
  *
  * Order (core/sandbox.h): every fd and mapping is made (KVM routes, irqfds,
  * ioeventfds of the virtio devices included); vmm_process_confine() compiles
@@ -78,6 +79,7 @@ static int vmm_signals(int *sfd)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, VMM_SIG_STOP);
 	sigaddset(&set, VCPU_KICK_SIGNAL);   /* vCPU threads unblock it */
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -EINVAL;
@@ -119,6 +121,35 @@ static void vmm_input_pump(struct vm *vm, struct vmm_input *in, int readable)
 					in->len - in->off);
 }
 
+/*
+ * Every pending signal (vmm_abi.h): SIGTERM, SIGINT, SIGHUP press the
+ * power button; VMM_SIG_STOP, or a button that cannot be pressed, stops
+ * the vCPUs now.  The guest's own power-off ends the loop otherwise.
+ */
+static void vmm_signal(struct vm *vm, int sfd)
+{
+	struct signalfd_siginfo si;
+	int rc;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == VMM_SIG_STOP) {
+			log_warn("signal %u: stopping the guest now, without its "
+				 "shutdown", si.ssi_signo);
+			vm_request_stop(vm, VM_STOPPED);
+			continue;
+		}
+		rc = devices_power_button(vm);
+		if (rc) {
+			log_err("signal %u: cannot press the power button (%s): "
+				"stopping the guest now", si.ssi_signo, strerror(-rc));
+			vm_request_stop(vm, VM_STOPPED);
+			continue;
+		}
+		log_info("signal %u: pressed the power button; the guest shuts "
+			 "itself down", si.ssi_signo);
+	}
+}
+
 /* The main thread's loop: until the VM leaves VM_RUNNING. */
 static void vmm_loop(struct vm *vm, int sfd)
 {
@@ -131,16 +162,12 @@ static void vmm_loop(struct vm *vm, int sfd)
 			{ .fd = in.enabled && in.off == in.len ? STDIN_FILENO : -1,
 			  .events = POLLIN },
 		};
-		struct signalfd_siginfo si;
 		int n = poll(p, ARRAY_SIZE(p), in.off < in.len ? 10 : -1);
 
 		if (n < 0 && errno != EINTR)
 			break;
-		if (p[1].revents & POLLIN &&
-		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-			log_info("signal %u: stopping the guest", si.ssi_signo);
-			vm_request_stop(vm, VM_STOPPED);
-		}
+		if (p[1].revents & POLLIN)
+			vmm_signal(vm, sfd);
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR) || in.off < in.len)
 			vmm_input_pump(vm, &in, !!p[2].revents);
 	}
@@ -275,7 +302,9 @@ static int vmm_status(struct vm *vm)
 		log_info("guest asked for a reboot; Bulwark does not restart guests");
 		return VMM_EXIT_OK;
 	case VM_STOPPED:
-		return VMM_EXIT_OK;
+		log_warn("guest stopped hard: it did not power off after the "
+			 "power button");
+		return VMM_EXIT_STOPPED;
 	default:
 		return VMM_EXIT_GUEST;
 	}
