@@ -39,6 +39,23 @@ static json_object *reasons_json(const struct verify_result *res)
 	return arr;
 }
 
+/* The quote's TPMS_CLOCK_INFO (the batch orders a vTPM's quotes by it). */
+static json_object *clock_json(const struct verify_result *res)
+{
+	json_object *c = json_object_new_object();
+	int rc = c ? 0 : -ENOMEM;
+
+	rc = rc ? rc : put(c, "clock", json_object_new_int64((int64_t)res->clock));
+	rc = rc ? rc : put(c, "reset-count", json_object_new_int64(res->reset_count));
+	rc = rc ? rc : put(c, "restart-count", json_object_new_int64(res->restart_count));
+	rc = rc ? rc : put(c, "safe", json_object_new_boolean(res->clock_safe));
+	if (rc) {
+		json_object_put(c);
+		return NULL;
+	}
+	return c;
+}
+
 static json_object *submod_json(const struct verify_result *res, const char *source,
 				const char *policy)
 {
@@ -59,6 +76,7 @@ static json_object *submod_json(const struct verify_result *res, const char *sou
 	rc = rc ? rc : put(s, "bulwark.source", json_object_new_string(source));
 	rc = rc ? rc : put(s, "bulwark.nonce", json_object_new_string(res->nonce_hex));
 	rc = rc ? rc : put(s, "bulwark.fresh", json_object_new_boolean(res->fresh));
+	rc = rc ? rc : put(s, "bulwark.clock", clock_json(res));
 	rc = rc ? rc : put(s, "bulwark.reasons", reasons_json(res));
 	json_object_put(tv);
 	json_object_put(g);
@@ -138,9 +156,9 @@ void ear_report(FILE *f, const struct verify_result *res, const char *source)
 	fprintf(f, "  AK         %s\n", res->ak_subject[0] ? res->ak_subject : "?");
 	fprintf(f, "  nonce      %s (%s)\n", res->nonce_hex[0] ? res->nonce_hex : "?",
 		res->fresh ? "issued by this verifier" : "freshness not established");
-	fprintf(f, "  quote      clock %llu ms, resets %u, restarts %u, %u events\n",
-		(unsigned long long)res->clock, res->reset_count, res->restart_count,
-		res->events);
+	fprintf(f, "  quote      clock %llu ms%s, resets %u, restarts %u, %u events\n",
+		(unsigned long long)res->clock, res->clock_safe ? "" : " (not safe)",
+		res->reset_count, res->restart_count, res->events);
 	fprintf(f, "  vector    ");
 	for (int i = 0; i < TV_COUNT; i++)
 		fprintf(f, " %s=%d", verify_claim_name(i), res->vector[i]);

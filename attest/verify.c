@@ -207,6 +207,10 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
 		verify_references(ctx, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a stage stopped without a reason");
+	/* A warning: last, so that any contradiction stays the primary reason. */
+	if (res->clock_known && !res->clock_safe)
+		verify_fail(res, VR_CLOCK_UNSAFE, "the vTPM's clock may have run backwards (a "
+			    "TPM reset without an orderly shutdown): its quotes have no order by clock");
 	verify_result_finish(res);
 	work_reset(w);
 	return res->status;

@@ -61,6 +61,9 @@ enum verify_reason {
 	VR_SECCOMP_FILTER,
 	VR_PROTECTION_OFF,
 	VR_INTERNAL,
+	/* Added after the first release: codes 1..42 keep their numbers. */
+	VR_CLOCK_BACKWARDS,       /* batch: one vTPM's clock ran backwards */
+	VR_CLOCK_UNSAFE,          /* clockInfo.safe == NO: a warning */
 	VR_COUNT
 };
 
@@ -101,6 +104,8 @@ struct verify_result {
 	uint32_t events;
 	uint64_t clock;                     /* TPMS_CLOCK_INFO of the quote */
 	uint32_t reset_count, restart_count;
+	int clock_known, clock_safe;        /* clockInfo.safe == YES */
+	char ek_spki[65];                   /* the vTPM: SHA-256 of its EK key (hex) */
 };
 
 struct verify_ctx;
@@ -142,6 +147,15 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
  * all contraindicated (VR_LABEL_SHARED).  Returns how many were changed.
  */
 size_t verify_batch_labels(struct verify_result *res, size_t n);
+
+/*
+ * After a batch, in the order given (the order the evidence was collected):
+ * for each vTPM (EK key), a quote whose (resetCount, restartCount, clock) is
+ * below an earlier quote's is contraindicated (VR_CLOCK_BACKWARDS): the
+ * vTPM's state was rolled back, or the order is not the collection order.
+ * Only quotes whose certificates checked out count.  Returns how many.
+ */
+size_t verify_batch_clock(struct verify_result *res, size_t n);
 
 /* Records a failure, sets its claim, recomputes the status. */
 void verify_fail(struct verify_result *res, enum verify_reason reason, const char *fmt, ...)

@@ -152,6 +152,8 @@ static void check_binding(struct verify_work *w, struct verify_result *res)
 	if (!w->ek_cert || verify_san_uri(w->ak_cert, VERIFY_AK_SAN_EK, got, sizeof(got)) ||
 	    spki_hex(w->ek_cert, want) || strcmp(want, got))
 		verify_fail(res, VR_AK_EK_BINDING, "AK certificate names another EK (or none)");
+	else
+		memcpy(res->ek_spki, want, sizeof(res->ek_spki));
 	X509_NAME_get_text_by_NID(X509_get_subject_name(w->ak_cert), NID_commonName, cn,
 				  sizeof(cn));
 	snprintf(res->ak_subject, sizeof(res->ak_subject), "CN=%s", cn);
@@ -200,6 +202,7 @@ static int identity_cached(struct verify_ctx *ctx, const uint8_t key[32],
 		ctx->w.ak_key = id->ak_key;
 		ctx->w.ak_public = id->ak_public;
 		memcpy(res->ak_subject, id->ak_subject, sizeof(res->ak_subject));
+		memcpy(res->ek_spki, id->ek_spki, sizeof(res->ek_spki));
 		return 1;
 	}
 	return 0;
@@ -221,6 +224,7 @@ static void identity_remember(struct verify_ctx *ctx, const uint8_t key[32],
 	id->ak_public = ctx->w.ak_public;
 	id->ak_key = ctx->w.ak_key;
 	memcpy(id->ak_subject, res->ak_subject, sizeof(id->ak_subject));
+	memcpy(id->ek_spki, res->ek_spki, sizeof(id->ek_spki));
 }
 
 static int certs_check(struct verify_ctx *ctx, struct verify_result *res)

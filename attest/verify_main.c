@@ -182,6 +182,7 @@ static int batch(struct verify_ctx *ctx, const struct args *a, const char *m_id,
 	for (size_t i = 0; i < a->nbundles; i++)
 		verify_file(ctx, a->bundles[i], &res[i]);
 	verify_batch_labels(res, a->nbundles);
+	verify_batch_clock(res, a->nbundles);
 	for (size_t i = 0; i < a->nbundles; i++) {
 		if (!a->quiet)
 			ear_report(a->ear && !strcmp(a->ear, "-") ? stderr : stdout, &res[i],

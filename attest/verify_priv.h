@@ -26,6 +26,7 @@ struct verify_cached_identity {
 	TPMT_PUBLIC ak_public;
 	EVP_PKEY *ak_key;         /* one reference owned here */
 	char ak_subject[128];
+	char ek_spki[65];
 };
 
 struct verify_cached_chain {

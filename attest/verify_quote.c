@@ -272,6 +272,8 @@ int verify_quote(struct verify_ctx *ctx, struct verify_result *res)
 	res->clock = w->attest.clockInfo.clock;
 	res->reset_count = w->attest.clockInfo.resetCount;
 	res->restart_count = w->attest.clockInfo.restartCount;
+	res->clock_safe = w->attest.clockInfo.safe == TPM2_YES;
+	res->clock_known = 1;
 	if (signature_check(w, &hash))
 		verify_fail(res, VR_SIGNATURE, "quote not signed by the certified AK");
 	nonce_check(ctx, res);

@@ -15,6 +15,7 @@
 #define TV_NOT_FRESH     32   /* instance-identity: freshness unknown */
 #define TV_CONTRA        96
 #define TV_MALFUNCTION   1
+#define TV_WARN          32   /* a warning reason (VR_CLOCK_UNSAFE) */
 
 static const struct {
 	const char *name;
@@ -63,6 +64,8 @@ static const struct {
 	[VR_SECCOMP_FILTER] = { "seccomp-filter-not-allowed", TV_CONFIGURATION },
 	[VR_PROTECTION_OFF] = { "protection-off", TV_CONFIGURATION },
 	[VR_INTERNAL] = { "verifier-error", TV_INSTANCE_IDENTITY },
+	[VR_CLOCK_BACKWARDS] = { "clock-backwards", TV_INSTANCE_IDENTITY },
+	[VR_CLOCK_UNSAFE] = { "clock-not-safe", TV_INSTANCE_IDENTITY },
 };
 
 static const char *const claims[TV_COUNT] = {
@@ -113,7 +116,15 @@ void verify_fail(struct verify_result *res, enum verify_reason reason, const cha
 
 	if (reason <= VR_OK || reason >= VR_COUNT)
 		reason = VR_INTERNAL;
-	res->vector[reasons[reason].claim] = reason == VR_INTERNAL ? TV_MALFUNCTION : TV_CONTRA;
+	if (reason == VR_CLOCK_UNSAFE) {
+		int8_t *v = &res->vector[reasons[reason].claim];
+
+		if (*v < TV_WARN && *v != TV_MALFUNCTION)
+			*v = TV_WARN;      /* never lowers a worse value */
+	} else {
+		res->vector[reasons[reason].claim] =
+			reason == VR_INTERNAL ? TV_MALFUNCTION : TV_CONTRA;
+	}
 	status_update(res);
 	if (res->nfail >= ARRAY_SIZE(res->fail))
 		return;
@@ -150,6 +161,37 @@ size_t verify_batch_labels(struct verify_result *res, size_t n)
 				continue;
 			verify_fail(&res[i], VR_LABEL_SHARED, "label %s also used by guest %s (%s)",
 				    res[i].label, res[j].name, res[j].uuid);
+			changed++;
+			break;
+		}
+	}
+	return changed;
+}
+
+/* (resetCount, restartCount, clock) of a before b, as the TPM counts. */
+static int clock_before(const struct verify_result *a, const struct verify_result *b)
+{
+	if (a->reset_count != b->reset_count)
+		return a->reset_count < b->reset_count;
+	if (a->restart_count != b->restart_count)
+		return a->restart_count < b->restart_count;
+	return a->clock < b->clock;
+}
+
+size_t verify_batch_clock(struct verify_result *res, size_t n)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i && res[i].ek_spki[0]; j++) {
+			if (strcmp(res[i].ek_spki, res[j].ek_spki) || !clock_before(&res[i], &res[j]))
+				continue;
+			verify_fail(&res[i], VR_CLOCK_BACKWARDS,
+				    "vTPM clock %llu (resets %u, restarts %u) is before bundle %zu's "
+				    "%llu (resets %u, restarts %u)",
+				    (unsigned long long)res[i].clock, res[i].reset_count,
+				    res[i].restart_count, j + 1, (unsigned long long)res[j].clock,
+				    res[j].reset_count, res[j].restart_count);
 			changed++;
 			break;
 		}

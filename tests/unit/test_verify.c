@@ -60,6 +60,7 @@ static struct {
 	struct doc rsa, ecc, permissive, seccomp_off, guest_b, guest_c;
 	struct doc group, unsorted, one_cat;
 	struct doc sec_unsorted, sec_no_off, off_seccomp_log;
+	struct doc rsa_later, unsafe;
 } F;
 
 /* Every reason some test produced as the primary one (test_every_reason). */
@@ -205,6 +206,21 @@ static int set_locality(void *arg, uint8_t loc)
 	return swtpm_ctrl(arg, SWTPM_CMD_SET_LOCALITY, &loc, 1, NULL, 0);
 }
 
+/* TPM2_Shutdown(CLEAR), as the guest's kernel sends at power-off. */
+static void orderly_shutdown(void)
+{
+	static const uint8_t cmd[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 0 };
+	uint8_t rsp[64];
+	size_t n = 0;
+	uint32_t rc = 0;
+
+	if (F.fd >= 0)
+		assert_int_equal(tpm_transact(F.fd, cmd, sizeof(cmd), rsp, sizeof(rsp), &n, &rc) ||
+				 rc, 0);
+}
+
+static int unorderly;    /* the next boot follows a reset without shutdown */
+
 /* Power-cycles the vTPM (CMD_INIT) and runs the launcher's measured boot. */
 static int measured_boot(const char *label, enum measure_selinux se, int seccomp,
 			 struct evlog_writer *log)
@@ -217,6 +233,8 @@ static int measured_boot(const char *label, enum measure_selinux se, int seccomp
 	boot_inputs(&b, &s, label);
 	s.selinux = se;
 	s.seccomp = seccomp;
+	if (!unorderly)
+		orderly_shutdown();
 	if (F.fd >= 0)
 		close(F.fd);
 	F.fd = -1;
@@ -313,6 +331,7 @@ static int boot_with_secstate(const char *text, size_t len, struct evlog_writer 
 	int rc;
 
 	boot_inputs(&b, &s, LABEL_A);
+	orderly_shutdown();
 	if (F.fd >= 0)
 		close(F.fd);
 	F.fd = -1;
@@ -385,6 +404,34 @@ static int secstate_evidence(void)
 	s.noff = ARRAY_SIZE(off);
 	rc = rc ? rc : measure_secstate_encode(&s, text, sizeof(text), &len);
 	return rc ? rc : evidence_secstate(text, len, &F.off_seccomp_log);
+}
+
+/* Two quotes of one boot, the second one later by the vTPM's clock. */
+static int clock_evidence(void)
+{
+	struct evlog_writer log;
+	int rc = measured_boot(LABEL_A, MEASURE_SELINUX_ENFORCING, 1, &log);
+
+	if (rc)
+		return rc;
+	rc = quote_doc("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048, &log, &F.rsa);
+	usleep(20000);
+	rc = rc ? rc : quote_doc("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048, &log,
+				 &F.rsa_later);
+	evlog_writer_free(&log);
+	return rc;
+}
+
+/* Last of all: after it, safe stays NO until the vTPM saves its clock. */
+static int unsafe_evidence(void)
+{
+	int rc;
+
+	unorderly = 1;
+	rc = evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+		      MEASURE_SELINUX_ENFORCING, 1, &F.unsafe);
+	unorderly = 0;
+	return rc;
 }
 
 static int fixture_paths(void)
@@ -461,8 +508,7 @@ static int group_setup(void **state)
 	rc = rc ? rc : enroll("guest-b", UUID_B, QUOTE_AK_RSA2048, &F.ak_b, NULL);
 	F.ek_unknown = rc ? NULL : ek_cert_unknown_ca();
 	rc = rc || !F.ek_unknown;
-	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
-				MEASURE_SELINUX_ENFORCING, 1, &F.rsa);
+	rc = rc ? rc : clock_evidence();
 	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_ecc, QUOTE_AK_P256,
 				MEASURE_SELINUX_ENFORCING, 1, &F.ecc);
 	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
@@ -480,6 +526,7 @@ static int group_setup(void **state)
 	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_ONE, F.ak_rsa, QUOTE_AK_RSA2048,
 				MEASURE_SELINUX_ENFORCING, 1, &F.one_cat);
 	rc = rc ? rc : secstate_evidence();
+	rc = rc ? rc : unsafe_evidence();     /* a reset without shutdown: safe = NO */
 	if (rc)
 		group_teardown(state);
 	return rc ? -1 : 0;
@@ -490,7 +537,8 @@ static int group_teardown(void **state)
 	char cmd[128];
 	struct doc *docs[] = { &F.rsa, &F.ecc, &F.permissive, &F.seccomp_off, &F.guest_b,
 			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat,
-			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log };
+			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log,
+			       &F.rsa_later, &F.unsafe };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -1090,6 +1138,66 @@ static void test_manifest_roundtrip(void **state)
 	free(text);
 }
 
+/* One vTPM's quotes in the order collected: its clock never runs back. */
+static void test_clock_order_in_batch(void **state)
+{
+	struct verify_result res[3];
+	struct verify_ctx *ctx = ctx_new(&F.m, NULL);
+
+	(void)state;
+	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)F.rsa_later.json, F.rsa_later.len, &res[1]);
+	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[2]);   /* a later boot */
+	assert_true(res[0].clock_safe && res[0].ek_spki[0]);
+	assert_int_equal(res[0].reset_count, res[1].reset_count);
+	assert_int_equal(res[0].restart_count, res[1].restart_count);
+	assert_true(res[0].clock < res[1].clock);
+	assert_true(res[2].reset_count > res[0].reset_count);
+	assert_int_equal(verify_batch_clock(res, 3), 0);
+	verify_ctx_forget_used(ctx);
+	/* The later quote first, then the earlier one of the same boot. */
+	verify_bundle(ctx, (uint8_t *)F.rsa_later.json, F.rsa_later.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[1]);
+	assert_int_equal(verify_batch_clock(res, 2), 1);
+	assert_int_equal(res[0].status, VS_WARNING);          /* no nonce issued */
+	assert_int_equal(res[1].status, VS_CONTRAINDICATED);
+	assert_int_equal(seen_mark(res[1].fail[0].reason, res[1].nfail), VR_CLOCK_BACKWARDS);
+	assert_int_equal(res[1].nfail, 1);
+	verify_ctx_forget_used(ctx);
+	/* A later boot's quote, then an earlier boot's (resetCount back). */
+	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[1]);
+	assert_int_equal(verify_batch_clock(res, 2), 1);
+	assert_int_equal(res[1].fail[0].reason, VR_CLOCK_BACKWARDS);
+	/* Another vTPM's clock is its own. */
+	res[1] = res[0];
+	res[1].ek_spki[0] ^= 1;
+	res[1].reset_count = 0;
+	res[1].nfail = 0;
+	assert_int_equal(verify_batch_clock(res, 2), 0);
+	verify_ctx_free(ctx);
+}
+
+/* A quote after a TPM reset without an orderly shutdown: a warning only. */
+static void test_clock_not_safe(void **state)
+{
+	struct verify_result res;
+	struct verify_ctx *ctx = ctx_new(&F.m, F.unsafe.nonce);
+
+	(void)state;
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.unsafe.json, F.unsafe.len, &res),
+			 VS_WARNING);
+	assert_false(res.clock_safe);
+	assert_int_equal(seen_mark(res.fail[0].reason, res.nfail), VR_CLOCK_UNSAFE);
+	assert_int_equal(res.nfail, 1);
+	assert_int_equal(res.vector[TV_INSTANCE_IDENTITY], 32);
+	assert_true(res.fresh);
+	verify_ctx_free(ctx);
+	/* With a contradiction too, the contradiction is the primary reason. */
+	assert_int_equal(verdict_with(F.unsafe.json, F.unsafe.len, &F.m, F.rsa.nonce),
+			 VR_NONCE_WRONG);
+}
+
 /* Last: every reason of verify_reasons.c was the primary one somewhere. */
 static void test_every_reason(void **state)
 {
@@ -1119,6 +1227,8 @@ int main(void)
 		cmocka_unit_test(test_event_log_form),
 		cmocka_unit_test(test_security_state),
 		cmocka_unit_test(test_verifier_error),
+		cmocka_unit_test(test_clock_order_in_batch),
+		cmocka_unit_test(test_clock_not_safe),
 		cmocka_unit_test(test_every_reason),
 	};
 
