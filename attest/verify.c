@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
@@ -167,11 +168,22 @@ static void work_reset(struct verify_work *w)
 		w->item[i] = -1;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ" as written by bundle_write(); 0 for anything else. */
+static int64_t created_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strlen(s) == 20 ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	time_t t = end && !*end ? timegm(&tm) : (time_t)-1;
+
+	return t > 0 ? (int64_t)t : 0;
+}
+
 static void result_from_bundle(struct verify_result *res, const struct bundle *b)
 {
 	memcpy(res->name, b->name, sizeof(res->name));
 	memcpy(res->uuid, b->uuid, sizeof(res->uuid));
 	bundle_hex_encode(b->nonce, b->nonce_len, res->nonce_hex);
+	res->created = created_time(b->created);
 }
 
 static enum verify_reason parse_reason(int code)

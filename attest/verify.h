@@ -106,6 +106,7 @@ struct verify_result {
 	uint32_t reset_count, restart_count;
 	int clock_known, clock_safe;        /* clockInfo.safe == YES */
 	char ek_spki[65];                   /* the vTPM: SHA-256 of its EK key (hex) */
+	int64_t created;                    /* bundle's "created" (host clock), 0: unknown */
 };
 
 struct verify_ctx;
@@ -149,11 +150,13 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
 size_t verify_batch_labels(struct verify_result *res, size_t n);
 
 /*
- * After a batch, in the order given (the order the evidence was collected):
- * for each vTPM (EK key), a quote whose (resetCount, restartCount, clock) is
- * below an earlier quote's is contraindicated (VR_CLOCK_BACKWARDS): the
- * vTPM's state was rolled back, or the order is not the collection order.
- * Only quotes whose certificates checked out count.  Returns how many.
+ * After a batch: for each vTPM (EK key), a bundle created later by the host's
+ * clock (whole seconds; "created", unsigned) whose quote's (resetCount,
+ * restartCount, clock) is below an earlier-created one's is contraindicated
+ * (VR_CLOCK_BACKWARDS): the vTPM's state was rolled back (a restored copy or
+ * snapshot).  Bundles of one second, or without a parseable "created", are
+ * not compared; only bundles whose AK is bound to its EK count.  The order
+ * of the batch does not matter.  Returns how many were changed.
  */
 size_t verify_batch_clock(struct verify_result *res, size_t n);
 

@@ -183,12 +183,13 @@ size_t verify_batch_clock(struct verify_result *res, size_t n)
 	size_t changed = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < i && res[i].ek_spki[0]; j++) {
-			if (strcmp(res[i].ek_spki, res[j].ek_spki) || !clock_before(&res[i], &res[j]))
+		for (size_t j = 0; j < n && res[i].ek_spki[0] && res[i].created; j++) {
+			if (strcmp(res[i].ek_spki, res[j].ek_spki) || !res[j].created ||
+			    res[j].created >= res[i].created || !clock_before(&res[i], &res[j]))
 				continue;
 			verify_fail(&res[i], VR_CLOCK_BACKWARDS,
-				    "vTPM clock %llu (resets %u, restarts %u) is before bundle %zu's "
-				    "%llu (resets %u, restarts %u)",
+				    "vTPM clock %llu (resets %u, restarts %u) is before that of bundle "
+				    "%zu, created earlier: %llu (resets %u, restarts %u)",
 				    (unsigned long long)res[i].clock, res[i].reset_count,
 				    res[i].restart_count, j + 1, (unsigned long long)res[j].clock,
 				    res[j].reset_count, res[j].restart_count);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -415,7 +416,8 @@ static int clock_evidence(void)
 	if (rc)
 		return rc;
 	rc = quote_doc("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048, &log, &F.rsa);
-	usleep(20000);
+	sleep(1);              /* "created" has whole seconds */
+	usleep(100000);
 	rc = rc ? rc : quote_doc("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048, &log,
 				 &F.rsa_later);
 	evlog_writer_free(&log);
@@ -1138,44 +1140,70 @@ static void test_manifest_roundtrip(void **state)
 	free(text);
 }
 
-/* One vTPM's quotes in the order collected: its clock never runs back. */
+/* d with "created" moved to `later`'s plus 5 s: as if d's vTPM state had been
+ * restored from a copy and quoted afterwards (created is the host's clock). */
+static struct doc created_after(const struct doc *d, const struct doc *later)
+{
+	struct bundle b, l;
+	struct bundle_error err;
+	struct tm tm = { 0 };
+	struct doc t;
+	time_t when;
+
+	assert_int_equal(bundle_parse((const uint8_t *)later->json, later->len, &l, &err), 0);
+	assert_non_null(strptime(l.created, "%Y-%m-%dT%H:%M:%SZ", &tm));
+	when = timegm(&tm) + 5;
+	bundle_free(&l);
+	assert_int_equal(bundle_parse((const uint8_t *)d->json, d->len, &b, &err), 0);
+	strftime(b.created, sizeof(b.created), "%Y-%m-%dT%H:%M:%SZ", gmtime(&when));
+	assert_int_equal(bundle_write(&b, &t.json, &t.len), 0);
+	memcpy(t.nonce, d->nonce, sizeof(t.nonce));
+	bundle_free(&b);
+	return t;
+}
+
+/* One vTPM's clock never runs back as the host's clock runs on. */
 static void test_clock_order_in_batch(void **state)
 {
 	struct verify_result res[3];
 	struct verify_ctx *ctx = ctx_new(&F.m, NULL);
+	struct doc old = created_after(&F.rsa, &F.rsa_later);
+	struct doc old_boot = created_after(&F.rsa, &F.ecc);
 
 	(void)state;
-	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[0]);
-	verify_bundle(ctx, (uint8_t *)F.rsa_later.json, F.rsa_later.len, &res[1]);
-	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[2]);   /* a later boot */
-	assert_true(res[0].clock_safe && res[0].ek_spki[0]);
-	assert_int_equal(res[0].reset_count, res[1].reset_count);
-	assert_int_equal(res[0].restart_count, res[1].restart_count);
-	assert_true(res[0].clock < res[1].clock);
-	assert_true(res[2].reset_count > res[0].reset_count);
-	assert_int_equal(verify_batch_clock(res, 3), 0);
-	verify_ctx_forget_used(ctx);
-	/* The later quote first, then the earlier one of the same boot. */
 	verify_bundle(ctx, (uint8_t *)F.rsa_later.json, F.rsa_later.len, &res[0]);
-	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[1]);
+	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[1]);   /* a later boot */
+	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[2]);
+	assert_true(res[2].clock_safe && res[2].ek_spki[0] && res[2].created);
+	assert_int_equal(res[2].reset_count, res[0].reset_count);
+	assert_int_equal(res[2].restart_count, res[0].restart_count);
+	assert_true(res[2].clock < res[0].clock);
+	assert_true(res[2].created < res[0].created);
+	assert_true(res[1].reset_count > res[2].reset_count);
+	assert_int_equal(verify_batch_clock(res, 3), 0);     /* any order given */
+	verify_ctx_forget_used(ctx);
+	/* The earlier quote of the same boot, created after the later one. */
+	verify_bundle(ctx, (uint8_t *)F.rsa_later.json, F.rsa_later.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)old.json, old.len, &res[1]);
+	assert_int_equal(res[1].status, VS_WARNING);          /* no nonce issued */
 	assert_int_equal(verify_batch_clock(res, 2), 1);
-	assert_int_equal(res[0].status, VS_WARNING);          /* no nonce issued */
+	assert_int_equal(res[0].status, VS_WARNING);
 	assert_int_equal(res[1].status, VS_CONTRAINDICATED);
 	assert_int_equal(seen_mark(res[1].fail[0].reason, res[1].nfail), VR_CLOCK_BACKWARDS);
 	assert_int_equal(res[1].nfail, 1);
 	verify_ctx_forget_used(ctx);
-	/* A later boot's quote, then an earlier boot's (resetCount back). */
-	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[0]);
-	verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[1]);
+	/* An earlier boot's quote created after a later boot's (resetCount back). */
+	verify_bundle(ctx, (uint8_t *)old_boot.json, old_boot.len, &res[0]);
+	verify_bundle(ctx, (uint8_t *)F.ecc.json, F.ecc.len, &res[1]);
 	assert_int_equal(verify_batch_clock(res, 2), 1);
-	assert_int_equal(res[1].fail[0].reason, VR_CLOCK_BACKWARDS);
+	assert_int_equal(res[0].fail[0].reason, VR_CLOCK_BACKWARDS);
 	/* Another vTPM's clock is its own. */
-	res[1] = res[0];
-	res[1].ek_spki[0] ^= 1;
-	res[1].reset_count = 0;
-	res[1].nfail = 0;
+	res[0].nfail = 0;
+	res[0].ek_spki[0] ^= 1;
 	assert_int_equal(verify_batch_clock(res, 2), 0);
 	verify_ctx_free(ctx);
+	free(old.json);
+	free(old_boot.json);
 }
 
 /* A quote after a TPM reset without an orderly shutdown: a warning only. */
