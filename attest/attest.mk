@@ -162,3 +162,11 @@ attest8-fixture_SRCS += attest/policy_digest.c
 attest8-fixture_LDLIBS := -l:libsepol.a
 $(O)/lab/bin/attest8-fixture: | build/policy/standalone.pol
 test_verify_WRAP := reallocarray
+# Set-up shared by the attestation tests (tests/attest8/attest_fixture.h).
+ATTEST_TEST_FIXTURE := tests/attest8/attest_fixture.c
+test_verify_SRCS += $(ATTEST_TEST_FIXTURE)
+test_quote_vtpm_SRCS += $(ATTEST_TEST_FIXTURE)
+test_attestd_SRCS += $(ATTEST_TEST_FIXTURE)
+attest8-fixture_SRCS += $(ATTEST_TEST_FIXTURE)
+test_quote_vtpm_SRCS += tests/attest8/attest_fixture_verify.c
+test_attestd_SRCS += tests/attest8/attest_fixture_verify.c

@@ -33,6 +33,7 @@
 #include "attest/swtpm.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "tests/attest8/attest_fixture.h"
 
 static const char *const roles[] = { "vcpu", "vmm" };
 
@@ -192,37 +193,6 @@ static int cmd_boot(const char *dir, const char *label, const char *policy)
 	return 0;       /* swtpm keeps running: DIR/swtpm.pid */
 }
 
-/* tpm2-tools' PCR file: TPML_PCR_SELECTION, count, TPML_DIGESTs (raw). */
-static int pcrs_file(const char *path, const struct bundle *b, const TPML_PCR_SELECTION *sel)
-{
-	TPML_DIGEST d[8];
-	uint32_t count = 0;
-	FILE *f;
-	int ok;
-
-	memset(d, 0, sizeof(d));
-	for (uint32_t i = 0; i < sel->count && i < b->pcrs.banks.count; i++)
-		for (uint32_t pcr = 0; pcr < 24 && count < ARRAY_SIZE(d); pcr++) {
-			TPML_DIGEST *cur = &d[count];
-
-			if (!(sel->pcrSelections[i].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
-				continue;
-			cur->digests[cur->count].size = b->pcrs.banks.size[i];
-			memcpy(cur->digests[cur->count].buffer, b->pcrs.value[i][pcr],
-			       b->pcrs.banks.size[i]);
-			if (++cur->count == 8)
-				count++;
-		}
-	count += count < ARRAY_SIZE(d) && d[count].count ? 1 : 0;
-	f = fopen(path, "w");
-	ok = f && fwrite(sel, sizeof(*sel), 1, f) == 1 &&
-	     fwrite(&count, sizeof(count), 1, f) == 1 &&
-	     fwrite(d, sizeof(d[0]), count, f) == count;
-	if (f && fclose(f))
-		ok = 0;
-	return ok ? 0 : -EIO;
-}
-
 static int cmd_export(const char *file, const char *dir)
 {
 	struct bundle b;
@@ -242,7 +212,7 @@ static int cmd_export(const char *file, const char *dir)
 		return 1;
 	rc = Tss2_MU_TPMS_ATTEST_Unmarshal(b.attest.data, b.attest.len, &off, &a) ? -EINVAL : 0;
 	snprintf(path, sizeof(path), "%s/pcrs", dir);
-	rc = rc ? rc : pcrs_file(path, &b, &a.attested.quote.pcrSelect);
+	rc = rc ? rc : attest_fixture_pcrs_file(path, &b, &a.attested.quote.pcrSelect);
 	rc = rc ? rc : put(dir, "msg", b.attest.data, b.attest.len);
 	rc = rc ? rc : put(dir, "sig", b.signature.data, b.signature.len);
 	p = b.ak.cert.data;

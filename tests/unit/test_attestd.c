@@ -38,17 +38,13 @@
 #include "attest/verify.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "tests/attest8/attest_fixture.h"
 
 #define NAME  "guest-a"
 #define LABEL "system_u:system_r:bulwark_vmm_t:s0:c7,c9"
 
 static char root[] = "/tmp/bulwark-test-attestd.XXXXXX";
-static const uint8_t policy[32] = { 0x42 };
-static const struct measure_filter filters[] = { { "vmm", { 0x11 } } };
-static struct measure_secstate secstate = {
-	.selinux = MEASURE_SELINUX_ENFORCING, .policy_sha256 = policy, .svirt = "dynamic",
-	.label = LABEL, .seccomp = 1, .filters = filters, .nfilters = ARRAY_SIZE(filters),
-};
+static struct measure_secstate secstate;
 
 static struct {
 	char dir[7][128];           /* state keys ca certs log run var */
@@ -63,28 +59,6 @@ static struct {
 	int stop_fd, loop_rc, last_rc;
 	unsigned long serviced;
 } F;
-
-static struct measure_boot boot_inputs(void)
-{
-	static const char idn[] = "bulwark-vmm-identity v1\n00 bulwark-vmm\n";
-	static const char config[] = "{\"cpus\":1,\"memory\":256}";
-	static const char acpi[] = "RSDP XSDT FACP APIC DSDT TPM2";
-	static const char kernel[] = "MZ a kernel image";
-
-	return (struct measure_boot){
-		.vmm_identity = (const uint8_t *)idn, .vmm_identity_len = strlen(idn),
-		.config = (const uint8_t *)config, .config_len = strlen(config),
-		.acpi = (const uint8_t *)acpi, .acpi_len = strlen(acpi), .security = &secstate,
-		.kernel = { kernel, strlen(kernel), -1 }, .initrd = { NULL, 0, -1 },
-		.cmdline = "console=ttyS0 quiet",
-	};
-}
-
-static int die_with_test(void *arg)
-{
-	(void)arg;
-	return prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 /* The launcher's poll loop, reduced to the two fds attestd.h documents. */
 static void *loop_run(void *arg)
@@ -136,10 +110,11 @@ static int group_setup(void **state)
 	snprintf(F.ak_ca, sizeof(F.ak_ca), "%s/attest-ca/ca.crt", F.dir[6]);
 	snprintf(F.ek_ca, sizeof(F.ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.dir[2]);
 	mkdir(F.dir[1], 0700);
-	F.boot = boot_inputs();
+	secstate = attest_fixture_secstate(LABEL);
+	F.boot = attest_fixture_boot(&secstate);
 	F.cfg = (struct vtpm_config){ .tpm = { .name = NAME, .state_dir = F.dir[0],
 		.key_dir = F.dir[1], .ca_dir = F.dir[2], .cert_dir = F.dir[3],
-		.child_setup = die_with_test }, .boot = &F.boot, .log_path = F.dir[4] };
+		.child_setup = attest_fixture_die_with_test }, .boot = &F.boot, .log_path = F.dir[4] };
 	if (vtpm_start(&F.cfg, &F.v))
 		return -1;
 	return 0;
@@ -184,21 +159,11 @@ static int group_teardown(void **state)
 static enum verify_status verify(const char *json, size_t len, const uint8_t *nonce,
 				 struct verify_result *res)
 {
-	static struct manifest m;
-	static const uint16_t algs[] = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 };
-	struct evlog_banks banks = { .count = 2, .alg = { algs[0], algs[1] }, .size = { 32, 48 } };
-	const char *ak[] = { F.ak_ca }, *ek[] = { F.ek_ca };
-	struct verify_options o = { .ak_ca = ak, .nak_ca = 1, .ek_ca = ek, .nek_ca = 1,
-				    .manifest = &m };
-	struct verify_ctx *ctx = NULL;
-	enum verify_status st;
+	int st = attest_fixture_verify(&F.boot, "attestd", F.ak_ca, F.ek_ca, json, len, nonce,
+				       res);
 
-	assert_int_equal(reference_build(&F.boot, &banks, "attestd", 1, &m), 0);
-	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
-	assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, 32), 0);
-	st = verify_bundle(ctx, (const uint8_t *)json, len, res);
-	verify_ctx_free(ctx);
-	return st;
+	assert_true(st >= 0);
+	return (enum verify_status)st;
 }
 
 static int sock_connect(void)

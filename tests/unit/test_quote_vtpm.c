@@ -36,17 +36,13 @@
 #include "attest/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "tests/attest8/attest_fixture.h"
 
 #define LABEL "system_u:system_r:bulwark_vmm_t:s0:c40,c41"
 #define UUID  "7d0c3b1e-2a4f-4e5d-8c6b-9a0f1e2d3c4b"
 
 static char root[] = "/tmp/bulwark-test-quote-vtpm.XXXXXX";
-static const uint8_t policy[32] = { 0x42 };
-static const struct measure_filter filters[] = { { "vmm", { 0x11 } } };
-static struct measure_secstate secstate = {
-	.selinux = MEASURE_SELINUX_ENFORCING, .policy_sha256 = policy, .svirt = "dynamic",
-	.label = LABEL, .seccomp = 1, .filters = filters, .nfilters = ARRAY_SIZE(filters),
-};
+static struct measure_secstate secstate;
 
 static struct {
 	char dir[5][128];
@@ -60,28 +56,6 @@ static struct {
 	EVP_PKEY *ca_key;
 	X509 *ca_cert, *ak_cert, *ek_cert, *ek_mid;
 } F;
-
-static struct measure_boot boot_inputs(void)
-{
-	static const char id[] = "bulwark-vmm-identity v1\n00 bulwark-vmm\n";
-	static const char config[] = "{\"cpus\":1,\"memory\":256}";
-	static const char acpi[] = "RSDP XSDT FACP APIC DSDT TPM2";
-	static const char kernel[] = "MZ a kernel image";
-
-	return (struct measure_boot){
-		.vmm_identity = (const uint8_t *)id, .vmm_identity_len = strlen(id),
-		.config = (const uint8_t *)config, .config_len = strlen(config),
-		.acpi = (const uint8_t *)acpi, .acpi_len = strlen(acpi), .security = &secstate,
-		.kernel = { kernel, strlen(kernel), -1 }, .initrd = { NULL, 0, -1 },
-		.cmdline = "console=ttyS0 quiet",
-	};
-}
-
-static int die_with_test(void *arg)
-{
-	(void)arg;
-	return prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
 
 static void *loop_run(void *arg)
 {
@@ -103,50 +77,6 @@ static void *loop_run(void *arg)
 			break;
 	}
 	return NULL;
-}
-
-static X509 *load_cert(const char *path, int pem)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x = NULL;
-
-	if (f) {
-		x = pem ? PEM_read_X509(f, NULL, NULL, NULL) : d2i_X509_fp(f, NULL);
-		fclose(f);
-	}
-	return x;
-}
-
-/* A self-signed attestation CA, PEM at F.ak_ca. */
-static int make_ca(void)
-{
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-	X509_EXTENSION *bc, *ski;
-	FILE *f;
-	int ok;
-
-	F.ca_key = EVP_EC_gen("P-256");
-	ok = x && F.ca_key && X509_set_version(x, 2) &&
-	     ASN1_INTEGER_set(X509_get_serialNumber(x), 1) &&
-	     X509_gmtime_adj(X509_getm_notBefore(x), -60) &&
-	     X509_gmtime_adj(X509_getm_notAfter(x), 86400) &&
-	     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-					(const unsigned char *)"test AK CA", -1, -1, 0) &&
-	     X509_set_issuer_name(x, X509_get_subject_name(x)) && X509_set_pubkey(x, F.ca_key);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-	ski = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier, "hash");
-	ok = ok && bc && ski && X509_add_ext(x, bc, -1) && X509_add_ext(x, ski, -1) &&
-	     X509_sign(x, F.ca_key, EVP_sha256());
-	X509_EXTENSION_free(bc);
-	X509_EXTENSION_free(ski);
-	f = ok ? fopen(F.ak_ca, "w") : NULL;
-	ok = f && PEM_write_X509(f, x);
-	if (f)
-		fclose(f);
-	F.ca_cert = x;
-	return ok ? 0 : -1;
 }
 
 static int enroll(void)
@@ -181,16 +111,18 @@ static int group_setup(void **state)
 	snprintf(F.ak_ca, sizeof(F.ak_ca), "%s/ak-ca.pem", root);
 	snprintf(F.ek_ca, sizeof(F.ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.dir[2]);
 	mkdir(F.dir[1], 0700);
-	F.boot = boot_inputs();
+	secstate = attest_fixture_secstate(LABEL);
+	F.boot = attest_fixture_boot(&secstate);
 	F.cfg = (struct vtpm_config){ .tpm = { .name = "guest-q", .state_dir = F.dir[0],
 		.key_dir = F.dir[1], .ca_dir = F.dir[2], .cert_dir = F.dir[3],
-		.child_setup = die_with_test }, .boot = &F.boot, .log_path = F.dir[4] };
-	if (vtpm_start(&F.cfg, &F.v) || make_ca())
+		.child_setup = attest_fixture_die_with_test }, .boot = &F.boot, .log_path = F.dir[4] };
+	if (vtpm_start(&F.cfg, &F.v) ||
+	    attest_fixture_make_ca("test AK CA", F.ak_ca, &F.ca_key, &F.ca_cert))
 		return -1;
 	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", F.dir[3]);
-	F.ek_cert = load_cert(path, 0);
+	F.ek_cert = attest_fixture_load_cert(path, 0);
 	snprintf(path, sizeof(path), "%s/issuercert.pem", F.dir[2]);
-	F.ek_mid = load_cert(path, 1);
+	F.ek_mid = attest_fixture_load_cert(path, 1);
 	F.stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (!F.ek_cert || !F.ek_mid || F.stop_fd < 0 ||
 	    pthread_create(&F.loop, NULL, loop_run, NULL))
@@ -219,24 +151,14 @@ static int group_teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static int der(X509 *x, struct bundle_blob *b)
-{
-	unsigned char *p = NULL;
-	int n = i2d_X509(x, &p);
-
-	b->data = p;
-	b->len = n > 0 ? (size_t)n : 0;
-	return n > 0 ? 0 : -1;
-}
-
 /* A host quote as the launcher makes it; the JSON into *json. */
 static int host_quote(const uint8_t *nonce, char **json, size_t *len)
 {
 	struct quote_guest g = { .name = "guest-q", .uuid = UUID, .label = LABEL,
 				 .alg = QUOTE_AK_P256 };
 	struct bundle b;
-	int rc = der(F.ak_cert, &g.ak.cert) || der(F.ek_cert, &g.ek.cert) ||
-		 der(F.ek_mid, &g.ek.chain[0]) ? -ENOMEM : 0;
+	int rc = attest_fixture_der(F.ak_cert, &g.ak.cert) || attest_fixture_der(F.ek_cert, &g.ek.cert) ||
+		 attest_fixture_der(F.ek_mid, &g.ek.chain[0]) ? -ENOMEM : 0;
 
 	g.ek.nchain = 1;
 	rc = rc ? rc : quote_vtpm_collect(&F.v, &g, nonce, 32, &b);
@@ -269,21 +191,11 @@ static uint32_t guest_read_public(uint32_t handle)
 static enum verify_status verify(const char *json, size_t len, const uint8_t *nonce,
 				 struct verify_result *res)
 {
-	static struct manifest m;
-	static const uint16_t algs[] = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 };
-	struct evlog_banks banks = { .count = 2, .alg = { algs[0], algs[1] }, .size = { 32, 48 } };
-	const char *ak[] = { F.ak_ca }, *ek[] = { F.ek_ca };
-	struct verify_options o = { .ak_ca = ak, .nak_ca = 1, .ek_ca = ek, .nek_ca = 1,
-				    .manifest = &m };
-	struct verify_ctx *ctx = NULL;
-	enum verify_status st;
+	int st = attest_fixture_verify(&F.boot, "quote-vtpm", F.ak_ca, F.ek_ca, json, len, nonce,
+				       res);
 
-	assert_int_equal(reference_build(&F.boot, &banks, "quote-vtpm", 1, &m), 0);
-	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
-	assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, 32), 0);
-	st = verify_bundle(ctx, (const uint8_t *)json, len, res);
-	verify_ctx_free(ctx);
-	return st;
+	assert_true(st >= 0);
+	return (enum verify_status)st;
 }
 
 /* ---- tests ------------------------------------------------------------ */

@@ -31,6 +31,7 @@
 #include "attest/verify.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "tests/attest8/attest_fixture.h"
 
 #define LABEL_A "system_u:system_r:bulwark_vmm_t:s0:c12,c345"
 #define LABEL_C "system_u:system_r:bulwark_vmm_t:s0:c7,c900"
@@ -117,69 +118,6 @@ static void boot_inputs(struct measure_boot *b, struct measure_secstate *s, cons
 }
 
 /* ---- certificates ----------------------------------------------------- */
-
-static int der_blob(X509 *x, struct bundle_blob *b)
-{
-	unsigned char *p = NULL;
-	int n = i2d_X509(x, &p);
-
-	if (n <= 0)
-		return -1;
-	b->data = p;
-	b->len = (size_t)n;
-	return 0;
-}
-
-static X509 *load_cert(const char *path, int pem)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x = NULL;
-
-	if (f) {
-		x = pem ? PEM_read_X509(f, NULL, NULL, NULL) : d2i_X509_fp(f, NULL);
-		fclose(f);
-	}
-	return x;
-}
-
-/* A self-signed P-256 CA written to path (PEM). */
-static int make_ca(const char *cn, const char *path, EVP_PKEY **key, X509 **cert)
-{
-	X509 *x = X509_new();
-	X509V3_CTX v3;
-	FILE *f;
-	int ok;
-
-	*key = EVP_EC_gen("P-256");
-	ok = x && *key && X509_set_version(x, 2) &&
-	     ASN1_INTEGER_set(X509_get_serialNumber(x), 1) &&
-	     X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
-	     X509_gmtime_adj(X509_getm_notAfter(x), 86400L * 365) &&
-	     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-					(const unsigned char *)cn, -1, -1, 0) &&
-	     X509_set_issuer_name(x, X509_get_subject_name(x)) && X509_set_pubkey(x, *key);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	if (ok) {
-		X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-							"critical,CA:TRUE");
-		X509_EXTENSION *k = X509V3_EXT_conf_nid(NULL, &v3, NID_key_usage,
-							"critical,keyCertSign");
-		X509_EXTENSION *ski = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_key_identifier,
-							  "hash");
-
-		ok = e && k && ski && X509_add_ext(x, e, -1) && X509_add_ext(x, k, -1) &&
-		     X509_add_ext(x, ski, -1) && X509_sign(x, *key, EVP_sha256());
-		X509_EXTENSION_free(e);
-		X509_EXTENSION_free(k);
-		X509_EXTENSION_free(ski);
-	}
-	f = ok ? fopen(path, "w") : NULL;
-	ok = f && PEM_write_X509(f, x);
-	if (f)
-		fclose(f);
-	*cert = x;
-	return ok ? 0 : -1;
-}
 
 /* An "EK certificate" for the real EK key, issued by the wrong CA. */
 static X509 *ek_cert_unknown_ca(void)
@@ -282,8 +220,8 @@ static int quote_doc(const char *name, const char *uuid, const char *label, X509
 	struct quote_guest g = { .name = name, .uuid = uuid, .label = label, .alg = alg,
 		.log = { log->buf, log->len }, .set_locality = set_locality, .arg = &F.tpm };
 	struct bundle b;
-	int rc = der_blob(ak, &g.ak.cert) || der_blob(F.ek_cert, &g.ek.cert) ||
-		 der_blob(F.ek_mid, &g.ek.chain[0]) ? -1 : 0;
+	int rc = attest_fixture_der(ak, &g.ak.cert) || attest_fixture_der(F.ek_cert, &g.ek.cert) ||
+		 attest_fixture_der(F.ek_mid, &g.ek.chain[0]) ? -1 : 0;
 
 	g.ek.nchain = 1;
 	memcpy(out->nonce, F.nonce, sizeof(out->nonce));
@@ -466,9 +404,9 @@ static int fixture_tpm(void)
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", F.certs);
-	F.ek_cert = load_cert(path, 0);
+	F.ek_cert = attest_fixture_load_cert(path, 0);
 	snprintf(path, sizeof(path), "%s/issuercert.pem", F.ca);
-	F.ek_mid = load_cert(path, 1);
+	F.ek_mid = attest_fixture_load_cert(path, 1);
 	return F.ek_cert && F.ek_mid ? 0 : -1;
 }
 
@@ -497,8 +435,8 @@ static int group_setup(void **state)
 	quote_tpm_fd(&F.t, &F.fd);
 	memset(F.nonce, 0xa5, sizeof(F.nonce));
 	rc = fixture_paths() ? 1 : fixture_tpm() ? 2 : fixture_manifest() ? 3 :
-	     make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 4 :
-	     make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 5 : 0;
+	     attest_fixture_make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 4 :
+	     attest_fixture_make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 5 : 0;
 	rc = rc ? rc : measured_boot(LABEL_A, MEASURE_SELINUX_ENFORCING, 1, &log);
 	if (rc) {
 		group_teardown(state);
@@ -1051,37 +989,6 @@ static void write_file(const char *dir, const char *name, const void *b, size_t 
 	assert_int_equal(fclose(f), 0);
 }
 
-/* tpm2-tools' PCR file ("values" format): selection, count, TPML_DIGESTs. */
-static void write_pcrs(const struct bundle *b, const TPML_PCR_SELECTION *sel)
-{
-	TPML_DIGEST d[8];
-	uint32_t count = 0;
-	char path[200];
-	FILE *f;
-
-	memset(d, 0, sizeof(d));
-	for (uint32_t i = 0; i < sel->count; i++)
-		for (uint32_t pcr = 0; pcr < 24; pcr++) {
-			TPML_DIGEST *cur = &d[count];
-
-			if (!(sel->pcrSelections[i].pcrSelect[pcr / 8] & (1u << (pcr % 8))))
-				continue;
-			cur->digests[cur->count].size = b->pcrs.banks.size[i];
-			memcpy(cur->digests[cur->count].buffer, b->pcrs.value[i][pcr],
-			       b->pcrs.banks.size[i]);
-			if (++cur->count == 8)
-				count++;
-		}
-	count += d[count].count ? 1 : 0;
-	snprintf(path, sizeof(path), "%s/pcrs", F.root);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(sel, sizeof(*sel), 1, f), 1);
-	assert_int_equal(fwrite(&count, sizeof(count), 1, f), 1);
-	assert_int_equal(fwrite(d, sizeof(d[0]), count, f), count);
-	assert_int_equal(fclose(f), 0);
-}
-
 /* tpm2_checkquote (a verifier we did not write) on one of our bundles. */
 static int checkquote(const struct doc *doc, int corrupt)
 {
@@ -1097,7 +1004,8 @@ static int checkquote(const struct doc *doc, int corrupt)
 
 	assert_int_equal(bundle_parse((uint8_t *)doc->json, doc->len, &b, &err), 0);
 	assert_int_equal(Tss2_MU_TPMS_ATTEST_Unmarshal(b.attest.data, b.attest.len, &off, &a), 0);
-	write_pcrs(&b, &a.attested.quote.pcrSelect);
+	snprintf(cmd, sizeof(cmd), "%s/pcrs", F.root);
+	assert_int_equal(attest_fixture_pcrs_file(cmd, &b, &a.attested.quote.pcrSelect), 0);
 	b.attest.data[b.attest.len - 1] ^= (uint8_t)corrupt;
 	write_file(F.root, "msg", b.attest.data, b.attest.len);
 	write_file(F.root, "sig", b.signature.data, b.signature.len);
