@@ -74,6 +74,7 @@ struct launch_loop {
 	int failed;        /* the vTPM failed: the guest was stopped */
 	int stage;         /* STOP_*: how far the stop has gone */
 	long long deadline_ms;   /* CLOCK_MONOTONIC; 0: none */
+	long long last_ms;       /* the last signal that moved the stop on */
 	struct pollfd pfd[PFD_COUNT];
 };
 
@@ -137,7 +138,14 @@ static void launch_loop_signal(struct launch_loop *lp)
 	while (read(lp->pfd[PFD_SIG].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;   /* the pidfds say who */
+		/* One request can arrive twice (timeout(1) signals us and our
+		 * process group): within a second it is the same request. */
+		if (lp->stage != STOP_NONE && launch_now_ms() - lp->last_ms < 1000) {
+			log_info("signal %u: already stopping the guest", si.ssi_signo);
+			continue;
+		}
 		log_info("signal %u", si.ssi_signo);
+		lp->last_ms = launch_now_ms();
 		launch_loop_escalate(lp);
 	}
 }

@@ -56,12 +56,31 @@ static void launch_watch_stop_guest(unsigned int stop_timeout)
 	launch_watch_vmm_exits(VMM_SIG_STOP, LAUNCH_STOP_GRACE_S);
 }
 
+/*
+ * Until the launcher is gone: the parent-death SIGTERM comes after the
+ * reparenting, so getppid() tells it from a SIGTERM to the whole process
+ * group (timeout(1), a service manager), which is the launcher's to handle.
+ */
+static void launch_watch_wait(pid_t launcher)
+{
+	struct pollfd p = { .fd = WATCH_SIG, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	while (getppid() == launcher) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return;
+		if (p.revents & POLLIN && read(WATCH_SIG, &si, sizeof(si)) < 0 &&
+		    errno != EINTR)
+			return;
+	}
+}
+
 /* The watchdog: pidfds at fixed numbers, nothing else open but stderr. */
 static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd,
 			       unsigned int stop_timeout)
 {
-	struct pollfd p;
 	sigset_t set;
+	int sfd;
 
 	/* ^C at a terminal reaches the whole process group: not ours to act on. */
 	signal(SIGINT, SIG_IGN);
@@ -69,21 +88,17 @@ static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd,
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	p.fd = signalfd(-1, &set, 0);
-	p.events = POLLIN;
-	if (p.fd < 0 || dup2(p.fd, WATCH_SIG) < 0 || dup2(vmm_fd, WATCH_VMM) < 0 ||
+	sfd = signalfd(-1, &set, 0);
+	if (sfd < 0 || dup2(sfd, WATCH_SIG) < 0 || dup2(vmm_fd, WATCH_VMM) < 0 ||
 	    (swtpm_fd >= 0 ? dup2(swtpm_fd, WATCH_SWTPM) < 0 : close(WATCH_SWTPM) < 0 && errno != EBADF) ||
 	    close_range(WATCH_SWTPM + 1, ~0U, 0))
 		goto out;
 	close(STDIN_FILENO);
 	close(STDOUT_FILENO);
-	p.fd = WATCH_SIG;
 	/* SIGTERM when the launcher dies; already gone: act now. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) || getppid() != launcher)
-		goto stop;
-	while (poll(&p, 1, -1) < 0 && errno == EINTR)
-		;
-stop:
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0))
+		goto out;
+	launch_watch_wait(launcher);
 	launch_watch_stop_guest(stop_timeout);
 out:
 	launch_watch_kill();
