@@ -223,25 +223,28 @@ static int delete_run(struct delete_opts *o)
 {
 	int lockfd = -1, rc;
 
-	rc = delete_svirt_busy(o);
-	rc = rc ? rc : delete_attest_busy(o);
-	if (rc)
-		return rc;
 	rc = gstate_lock(o->state_dir, o->name, false, &lockfd);
 	if (rc == -EBUSY)
 		fprintf(stderr, "bulwark delete: %s is running (its launcher holds "
 			"%s/%s); stop it first\n", o->name, o->state_dir, o->name);
 	else if (rc && rc != -ENOENT)
 		fprintf(stderr, "bulwark delete: %s/%s: %s (a symlink or not a "
-			"directory: not followed, nothing removed)\n", o->state_dir, o->name, strerror(-rc));
+			"directory: not followed, nothing removed)\n", o->state_dir,
+			o->name, strerror(-rc));
 	if (rc && rc != -ENOENT)
 		return rc;
+	/* Held from here on: no launcher of NAME can start meanwhile. */
+	rc = delete_svirt_busy(o);
+	rc = rc ? rc : delete_attest_busy(o);
+	if (rc)
+		goto out;
 	o->found = lockfd >= 0;
 	rc = delete_key(o);
 	rc = rc ? rc : delete_vtpm_dir(o);
 	if (!rc && lockfd >= 0)
 		rc = delete_state(o, lockfd);
 	rc = rc ? rc : delete_at(o, o->run_dir, o->name);
+out:
 	if (lockfd >= 0)
 		close(lockfd);
 	return rc;
