@@ -136,6 +136,17 @@ int tpm_startup_clear(int fd)
 	return tpm_run(fd, "TPM2_Startup", cmd, off, rsp, &rlen);
 }
 
+int tpm_shutdown_clear(int fd)
+{
+	uint8_t cmd[64], rsp[TPM_MAX_MSG];
+	size_t off, rlen;
+
+	if (tpm_cmd_begin(cmd, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_Shutdown) ||
+	    Tss2_MU_UINT16_Marshal(TPM2_SU_CLEAR, cmd, sizeof(cmd), &off))
+		return -EOVERFLOW;
+	return tpm_run(fd, "TPM2_Shutdown", cmd, off, rsp, &rlen);
+}
+
 /* GetCapability into *data; parameters must fill the response exactly. */
 static int tpm_get_cap(int fd, uint32_t cap, uint32_t prop, uint32_t count,
 		       TPMS_CAPABILITY_DATA *data)

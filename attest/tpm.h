@@ -33,6 +33,9 @@ int tpm_transact(int fd, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t ca
 /* TPM2_Startup(TPM_SU_CLEAR); anything but TPM_RC_SUCCESS is -EIO. */
 int tpm_startup_clear(int fd);
 
+/* TPM2_Shutdown(TPM_SU_CLEAR), as a guest kernel sends at power-off. */
+int tpm_shutdown_clear(int fd);
+
 /*
  * TPM2_GetCapability(TPM_CAP_PCRS): the banks with at least one PCR
  * allocated, in the TPM's order.  An allocated bank that Bulwark cannot

@@ -514,7 +514,7 @@ int tpmproxy_host_run(struct tpmproxy *p, int (*fn)(void *arg, int tpm_fd), void
 	p->deadline_ms = 0;
 	rc = p->tpm_failed ? -EIO : fn(arg, p->tpm_fd);
 	if (rc) {
-		log_err("vTPM proxy: power cycle failed (%s): vTPM closed", strerror(-rc));
+		log_err("vTPM proxy: host transaction failed (%s): vTPM closed", strerror(-rc));
 		p->tpm_failed = 1;
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -197,12 +197,30 @@ int vtpm_reboot(struct vtpm *v, const struct measure_boot *boot)
 	return 0;
 }
 
+/* Runs with the swtpm channel held, once the guest is gone. */
+static int vtpm_orderly_shutdown(void *arg, int tpm_fd)
+{
+	(void)arg;
+	return tpm_shutdown_clear(tpm_fd);
+}
+
 int vtpm_stop(struct vtpm *v)
 {
 	int rc;
 
 	if (!v->running)
 		return 0;
+	/*
+	 * The guest is gone (or is being torn down): shut the TPM down orderly,
+	 * as a guest kernel does at power-off, so that a guest killed or stopped
+	 * hard does not make its next start's clock "unsafe" (clockInfo.safe =
+	 * NO, which verifiers report as clock-not-safe until swtpm next saves
+	 * its clock).  Repeating a guest's own TPM2_Shutdown is harmless.  A
+	 * failure only costs that flag: the stop goes on.
+	 */
+	if (tpmproxy_host_run(&v->proxy, vtpm_orderly_shutdown, NULL))
+		log_warn("vTPM %s: no orderly TPM2_Shutdown; its next start reports an "
+			 "unorderly reset", v->swtpm.name);
 	tpmproxy_free(&v->proxy);
 	vtpm_vmm_fd_close(v);
 	rc = swtpm_stop(&v->swtpm);

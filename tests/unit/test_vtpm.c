@@ -391,6 +391,62 @@ static void test_start_and_reboot(void **state)
 	free(f);
 }
 
+/* TPM2_ReadClock on the VMM's end: clockInfo.safe (TPMS_TIME_INFO's last byte). */
+static int guest_clock_safe(struct fixture *f)
+{
+	static const uint8_t cmd[] = { 0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x01, 0x81 };
+	uint8_t rsp[TPM_MAX_MSG];
+	size_t rlen;
+	uint32_t code;
+
+	loop_start(f);
+	assert_int_equal(tpm_transact(f->v.vmm_fd, cmd, sizeof(cmd), rsp, sizeof(rsp), &rlen,
+				      &code), 0);
+	loop_stop(f);
+	assert_int_equal(code, 0);
+	assert_int_equal(rlen, 10 + 8 + 8 + 4 + 4 + 1);
+	return rsp[rlen - 1];
+}
+
+/*
+ * A guest stopped without its own TPM2_Shutdown (killed, or stopped hard
+ * after the power button) must not leave the next start's clock "unsafe":
+ * verifiers warn on clockInfo.safe == NO (clock-not-safe).  The launcher
+ * shuts the vTPM down orderly once the guest is gone, and a guest that did
+ * shut it down itself changes nothing.
+ */
+static void test_stop_is_orderly(void **state)
+{
+	static const uint8_t shutdown[] = { 0x80, 0x01, 0, 0, 0, 12, 0, 0, 0x01, 0x45, 0, 0 };
+	struct fixture *f = calloc(1, sizeof(*f));
+	uint8_t rsp[TPM_MAX_MSG];
+	size_t rlen;
+	uint32_t code;
+
+	(void)state;
+	assert_non_null(f);
+	config_for(f, "clock", NULL);
+	assert_int_equal(vtpm_start(&f->cfg, &f->v), 0);
+	assert_int_equal(guest_clock_safe(f), 1);
+	vtpm_vmm_fd_close(&f->v);
+	assert_int_equal(vtpm_stop(&f->v), 0);            /* no guest shutdown */
+	assert_int_equal(vtpm_start(&f->cfg, &f->v), 0);  /* same state, restarted */
+	assert_int_equal(guest_clock_safe(f), 1);
+	loop_start(f);                                     /* the guest's own shutdown */
+	assert_int_equal(tpm_transact(f->v.vmm_fd, shutdown, sizeof(shutdown), rsp,
+				      sizeof(rsp), &rlen, &code), 0);
+	loop_stop(f);
+	assert_int_equal(code, 0);
+	vtpm_vmm_fd_close(&f->v);
+	assert_int_equal(vtpm_stop(&f->v), 0);
+	assert_int_equal(vtpm_start(&f->cfg, &f->v), 0);
+	assert_int_equal(guest_clock_safe(f), 1);
+	vtpm_vmm_fd_close(&f->v);
+	assert_int_equal(vtpm_stop(&f->v), 0);
+	assert_int_equal(count_children(), 0);
+	free(f);
+}
+
 /* Each failure, early or late, leaves no process, fd or log file. */
 static void expect_clean_failure(struct fixture *f, int want)
 {
@@ -442,6 +498,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_and_reboot),
 		cmocka_unit_test(test_failures_unwind),
+		cmocka_unit_test(test_stop_is_orderly),
 	};
 	return cmocka_run_group_tests_name("vtpm", tests, group_setup, group_teardown);
 }
