@@ -110,14 +110,15 @@ $(O)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-# link_rule(NAME, OUTDIR)
+# link_rule(NAME, OUTDIR).  Linked beside and renamed into place, so a
+# program already running (a lab test reads build/ live) keeps its file.
 define link_rule
 $(O)/$(2)/$(1): $$(call objs,$$($(1)_SRCS))
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $$(ALL_LDFLAGS) $$^ -o $$@ \
+	$$(Q)$$(CC) $$(ALL_LDFLAGS) $$^ -o $$@.tmp \
 		$$(foreach w,$$($(1)_WRAP),-Wl,--wrap=$$(w)) \
-		$$(call pkg_libs,$$($(1)_PKGS)) $$($(1)_LDLIBS)
+		$$(call pkg_libs,$$($(1)_PKGS)) $$($(1)_LDLIBS) && mv -f $$@.tmp $$@
 endef
 
 $(foreach p,$(PROGRAMS),$(eval $(call link_rule,$(p),bin)))
