@@ -12,6 +12,7 @@
 #include <sepol/policydb/avtab.h>
 #include <sepol/policydb/services.h>
 
+#include "attest/policy_digest.h"
 #include "core/commands.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -171,10 +172,18 @@ static void print_digest(const char *path, FILE *out)
 		EVP_DigestUpdate(ctx, buf, n);
 	if (!EVP_DigestFinal_ex(ctx, md, &len))
 		goto out;
-	fprintf(out, "sha256: ");
+	fprintf(out, "file sha256: ");
 	for (unsigned int i = 0; i < len; i++)
 		fprintf(out, "%02x", md[i]);
 	fputc('\n', out);
+	/* What the launcher measures into PCR 7 (attest/policy_digest.h), so
+	 * the auditor's report names the value a bundle must carry. */
+	if (!policy_digest_file(path, md)) {
+		fprintf(out, "policy digest (measured, PCR 7): ");
+		for (size_t i = 0; i < 32; i++)
+			fprintf(out, "%02x", md[i]);
+		fputc('\n', out);
+	}
 out:
 	if (f)
 		fclose(f);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "attest/policy_digest.h"
 #include "core/util.h"
 #include "policy/check.h"
 
@@ -83,7 +84,8 @@ static int check(const char *pol, char **report)
 
 static void test_shipped_policy_passes(void **state)
 {
-	char pol[128], *report = NULL;
+	char pol[128], *report = NULL, want[65], *line;
+	uint8_t md[32];
 
 	(void)state;
 	snprintf(pol, sizeof(pol), "%s/shipped.pol", tmpdir);
@@ -93,6 +95,13 @@ static void test_shipped_policy_passes(void **state)
 	/* Not vacuous: the positive controls and all four cases ran. */
 	assert_non_null(strstr(report, "ok   positive controls"));
 	assert_non_null(strstr(report, "ok   single-category"));
+	/* The report names the digest the launcher measures for this policy. */
+	assert_int_equal(policy_digest_file(pol, md), 0);
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	line = strstr(report, "policy digest (measured, PCR 7): ");
+	assert_non_null(line);
+	assert_memory_equal(line + strlen("policy digest (measured, PCR 7): "), want, 64);
 	free(report);
 }
 
