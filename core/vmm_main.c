@@ -339,8 +339,11 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 	if (rc)
 		vm_request_stop(vm, VM_FAILED);   /* fail closed: vCPUs never run */
 	vm_gate_open(vm);
-	if (rc == 0)
+	if (rc == 0) {
+		/* bench-vtpm times the launch up to this line. */
+		log_info("vCPUs released: the guest's first instruction runs now");
 		vmm_loop(vm, sfd);
+	}
 	vm_request_stop(vm, VM_FAILED);   /* no-op unless the loop broke */
 	vcpu_kick_all(vm);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
