@@ -2,7 +2,7 @@
 # Explicit source lists; the rules are in the top Makefile.
 
 # --- vTPM and measured boot (issue 7) ---
-ATTEST_EVLOG := attest/eventlog.c core/log.c
+ATTEST_EVLOG := attest/eventlog.c attest/evlog_alg.c core/log.c
 
 UNIT_TESTS += test_eventlog
 test_eventlog_SRCS := tests/unit/test_eventlog.c $(ATTEST_EVLOG)
@@ -41,7 +41,7 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 # need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
 ATTEST_FORMATS := attest/bundle.c attest/bundle_codec.c attest/bundle_json.c \
 	attest/bundle_write.c attest/manifest.c attest/manifest_write.c \
-	attest/eventlog.c core/log.c
+	attest/eventlog.c attest/evlog_alg.c core/log.c
 ATTEST_VERIFY := attest/verify.c attest/verify_certs.c attest/verify_quote.c \
 	attest/verify_log.c attest/verify_ref.c attest/verify_reasons.c attest/ear.c \
 	attest/measure.c attest/tpm.c $(ATTEST_FORMATS)

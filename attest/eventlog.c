@@ -22,55 +22,19 @@ static const char locality_sig[16] = "StartupLocality";
 /* TCG_EfiSpecIdEventAlgorithmSize on the wire: algId u16, digestSize u16. */
 #define SPEC_ALG_SIZE 4u
 
-struct alg_info {
-	uint16_t alg;
-	uint16_t size;
-	const char *name;
-};
-
-static const struct alg_info algs[] = {
-	{ EVLOG_ALG_SHA1, 20, "sha1" },
-	{ EVLOG_ALG_SHA256, 32, "sha256" },
-	{ EVLOG_ALG_SHA384, 48, "sha384" },
-	{ EVLOG_ALG_SHA512, 64, "sha512" },
-};
-static_assert(ARRAY_SIZE(algs) == EVLOG_MAX_BANKS, "one bank per algorithm");
-
-static const struct alg_info *alg_find(uint16_t alg)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(algs); i++)
-		if (algs[i].alg == alg)
-			return &algs[i];
-	return NULL;
-}
-
-uint16_t evlog_alg_size(uint16_t alg)
-{
-	const struct alg_info *a = alg_find(alg);
-
-	return a ? a->size : 0;
-}
-
-const char *evlog_alg_name(uint16_t alg)
-{
-	const struct alg_info *a = alg_find(alg);
-
-	return a ? a->name : NULL;
-}
-
 int evlog_hash(uint16_t alg, const void *data, size_t len, struct evlog_digest *out)
 {
-	const struct alg_info *a = alg_find(alg);
+	uint16_t size = evlog_alg_size(alg);
 	unsigned int n = 0;
 
-	if (!a)
+	if (!size)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!EVP_Digest(data, len, out->bytes, &n, EVP_get_digestbyname(a->name), NULL) ||
-	    n != a->size)
+	if (!EVP_Digest(data, len, out->bytes, &n, EVP_get_digestbyname(evlog_alg_name(alg)),
+			NULL) || n != size)
 		return -EIO;
-	out->alg = a->alg;
-	out->size = a->size;
+	out->alg = alg;
+	out->size = size;
 	return 0;
 }
 

@@ -3,15 +3,18 @@
 #   guest-facing process (bulwark-vmm) both link.
 SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail.c \
 	core/jail_fs.c core/jail_child.c core/jail_creds.c
-SANDBOX_PKGS := libseccomp libcrypto
+SANDBOX_PKGS := libseccomp
+# The filters' digests (measured by the launcher): not in the VMM, which
+# then links no crypto library.
+SANDBOX_DIGEST := core/seccomp_digest.c
 
-bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS)
-bulwark_PKGS += $(SANDBOX_PKGS)
+bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS) $(SANDBOX_DIGEST)
+bulwark_PKGS += $(SANDBOX_PKGS) libcrypto
 
 # Firecracker-style: real filters installed in forked helpers (no mock).
 UNIT_TESTS += test_seccomp
-test_seccomp_SRCS := tests/unit/test_seccomp.c $(SANDBOX_SRCS) core/log.c
-test_seccomp_PKGS := cmocka $(SANDBOX_PKGS)
+test_seccomp_SRCS := tests/unit/test_seccomp.c $(SANDBOX_SRCS) $(SANDBOX_DIGEST) core/log.c
+test_seccomp_PKGS := cmocka $(SANDBOX_PKGS) libcrypto
 
 # Real namespaces, pivot_root and privilege drop in forked children (root).
 UNIT_TESTS += test_jail
