@@ -125,26 +125,26 @@ static int tpm_run(int fd, const char *what, uint8_t *cmd, size_t len, uint8_t *
 	return 0;
 }
 
-int tpm_startup_clear(int fd)
+/* TPM2_Startup or TPM2_Shutdown: the command code and TPM_SU_CLEAR. */
+static int tpm_su_clear(int fd, uint32_t cc, const char *what)
 {
 	uint8_t cmd[64], rsp[TPM_MAX_MSG];
 	size_t off, rlen;
 
-	if (tpm_cmd_begin(cmd, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_Startup) ||
+	if (tpm_cmd_begin(cmd, &off, TPM2_ST_NO_SESSIONS, cc) ||
 	    Tss2_MU_UINT16_Marshal(TPM2_SU_CLEAR, cmd, sizeof(cmd), &off))
 		return -EOVERFLOW;
-	return tpm_run(fd, "TPM2_Startup", cmd, off, rsp, &rlen);
+	return tpm_run(fd, what, cmd, off, rsp, &rlen);
+}
+
+int tpm_startup_clear(int fd)
+{
+	return tpm_su_clear(fd, TPM2_CC_Startup, "TPM2_Startup");
 }
 
 int tpm_shutdown_clear(int fd)
 {
-	uint8_t cmd[64], rsp[TPM_MAX_MSG];
-	size_t off, rlen;
-
-	if (tpm_cmd_begin(cmd, &off, TPM2_ST_NO_SESSIONS, TPM2_CC_Shutdown) ||
-	    Tss2_MU_UINT16_Marshal(TPM2_SU_CLEAR, cmd, sizeof(cmd), &off))
-		return -EOVERFLOW;
-	return tpm_run(fd, "TPM2_Shutdown", cmd, off, rsp, &rlen);
+	return tpm_su_clear(fd, TPM2_CC_Shutdown, "TPM2_Shutdown");
 }
 
 /* GetCapability into *data; parameters must fill the response exactly. */
