@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attest/swtpm.h"
+#include "core/gstate.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -34,18 +35,8 @@ static char *const child_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 
 /* ---- validation -------------------------------------------------------- */
 
-static int name_valid(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > SWTPM_NAME_MAX || name[0] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_.-", name[i]))
-			return 0;
-	return 1;
-}
+/* The guest-name rule is gstate_name_valid(); tpm->name must hold it. */
+static_assert(GSTATE_NAME_MAX <= SWTPM_NAME_MAX, "a valid name fits swtpm's buffer");
 
 /* Absolute, no comma (swtpm's option syntax), short enough for our buffers. */
 static int path_valid(const char *p, size_t max)
@@ -58,7 +49,7 @@ static int cfg_validate(const struct swtpm_config *cfg)
 	const char *banks = cfg->pcr_banks ? cfg->pcr_banks : "sha256,sha384";
 	struct sockaddr_un sun;
 
-	if (!name_valid(cfg->name)) {
+	if (!gstate_name_valid(cfg->name)) {
 		log_err("vTPM name '%s' invalid: want 1..%d of [A-Za-z0-9_.-]",
 			cfg->name ? cfg->name : "", SWTPM_NAME_MAX);
 		return -EINVAL;

@@ -12,19 +12,6 @@
 #include "core/gstate.h"
 #include "core/log.h"
 
-bool gstate_name_valid(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > GSTATE_NAME_MAX || name[0] == '.')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789_.-", name[i]))
-			return false;
-	return true;
-}
-
 /* The lock is on the inode STATE_DIR/NAME still names (not a removed one). */
 static int gstate_same(int top, const char *name, int fd)
 {

@@ -23,12 +23,29 @@
 #define BULWARK_GSTATE_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #define GSTATE_NAME_MAX 64
 #define GSTATE_DEPTH_MAX 16
 
-/* [A-Za-z0-9_.-], 1..GSTATE_NAME_MAX characters, not starting with '.'. */
-bool gstate_name_valid(const char *name);
+/*
+ * A guest name as it names host files (STATE_DIR/NAME, NAME.key, swtpm's
+ * state): [A-Za-z0-9_.-], 1..GSTATE_NAME_MAX characters, not starting with
+ * '.'.  Inline, so attest/swtpm.c checks the same rule without linking the
+ * launcher's state code.
+ */
+static inline bool gstate_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > GSTATE_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_.-", name[i]))
+			return false;
+	return true;
+}
 
 /*
  * Locks STATE_DIR/NAME (created 0700 first when create is true).  0 and
