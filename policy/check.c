@@ -158,6 +158,14 @@ void pc_rule(const struct pc *pc, uint32_t s, uint32_t t, const char *cls,
 		snprintf(buf, len, "no allow rule found");
 }
 
+static void print_hex(FILE *out, const char *label, const unsigned char *md, size_t n)
+{
+	fprintf(out, "%s: ", label);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%02x", md[i]);
+	fputc('\n', out);
+}
+
 static void print_digest(const char *path, FILE *out)
 {
 	unsigned char md[32], buf[65536];
@@ -172,18 +180,11 @@ static void print_digest(const char *path, FILE *out)
 		EVP_DigestUpdate(ctx, buf, n);
 	if (!EVP_DigestFinal_ex(ctx, md, &len))
 		goto out;
-	fprintf(out, "file sha256: ");
-	for (unsigned int i = 0; i < len; i++)
-		fprintf(out, "%02x", md[i]);
-	fputc('\n', out);
+	print_hex(out, "file sha256", md, len);
 	/* What the launcher measures into PCR 7 (attest/policy_digest.h), so
 	 * the auditor's report names the value a bundle must carry. */
-	if (!policy_digest_file(path, md)) {
-		fprintf(out, "policy digest (measured, PCR 7): ");
-		for (size_t i = 0; i < 32; i++)
-			fprintf(out, "%02x", md[i]);
-		fputc('\n', out);
-	}
+	if (!policy_digest_file(path, md))
+		print_hex(out, "policy digest (measured, PCR 7)", md, 32);
 out:
 	if (f)
 		fclose(f);
