@@ -2,11 +2,11 @@
 /*
  * The launcher's watchdog: a forked copy of the launcher (no exec, same
  * domain, root) that does one thing: when the launcher dies (SIGKILL
- * included) it stops the guest as the launcher would (core/launcher.h):
- * SIGTERM presses its power button, --stop-timeout later VMM_SIG_STOP stops
- * it hard, LAUNCH_STOP_GRACE_S later SIGKILL; then it SIGKILLs swtpm.  All
- * through pidfds, so the registry entry becomes provably stale and the next
- * launcher or `bulwark gc` restores the labels.
+ * included) it SIGKILLs the guest's VMM and swtpm through pidfds, so the
+ * registry entry becomes provably stale and the next launcher or
+ * `bulwark gc` restores the labels.  No clean shutdown here: a guest
+ * outlives no supervisor (the VMM's own parent-death SIGKILL, set after
+ * its exec, has usually ended it already; SECURITY.md).
  *
  * Why not PR_SET_PDEATHSIG on the VMM and swtpm themselves: SELinux clears
  * the parent-death signal on every domain transition, and both are exec'd
@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "core/launcher.h"
-#include "core/vmm_abi.h"
 
 enum { WATCH_SIG = 3, WATCH_VMM = 4, WATCH_SWTPM = 5 };
 
@@ -33,27 +32,6 @@ static void launch_watch_kill(void)
 	for (int fd = WATCH_VMM; fd <= WATCH_SWTPM; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-}
-
-/* Send SIG to the VMM; 1 if it then exits within SECONDS. */
-static int launch_watch_vmm_exits(int sig, unsigned int seconds)
-{
-	struct pollfd p = { .fd = WATCH_VMM, .events = POLLIN };
-	int n;
-
-	if (syscall(SYS_pidfd_send_signal, WATCH_VMM, sig, NULL, 0) < 0)
-		return errno == ESRCH;
-	while ((n = poll(&p, 1, (int)(seconds * 1000))) < 0 && errno == EINTR)
-		;
-	return n > 0;
-}
-
-/* The launcher is gone: the guest gets its shutdown, then the kill. */
-static void launch_watch_stop_guest(unsigned int stop_timeout)
-{
-	if (stop_timeout > 0 && launch_watch_vmm_exits(SIGTERM, stop_timeout))
-		return;
-	launch_watch_vmm_exits(VMM_SIG_STOP, LAUNCH_STOP_GRACE_S);
 }
 
 /*
@@ -76,8 +54,7 @@ static void launch_watch_wait(pid_t launcher)
 }
 
 /* The watchdog: pidfds at fixed numbers, nothing else open but stderr. */
-static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd,
-			       unsigned int stop_timeout)
+static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd)
 {
 	sigset_t set;
 	int sfd;
@@ -99,7 +76,6 @@ static void launch_watch_child(pid_t launcher, int vmm_fd, int swtpm_fd,
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0))
 		goto out;
 	launch_watch_wait(launcher);
-	launch_watch_stop_guest(stop_timeout);
 out:
 	launch_watch_kill();
 	_exit(0);
@@ -118,7 +94,7 @@ int launch_watch_start(struct launch *l, pid_t vmm)
 	}
 	pid = fork();
 	if (pid == 0)
-		launch_watch_child(me, vfd, sfd, l->opt.stop_timeout);
+		launch_watch_child(me, vfd, sfd);
 	close(vfd);
 	if (pid < 0) {
 		log_err("watchdog: fork: %s", strerror(errno));

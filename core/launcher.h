@@ -48,7 +48,7 @@
 #define LAUNCH_CA_DIR    "/var/lib/bulwark/ca"
 
 /*
- * Stopping a guest (launch_loop.c, launch_watch.c): the first SIGTERM,
+ * Stopping a guest (launch_loop.c): the first SIGTERM,
  * SIGINT or SIGHUP presses its power button; if it has not powered off
  * --stop-timeout seconds later (or at a second signal) the VMM stops it
  * hard (VMM_SIG_STOP, exit VMM_EXIT_STOPPED); a VMM still there
