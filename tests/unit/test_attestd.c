@@ -238,7 +238,7 @@ static void test_first_start_enrolls(void **state)
 static void test_restart_keeps_identity(void **state)
 {
 	struct attestd_guest again;
-	char path[300];
+	char path[300], keep[300];
 	FILE *f;
 
 	(void)state;
@@ -260,13 +260,14 @@ static void test_restart_keeps_identity(void **state)
 	attestd_guest_free(&again);
 	/* A malformed UUID file fails closed. */
 	snprintf(path, sizeof(path), "%s/uuid", state_dir);
-	rename(path, "/tmp/x/uuid.keep");
+	snprintf(keep, sizeof(keep), "%s/uuid.keep", root);
+	assert_int_equal(rename(path, keep), 0);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs("not-a-uuid\n", f);
 	fclose(f);
 	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &again), -EBADMSG);
-	assert_int_equal(rename("/tmp/x/uuid.keep", path), 0);
+	assert_int_equal(rename(keep, path), 0);
 }
 
 /* A client asks for a quote; the bundle verifies (affirming). */
