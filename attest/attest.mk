@@ -60,8 +60,8 @@ fuzz_manifest_SRCS := tests/fuzz/fuzz_manifest.c $(ATTEST_FORMATS)
 fuzz_manifest_PKGS := libcrypto json-c
 
 # --- vTPM proxy and launch (issue 7, part 2) ---
-ATTEST_PROXY := attest/tpmproxy.c attest/tpm.c attest/crb.c $(ATTEST_EVLOG)
-ATTEST_LAUNCH := attest/vtpm.c attest/tpmproxy.c attest/crb.c $(ATTEST_VTPM)
+ATTEST_PROXY := attest/tpmproxy.c attest/tpm.c $(ATTEST_EVLOG)
+ATTEST_LAUNCH := attest/vtpm.c attest/tpmproxy.c $(ATTEST_VTPM)
 
 # The proxy against the real swtpm: guest and host commands, hostile frames.
 UNIT_TESTS += test_tpmproxy
@@ -70,7 +70,7 @@ test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
 
 # vtpm_start/reboot/stop with the real swtpm, through the CRB and the proxy.
 UNIT_TESTS += test_vtpm
-test_vtpm_SRCS := tests/unit/test_vtpm.c $(ATTEST_LAUNCH)
+test_vtpm_SRCS := tests/unit/test_vtpm.c attest/crb.c $(ATTEST_LAUNCH)
 test_vtpm_PKGS := cmocka libcrypto tss2-mu
 
 FUZZ_TARGETS += fuzz_tpmproxy
@@ -114,7 +114,7 @@ fuzz_verify_PKGS := $(ATTEST_VERIFY_PKGS)
 # Quotes on a running guest's vTPM through the launcher's proxy (real swtpm).
 UNIT_TESTS += test_quote_vtpm
 test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/quote_vtpm.c \
-	$(ATTEST_PRODUCER) attest/vtpm.c attest/tpmproxy.c attest/crb.c attest/swtpm.c \
+	$(ATTEST_PRODUCER) attest/vtpm.c attest/tpmproxy.c attest/swtpm.c \
 	$(ATTEST_VERIFY)
 test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
@@ -129,7 +129,7 @@ bulwark_SRCS += $(ATTESTD_SRCS)
 # attestd with a fake launcher loop around a real vtpm_start (real swtpm).
 UNIT_TESTS += test_attestd
 test_attestd_SRCS := tests/unit/test_attestd.c $(ATTESTD_SRCS) $(ATTEST_PRODUCER) \
-	attest/vtpm.c attest/tpmproxy.c attest/crb.c attest/swtpm.c $(ATTEST_VERIFY)
+	attest/vtpm.c attest/tpmproxy.c attest/swtpm.c $(ATTEST_VERIFY)
 test_attestd_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # The request parser runs on a peer's bytes in the launcher; the reply parser

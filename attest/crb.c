@@ -166,27 +166,3 @@ int crb_transport_fd(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp,
 
 	return tpm_transact(*(const int *)arg, cmd, len, rsp, cap, rsp_len, &code);
 }
-
-void crb_acpi_tpm2(uint8_t out[CRB_ACPI_TPM2_SIZE], uint64_t lasa, uint32_t laml,
-		   const char oem_id[6], const char oem_table_id[8])
-{
-	uint8_t sum = 0;
-
-	memset(out, 0, CRB_ACPI_TPM2_SIZE);
-	memcpy(out, "TPM2", 4);
-	put_le(out, 4, CRB_ACPI_TPM2_SIZE, 4);
-	out[8] = 4;                                   /* revision */
-	memcpy(out + 10, oem_id, 6);
-	memcpy(out + 16, oem_table_id, 8);
-	put_le(out, 24, 1, 4);                        /* OEM revision */
-	memcpy(out + 28, "BLWK", 4);                  /* creator ID */
-	put_le(out, 32, 1, 4);                        /* creator revision */
-	put_le(out, 36, 0, 2);                        /* platform class: client */
-	put_le(out, 40, CRB_BASE + CRB_CTRL_REQ, 8);  /* control area */
-	put_le(out, 48, 7, 4);                        /* start method: CRB */
-	put_le(out, 64, laml, 4);
-	put_le(out, 68, lasa, 8);
-	for (unsigned i = 0; i < CRB_ACPI_TPM2_SIZE; i++)
-		sum = (uint8_t)(sum + out[i]);
-	out[9] = (uint8_t)-sum;
-}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * TPM 2.0 CRB interface (TCG PC Client PTP, locality 0 only) as a
- * self-contained register-level state machine for the VMM, plus the ACPI
- * TPM2 table that points the guest at it and at the event log.
+ * self-contained register-level state machine for the VMM.  The ACPI TPM2
+ * table that points the guest at it is built with the other tables
+ * (core/acpi.c).
  *
  * Guest-facing: every MMIO access is hostile.  Offsets and lengths are
  * checked before anything is touched, the command size is taken from the
@@ -15,14 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRB_BASE        0xFED40000ull
-#define CRB_SIZE        0x1000u
+#include "core/layout.h"
+
+#define CRB_BASE        GUEST_TPM_CRB_ADDR
+#define CRB_SIZE        ((uint32_t)GUEST_TPM_CRB_SIZE)
 #define CRB_LOC_STATE   0x00u
 #define CRB_LOC_CTRL    0x08u
 #define CRB_LOC_STS     0x0Cu
 #define CRB_INTF_ID     0x30u
 #define CRB_INTF_ID2    0x34u
-#define CRB_CTRL_REQ    0x40u
+#define CRB_CTRL_REQ    GUEST_TPM_CRB_CTRL_OFF
 #define CRB_CTRL_STS    0x44u
 #define CRB_CTRL_CANCEL 0x48u
 #define CRB_CTRL_START  0x4Cu
@@ -31,8 +34,8 @@
 #define CRB_CMD_HADDR   0x60u
 #define CRB_RSP_SIZE    0x64u
 #define CRB_RSP_ADDR    0x68u
-#define CRB_DATA        0x80u
-#define CRB_DATA_SIZE   3968u    /* 0x80 .. 0xFFF */
+#define CRB_DATA        GUEST_TPM_CRB_DATA_OFF
+#define CRB_DATA_SIZE   GUEST_TPM_CRB_DATA_SIZE
 
 /* LOC_STATE, LOC_CTRL, LOC_STS, CTRL_REQ, CTRL_STS bits. */
 #define CRB_LOC_STATE_ESTABLISHED (1u << 0)
@@ -78,16 +81,5 @@ int crb_mmio_write(struct crb *crb, uint64_t off, const void *data, uint32_t len
 /* Transport over a stream fd to swtpm (arg points to the int fd). */
 int crb_transport_fd(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp,
 		     size_t cap, size_t *rsp_len);
-
-#define CRB_ACPI_TPM2_SIZE 76u
-
-/*
- * The ACPI TPM2 table, revision 4: platform class client, control area at
- * CRB_BASE + CRB_CTRL_REQ, start method 7 (CRB), event log of laml bytes at
- * guest-physical lasa.  oem_id 6 bytes, oem_table_id 8 bytes (space padded
- * by the caller).  Checksummed.
- */
-void crb_acpi_tpm2(uint8_t out[CRB_ACPI_TPM2_SIZE], uint64_t lasa, uint32_t laml,
-		   const char oem_id[6], const char oem_table_id[8]);
 
 #endif

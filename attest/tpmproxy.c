@@ -10,7 +10,7 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/crb.h"
+#include "core/layout.h"
 #include "attest/tpm.h"
 #include "attest/tpmproxy.h"
 #include "core/log.h"
@@ -18,7 +18,7 @@
 
 #define HDR 10u
 
-static_assert(TPMPROXY_MAX_MSG == CRB_DATA_SIZE, "the guest's bound is the CRB buffer");
+static_assert(TPMPROXY_MAX_MSG == GUEST_TPM_CRB_DATA_SIZE, "the guest's bound is the CRB buffer");
 static_assert(sizeof(((struct tpmproxy *)0)->rsp) == TPM_MAX_MSG,
 	      "swtpm's responses are read whole, up to its own limit");
 

@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "attest/crb.h"
 #include "core/aml.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -80,6 +79,20 @@ static_assert(sizeof(struct madt_lapic) == 8, "MADT LAPIC");
 static_assert(sizeof(struct madt_ioapic) == 12, "MADT IOAPIC");
 static_assert(sizeof(struct madt_lapic_nmi) == 6, "MADT LAPIC NMI");
 static_assert(sizeof(struct acpi_mcfg) == 60, "MCFG with one entry");
+
+/* TCG ACPI Specification 1.3, TPM2 table revision 4 with the log area. */
+struct acpi_tpm2 {
+	struct acpi_header h;
+	uint16_t platform_class;        /* 0: client */
+	uint16_t reserved;
+	uint64_t control_area;
+	uint32_t start_method;
+	uint8_t start_params[12];
+	uint32_t laml;
+	uint64_t lasa;
+} __attribute__((packed));
+static_assert(sizeof(struct acpi_tpm2) == 76, "TPM2 rev 4 with LAML/LASA");
+#define TPM2_START_CRB 7u
 
 #define FADT_HW_REDUCED   (1u << 20)
 #define FADT_PWR_BUTTON   (1u << 4)   /* no fixed power button */
@@ -438,14 +451,19 @@ static int acpi_build_mcfg(struct acpi_blob *b, uint64_t *addr)
  * with LAML = its whole region, whatever the log's length. */
 static int acpi_build_tpm2(struct acpi_blob *b, uint64_t *addr)
 {
-	long off = acpi_alloc(b, CRB_ACPI_TPM2_SIZE);
+	struct acpi_tpm2 t;
+	long off = acpi_alloc(b, sizeof(t));
 
-	static_assert(CRB_BASE == GUEST_TPM_CRB_ADDR, "one CRB address");
-	static_assert(CRB_SIZE == GUEST_TPM_CRB_SIZE, "one CRB size");
 	if (off < 0)
 		return (int)off;
-	crb_acpi_tpm2(b->data + off, GUEST_EVLOG_ADDR, (uint32_t)GUEST_EVLOG_SIZE,
-		      "BLWARK", "BULWARK ");
+	memset(&t, 0, sizeof(t));
+	acpi_header_init(&t.h, "TPM2", sizeof(t), 4);
+	t.control_area = GUEST_TPM_CRB_ADDR + GUEST_TPM_CRB_CTRL_OFF;
+	t.start_method = TPM2_START_CRB;
+	t.laml = (uint32_t)GUEST_EVLOG_SIZE;
+	t.lasa = GUEST_EVLOG_ADDR;
+	memcpy(b->data + off, &t, sizeof(t));
+	acpi_checksum(b, off);
 	*addr = b->gpa + (uint64_t)off;
 	return 0;
 }

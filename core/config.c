@@ -14,8 +14,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "core/virtio_blk.h"
-#include "core/virtio_net.h"
+#include "core/devopts.h"
 
 enum config_kind { KIND_STR, KIND_U64, KIND_BOOL, KIND_DISKS, KIND_NET, KIND_NONE };
 
@@ -192,12 +191,12 @@ static int config_disk_add(struct vm_config *cfg, const struct config_disk *d,
 /* --disk PATH[,readonly][,serial=ID]: the virtio-blk parser's syntax. */
 static int config_set_disk(struct vm_config *cfg, const char *v, const char *what)
 {
-	struct virtio_blk_opts o;
+	struct disk_opts o;
 	struct config_disk d;
 
 	static_assert(CONFIG_MAX_DISKS == VIRTIO_BLK_MAX_DISKS, "one limit");
 	static_assert(CONFIG_SERIAL_MAX == VIRTIO_BLK_SERIAL_MAX, "one limit");
-	if (virtio_blk_parse_opts(v, &o, what) ||
+	if (devopts_disk_parse(v, &o, what) ||
 	    config_check_chars(o.path, "/._-+:@~%=", what))
 		return -EINVAL;
 	memset(&d, 0, sizeof(d));
@@ -233,9 +232,9 @@ static void config_default_mac(const char *tap, uint8_t mac[6])
 /* --net tap=NAME[,mac=MAC]: the virtio-net parser's syntax. */
 static int config_set_net(struct vm_config *cfg, const char *v, const char *what)
 {
-	struct virtio_net_opts o;
+	struct net_opts o;
 
-	if (virtio_net_parse_opts(v, &o, what) || config_check_chars(o.tap, "._-", what))
+	if (devopts_net_parse(v, &o, what) || config_check_chars(o.tap, "._-", what))
 		return -EINVAL;
 	static_assert(sizeof(cfg->tap) == sizeof(o.tap), "IFNAMSIZ both");
 	memcpy(cfg->tap, o.tap, sizeof(cfg->tap));

@@ -3,16 +3,14 @@ CORE_COMMON := core/log.c
 
 # Shared by the launcher and the VMM: the launcher validates (and later
 # measures) exactly what the VMM will load.
-# config.c parses --disk and --net with the virtio devices' own parsers.
-CONFIG_SRCS := core/config.c core/virtio_blk.c core/virtio_net.c core/virtio_queue.c
-# acpi.c builds the TPM2 table with attest/crb.c (which needs attest/tpm.c
-# and the algorithm table attest/evlog_alg.c, so tss2-mu; no libcrypto: the
-# VMM hashes nothing).
-CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c \
-	attest/crb.c attest/tpm.c attest/evlog_alg.c
+# config.c parses --disk and --net with core/devopts.c (no device code).
+CONFIG_SRCS := core/config.c core/devopts.c
+# acpi.c builds every table, the TPM2 one included (no device code).
+CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
-bulwark_SRCS := core/main.c core/launcher.c $(CORE_BOOT) attest/eventlog.c $(CORE_COMMON)
+bulwark_SRCS := core/main.c core/launcher.c $(CORE_BOOT) attest/eventlog.c \
+	attest/tpm.c attest/evlog_alg.c $(CORE_COMMON)
 bulwark_PKGS := json-c tss2-mu libcrypto
 
 # The guest-facing VMM, started by `bulwark run` (core/vmm_abi.h).
@@ -25,7 +23,7 @@ PROGRAMS += bulwark-vmm
 bulwark-vmm_SRCS = core/vmm_main.c core/vm.c core/vcpu.c \
 	core/boot_load.c core/bus.c core/outbuf.c core/devices.c core/dev_uart.c core/dev_i8042.c \
 	core/dev_rtc.c core/dev_acpi_pm.c core/dev_ged.c core/dev_pci_host.c core/dev_tpm_crb.c \
-	$(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
+	attest/crb.c attest/tpm.c attest/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu
 bulwark-vmm_LDLIBS := -lpthread
 
@@ -38,8 +36,7 @@ test_bootparams_SRCS := tests/unit/test_bootparams.c core/bootparams.c core/log.
 test_bootparams_PKGS := cmocka
 
 UNIT_TESTS += test_acpi
-test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c attest/crb.c \
-	attest/tpm.c attest/evlog_alg.c $(CONFIG_SRCS) core/log.c
+test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c $(CONFIG_SRCS) core/log.c
 test_acpi_PKGS := cmocka json-c tss2-mu libcrypto
 
 # The power button's Generic Event Device: register, line, ack, concurrency.

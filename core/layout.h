@@ -42,6 +42,11 @@
 #define GUEST_IOAPIC_ADDR     0xFEC00000ULL
 #define GUEST_TPM_CRB_ADDR    0xFED40000ULL
 #define GUEST_TPM_CRB_SIZE    0x1000ULL
+/* Inside the CRB page: the control area (the TPM2 table points at it) and
+ * the command/response buffer, whose size bounds every guest TPM command. */
+#define GUEST_TPM_CRB_CTRL_OFF  0x40u
+#define GUEST_TPM_CRB_DATA_OFF  0x80u
+#define GUEST_TPM_CRB_DATA_SIZE 3968u   /* 0x80 .. 0xFFF */
 #define GUEST_LAPIC_ADDR      0xFEE00000ULL
 #define GUEST_4G              0x100000000ULL
 #define GUEST_PCI_MMIO64      0x2000000000ULL

@@ -79,62 +79,6 @@ struct virtio_blk {
 	struct virtq_chain chain;
 };
 
-static bool blk_serial_char_ok(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-}
-
-static int blk_parse_flag(const char *f, size_t n, struct virtio_blk_opts *o,
-			  const char *what)
-{
-	if (n == 8 && !strncmp(f, "readonly", 8)) {
-		o->readonly = true;
-		return 0;
-	}
-	if (n > 7 && !strncmp(f, "serial=", 7)) {
-		if (n - 7 > VIRTIO_BLK_SERIAL_MAX) {
-			log_err("%s: serial longer than %d characters", what,
-				VIRTIO_BLK_SERIAL_MAX);
-			return -EINVAL;
-		}
-		for (size_t i = 7; i < n; i++) {
-			if (!blk_serial_char_ok(f[i])) {
-				log_err("%s: serial may hold only A-Z a-z 0-9 . _ -", what);
-				return -EINVAL;
-			}
-		}
-		memcpy(o->serial, f + 7, n - 7);
-		o->serial[n - 7] = '\0';
-		return 0;
-	}
-	log_err("%s: unknown option '%.*s' (readonly, serial=ID)", what, (int)n, f);
-	return -EINVAL;
-}
-
-int virtio_blk_parse_opts(const char *arg, struct virtio_blk_opts *o, const char *what)
-{
-	const char *comma = strchr(arg, ',');
-	size_t plen = comma ? (size_t)(comma - arg) : strlen(arg);
-
-	memset(o, 0, sizeof(*o));
-	if (plen == 0 || plen >= sizeof(o->path)) {
-		log_err("%s: needs PATH[,readonly][,serial=ID]", what);
-		return -EINVAL;
-	}
-	memcpy(o->path, arg, plen);
-	while (comma) {
-		const char *f = comma + 1;
-		int rc;
-
-		comma = strchr(f, ',');
-		rc = blk_parse_flag(f, comma ? (size_t)(comma - f) : strlen(f), o, what);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 /* Whether MODE works on this file: tried on a page past its end, then undone. */
 static bool blk_probe_fallocate(int fd, int mode, off_t size)
 {

@@ -11,25 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/devopts.h"
 #include "core/virtio.h"
-
-#define VIRTIO_BLK_SERIAL_MAX 20        /* VIRTIO_BLK_ID_BYTES */
-#define VIRTIO_BLK_MAX_DISKS  8
 
 /* Largest data transfer of one request; bigger ones get IOERR. */
 #define VIRTIO_BLK_MAX_REQ_BYTES (32u << 20)
-
-struct virtio_blk_opts {
-	char path[PATH_MAX];
-	bool readonly;
-	char serial[VIRTIO_BLK_SERIAL_MAX + 1];  /* "" when none */
-};
-
-/*
- * Parse "PATH[,readonly][,serial=ID]" (the --disk value).  ID: 1..20 of
- * [A-Za-z0-9._-].  Returns 0 or -EINVAL (message logged, naming WHAT).
- */
-int virtio_blk_parse_opts(const char *arg, struct virtio_blk_opts *o, const char *what);
 
 /*
  * A disk on FD (a regular file, opened O_RDWR unless READONLY).  SERIAL may

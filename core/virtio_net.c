@@ -15,10 +15,8 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -47,49 +45,6 @@ struct virtio_net {
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SIZE];
 };
-
-static int net_parse_mac(const char *s, size_t n, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char buf[18], end;
-
-	if (n != 17)
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &end) != 6 || (b[0] & 1))
-		return -EINVAL;         /* malformed, or a multicast address */
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
-
-int virtio_net_parse_opts(const char *arg, struct virtio_net_opts *o, const char *what)
-{
-	const char *comma = strchr(arg, ',');
-	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
-
-	memset(o, 0, sizeof(*o));
-	if (n <= 4 || strncmp(arg, "tap=", 4) || n - 4 >= sizeof(o->tap)) {
-		log_err("%s: needs tap=NAME (at most %d characters)[,mac=MAC]", what,
-			IFNAMSIZ - 1);
-		return -EINVAL;
-	}
-	memcpy(o->tap, arg + 4, n - 4);
-	if (comma && (strncmp(comma + 1, "mac=", 4) ||
-		      net_parse_mac(comma + 5, strlen(comma + 5), o->mac))) {
-		log_err("%s: after tap=NAME only mac=XX:XX:XX:XX:XX:XX (unicast)", what);
-		return -EINVAL;
-	}
-	if (!comma) {
-		o->mac[0] = 0x52;
-		o->mac[1] = 0x54;
-		if (getrandom(o->mac + 3, 3, 0) != 3)
-			return -EIO;
-	}
-	return 0;
-}
 
 int virtio_net_create(int tap_fd, const uint8_t mac[6], void **dev)
 {

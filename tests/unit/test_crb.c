@@ -31,32 +31,6 @@ static void wr32(struct crb *c, uint64_t off, uint32_t v)
 	assert_int_equal(crb_mmio_write(c, off, &v, 4), 0);
 }
 
-static void test_acpi_table(void **state)
-{
-	uint8_t t[CRB_ACPI_TPM2_SIZE];
-	uint8_t sum = 0;
-	uint64_t lasa = 0, ctrl = 0;
-	uint32_t laml = 0, len = 0, start = 0;
-
-	(void)state;
-	crb_acpi_tpm2(t, 0x7FF0000, 0x10000, "BLWARK", "BULWARK ");
-	for (unsigned i = 0; i < sizeof(t); i++)
-		sum = (uint8_t)(sum + t[i]);
-	assert_int_equal(sum, 0);
-	assert_memory_equal(t, "TPM2", 4);
-	memcpy(&len, t + 4, 4);
-	assert_int_equal(len, 76);
-	assert_int_equal(t[8], 4);
-	memcpy(&ctrl, t + 40, 8);
-	assert_true(ctrl == 0xFED40040ull);
-	memcpy(&start, t + 48, 4);
-	assert_int_equal(start, 7);
-	memcpy(&laml, t + 64, 4);
-	memcpy(&lasa, t + 68, 8);
-	assert_int_equal(laml, 0x10000);
-	assert_true(lasa == 0x7FF0000ull);
-}
-
 /* Writes cmd into the buffer with 4-byte accesses and starts it. */
 static void crb_run(struct crb *c, const uint8_t *cmd, size_t len)
 {
@@ -176,7 +150,6 @@ static void test_hostile_access(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_acpi_table),
 		cmocka_unit_test(test_driver_flow_real_tpm),
 		cmocka_unit_test(test_hostile_access),
 	};

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
+#include "core/devopts.h"
 #include "core/virtio_blk.h"
 
 #define DISK_SECTORS 64
@@ -116,28 +117,28 @@ static int teardown(void **state)
 
 static void test_parse_opts(void **state)
 {
-	struct virtio_blk_opts o;
+	struct disk_opts o;
 
 	(void)state;
-	assert_int_equal(virtio_blk_parse_opts("/a/b.img", &o, "--disk"), 0);
+	assert_int_equal(devopts_disk_parse("/a/b.img", &o, "--disk"), 0);
 	assert_string_equal(o.path, "/a/b.img");
 	assert_false(o.readonly);
 	assert_string_equal(o.serial, "");
-	assert_int_equal(virtio_blk_parse_opts("x.img,readonly,serial=AB-1.2_z", &o,
+	assert_int_equal(devopts_disk_parse("x.img,readonly,serial=AB-1.2_z", &o,
 					       "--disk"), 0);
 	assert_string_equal(o.path, "x.img");
 	assert_true(o.readonly);
 	assert_string_equal(o.serial, "AB-1.2_z");
-	assert_int_equal(virtio_blk_parse_opts("x,serial=01234567890123456789", &o,
+	assert_int_equal(devopts_disk_parse("x,serial=01234567890123456789", &o,
 					       "--disk"), 0);
-	assert_int_equal(virtio_blk_parse_opts("x,serial=012345678901234567890", &o,
+	assert_int_equal(devopts_disk_parse("x,serial=012345678901234567890", &o,
 					       "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts("x,serial=a b", &o, "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts("x,serial=", &o, "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts("x,ro", &o, "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts("x,", &o, "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts(",readonly", &o, "--disk"), -EINVAL);
-	assert_int_equal(virtio_blk_parse_opts("", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse("x,serial=a b", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse("x,serial=", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse("x,ro", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse("x,", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse(",readonly", &o, "--disk"), -EINVAL);
+	assert_int_equal(devopts_disk_parse("", &o, "--disk"), -EINVAL);
 }
 
 static void test_write_then_read(void **state)

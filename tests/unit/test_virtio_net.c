@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
+#include "core/devopts.h"
 #include "core/virtio_net.h"
 
 #define RAM_SIZE  0x40000ULL
@@ -105,26 +106,26 @@ static int process(struct t *t, int qi)
 
 static void test_parse_opts(void **state)
 {
-	struct virtio_net_opts o;
+	struct net_opts o;
 
 	(void)state;
-	assert_int_equal(virtio_net_parse_opts("tap=tap0", &o, "--net"), 0);
+	assert_int_equal(devopts_net_parse("tap=tap0", &o, "--net"), 0);
 	assert_string_equal(o.tap, "tap0");
 	assert_int_equal(o.mac[0], 0x52);
 	assert_int_equal(o.mac[1], 0x54);
 	assert_int_equal(o.mac[2], 0x00);
-	assert_int_equal(virtio_net_parse_opts("tap=t1,mac=02:00:00:ab:cd:ef", &o, "--net"), 0);
+	assert_int_equal(devopts_net_parse("tap=t1,mac=02:00:00:ab:cd:ef", &o, "--net"), 0);
 	assert_memory_equal(o.mac, "\x02\x00\x00\xab\xcd\xef", 6);
-	assert_int_equal(virtio_net_parse_opts("tap=t1,mac=01:00:00:ab:cd:ef", &o, "--net"),
+	assert_int_equal(devopts_net_parse("tap=t1,mac=01:00:00:ab:cd:ef", &o, "--net"),
 			 -EINVAL);       /* multicast */
-	assert_int_equal(virtio_net_parse_opts("tap=t1,mac=02:00:00:ab:cd", &o, "--net"),
+	assert_int_equal(devopts_net_parse("tap=t1,mac=02:00:00:ab:cd", &o, "--net"),
 			 -EINVAL);
-	assert_int_equal(virtio_net_parse_opts("tap=t1,mac=02:00:00:ab:cd:efx", &o, "--net"),
+	assert_int_equal(devopts_net_parse("tap=t1,mac=02:00:00:ab:cd:efx", &o, "--net"),
 			 -EINVAL);
-	assert_int_equal(virtio_net_parse_opts("tap=0123456789abcdef", &o, "--net"), -EINVAL);
-	assert_int_equal(virtio_net_parse_opts("tap=", &o, "--net"), -EINVAL);
-	assert_int_equal(virtio_net_parse_opts("eth0", &o, "--net"), -EINVAL);
-	assert_int_equal(virtio_net_parse_opts("tap=t1,ro", &o, "--net"), -EINVAL);
+	assert_int_equal(devopts_net_parse("tap=0123456789abcdef", &o, "--net"), -EINVAL);
+	assert_int_equal(devopts_net_parse("tap=", &o, "--net"), -EINVAL);
+	assert_int_equal(devopts_net_parse("eth0", &o, "--net"), -EINVAL);
+	assert_int_equal(devopts_net_parse("tap=t1,ro", &o, "--net"), -EINVAL);
 }
 
 static void test_features_no_offloads(void **state)
