@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The two halves of the jail that run in the guest-facing process: before
- * exec in the child of jail_clone() (still root), and after exec in
- * bulwark-vmm (no privilege left).  Order and reasons: core/sandbox.h.
+ * The half of the jail that runs in the child of jail_clone() before exec,
+ * still root (the half after exec is core/jail_verify.c).  Order and
+ * reasons: core/sandbox.h.
  */
 #include "core/jail_priv.h"
 
@@ -118,30 +118,4 @@ int jail_enter_child(const struct jail_config *cfg)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
 		return -errno;
 	return 0;
-}
-
-int jail_finish_after_exec(void)
-{
-	int rc;
-
-	/* No exec can gain privilege any more (setuid, file capabilities,
-	 * SELinux transitions).  Not set before the exec: it would have
-	 * blocked the transition into the guest's SELinux domain. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	/* Not dumpable: no core file of guest memory, /proc/PID owned by
-	 * root, no ptrace even by the same uid. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
-		return -errno;
-	/* Again: an SELinux transition at exec clears the parent-death
-	 * signal. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0))
-		return -errno;
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1 ||
-	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-		return -EPERM;
-	rc = jail_creds_verify();
-	if (rc)
-		log_err("the VMM still holds privilege: refusing to run");
-	return rc;
 }

@@ -18,18 +18,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-/* Capability numbers go up to 63 at most; the kernel answers EINVAL past
- * its last one, which ends each walk below. */
-#define JAIL_CAP_MAX 64
-
-static int jail_caps_get(struct __user_cap_data_struct d[2])
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0,
-	};
-
-	return syscall(SYS_capget, &h, d) ? -errno : 0;
-}
 
 static int jail_caps_clear(void)
 {
@@ -50,49 +38,6 @@ static int jail_bounding_drop(void)
 		return errno == EINVAL && cap > 0 ? 0 : -errno;
 	}
 	return 0;
-}
-
-/* 0 when no capability is in the bounding or the ambient set. */
-static int jail_cap_sets_empty(void)
-{
-	for (int cap = 0; cap < JAIL_CAP_MAX; cap++) {
-		int b = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-		int a = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0);
-
-		if (b < 0 || a < 0)
-			return errno == EINVAL && cap > 0 ? 0 : -errno;
-		if (b || a)
-			return -EPERM;
-	}
-	return 0;
-}
-
-int jail_creds_verify(void)
-{
-	struct __user_cap_data_struct d[2];
-	uid_t r, e, s;
-	gid_t gr, ge, gs;
-	int rc;
-
-	if (getresuid(&r, &e, &s) || getresgid(&gr, &ge, &gs))
-		return -errno;
-	if (!r || !e || !s || !gr || !ge || !gs || getgroups(0, NULL) != 0) {
-		log_err("a root id or a supplementary group is left");
-		return -EPERM;
-	}
-	rc = jail_caps_get(d);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < ARRAY_SIZE(d); i++) {
-		if (d[i].effective || d[i].permitted || d[i].inheritable) {
-			log_err("a capability is left");
-			return -EPERM;
-		}
-	}
-	rc = jail_cap_sets_empty();
-	if (rc)
-		log_err("the bounding or ambient set is not empty");
-	return rc;
 }
 
 int jail_creds_drop(uid_t uid, gid_t gid)

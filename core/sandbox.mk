@@ -1,14 +1,16 @@
 # core/ jail and seccomp (the least-privilege issue).
 #   SANDBOX_SRCS/SANDBOX_PKGS: what the launcher (bulwark) and the
 #   guest-facing process (bulwark-vmm) both link.
-SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail.c \
-	core/jail_fs.c core/jail_child.c core/jail_creds.c
+SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail_verify.c
+# The jail's privileged half (clone, mounts, pivot_root, the drop itself):
+# launcher only.
+SANDBOX_LAUNCH := core/jail.c core/jail_fs.c core/jail_child.c core/jail_creds.c
 SANDBOX_PKGS := libseccomp
 # The filters' digests (measured by the launcher): not in the VMM, which
 # then links no crypto library.
 SANDBOX_DIGEST := core/seccomp_digest.c
 
-bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS) $(SANDBOX_DIGEST)
+bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) $(SANDBOX_DIGEST)
 bulwark_PKGS += $(SANDBOX_PKGS) libcrypto
 
 # Firecracker-style: real filters installed in forked helpers (no mock).
@@ -18,7 +20,7 @@ test_seccomp_PKGS := cmocka $(SANDBOX_PKGS) libcrypto
 
 # Real namespaces, pivot_root and privilege drop in forked children (root).
 UNIT_TESTS += test_jail
-test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) core/log.c
+test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) core/log.c
 test_jail_PKGS := cmocka $(SANDBOX_PKGS)
 
 # For bulwark-vmm: the sandbox plus its confinement hooks, which replace
