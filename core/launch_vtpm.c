@@ -43,6 +43,14 @@ int launch_filters_build(struct launch *l)
 		log_err("seccomp filters: %s", strerror(-rc));
 		return rc;
 	}
+	for (size_t i = 0; i < SANDBOX_ROLE_COUNT; i++) {
+		rc = sandbox_filter_digest(&l->filters[i]);
+		if (rc) {
+			log_err("seccomp filters: cannot digest: %s", strerror(-rc));
+			sandbox_filters_free(l->filters);
+			return rc;
+		}
+	}
 	l->have_filters = true;
 	return 0;
 }

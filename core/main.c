@@ -6,21 +6,7 @@
 #include "core/commands.h"
 #include "core/util.h"
 
-/*
- * While the subsystems are being built in parallel a command may not be
- * linked in yet; weak references let the binary say so instead of failing to
- * link.  Once every subsystem has landed these become strong references.
- */
-#pragma weak cmd_run
-#pragma weak cmd_gc
-#pragma weak cmd_policy
-#pragma weak cmd_seccomp
-#pragma weak cmd_attest
-#pragma weak cmd_reference
-#pragma weak cmd_enroll
-#pragma weak cmd_serve
-#pragma weak cmd_delete
-
+/* Every command is a strong reference: a build missing one fails to link. */
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -43,8 +29,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bulwark COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s%s\n", commands[i].name, commands[i].help,
-			commands[i].fn ? "" : " (not in this build)");
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 }
 
 int main(int argc, char **argv)
@@ -64,10 +49,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
-		if (!commands[i].fn) {
-			fprintf(stderr, "bulwark: %s: not in this build\n", argv[1]);
-			return 2;
-		}
 		return commands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "bulwark: unknown command '%s' (see bulwark --help)\n", argv[1]);

@@ -96,8 +96,9 @@ struct sandbox_filter {
 	enum sandbox_seccomp_mode mode;
 	struct sock_filter *insns;	/* NULL in mode off */
 	unsigned short len;
-	uint8_t digest[32];		/* SHA-256 of insns; all zero when off, and
-					 * in the VMM, which links no hash */
+	uint8_t digest[32];		/* SHA-256 of insns once
+					 * sandbox_filter_digest() ran; zero before,
+					 * and always in the VMM, which links no hash */
 };
 
 int sandbox_role_parse(const char *s, enum sandbox_role *out);
@@ -105,14 +106,15 @@ const char *sandbox_role_name(enum sandbox_role role);
 int sandbox_seccomp_mode_parse(const char *s, enum sandbox_seccomp_mode *out);
 const char *sandbox_seccomp_mode_name(enum sandbox_seccomp_mode mode);
 
-/* Compiles a role's table to BPF with libseccomp and, where
- * sandbox_filter_digest is linked, digests it. */
+/* Compiles a role's table to BPF with libseccomp (no digest: see below). */
 int sandbox_filter_build(enum sandbox_role role, enum sandbox_seccomp_mode mode,
 			 struct sandbox_filter *out);
 /*
  * SHA-256 of f's program into f->digest: core/seccomp_digest.c, linked by
  * the launcher (which measures the digests) and not by the guest-facing
- * VMM, so that process carries no crypto library.  0 or -EIO.
+ * VMM, so that process carries no crypto library.  Called explicitly by
+ * whoever needs the digest: a launcher without it fails to link, it never
+ * measures a zero digest.  0 or -EIO.
  */
 int sandbox_filter_digest(struct sandbox_filter *f);
 void sandbox_filter_free(struct sandbox_filter *f);

@@ -23,15 +23,9 @@ UNIT_TESTS += test_jail
 test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) core/log.c
 test_jail_PKGS := cmocka $(SANDBOX_PKGS)
 
-# For bulwark-vmm: the sandbox plus its confinement hooks, which replace
-# core/vmm_hooks.c (integration: README "Seccomp and the jail").
-SANDBOX_VMM_SRCS := $(SANDBOX_SRCS) core/sandbox_hooks.c
-# Linked into bulwark-vmm as soon as core.mk stops listing the placeholder
-# core/vmm_hooks.c (the two define the same hooks).
-ifeq ($(filter core/vmm_hooks.c,$(bulwark-vmm_SRCS)),)
-bulwark-vmm_SRCS += $(SANDBOX_VMM_SRCS)
+# For bulwark-vmm: the shared sandbox plus its confinement hooks.
+bulwark-vmm_SRCS += $(SANDBOX_SRCS) core/sandbox_hooks.c
 bulwark-vmm_PKGS += $(SANDBOX_PKGS)
-endif
 
 # While a guest runs its workload: every VMM thread filtered and unprivileged.
 LAB_TESTS += tests/lab/test-sandbox

@@ -2,7 +2,7 @@
 /*
  * The confinement hooks of bulwark-vmm (core/vm.h), implemented by the
  * sandbox: the jail's last step once per process, and the filter of each
- * thread's role.  Replaces core/vmm_hooks.c in bulwark-vmm's sources.
+ * thread's role.
  *
  * The main thread must create every thread before it confines itself (a
  * filter is inherited by threads created after it, and filters stack), and

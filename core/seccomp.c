@@ -185,9 +185,6 @@ out_close:
 	return rc;
 }
 
-/* Weak: defined only where core/seccomp_digest.c is linked (the launcher). */
-extern int sandbox_filter_digest(struct sandbox_filter *f) __attribute__((weak));
-
 int sandbox_filter_build(enum sandbox_role role, enum sandbox_seccomp_mode mode,
 			 struct sandbox_filter *out)
 {
@@ -207,8 +204,6 @@ int sandbox_filter_build(enum sandbox_role role, enum sandbox_seccomp_mode mode,
 		return rc;
 	rc = seccomp_bpf_read(ctx, out);
 	seccomp_release(ctx);
-	if (rc == 0 && sandbox_filter_digest)
-		rc = sandbox_filter_digest(out);
 	if (rc) {
 		log_err("role %s: cannot compile filter: %s", role_names[role],
 			strerror(-rc));

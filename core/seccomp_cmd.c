@@ -52,6 +52,8 @@ static int seccomp_dump_role(enum sandbox_role role, enum sandbox_seccomp_mode m
 	int rc;
 
 	rc = sandbox_filter_build(role, mode, &flt);
+	if (rc == 0 && (rc = sandbox_filter_digest(&flt)))
+		sandbox_filter_free(&flt);
 	if (rc)
 		return rc;
 	sandbox_digest_hex(flt.digest, hex);

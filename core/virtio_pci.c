@@ -270,7 +270,8 @@ static void *vp_thread(void *arg)
 	struct pollfd p[2 + VIRTIO_MAX_QUEUES];
 	uint64_t cnt;
 
-	if (vp->vm && vmm_thread_confine(vp->vm, VMM_ROLE_IO)) {
+	/* Always: no I/O thread runs unconfined, whoever created it. */
+	if (vmm_thread_confine(vp->vm, VMM_ROLE_IO)) {
 		log_err("%s: cannot confine the I/O thread; stopping", o->name);
 		vm_request_stop(vp->vm, VM_FAILED);
 		return NULL;

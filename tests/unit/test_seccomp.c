@@ -408,11 +408,13 @@ static void test_digest(void **state)
 		/* Stable: compiling again gives the same program. */
 		assert_int_equal(sandbox_filter_build(role, SANDBOX_SECCOMP_KILL,
 						      &again), 0);
+		assert_int_equal(sandbox_filter_digest(&again), 0);
 		assert_int_equal(again.len, f->len);
 		assert_memory_equal(again.digest, f->digest, sizeof(d));
 		/* The mode is part of the program, so of the digest. */
 		assert_int_equal(sandbox_filter_build(role, SANDBOX_SECCOMP_LOG,
 						      &log), 0);
+		assert_int_equal(sandbox_filter_digest(&log), 0);
 		assert_memory_not_equal(log.digest, f->digest, sizeof(d));
 		sandbox_filter_free(&again);
 		sandbox_filter_free(&log);
@@ -488,7 +490,12 @@ static void test_per_thread(void **state)
 static int group_setup(void **state)
 {
 	(void)state;
-	return sandbox_filters_build(SANDBOX_SECCOMP_KILL, filters) ? -1 : 0;
+	if (sandbox_filters_build(SANDBOX_SECCOMP_KILL, filters))
+		return -1;
+	for (int role = 0; role < SANDBOX_ROLE_COUNT; role++)
+		if (sandbox_filter_digest(&filters[role]))
+			return -1;
+	return 0;
 }
 
 static int group_teardown(void **state)
