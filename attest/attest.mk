@@ -9,11 +9,11 @@ test_eventlog_SRCS := tests/unit/test_eventlog.c $(ATTEST_EVLOG)
 test_eventlog_PKGS := cmocka libcrypto
 
 FUZZ_TARGETS += fuzz_eventlog
-fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/measure.c attest/tpm.c \
+fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/secstate.c attest/tpm.c \
 	$(ATTEST_EVLOG)
 fuzz_eventlog_PKGS := libcrypto tss2-mu
 
-ATTEST_VTPM := attest/swtpm.c attest/tpm.c attest/measure.c $(ATTEST_EVLOG)
+ATTEST_VTPM := attest/swtpm.c attest/tpm.c attest/measure.c attest/secstate.c $(ATTEST_EVLOG)
 
 UNIT_TESTS += test_measure
 test_measure_SRCS := tests/unit/test_measure.c $(ATTEST_VTPM)
@@ -44,7 +44,7 @@ ATTEST_FORMATS := attest/bundle.c attest/bundle_codec.c attest/bundle_json.c \
 	attest/eventlog.c attest/evlog_alg.c core/log.c
 ATTEST_VERIFY := attest/verify.c attest/verify_certs.c attest/verify_quote.c \
 	attest/verify_log.c attest/verify_ref.c attest/verify_reasons.c attest/ear.c \
-	attest/measure.c attest/tpm.c $(ATTEST_FORMATS)
+	attest/secstate.c attest/tpm.c $(ATTEST_FORMATS)
 ATTEST_VERIFY_PKGS := libcrypto json-c tss2-mu
 
 PROGRAMS += bulwark-verify
@@ -83,7 +83,7 @@ bench-vtpm-start_SRCS := tests/bench/bench_vtpm_start.c $(ATTEST_LAUNCH)
 bench-vtpm-start_PKGS := libcrypto tss2-mu
 
 # The launcher's side: enrollment, quotes, reference values.
-ATTEST_PRODUCER := attest/enroll.c attest/quote.c attest/quote_collect.c \
+ATTEST_PRODUCER := attest/enroll.c attest/quote.c attest/quote_collect.c attest/measure.c \
 	attest/reference.c
 
 UNIT_TESTS += test_verify
@@ -98,7 +98,7 @@ bulwark_PKGS += $(ATTEST_VERIFY_PKGS) libssl
 
 # Real evidence for the CLI test and the benchmark (tests/attest8/fixture.c).
 LAB_TOOLS += attest8-fixture
-attest8-fixture_SRCS := tests/attest8/fixture.c attest/swtpm.c $(ATTEST_VERIFY)
+attest8-fixture_SRCS := tests/attest8/fixture.c attest/swtpm.c attest/measure.c $(ATTEST_VERIFY)
 attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)
 
 # The attestation commands end to end on the host (real swtpm, tpm2_checkquote).

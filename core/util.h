@@ -16,6 +16,19 @@
 #define fallthrough __attribute__((__fallthrough__))
 #define UNUSED __attribute__((unused))
 
+/* The one hex printer: lower-case hex of in[0..len) into out, which holds
+ * 2 * len + 1 bytes (NUL-terminated). */
+static inline void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
 /* Overflow-safe "does [off, off+len) fit inside [0, size)". */
 static inline int range_fits(uint64_t off, uint64_t len, uint64_t size)
 {

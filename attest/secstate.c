@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The security state's canonical text: encoded by the launcher, parsed by
+ * the verifier from a log it does not trust (secstate.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest/secstate.h"
+#include "core/util.h"
+
+#define SECSTATE_MAX_LINES 64
+
+/* ---- security state ----------------------------------------------------- */
+
+struct kv_line {
+	char key[64];
+	char value[320];
+};
+
+static int key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+int measure_value_ok(const char *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < 0x21 || v[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int kv_add(struct kv_line *l, size_t *n, const char *key, const char *value)
+{
+	if (*n == SECSTATE_MAX_LINES || strlen(key) >= sizeof(l->key) ||
+	    strlen(value) >= sizeof(l->value) || !measure_value_ok(value, strlen(value)))
+		return -EINVAL;
+	for (const char *k = key; *k; k++)
+		if (!key_char(*k))
+			return -EINVAL;
+	snprintf(l[*n].key, sizeof(l->key), "%s", key);
+	snprintf(l[*n].value, sizeof(l->value), "%s", value);
+	(*n)++;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "a,b,c" from the names, sorted; "none" when there are none. */
+static int off_list(const struct measure_secstate *s, char *out, size_t cap)
+{
+	const char *names[MEASURE_MAX_OFF];
+	size_t used = 0;
+
+	if (s->noff > MEASURE_MAX_OFF || (s->noff && !s->off))
+		return -EINVAL;
+	snprintf(out, cap, "none");
+	for (size_t i = 0; i < s->noff; i++) {
+		if (!s->off[i] || !s->off[i][0] || strchr(s->off[i], ','))
+			return -EINVAL;
+		names[i] = s->off[i];
+	}
+	qsort(names, s->noff, sizeof(names[0]), str_cmp);
+	for (size_t i = 0; i < s->noff; i++) {
+		int n = snprintf(out + used, cap - used, "%s%s", i ? "," : "", names[i]);
+
+		if (n < 0 || (size_t)n >= cap - used)
+			return -ENOSPC;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kv_line *)a)->key, ((const struct kv_line *)b)->key);
+}
+
+static int secstate_lines(const struct measure_secstate *s, struct kv_line *l, size_t *n)
+{
+	static const char *const selinux[] = { "disabled", "permissive", "enforcing" };
+	char buf[320], key[64];
+	int rc;
+
+	if ((unsigned)s->selinux >= ARRAY_SIZE(selinux) || !s->svirt ||
+	    (strcmp(s->svirt, "dynamic") && strcmp(s->svirt, "static") &&
+	     strcmp(s->svirt, "off")) || s->nfilters > MEASURE_MAX_FILTERS ||
+	    (s->nfilters && !s->filters))
+		return -EINVAL;
+	rc = off_list(s, buf, sizeof(buf));
+	rc = rc ? rc : kv_add(l, n, "protections.off", buf);
+	rc = rc ? rc : kv_add(l, n, "seccomp", s->seccomp ? "on" : "off");
+	rc = rc ? rc : kv_add(l, n, "selinux", selinux[s->selinux]);
+	if (s->policy_sha256)
+		hex_encode(s->policy_sha256, 32, buf);
+	rc = rc ? rc : kv_add(l, n, "selinux.policy.sha256", s->policy_sha256 ? buf : "none");
+	rc = rc ? rc : kv_add(l, n, "svirt", s->svirt);
+	rc = rc ? rc : kv_add(l, n, "svirt.label", s->label ? s->label : "none");
+	for (size_t i = 0; !rc && i < s->nfilters; i++) {
+		const char *r = s->filters[i].role;
+
+		if (!r || !r[0] || strchr(r, '.') || strlen(r) > 32)
+			return -EINVAL;
+		snprintf(key, sizeof(key), "seccomp.filter.%s.sha256", r);
+		hex_encode(s->filters[i].sha256, 32, buf);
+		rc = kv_add(l, n, key, buf);
+	}
+	return rc;
+}
+
+int measure_secstate_encode(const struct measure_secstate *s, char *buf, size_t cap,
+			    size_t *len)
+{
+	struct kv_line *l = calloc(SECSTATE_MAX_LINES, sizeof(*l));
+	size_t n = 0, used;
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	rc = secstate_lines(s, l, &n);
+	if (rc)
+		goto out;
+	qsort(l, n, sizeof(*l), line_cmp);
+	used = (size_t)snprintf(buf, cap, "%s", MEASURE_SECSTATE_HEADER);
+	for (size_t i = 0; used < cap && i < n; i++) {
+		if (i && !strcmp(l[i - 1].key, l[i].key)) {
+			rc = -EINVAL;           /* two filters for one role */
+			goto out;
+		}
+		used += (size_t)snprintf(buf + used, cap - used, "%s=%s\n", l[i].key,
+					 l[i].value);
+	}
+	rc = used < cap ? 0 : -ENOSPC;
+	*len = used;
+out:
+	free(l);
+	return rc;
+}
+
+/* One "key=value\n" line at data[*pos]; advances *pos past it. */
+static int secstate_line(const uint8_t *data, size_t len, size_t *pos, struct measure_kv *kv)
+{
+	const char *s = (const char *)data + *pos;
+	const char *nl = memchr(s, '\n', len - *pos);
+	const char *eq = nl ? memchr(s, '=', (size_t)(nl - s)) : NULL;
+
+	if (!eq || eq == s)
+		return -EBADMSG;
+	for (const char *k = s; k < eq; k++)
+		if (!key_char(*k))
+			return -EBADMSG;
+	if (!measure_value_ok(eq + 1, (size_t)(nl - eq - 1)))
+		return -EBADMSG;
+	kv->key = s;
+	kv->key_len = (size_t)(eq - s);
+	kv->value = eq + 1;
+	kv->value_len = (size_t)(nl - eq - 1);
+	*pos += (size_t)(nl - s) + 1;
+	return 0;
+}
+
+static int kv_key_cmp(const struct measure_kv *a, const struct measure_kv *b)
+{
+	size_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, n);
+
+	if (c)
+		return c;
+	return a->key_len < b->key_len ? -1 : a->key_len > b->key_len;
+}
+
+int measure_secstate_parse(const uint8_t *data, size_t len, struct measure_kv *kv,
+			   size_t max)
+{
+	size_t hlen = strlen(MEASURE_SECSTATE_HEADER), pos, n = 0;
+
+	if (len > MEASURE_MAX_TEXT || len < hlen ||
+	    memcmp(data, MEASURE_SECSTATE_HEADER, hlen))
+		return -EBADMSG;
+	for (pos = hlen; pos < len; n++) {
+		struct measure_kv line;
+
+		if (secstate_line(data, len, &pos, &line))
+			return -EBADMSG;
+		/* Strictly increasing keys: sorted, no duplicates. */
+		if (n && kv_key_cmp(&kv[n - 1], &line) >= 0)
+			return -EBADMSG;
+		if (n == max)
+			return -E2BIG;
+		kv[n] = line;
+	}
+	return (int)n;
+}
+
+const struct measure_kv *measure_kv_find(const struct measure_kv *kv, size_t n,
+					 const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kv[i].key_len == strlen(key) && !memcmp(kv[i].key, key, kv[i].key_len))
+			return &kv[i];
+	return NULL;
+}
