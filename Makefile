@@ -165,7 +165,7 @@ BIN := $(addprefix $(O)/bin/,$(PROGRAMS))
 TESTBIN := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 REGRESSBIN := $(addprefix $(O)/fuzz/,$(addsuffix _regress,$(FUZZ_TARGETS)))
 
-.PHONY: all check check-unit check-corpus check-lab check-san fuzz bench \
+.PHONY: all check check-unit check-corpus check-layout check-lab check-san fuzz bench \
 	demo deps clean lab
 LABBIN := $(addprefix $(O)/lab/bin/,$(LAB_TOOLS))
 all: $(BIN) $(TESTBIN) $(REGRESSBIN) $(LABBIN) $(DATA)
@@ -179,6 +179,10 @@ check-unit: $(TESTBIN)
 
 check-corpus: $(REGRESSBIN)
 	$(Q)tests/run-corpora $(RESULTS) $(O)/fuzz $(FUZZ_TARGETS)
+
+# The folders tell the processes: what each binary links (tests/check-layout).
+check-layout:
+	$(Q)tests/check-layout $(RESULTS)
 
 check-lab: all lab
 	$(Q)tests/run-lab $(RESULTS) $(LAB_TESTS)
@@ -203,6 +207,7 @@ else
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)rm -f $(RESULTS)
+	$(Q)$(call step,check-layout)
 	$(Q)$(call step,check-unit)
 	$(Q)$(call step,check-corpus)
 	$(Q)$(call step,check-lab)

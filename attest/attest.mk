@@ -2,18 +2,18 @@
 # Explicit source lists; the rules are in the top Makefile.
 
 # --- vTPM and measured boot (issue 7) ---
-ATTEST_EVLOG := attest/eventlog.c attest/evlog_alg.c core/log.c
+ATTEST_EVLOG := attest/format/eventlog.c attest/format/evlog_alg.c core/log.c
 
 UNIT_TESTS += test_eventlog
 test_eventlog_SRCS := tests/unit/test_eventlog.c $(ATTEST_EVLOG)
 test_eventlog_PKGS := cmocka libcrypto
 
 FUZZ_TARGETS += fuzz_eventlog
-fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/secstate.c attest/tpm.c \
+fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/format/secstate.c attest/format/tpm.c \
 	$(ATTEST_EVLOG)
 fuzz_eventlog_PKGS := libcrypto tss2-mu
 
-ATTEST_VTPM := attest/swtpm.c attest/tpm.c attest/measure.c attest/secstate.c $(ATTEST_EVLOG)
+ATTEST_VTPM := attest/vtpm/swtpm.c attest/format/tpm.c attest/vtpm/measure.c attest/format/secstate.c $(ATTEST_EVLOG)
 
 UNIT_TESTS += test_measure
 test_measure_SRCS := tests/unit/test_measure.c $(ATTEST_VTPM)
@@ -25,11 +25,11 @@ test_measure_vtpm_SRCS := tests/unit/test_measure_vtpm.c $(ATTEST_VTPM)
 test_measure_vtpm_PKGS := cmocka libcrypto tss2-mu
 
 UNIT_TESTS += test_crb
-test_crb_SRCS := tests/unit/test_crb.c attest/crb.c $(ATTEST_VTPM)
+test_crb_SRCS := tests/unit/test_crb.c core/vmm/crb.c $(ATTEST_VTPM)
 test_crb_PKGS := cmocka libcrypto tss2-mu
 
 FUZZ_TARGETS += fuzz_crb
-fuzz_crb_SRCS := tests/fuzz/fuzz_crb.c attest/crb.c attest/tpm.c $(ATTEST_EVLOG)
+fuzz_crb_SRCS := tests/fuzz/fuzz_crb.c core/vmm/crb.c attest/format/tpm.c $(ATTEST_EVLOG)
 fuzz_crb_PKGS := tss2-mu libcrypto
 
 UNIT_TESTS += test_swtpm
@@ -39,16 +39,16 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 # --- attestation / verifier (issue 8) ---
 # The verifier's pure-C parts: bundle + manifest parsers, the checks.  They
 # need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
-ATTEST_FORMATS := attest/bundle.c attest/bundle_codec.c attest/bundle_json.c \
-	attest/bundle_write.c attest/manifest.c attest/manifest_write.c \
-	attest/eventlog.c attest/evlog_alg.c core/log.c
-ATTEST_VERIFY := attest/verify.c attest/verify_certs.c attest/verify_quote.c \
-	attest/verify_log.c attest/verify_ref.c attest/verify_reasons.c attest/ear.c \
-	attest/secstate.c attest/tpm.c $(ATTEST_FORMATS)
+ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
+	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
+	attest/format/eventlog.c attest/format/evlog_alg.c core/log.c
+ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
+	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c attest/verify/ear.c \
+	attest/format/secstate.c attest/format/tpm.c $(ATTEST_FORMATS)
 ATTEST_VERIFY_PKGS := libcrypto json-c tss2-mu
 
 PROGRAMS += bulwark-verify
-bulwark-verify_SRCS := attest/verify_main.c $(ATTEST_VERIFY)
+bulwark-verify_SRCS := attest/verify/verify_main.c $(ATTEST_VERIFY)
 bulwark-verify_PKGS := $(ATTEST_VERIFY_PKGS)
 
 FUZZ_TARGETS += fuzz_bundle
@@ -60,17 +60,17 @@ fuzz_manifest_SRCS := tests/fuzz/fuzz_manifest.c $(ATTEST_FORMATS)
 fuzz_manifest_PKGS := libcrypto json-c
 
 # --- vTPM proxy and launch (issue 7, part 2) ---
-ATTEST_PROXY := attest/tpmproxy.c attest/tpm.c $(ATTEST_EVLOG)
-ATTEST_LAUNCH := attest/vtpm.c attest/tpmproxy.c $(ATTEST_VTPM)
+ATTEST_PROXY := attest/vtpm/tpmproxy.c attest/format/tpm.c $(ATTEST_EVLOG)
+ATTEST_LAUNCH := attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c $(ATTEST_VTPM)
 
 # The proxy against the real swtpm: guest and host commands, hostile frames.
 UNIT_TESTS += test_tpmproxy
-test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c attest/swtpm.c $(ATTEST_PROXY)
+test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c attest/vtpm/swtpm.c $(ATTEST_PROXY)
 test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
 
 # vtpm_start/reboot/stop with the real swtpm, through the CRB and the proxy.
 UNIT_TESTS += test_vtpm
-test_vtpm_SRCS := tests/unit/test_vtpm.c attest/crb.c $(ATTEST_LAUNCH)
+test_vtpm_SRCS := tests/unit/test_vtpm.c core/vmm/crb.c $(ATTEST_LAUNCH)
 test_vtpm_PKGS := cmocka libcrypto tss2-mu
 
 FUZZ_TARGETS += fuzz_tpmproxy
@@ -83,22 +83,22 @@ bench-vtpm-start_SRCS := tests/bench/bench_vtpm_start.c $(ATTEST_LAUNCH)
 bench-vtpm-start_PKGS := libcrypto tss2-mu
 
 # The launcher's side: enrollment, quotes, reference values.
-ATTEST_PRODUCER := attest/enroll.c attest/quote.c attest/quote_collect.c attest/measure.c \
-	attest/reference.c
+ATTEST_PRODUCER := attest/producer/enroll.c attest/producer/quote.c attest/producer/quote_collect.c attest/vtpm/measure.c \
+	attest/producer/reference.c
 
 UNIT_TESTS += test_verify
-test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) attest/swtpm.c \
+test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) attest/vtpm/swtpm.c \
 	$(ATTEST_VERIFY)
 test_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # bulwark enroll / attest / reference / serve.
-bulwark_SRCS += attest/cmd_attest.c attest/cmd_attest_source.c attest/cmd_reference.c \
-	attest/service.c attest/swtpm.c $(ATTEST_PRODUCER) $(ATTEST_VERIFY)
+bulwark_SRCS += attest/producer/cmd_attest.c attest/producer/cmd_attest_source.c attest/producer/cmd_reference.c \
+	attest/producer/service.c attest/vtpm/swtpm.c $(ATTEST_PRODUCER) $(ATTEST_VERIFY)
 bulwark_PKGS += $(ATTEST_VERIFY_PKGS) libssl
 
 # Real evidence for the CLI test and the benchmark (tests/attest8/fixture.c).
 LAB_TOOLS += attest8-fixture
-attest8-fixture_SRCS := tests/attest8/fixture.c attest/swtpm.c attest/measure.c $(ATTEST_VERIFY)
+attest8-fixture_SRCS := tests/attest8/fixture.c attest/vtpm/swtpm.c attest/vtpm/measure.c $(ATTEST_VERIFY)
 attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)
 
 # The attestation commands end to end on the host (real swtpm, tpm2_checkquote).
@@ -113,29 +113,29 @@ fuzz_verify_PKGS := $(ATTEST_VERIFY_PKGS)
 
 # Quotes on a running guest's vTPM through the launcher's proxy (real swtpm).
 UNIT_TESTS += test_quote_vtpm
-test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/quote_vtpm.c \
-	$(ATTEST_PRODUCER) attest/vtpm.c attest/tpmproxy.c attest/swtpm.c \
+test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/producer/quote_vtpm.c \
+	$(ATTEST_PRODUCER) attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c attest/vtpm/swtpm.c \
 	$(ATTEST_VERIFY)
 test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # --- attestation control channel: launcher <-> bulwark attest/serve ---
 # attestd.c/attestd_enroll.c run in the launcher (its poll loop); the wire
 # format and the client are shared with the CLI.
-ATTESTD_WIRE := attest/attestd_wire.c
-ATTESTD_SRCS := attest/attestd.c attest/attestd_enroll.c attest/quote_vtpm.c $(ATTESTD_WIRE)
-# The launcher (core/launch_loop.c) calls attestd when it is linked.
+ATTESTD_WIRE := attest/producer/attestd_wire.c
+ATTESTD_SRCS := attest/producer/attestd.c attest/producer/attestd_enroll.c attest/producer/quote_vtpm.c $(ATTESTD_WIRE)
+# The launcher (core/launch/launch_loop.c) calls attestd when it is linked.
 bulwark_SRCS += $(ATTESTD_SRCS)
 
 # attestd with a fake launcher loop around a real vtpm_start (real swtpm).
 UNIT_TESTS += test_attestd
 test_attestd_SRCS := tests/unit/test_attestd.c $(ATTESTD_SRCS) $(ATTEST_PRODUCER) \
-	attest/vtpm.c attest/tpmproxy.c attest/swtpm.c $(ATTEST_VERIFY)
+	attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c attest/vtpm/swtpm.c $(ATTEST_VERIFY)
 test_attestd_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # The request parser runs on a peer's bytes in the launcher; the reply parser
 # on the launcher's bytes in the client.
 FUZZ_TARGETS += fuzz_attestd
-fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/bundle_codec.c \
+fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/format/bundle_codec.c \
 	$(ATTEST_EVLOG)
 fuzz_attestd_PKGS := libcrypto
 # test_attestd also runs the real `bulwark attest` and `bulwark serve`.
@@ -144,10 +144,10 @@ $(O)/tests/test_attestd: | $(O)/bin/bulwark
 # --- the SELinux policy digest (libsepol's canonical image; policy_digest.h) ---
 # The launcher measures it from the kernel's policy, `bulwark reference
 # --policy` from the .pol file; libsepol is linked statically (policy.mk).
-bulwark_SRCS += attest/policy_digest.c
+bulwark_SRCS += attest/vtpm/policy_digest.c
 
 UNIT_TESTS += test_policy_digest
-test_policy_digest_SRCS := tests/unit/test_policy_digest.c attest/policy_digest.c \
+test_policy_digest_SRCS := tests/unit/test_policy_digest.c attest/vtpm/policy_digest.c \
 	$(ATTEST_FORMATS)
 test_policy_digest_PKGS := cmocka libcrypto json-c
 test_policy_digest_LDLIBS := -l:libsepol.a
@@ -155,10 +155,10 @@ $(O)/tests/test_policy_digest: | build/policy/standalone.pol
 
 # The policy file given to `bulwark reference` is the auditor's input.
 FUZZ_TARGETS += fuzz_policy_digest
-fuzz_policy_digest_SRCS := tests/fuzz/fuzz_policy_digest.c attest/policy_digest.c core/log.c
+fuzz_policy_digest_SRCS := tests/fuzz/fuzz_policy_digest.c attest/vtpm/policy_digest.c core/log.c
 fuzz_policy_digest_PKGS := libcrypto
 fuzz_policy_digest_LDLIBS := -l:libsepol.a
-attest8-fixture_SRCS += attest/policy_digest.c
+attest8-fixture_SRCS += attest/vtpm/policy_digest.c
 attest8-fixture_LDLIBS := -l:libsepol.a
 $(O)/lab/bin/attest8-fixture: | build/policy/standalone.pol
 test_verify_WRAP := reallocarray

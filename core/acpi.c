@@ -268,7 +268,7 @@ static void acpi_dsdt_tpm(struct aml *a)
  * The power button of the hardware-reduced platform (no fixed-feature
  * button, no GPE blocks): a Generic Event Device (ACPI 6.4, 5.6.9) whose
  * level-triggered interrupt makes Linux's evged run _EVT, and _EVT turns
- * the events core/dev_ged.c has pending into Notify(PWRB, 0x80), the ACPI
+ * the events core/vmm/dev_ged.c has pending into Notify(PWRB, 0x80), the ACPI
  * power-button event (button.c: KEY_POWER on the "Power Button" input).
  *
  *   Device (GED0) {

@@ -59,7 +59,7 @@ struct acpi_rsdp {
 
 /*
  * The Generic Event Device's status register (one byte at PORT_ACPI_GED,
- * core/dev_ged.c): a bit per pending event, written back to acknowledge.
+ * core/vmm/dev_ged.c): a bit per pending event, written back to acknowledge.
  */
 #define ACPI_GED_PWR_BUTTON 0x01
 

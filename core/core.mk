@@ -1,4 +1,8 @@
-# core/: the VMM.  Explicit source lists; rules are in the top Makefile.
+# core/: what both processes need (config, the plan of the VM, ACPI, boot
+# parameters, logging), and the two programs: the launcher `bulwark`
+# (core/launch/) and the guest-facing `bulwark-vmm` (core/vmm/).  Explicit
+# source lists; rules are in the top Makefile; tests/check-layout proves
+# which folders each program links.
 CORE_COMMON := core/log.c
 
 # Shared by the launcher and the VMM: the launcher validates (and later
@@ -9,21 +13,21 @@ CONFIG_SRCS := core/config.c core/devopts.c
 CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
-bulwark_SRCS := core/main.c core/launcher.c $(CORE_BOOT) attest/eventlog.c \
-	attest/tpm.c attest/evlog_alg.c $(CORE_COMMON)
+bulwark_SRCS := core/launch/main.c core/launch/launcher.c $(CORE_BOOT) attest/format/eventlog.c \
+	attest/format/tpm.c attest/format/evlog_alg.c $(CORE_COMMON)
 bulwark_PKGS := json-c tss2-mu libcrypto
 
 # The guest-facing VMM, started by `bulwark run` (core/vmm_abi.h).
 PROGRAMS += bulwark-vmm
-# Its confinement hooks are core/sandbox_hooks.c (sandbox.mk links the
-# sandbox in because vmm_hooks.c is no longer listed); its virtio devices
-# are virtio.mk's VIRTIO_VMM_SRCS; its vTPM CRB is attest/crb.c (+ tpm.c for
-# the transport).  $^ drops the duplicate core/log.c and virtio sources.
+# Its confinement hooks are core/vmm/sandbox_hooks.c (sandbox.mk); its
+# virtio devices are virtio.mk's VIRTIO_VMM_SRCS; its vTPM CRB is
+# core/vmm/crb.c (+ the TPM wire format attest/format/tpm.c).  $^ drops the
+# duplicate core/log.c and virtio sources.
 # Recursive (=): VIRTIO_VMM_SRCS is set later, in virtio.mk.
-bulwark-vmm_SRCS = core/vmm_main.c core/vm.c core/vcpu.c \
-	core/boot_load.c core/bus.c core/outbuf.c core/devices.c core/dev_uart.c core/dev_i8042.c \
-	core/dev_rtc.c core/dev_acpi_pm.c core/dev_ged.c core/dev_pci_host.c core/dev_tpm_crb.c \
-	attest/crb.c attest/tpm.c attest/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
+bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vm.c core/vmm/vcpu.c \
+	core/vmm/boot_load.c core/vmm/bus.c core/vmm/outbuf.c core/vmm/devices.c core/vmm/dev_uart.c core/vmm/dev_i8042.c \
+	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
+	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu
 bulwark-vmm_LDLIBS := -lpthread
 
@@ -41,12 +45,12 @@ test_acpi_PKGS := cmocka json-c tss2-mu libcrypto
 
 # The power button's Generic Event Device: register, line, ack, concurrency.
 UNIT_TESTS += test_ged
-test_ged_SRCS := tests/unit/test_ged.c core/dev_ged.c core/bus.c core/log.c
+test_ged_SRCS := tests/unit/test_ged.c core/vmm/dev_ged.c core/vmm/bus.c core/log.c
 test_ged_PKGS := cmocka
 test_ged_LDLIBS := -lpthread
 
 UNIT_TESTS += test_config
-test_config_SRCS := tests/unit/test_config.c core/launcher.c $(CORE_BOOT) core/log.c
+test_config_SRCS := tests/unit/test_config.c core/launch/launcher.c $(CORE_BOOT) core/log.c
 test_config_PKGS := cmocka json-c tss2-mu libcrypto
 
 FUZZ_TARGETS += fuzz_bzimage

@@ -7,9 +7,9 @@
 
 #include "core/sandbox.h"
 
-/* core/jail_fs.c: private mounts, empty read-only root, pivot_root. */
+/* core/launch/jail_fs.c: private mounts, empty read-only root, pivot_root. */
 int jail_fs_enter(const struct jail_config *cfg);
-/* core/jail_creds.c: securebits, capability sets, groups, gid, uid. */
+/* core/launch/jail_creds.c: securebits, capability sets, groups, gid, uid. */
 int jail_creds_drop(uid_t uid, gid_t gid);
 /* core/jail_verify.c: checks that no capability in any set and no root id
  * is left; capget of this process. */

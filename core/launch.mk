@@ -1,9 +1,9 @@
 # core/launch_*.c: the privileged launcher (`bulwark run`), one file per
-# responsibility (core/launcher.h).  bulwark_SRCS already has svirt/, the
+# responsibility (core/launch/launcher.h).  bulwark_SRCS already has svirt/, the
 # sandbox, and attest/'s swtpm, measure, tpm and eventlog; the launcher adds
 # the vTPM start and the TPM proxy.
-bulwark_SRCS += core/launch_run.c core/launch_svirt.c core/launch_vtpm.c \
-	core/launch_child.c core/launch_loop.c core/launch_watch.c attest/vtpm.c attest/tpmproxy.c
+bulwark_SRCS += core/launch/launch_run.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
+	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -15,8 +15,8 @@ LAB_TESTS += tests/lab/test-launch
 BENCHES += tests/bench/bench-vtpm
 
 # `bulwark delete NAME` and the per-guest state lock the launcher holds.
-bulwark_SRCS += core/gstate.c core/cmd_delete.c
+bulwark_SRCS += core/launch/gstate.c core/launch/cmd_delete.c
 UNIT_TESTS += test_delete
-test_delete_SRCS = tests/unit/test_delete.c core/cmd_delete.c core/gstate.c \
+test_delete_SRCS = tests/unit/test_delete.c core/launch/cmd_delete.c core/launch/gstate.c \
 	core/log.c $(SVIRT_SRCS)
 test_delete_PKGS = cmocka $(SVIRT_PKGS)

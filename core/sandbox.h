@@ -110,7 +110,7 @@ const char *sandbox_seccomp_mode_name(enum sandbox_seccomp_mode mode);
 int sandbox_filter_build(enum sandbox_role role, enum sandbox_seccomp_mode mode,
 			 struct sandbox_filter *out);
 /*
- * SHA-256 of f's program into f->digest: core/seccomp_digest.c, linked by
+ * SHA-256 of f's program into f->digest: core/launch/seccomp_digest.c, linked by
  * the launcher (which measures the digests) and not by the guest-facing
  * VMM, so that process carries no crypto library.  Called explicitly by
  * whoever needs the digest: a launcher without it fails to link, it never
@@ -137,7 +137,7 @@ int sandbox_filter_export_pfc(enum sandbox_role role,
 /* Lower-case hex of the digest; buf holds at least 65 bytes. */
 void sandbox_digest_hex(const uint8_t digest[32], char buf[65]);
 
-/* bulwark-vmm (core/sandbox_hooks.c): the mode its filters are built in;
+/* bulwark-vmm (core/vmm/sandbox_hooks.c): the mode its filters are built in;
  * call before vmm_process_confine().  Default: kill. */
 void vmm_seccomp_mode_set(enum sandbox_seccomp_mode mode);
 

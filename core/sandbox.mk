@@ -4,13 +4,13 @@
 SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail_verify.c
 # The jail's privileged half (clone, mounts, pivot_root, the drop itself):
 # launcher only.
-SANDBOX_LAUNCH := core/jail.c core/jail_fs.c core/jail_child.c core/jail_creds.c
+SANDBOX_LAUNCH := core/launch/jail.c core/launch/jail_fs.c core/launch/jail_child.c core/launch/jail_creds.c
 SANDBOX_PKGS := libseccomp
 # The filters' digests (measured by the launcher): not in the VMM, which
 # then links no crypto library.
-SANDBOX_DIGEST := core/seccomp_digest.c
+SANDBOX_DIGEST := core/launch/seccomp_digest.c
 
-bulwark_SRCS += core/seccomp_cmd.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) $(SANDBOX_DIGEST)
+bulwark_SRCS += core/launch/seccomp_cmd.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) $(SANDBOX_DIGEST)
 bulwark_PKGS += $(SANDBOX_PKGS) libcrypto
 
 # Firecracker-style: real filters installed in forked helpers (no mock).
@@ -24,7 +24,7 @@ test_jail_SRCS := tests/unit/test_jail.c $(SANDBOX_SRCS) $(SANDBOX_LAUNCH) core/
 test_jail_PKGS := cmocka $(SANDBOX_PKGS)
 
 # For bulwark-vmm: the shared sandbox plus its confinement hooks.
-bulwark-vmm_SRCS += $(SANDBOX_SRCS) core/sandbox_hooks.c
+bulwark-vmm_SRCS += $(SANDBOX_SRCS) core/vmm/sandbox_hooks.c
 bulwark-vmm_PKGS += $(SANDBOX_PKGS)
 
 # While a guest runs its workload: every VMM thread filtered and unprivileged.

@@ -56,7 +56,7 @@ static const uint64_t main_futex_ops[] = {
  * The sanitizer build (make SAN=1, never shipped; its digests differ): the
  * ASan runtime's allocator marks its mappings, and its threads set and
  * clear an alternate signal stack.  LSan is off in that build of the VMM
- * (core/sandbox_hooks.c): its exit-time check needs clone and ptrace.
+ * (core/vmm/sandbox_hooks.c): its exit-time check needs clone and ptrace.
  */
 #ifdef __SANITIZE_ADDRESS__
 #define SAN_MADVISE_OPS MADV_DONTDUMP, MADV_NOHUGEPAGE,
@@ -70,11 +70,11 @@ static const uint64_t main_futex_ops[] = {
 /* glibc's free() and thread exit give pages back with MADV_DONTNEED. */
 static const uint64_t madvise_ops[] = { MADV_DONTNEED, SAN_MADVISE_OPS };
 
-/* The only signal sent: the vCPU kick (core/vcpu.h: SIGUSR1).  An abort()
+/* The only signal sent: the vCPU kick (core/vmm/vcpu.h: SIGUSR1).  An abort()
  * (SIGABRT) then dies by SIGSYS instead: the process ends either way. */
 static const uint64_t kick_signals[] = { SIGUSR1 };
 
-/* ---- vCPU threads: core/vcpu.c, the devices they run on exits ---- */
+/* ---- vCPU threads: core/vmm/vcpu.c, the devices they run on exits ---- */
 static const uint64_t vcpu_ioctls[] = {
 	KVM_RUN,
 	KVM_IRQ_LINE,		/* a device raises its line (vm_irq_line);
@@ -86,8 +86,8 @@ static const uint64_t vcpu_ioctls[] = {
 
 static const struct seccomp_rule vcpu_rules[] = {
 	SC_IOCTL(vcpu_ioctls, "KVM_RUN and exits"),
-	SC(read, "TPM CRB response from the proxy (attest/crb.c)"),
-	SC(poll, "TPM CRB: wait for the proxy's response (attest/tpm.c)"),
+	SC(read, "TPM CRB response from the proxy (core/vmm/crb.c)"),
+	SC(poll, "TPM CRB: wait for the proxy's response (attest/format/tpm.c)"),
 	SC(write, "eventfds (stop, irqfd), TPM CRB command, log"),
 	SC_IN(futex, 1, futex_ops, "device and queue locks"),
 	SC(rt_sigprocmask, "thread exit (glibc blocks signals)"),
@@ -102,7 +102,7 @@ static const struct seccomp_rule vcpu_rules[] = {
 	SAN_RULES
 };
 
-/* ---- main thread: core/vmm_main.c's loop and teardown ---- */
+/* ---- main thread: core/vmm/vmm_main.c's loop and teardown ---- */
 static const uint64_t main_ioctls[] = {
 	KVM_IRQ_LINE,		/* console input raises the UART's line, a
 				 * signal the power button's (dev_ged.c) */

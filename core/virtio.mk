@@ -1,6 +1,6 @@
 # core/ virtio devices (the virtio issue): queues, devices, PCI transport.
-VIRTIO_QUEUE := core/virtio_queue.c core/log.c
-VIRTIO_DEVS := core/virtio_blk.c core/virtio_rng.c core/virtio_net.c core/devopts.c $(VIRTIO_QUEUE)
+VIRTIO_QUEUE := core/vmm/virtio_queue.c core/log.c
+VIRTIO_DEVS := core/vmm/virtio_blk.c core/vmm/virtio_rng.c core/vmm/virtio_net.c core/devopts.c $(VIRTIO_QUEUE)
 
 UNIT_TESTS += test_virtq
 test_virtq_SRCS := tests/unit/test_virtq.c $(VIRTIO_QUEUE)
@@ -13,11 +13,11 @@ test_virtio_blk_PKGS := cmocka
 FUZZ_TARGETS += fuzz_virtq
 fuzz_virtq_SRCS := tests/fuzz/fuzz_virtq.c $(VIRTIO_DEVS)
 
-VIRTIO_PCI := core/virtio_pci.c core/virtio_pci_bar.c core/virtio_irq.c
+VIRTIO_PCI := core/vmm/virtio_pci.c core/vmm/virtio_pci_bar.c core/vmm/virtio_irq.c
 
-# What bulwark-vmm links to get its virtio devices (core/virtio_setup.h).
-VIRTIO_VMM_SRCS := core/virtio_setup.c $(VIRTIO_PCI) core/virtio_blk.c \
-	core/virtio_rng.c core/virtio_net.c core/virtio_queue.c
+# What bulwark-vmm links to get its virtio devices (core/vmm/virtio_setup.h).
+VIRTIO_VMM_SRCS := core/vmm/virtio_setup.c $(VIRTIO_PCI) core/vmm/virtio_blk.c \
+	core/vmm/virtio_rng.c core/vmm/virtio_net.c core/vmm/virtio_queue.c
 
 UNIT_TESTS += test_virtio_pci
 test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)

@@ -12,8 +12,8 @@
 #include <sepol/policydb/avtab.h>
 #include <sepol/policydb/services.h>
 
-#include "attest/policy_digest.h"
-#include "core/commands.h"
+#include "attest/vtpm/policy_digest.h"
+#include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "policy/check.h"
@@ -181,7 +181,7 @@ static void print_digest(const char *path, FILE *out)
 	if (!EVP_DigestFinal_ex(ctx, md, &len))
 		goto out;
 	print_hex(out, "file sha256", md, len);
-	/* What the launcher measures into PCR 7 (attest/policy_digest.h), so
+	/* What the launcher measures into PCR 7 (attest/vtpm/policy_digest.h), so
 	 * the auditor's report names the value a bundle must carry. */
 	if (!policy_digest_file(path, md))
 		print_hex(out, "policy digest (measured, PCR 7)", md, 32);

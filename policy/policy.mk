@@ -24,6 +24,6 @@ bulwark_LDLIBS += -l:libsepol.a
 
 UNIT_TESTS += test_policy_check
 test_policy_check_SRCS := tests/unit/test_policy_check.c $(POLICY_CHECK_SRCS) \
-	attest/policy_digest.c core/log.c
+	attest/vtpm/policy_digest.c core/log.c
 test_policy_check_PKGS := cmocka libcrypto
 test_policy_check_LDLIBS := -l:libsepol.a

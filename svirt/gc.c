@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/commands.h"
+#include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "svirt/svirt_int.h"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/bundle.h"
-#include "attest/bundle_json.h"
+#include "attest/format/bundle.h"
+#include "attest/format/bundle_json.h"
 #include "core/util.h"
 
 static int name_valid(const char *s)

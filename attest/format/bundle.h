@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Evidence bundles: one self-describing JSON file holding everything an
- * offline verifier needs about one quote (format in attest/BUNDLE.md).
+ * offline verifier needs about one quote (format in attest/format/BUNDLE.md).
  *
  * A bundle is untrusted input.  bundle_parse() bounds the size first, parses
  * strictly (exact keys, exact types, canonical base64 and hex, every length
  * bounded), and either returns a complete bundle or nothing.  It checks form
- * only: what the bytes mean is attest/verify.c's job.
+ * only: what the bytes mean is attest/verify/verify.c's job.
  */
 #ifndef BULWARK_ATTEST_BUNDLE_H
 #define BULWARK_ATTEST_BUNDLE_H
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 
 #define BUNDLE_FORMAT      "bulwark-evidence"
 #define BUNDLE_VERSION     1
@@ -27,7 +27,7 @@
 #define BUNDLE_NAME_MAX    64
 #define BUNDLE_LABEL_MAX   255
 
-/* Parse failures; each is its own verifier reason (attest/verify.h). */
+/* Parse failures; each is its own verifier reason (attest/verify/verify.h). */
 #define BUNDLE_ERR_TOO_LARGE  1   /* more than BUNDLE_MAX_SIZE bytes */
 #define BUNDLE_ERR_JSON       2   /* not one complete JSON object */
 #define BUNDLE_ERR_FORMAT     3   /* wrong format name or version */

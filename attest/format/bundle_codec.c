@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "attest/bundle.h"
+#include "attest/format/bundle.h"
 #include "core/util.h"
 
 static const char b64_chars[] =

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/bundle_json.h"
+#include "attest/format/bundle_json.h"
 #include "core/util.h"
 
 int bjson_fail(struct bundle_error *err, int code, const char *field, const char *why)

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "attest/bundle.h"
+#include "attest/format/bundle.h"
 
 #define BJSON_MAX_DEPTH 8
 

@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "attest/bundle.h"
+#include "attest/format/bundle.h"
 #include "core/util.h"
 
 static json_object *b64_value(const struct bundle_blob *blob)

@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 #include "core/log.h"
 #include "core/util.h"
 

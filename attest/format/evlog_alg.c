@@ -2,11 +2,11 @@
 /*
  * The event log's digest algorithms (eventlog.h): sizes and names only, no
  * hashing, so the guest-facing VMM (whose CRB transport checks PCR digest
- * sizes through attest/tpm.c) links no crypto library.
+ * sizes through attest/format/tpm.c) links no crypto library.
  */
 #include <stddef.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 #include "core/util.h"
 
 struct alg_info {

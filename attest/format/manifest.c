@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attest/bundle_json.h"
-#include "attest/manifest.h"
+#include "attest/format/bundle_json.h"
+#include "attest/format/manifest.h"
 #include "core/util.h"
 
 static const char *const item_names[MANIFEST_ITEMS] = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reference manifests: the values an auditor allows (format in
- * attest/BUNDLE.md).  Every digest list pins every bank the manifest names;
+ * attest/format/BUNDLE.md).  Every digest list pins every bank the manifest names;
  * a bundle whose log has a bank the manifest does not name cannot affirm.
  * Manifests are read from files an auditor may have been handed, so they are
  * parsed as strictly as bundles and have a fuzz target too.
@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attest/bundle.h"
-#include "attest/eventlog.h"
+#include "attest/format/bundle.h"
+#include "attest/format/eventlog.h"
 
 #define MANIFEST_FORMAT     "bulwark-reference"
 #define MANIFEST_VERSION    1
@@ -33,7 +33,7 @@ struct manifest_list {
 	struct manifest_value v[MANIFEST_MAX_VALUES];
 };
 
-/* Items measured by the launcher (attest/measure.h), in log order. */
+/* Items measured by the launcher (attest/vtpm/measure.h), in log order. */
 enum manifest_item {
 	MANIFEST_VMM,
 	MANIFEST_CONFIG,

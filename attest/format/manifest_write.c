@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "attest/manifest.h"
+#include "attest/format/manifest.h"
 #include "core/util.h"
 
 static json_object *hex_string(const uint8_t *b, size_t len)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/secstate.h"
+#include "attest/format/secstate.h"
 #include "core/util.h"
 
 #define SECSTATE_MAX_LINES 64

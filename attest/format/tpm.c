@@ -8,7 +8,7 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/tpm.h"
+#include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

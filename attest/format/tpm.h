@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 
 /* Largest command or response exchanged (TPM2 PC Client: 4096). */
 #define TPM_MAX_MSG 4096u

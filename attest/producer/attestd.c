@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/attestd.h"
+#include "attest/producer/attestd.h"
 #include <json-c/json.h>
 
-#include "attest/quote_vtpm.h"
+#include "attest/producer/quote_vtpm.h"
 #include "core/log.h"
 
 /* A directory we own, not writable by group or others, never a symlink. */

@@ -34,7 +34,7 @@
  * uid 0 (SO_PEERCRED) is refused before anything is read.  Every refusal is
  * logged with the guest's name and the reason.
  *
- * ---- What the launcher calls, and where (core/launcher.c) -------------
+ * ---- What the launcher calls, and where (core/launch/launcher.c) -------------
  *
  *   struct attestd_guest id;  struct attestd d;
  *
@@ -82,9 +82,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "attest/bundle.h"
-#include "attest/quote.h"
-#include "attest/vtpm.h"
+#include "attest/format/bundle.h"
+#include "attest/producer/quote.h"
+#include "attest/vtpm/vtpm.h"
 
 #define ATTESTD_RUN_DIR       "/run/bulwark"
 #define ATTESTD_STATE_DIR     "/var/lib/bulwark"

@@ -15,9 +15,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "attest/attestd.h"
-#include "attest/quote_vtpm.h"
-#include "attest/measure.h"
+#include "attest/producer/attestd.h"
+#include "attest/producer/quote_vtpm.h"
+#include "attest/vtpm/measure.h"
 #include "core/log.h"
 #include "core/util.h"
 

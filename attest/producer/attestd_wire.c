@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/attestd.h"
+#include "attest/producer/attestd.h"
 #include "core/log.h"
 
 #define WIRE_VALUE_MAX (2 * BUNDLE_MAX_NONCE)

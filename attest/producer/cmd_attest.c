@@ -13,11 +13,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "attest/attestd.h"
-#include "attest/cmd_attest.h"
-#include "attest/enroll.h"
-#include "core/commands.h"
-#include "attest/measure.h"
+#include "attest/producer/attestd.h"
+#include "attest/producer/cmd_attest.h"
+#include "attest/producer/enroll.h"
+#include "core/launch/commands.h"
+#include "attest/vtpm/measure.h"
 #include "core/log.h"
 #include "core/util.h"
 

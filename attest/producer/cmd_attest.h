@@ -15,13 +15,13 @@
  * attestation socket (attestd.h, RUN_DIR/NAME/attest.sock), which quotes in
  * a proxy host transaction.  For tests and interop, --tpm PATH reaches swtpm
  * through its test sockets instead (data at PATH, control at PATH.ctrl,
- * attest/swtpm.h) with the attestation directory, log and label given.
+ * attest/vtpm/swtpm.h) with the attestation directory, log and label given.
  */
 #ifndef BULWARK_ATTEST_CMD_ATTEST_H
 #define BULWARK_ATTEST_CMD_ATTEST_H
 
-#include "attest/quote.h"
-#include "attest/swtpm.h"
+#include "attest/producer/quote.h"
+#include "attest/vtpm/swtpm.h"
 
 struct attest_source {
 	struct quote_guest g;

@@ -10,8 +10,8 @@
 
 #include <openssl/pem.h>
 
-#include "attest/attestd.h"
-#include "attest/cmd_attest.h"
+#include "attest/producer/attestd.h"
+#include "attest/producer/cmd_attest.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -18,10 +18,10 @@
 
 #include <openssl/evp.h>
 
-#include "attest/policy_digest.h"
-#include "attest/reference.h"
+#include "attest/vtpm/policy_digest.h"
+#include "attest/producer/reference.h"
 #include "core/config.h"
-#include "core/commands.h"
+#include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -12,9 +12,9 @@
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/bundle.h"
-#include "attest/enroll.h"
-#include "attest/verify_priv.h"
+#include "attest/format/bundle.h"
+#include "attest/producer/enroll.h"
+#include "attest/verify/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
 

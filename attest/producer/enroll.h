@@ -23,7 +23,7 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/quote.h"
+#include "attest/producer/quote.h"
 
 struct enroll_request {
 	const char *name;             /* guest name (bundle.h rules) */

@@ -7,8 +7,8 @@
 #include <openssl/rand.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/quote.h"
-#include "attest/tpm.h"
+#include "attest/producer/quote.h"
+#include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The launcher's attestation commands to the vTPM (raw TPM 2.0 commands
- * marshalled with tss2-mu over attest/tpm.c's tpm_transact): the EK and the
+ * marshalled with tss2-mu over attest/format/tpm.c's tpm_transact): the EK and the
  * AK, credential activation, the quote.
  *
  * The AK is a primary key in the endorsement hierarchy, re-derived from the
@@ -22,7 +22,7 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 
 /* Locality at which the launcher uses the AK (guest commands: 0). */
 #define QUOTE_LOCALITY 3
@@ -35,7 +35,7 @@ enum quote_ak_alg { QUOTE_AK_RSA2048, QUOTE_AK_P256 };
  * How commands reach the vTPM: xfer sends one command and reads its whole
  * response (header checked), returning 0 or -errno.  Over a plain data
  * channel fd, quote_tpm_fd(); inside a launcher host transaction, xfer =
- * tpmproxy_host_exec with arg = the proxy (attest/tpmproxy.h): same signature.
+ * tpmproxy_host_exec with arg = the proxy (attest/vtpm/tpmproxy.h): same signature.
  */
 struct quote_tpm {
 	int (*xfer)(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
@@ -94,7 +94,7 @@ int quote_flush(const struct quote_tpm *t, uint32_t handle);
 
 /* ---- evidence ---------------------------------------------------------- */
 
-#include "attest/bundle.h"
+#include "attest/format/bundle.h"
 
 struct quote_guest {
 	const char *name, *uuid, *label;   /* bundle.h rules */

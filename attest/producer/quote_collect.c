@@ -8,8 +8,8 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/quote.h"
-#include "attest/verify_priv.h"
+#include "attest/producer/quote.h"
+#include "attest/verify/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "attest/quote_vtpm.h"
+#include "attest/producer/quote_vtpm.h"
 #include "core/log.h"
 
 static int proxy_xfer(void *arg, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,

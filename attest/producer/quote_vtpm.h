@@ -9,9 +9,9 @@
 #ifndef BULWARK_ATTEST_QUOTE_VTPM_H
 #define BULWARK_ATTEST_QUOTE_VTPM_H
 
-#include "attest/enroll.h"
-#include "attest/quote.h"
-#include "attest/vtpm.h"
+#include "attest/producer/enroll.h"
+#include "attest/producer/quote.h"
+#include "attest/vtpm/vtpm.h"
 
 /* enroll_guest() inside a host transaction on v. */
 int quote_vtpm_enroll(struct vtpm *v, const struct enroll_request *req,

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attest/reference.h"
+#include "attest/producer/reference.h"
 #include "core/log.h"
 #include "core/util.h"
 

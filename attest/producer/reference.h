@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Reference values from the artifacts alone: the launcher's own measurement
- * code (attest/measure.c) runs without a TPM on the same inputs and the
+ * code (attest/vtpm/measure.c) runs without a TPM on the same inputs and the
  * digests of its log become the manifest's allowed values, so the manifest
  * holds exactly what a measured boot of these artifacts extends.
  */
 #ifndef BULWARK_ATTEST_REFERENCE_H
 #define BULWARK_ATTEST_REFERENCE_H
 
-#include "attest/manifest.h"
-#include "attest/measure.h"
+#include "attest/format/manifest.h"
+#include "attest/vtpm/measure.h"
 
 /*
  * Fills m: banks, one allowed value per measured item (initrd: none if

@@ -30,9 +30,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "attest/attestd.h"
-#include "attest/cmd_attest.h"
-#include "core/commands.h"
+#include "attest/producer/attestd.h"
+#include "attest/producer/cmd_attest.h"
+#include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/util.h"
 

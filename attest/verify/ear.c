@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "attest/ear.h"
+#include "attest/verify/ear.h"
 #include "core/util.h"
 
 static int put(json_object *o, const char *key, json_object *v)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "attest/verify.h"
+#include "attest/verify/verify.h"
 
 #define EAR_PROFILE  "tag:github.com,2023:veraison/ear"
 #define EAR_VERIFIER "bulwark-verify 0.1"

@@ -14,7 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
-#include "attest/verify_priv.h"
+#include "attest/verify/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "attest/bundle.h"
-#include "attest/manifest.h"
+#include "attest/format/bundle.h"
+#include "attest/format/manifest.h"
 
 enum verify_reason {
 	VR_OK = 0,

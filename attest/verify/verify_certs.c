@@ -17,7 +17,7 @@
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/verify_priv.h"
+#include "attest/verify/verify_priv.h"
 #include "core/util.h"
 
 static int chain_key(const char *tag, const struct bundle_chain *c, uint8_t key[32])

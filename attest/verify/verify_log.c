@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The event log: parsed with attest/eventlog.c (bounded), its shape checked
- * against the launcher's sequence (attest/measure.h), replayed in every bank
+ * The event log: parsed with attest/format/eventlog.c (bounded), its shape checked
+ * against the launcher's sequence (attest/vtpm/measure.h), replayed in every bank
  * against the quoted PCR values, and every payload that is the measured data
  * re-hashed.  The shape check is what catches a reordered log: moving events
  * between PCRs leaves every PCR value unchanged.
  */
 #include <string.h>
 
-#include "attest/measure.h"
-#include "attest/verify_priv.h"
+#include "attest/vtpm/measure.h"
+#include "attest/verify/verify_priv.h"
 #include "core/util.h"
 
 #define ITEM_SECSTATE  (-2)

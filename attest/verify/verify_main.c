@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "attest/ear.h"
-#include "attest/verify.h"
+#include "attest/verify/ear.h"
+#include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -7,7 +7,7 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/verify.h"
+#include "attest/verify/verify.h"
 
 #define VERIFY_MAX_EVENTS 64      /* the launcher writes 15 */
 #define VERIFY_CACHE      64      /* verified certificate chains remembered */

@@ -11,7 +11,7 @@
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/verify_priv.h"
+#include "attest/verify/verify_priv.h"
 #include "core/util.h"
 
 #define AK_ATTRS_REQUIRED (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \

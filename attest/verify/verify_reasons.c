@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "attest/verify.h"
+#include "attest/verify/verify.h"
 #include "core/util.h"
 
 #define TV_AFFIRM        2

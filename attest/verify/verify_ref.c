@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/measure.h"
-#include "attest/verify_priv.h"
+#include "attest/vtpm/measure.h"
+#include "attest/verify/verify_priv.h"
 #include "core/util.h"
 
 #define SECSTATE_MAX_KEYS 64

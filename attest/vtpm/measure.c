@@ -11,8 +11,8 @@
 
 #include <openssl/evp.h>
 
-#include "attest/measure.h"
-#include "attest/tpm.h"
+#include "attest/vtpm/measure.h"
+#include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -45,7 +45,7 @@
 #include <sys/types.h>
 #include <stdint.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 
 #define MEASURE_PCR_VMM      0
 #define MEASURE_PCR_CONFIG   1
@@ -62,7 +62,7 @@
 /* Bounds on what is measured as event data (it is also guest-visible). */
 #define MEASURE_MAX_CMDLINE  4096u
 
-#include "attest/secstate.h"
+#include "attest/format/secstate.h"
 
 /* ---- VMM identity ------------------------------------------------------ *
  *

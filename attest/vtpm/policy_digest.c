@@ -11,7 +11,7 @@
 #include <sepol/handle.h>
 #include <sepol/policydb.h>
 
-#include "attest/policy_digest.h"
+#include "attest/vtpm/policy_digest.h"
 #include "core/log.h"
 
 int policy_digest_image(const uint8_t *buf, size_t len, uint8_t out[32])

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/swtpm.h"
-#include "core/gstate.h"
+#include "attest/vtpm/swtpm.h"
+#include "core/launch/gstate.h"
 #include "core/log.h"
 #include "core/util.h"
 

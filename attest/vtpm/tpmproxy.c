@@ -11,8 +11,8 @@
 #include <tss2/tss2_tpm2_types.h>
 
 #include "core/layout.h"
-#include "attest/tpm.h"
-#include "attest/tpmproxy.h"
+#include "attest/format/tpm.h"
+#include "attest/vtpm/tpmproxy.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -3,7 +3,7 @@
  * The launcher's TPM proxy: the only path between the guest-facing VMM and
  * the guest's swtpm.
  *
- *   guest --MMIO--> VMM (attest/crb.c) --socketpair--> proxy --data fd--> swtpm
+ *   guest --MMIO--> VMM (core/vmm/crb.c) --socketpair--> proxy --data fd--> swtpm
  *                                                        ^
  *                            launcher's own commands ----+ (quotes)
  *

@@ -9,8 +9,8 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/tpm.h"
-#include "attest/vtpm.h"
+#include "attest/format/tpm.h"
+#include "attest/vtpm/vtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

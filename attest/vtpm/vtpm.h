@@ -55,10 +55,10 @@
 
 #include <limits.h>
 
-#include "attest/eventlog.h"
-#include "attest/measure.h"
-#include "attest/swtpm.h"
-#include "attest/tpmproxy.h"
+#include "attest/format/eventlog.h"
+#include "attest/vtpm/measure.h"
+#include "attest/vtpm/swtpm.h"
+#include "attest/vtpm/tpmproxy.h"
 
 struct vtpm_config {
 	struct swtpm_config tpm;           /* production: tpm.sock_path NULL */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `bulwark delete NAME`: removes a stopped guest's host state (core/gstate.h):
+ * `bulwark delete NAME`: removes a stopped guest's host state (core/launch/gstate.h):
  * its state key first (without it any copy of the vTPM state is ciphertext
  * nobody can read), then STATE_DIR/NAME (vTPM state, EK certificates, event
  * log, attestation identity), an outside --vtpm-state-dir, and its run
@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "attest/attestd.h"
-#include "core/commands.h"
-#include "core/gstate.h"
-#include "core/launcher.h"
+#include "attest/producer/attestd.h"
+#include "core/launch/commands.h"
+#include "core/launch/gstate.h"
+#include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "svirt/svirt.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A guest's host state: its lock and its removal (core/gstate.h). */
+/* A guest's host state: its lock and its removal (core/launch/gstate.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/gstate.h"
+#include "core/launch/gstate.h"
 #include "core/log.h"
 
 /* The lock is on the inode STATE_DIR/NAME still names (not a removed one). */

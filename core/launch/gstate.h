@@ -31,7 +31,7 @@
 /*
  * A guest name as it names host files (STATE_DIR/NAME, NAME.key, swtpm's
  * state): [A-Za-z0-9_.-], 1..GSTATE_NAME_MAX characters, not starting with
- * '.'.  Inline, so attest/swtpm.c checks the same rule without linking the
+ * '.'.  Inline, so attest/vtpm/swtpm.c checks the same rule without linking the
  * launcher's state code.
  */
 static inline bool gstate_name_valid(const char *name)

@@ -26,7 +26,7 @@
 
 #include <selinux/selinux.h>
 
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 

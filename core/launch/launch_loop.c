@@ -9,7 +9,7 @@
  *   pidfd       the VMM exited: its status is ours
  *   swtpm pidfd swtpm died: the guest is stopped (fail closed)
  *   TPM proxy   the guest's TPM commands (tpmproxy_service); -EIO: stop
- *   attestd     the attestation control socket (attest/attestd.h)
+ *   attestd     the attestation control socket (attest/producer/attestd.h)
  */
 #include <errno.h>
 #include <poll.h>
@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/attestd.h"
-#include "core/launcher.h"
+#include "attest/producer/attestd.h"
+#include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `bulwark run`, part 2: the order of the launch (core/launcher.h) and its
+ * `bulwark run`, part 2: the order of the launch (core/launch/launcher.h) and its
  * one unwind ladder.  Everything is validated and opened before anything is
  * started; whatever fails, nothing is left behind: no label changed, no
  * swtpm running, no registry entry.
@@ -16,8 +16,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "core/commands.h"
-#include "core/launcher.h"
+#include "core/launch/commands.h"
+#include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 
 int launch_svirt_setup(struct launch *l)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The launcher's vTPM glue (attest/vtpm.h): what defines the guest is
+ * The launcher's vTPM glue (attest/vtpm/vtpm.h): what defines the guest is
  * measured into its own swtpm before the VMM exists, so the guest-facing
  * process can never send a TPM command before the launcher did.
  *
@@ -24,9 +24,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "attest/policy_digest.h"
-#include "core/gstate.h"
-#include "core/launcher.h"
+#include "attest/vtpm/policy_digest.h"
+#include "core/launch/gstate.h"
+#include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 
@@ -154,7 +154,7 @@ static int launch_vtpm_child(void *arg)
 }
 
 /*
- * STATE/NAME locked for the life of this process (core/gstate.h): no second
+ * STATE/NAME locked for the life of this process (core/launch/gstate.h): no second
  * launcher of NAME shares its vTPM state, and `bulwark delete` refuses while
  * we run.  With --no-vtpm only an existing directory is locked.  The fd is
  * close-on-exec and the watchdog closes it: only the launcher holds it.

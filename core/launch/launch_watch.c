@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 
 enum { WATCH_SIG = 3, WATCH_VMM = 4, WATCH_SWTPM = 5 };
 

@@ -2,9 +2,9 @@
 /*
  * `bulwark run`, part 1: the flags.  Guest settings go to the configuration
  * (flags override the --config file); the launcher's own host settings
- * (paths, ids, modes) go to a callback (core/launch_run.c), so the
+ * (paths, ids, modes) go to a callback (core/launch/launch_run.c), so the
  * configuration parser links without the privileged code.  The order of
- * the launch is in core/launcher.h.
+ * the launch is in core/launch/launcher.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +21,9 @@
 
 #include "core/acpi.h"
 #include "core/boot.h"
-#include "core/commands.h"
+#include "core/launch/commands.h"
 #include "core/config.h"
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"

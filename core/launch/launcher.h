@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The privileged launcher (`bulwark run`).  One file per responsibility:
- *   core/launcher.c       flags, validation, opening, the order of it all
- *   core/launch_svirt.c   SELinux: state, registry entry, labels by fd
- *   core/launch_vtpm.c    swtpm, the measured boot, the event log memfd
- *   core/launch_child.c   the jail and the exec of bulwark-vmm
- *   core/launch_loop.c    supervision: signals (power button, stop
+ *   core/launch/launcher.c       flags, validation, opening, the order of it all
+ *   core/launch/launch_svirt.c   SELinux: state, registry entry, labels by fd
+ *   core/launch/launch_vtpm.c    swtpm, the measured boot, the event log memfd
+ *   core/launch/launch_child.c   the jail and the exec of bulwark-vmm
+ *   core/launch/launch_loop.c    supervision: signals (power button, stop
  *                         timeout), VMM, swtpm, TPM proxy, attestation socket
- *   core/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
+ *   core/launch/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
  *
  * The order (every step fails closed and is undone by run_unwind()):
  *   parse + validate flags; ignore SIGPIPE
@@ -34,8 +34,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "attest/measure.h"
-#include "attest/vtpm.h"
+#include "attest/vtpm/measure.h"
+#include "attest/vtpm/vtpm.h"
 #include "core/acpi.h"
 #include "core/boot.h"
 #include "core/config.h"
@@ -100,12 +100,12 @@ struct launch {
 	struct vtpm vtpm;
 	bool vtpm_running;
 	char vtpm_dir[PATH_MAX], cert_dir[PATH_MAX], log_path[PATH_MAX];
-	/* attestation control socket (attest/attestd.h), when linked */
+	/* attestation control socket (attest/producer/attestd.h), when linked */
 	void *attestd;
 	/* the jail */
 	struct jail_config jail;
 	pid_t vmm_pid;
-	pid_t watch_pid;             /* core/launch_watch.c */
+	pid_t watch_pid;             /* core/launch/launch_watch.c */
 };
 
 /* Flags and --config into CFG (validated).  1 for --help, 0, or -errno. */
@@ -135,7 +135,7 @@ int launcher_child_confine(const struct launch *l);
 int launch_memfd_sealed(const struct launch *l, const char *name,
 			const void *buf, size_t len);
 
-/* core/launch_svirt.c */
+/* core/launch/launch_svirt.c */
 int launch_svirt_setup(struct launch *l);
 int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 		      const char *what);
@@ -144,22 +144,22 @@ int launch_svirt_add_pid(struct launch *l, pid_t pid);
 void launch_svirt_release(struct launch *l);
 unsigned int launch_svirt_slot(const struct launch *l);
 
-/* core/launch_vtpm.c */
+/* core/launch/launch_vtpm.c */
 int launch_filters_build(struct launch *l);
 int launch_vtpm_start(struct launch *l);
 void launch_vtpm_stop(struct launch *l);
 
-/* core/launch_child.c */
+/* core/launch/launch_child.c */
 int launch_tap_open(const char *ifname);
 int launch_jail_setup(struct launch *l);
 pid_t launch_child_start(struct launch *l);
 int launch_exec_wait(struct launch *l, pid_t pid);
 
-/* core/launch_watch.c */
+/* core/launch/launch_watch.c */
 int launch_watch_start(struct launch *l, pid_t vmm);
 void launch_watch_stop(struct launch *l);
 
-/* core/launch_loop.c */
+/* core/launch/launch_loop.c */
 int launch_attestd_open(struct launch *l);
 void launch_attestd_close(struct launch *l);
 int launch_loop_run(struct launch *l, pid_t pid);

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/commands.h"
+#include "core/launch/commands.h"
 #include "core/util.h"
 
 /* Every command is a strong reference: a build missing one fails to link. */

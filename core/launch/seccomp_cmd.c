@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/commands.h"
+#include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/sandbox.h"
 #include "core/util.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Direct Linux boot, the VMM's half: write everything into guest memory. */
-#include "core/boot.h"
+#include "core/vmm/boot_load.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Port-I/O and MMIO dispatch. */
-#include "core/bus.h"
+#include "core/vmm/bus.h"
 
 #include <errno.h>
 #include <string.h>

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "attest/crb.h"
-#include "attest/tpm.h"
+#include "core/vmm/crb.h"
+#include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

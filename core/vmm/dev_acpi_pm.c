@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/acpi.h"
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
 

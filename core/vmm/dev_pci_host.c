@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
-#include "core/pci.h"
+#include "core/vmm/pci.h"
 #include "core/util.h"
 
 #define PCI_SLOTS 32

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 
 #define RTC_REG_A    0x0a

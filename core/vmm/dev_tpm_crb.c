@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The vTPM's CRB interface at GUEST_TPM_CRB_ADDR (4 KiB), with --vtpm only:
- * attest/crb.c's register state machine on the MMIO bus, its commands sent
+ * core/vmm/crb.c's register state machine on the MMIO bus, its commands sent
  * to the launcher's TPM proxy over VMM_FD_TPM, and the measured boot's event
  * log (VMM_FD_EVLOG) copied to its fixed place in guest memory (LASA of the
  * TPM2 table, core/acpi.c).
@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "attest/crb.h"
-#include "attest/eventlog.h"
-#include "core/devices.h"
+#include "core/vmm/crb.h"
+#include "attest/format/eventlog.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/util.h"

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
-#include "core/outbuf.h"
+#include "core/vmm/outbuf.h"
 #include "core/util.h"
 
 #define UART_RX_FIFO 64

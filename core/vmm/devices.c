@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The platform devices of every VM, created in this order. */
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 
 #include <errno.h>
 #include <string.h>

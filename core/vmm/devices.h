@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/vm.h"
+#include "core/vmm/vm.h"
 
 extern const struct vm_device dev_uart;      /* COM1 8250 at 0x3F8, IRQ 4 */
 extern const struct vm_device dev_i8042;     /* reset line only */
@@ -22,7 +22,7 @@ extern const struct vm_device dev_tpm_crb;   /* vTPM CRB at 0xFED40000 (--vtpm) 
 /* Feed host input to the console UART; returns how many bytes it took. */
 size_t uart_receive(struct uart *u, const uint8_t *p, size_t n);
 
-/* Press the guest's ACPI power button (core/dev_ged.c): sets the event and
+/* Press the guest's ACPI power button (core/vmm/dev_ged.c): sets the event and
  * raises its line, never waits for the guest.  0 or -errno. */
 struct ged;
 int ged_power_button(struct ged *g);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Console output ring between vCPU threads and the io thread. */
-#include "core/outbuf.h"
+#include "core/vmm/outbuf.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "core/vm.h"
+#include "core/vmm/vm.h"
 
 #define PCI_CFG_SIZE 4096
 

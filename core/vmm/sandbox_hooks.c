@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The confinement hooks of bulwark-vmm (core/vm.h), implemented by the
+ * The confinement hooks of bulwark-vmm (core/vmm/vm.h), implemented by the
  * sandbox: the jail's last step once per process, and the filter of each
  * thread's role.
  *
@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "core/sandbox.h"
 #include "core/util.h"
-#include "core/vm.h"
+#include "core/vmm/vm.h"
 
 #ifdef __SANITIZE_ADDRESS__
 /* Sanitizer build only: LSan's exit-time leak check stops the world with

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* vCPUs: architectural set-up for the Linux 64-bit boot protocol, run loop. */
-#include "core/vcpu.h"
+#include "core/vmm/vcpu.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "core/vm.h"
+#include "core/vmm/vm.h"
 
 #define CPUID_MAX_ENTRIES 256
 

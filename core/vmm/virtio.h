@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/virtio_queue.h"
+#include "core/vmm/virtio_queue.h"
 
 #define VIRTIO_MAX_QUEUES 2
 

@@ -6,7 +6,7 @@
  * is checked against the disk's end before any byte moves; data goes between
  * the image and guest RAM with preadv/pwritev, no host buffer in between.
  */
-#include "core/virtio_blk.h"
+#include "core/vmm/virtio_blk.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "core/devopts.h"
-#include "core/virtio.h"
+#include "core/vmm/virtio.h"
 
 /* Largest data transfer of one request; bigger ones get IOERR. */
 #define VIRTIO_BLK_MAX_REQ_BYTES (32u << 20)

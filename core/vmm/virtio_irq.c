@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The VM's GSI routing table, MSI irqfds and ioeventfds: see virtio_irq.h. */
-#include "core/virtio_irq.h"
+#include "core/vmm/virtio_irq.h"
 
 #include <errno.h>
 #include <linux/kvm.h>

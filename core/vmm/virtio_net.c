@@ -6,7 +6,7 @@
  * is zero but num_buffers = 1, and the guest's headers are skipped.  Frames
  * go between the tap and guest RAM with readv/writev, no host copy.
  */
-#include "core/virtio_net.h"
+#include "core/vmm/virtio_net.h"
 
 #include <errno.h>
 #include <fcntl.h>

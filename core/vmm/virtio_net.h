@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "core/virtio.h"
+#include "core/vmm/virtio.h"
 
 /* A NIC on TAP_FD (non-blocking) with MAC.  *DEV is for virtio_net_ops. */
 int virtio_net_create(int tap_fd, const uint8_t mac[6], void **dev);

@@ -3,7 +3,7 @@
  * virtio-pci transport: PCI configuration space, interrupts, the device's
  * I/O thread.  The BAR's registers are in virtio_pci_bar.c.
  */
-#include "core/virtio_pci_priv.h"
+#include "core/vmm/virtio_pci_priv.h"
 
 #include <endian.h>
 #include <errno.h>

@@ -23,10 +23,10 @@
 
 #include <stdint.h>
 
-#include "core/bus.h"
-#include "core/pci.h"
-#include "core/virtio.h"
-#include "core/virtio_irq.h"
+#include "core/vmm/bus.h"
+#include "core/vmm/pci.h"
+#include "core/vmm/virtio.h"
+#include "core/vmm/virtio_irq.h"
 
 #define VIRTIO_PCI_BAR_SIZE 0x1000u
 

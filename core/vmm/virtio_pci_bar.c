@@ -12,7 +12,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "core/virtio_pci_priv.h"
+#include "core/vmm/virtio_pci_priv.h"
 
 #define VP_DRIVER_OK   VIRTIO_CONFIG_S_DRIVER_OK
 #define VP_FEATURES_OK VIRTIO_CONFIG_S_FEATURES_OK

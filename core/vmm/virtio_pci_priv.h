@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/virtio_pci.h"
+#include "core/vmm/virtio_pci.h"
 
 /* Registers are little-endian; Bulwark runs on x86-64 hosts only. */
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");

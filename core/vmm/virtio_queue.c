@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Split virtqueues with strict validation: see virtio_queue.h for the rules. */
-#include "core/virtio_queue.h"
+#include "core/vmm/virtio_queue.h"
 
 #include <endian.h>
 #include <errno.h>

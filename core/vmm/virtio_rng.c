@@ -11,8 +11,8 @@
 #include <sys/random.h>
 
 #include "core/log.h"
-#include "core/virtio.h"
-#include "core/virtio_rng.h"
+#include "core/vmm/virtio.h"
+#include "core/vmm/virtio_rng.h"
 
 struct virtio_rng {
 	struct virtq_chain chain;

@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The VM's virtio devices on PCI bus 0: see virtio_setup.h. */
-#include "core/virtio_setup.h"
+#include "core/vmm/virtio_setup.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "core/pci.h"
-#include "core/virtio_irq.h"
-#include "core/virtio_net.h"
-#include "core/virtio_pci.h"
-#include "core/virtio_rng.h"
+#include "core/vmm/pci.h"
+#include "core/vmm/virtio_irq.h"
+#include "core/vmm/virtio_net.h"
+#include "core/vmm/virtio_pci.h"
+#include "core/vmm/virtio_rng.h"
 
 struct virtio_set {
 	struct virtio_irq *irq;

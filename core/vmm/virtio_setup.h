@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/virtio_blk.h"
-#include "core/vm.h"
+#include "core/vmm/virtio_blk.h"
+#include "core/vmm/vm.h"
 
 #define VIRTIO_MAX_DEVICES (VIRTIO_BLK_MAX_DISKS + 2)
 

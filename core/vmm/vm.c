@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The KVM VM: creation, guest memory, interrupt lines, lifecycle. */
-#include "core/vm.h"
+#include "core/vmm/vm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "core/vcpu.h"
+#include "core/vmm/vcpu.h"
 
 /* Intel VMX needs three pages for a real-mode TSS and one for an identity
  * map; just below the 4 GiB boundary, clear of every device. */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/bus.h"
+#include "core/vmm/bus.h"
 #include "core/config.h"
 
 /* Why the VM stopped; the VMM's exit status follows from it. */

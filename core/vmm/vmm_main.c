@@ -26,15 +26,15 @@
 #include <unistd.h>
 
 #include "core/acpi.h"
-#include "core/boot.h"
-#include "core/devices.h"
+#include "core/vmm/boot_load.h"
+#include "core/vmm/devices.h"
 #include "core/log.h"
-#include "core/outbuf.h"
+#include "core/vmm/outbuf.h"
 #include "core/sandbox.h"
 #include "core/util.h"
-#include "core/vcpu.h"
-#include "core/virtio_setup.h"
-#include "core/vm.h"
+#include "core/vmm/vcpu.h"
+#include "core/vmm/virtio_setup.h"
+#include "core/vmm/vm.h"
 #include "core/vmm_abi.h"
 
 static int vmm_read_config(struct vm_config *cfg)

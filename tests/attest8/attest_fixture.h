@@ -12,8 +12,8 @@
 #include <openssl/x509.h>
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/bundle.h"
-#include "attest/measure.h"
+#include "attest/format/bundle.h"
+#include "attest/vtpm/measure.h"
 
 /* Enforcing with a stand-in policy digest, svirt dynamic at label, seccomp
  * on with a stand-in "vmm" filter, nothing off. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The verifier with a manifest from the boot's own artifacts (attest_fixture.h). */
-#include "attest/reference.h"
-#include "attest/verify.h"
+#include "attest/producer/reference.h"
+#include "attest/verify/verify.h"
 #include "tests/attest8/attest_fixture.h"
 
 int attest_fixture_verify(const struct measure_boot *boot, const char *id,

@@ -8,9 +8,9 @@
  *       with its test sockets at DIR/tpm (pid in DIR/swtpm.pid: the caller
  *       stops it), writes artifacts (DIR/kernel, initrd, config, vmm-bin,
  *       acpi.bin; DIR/policy is a copy of the binary SELinux policy POLICY,
- *       whose digest is libsepol's canonical one, attest/policy_digest.h)
+ *       whose digest is libsepol's canonical one, attest/vtpm/policy_digest.h)
  *       and runs the launcher's measured boot of them
- *       (attest/measure.c) into the vTPM; the log goes to DIR/eventlog.
+ *       (attest/vtpm/measure.c) into the vTPM; the log goes to DIR/eventlog.
  *   attest8-fixture export BUNDLE OUTDIR
  *       writes what tpm2_checkquote takes: ak.pem, msg, sig, pcrs (tpm2-tools
  *       "values" format), and prints the nonce in hex.
@@ -27,10 +27,10 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/bundle.h"
-#include "attest/measure.h"
-#include "attest/policy_digest.h"
-#include "attest/swtpm.h"
+#include "attest/format/bundle.h"
+#include "attest/vtpm/measure.h"
+#include "attest/vtpm/policy_digest.h"
+#include "attest/vtpm/swtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "tests/attest8/attest_fixture.h"

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attest/vtpm.h"
+#include "attest/vtpm/vtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

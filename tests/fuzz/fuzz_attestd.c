@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/attestd.h"
+#include "attest/producer/attestd.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

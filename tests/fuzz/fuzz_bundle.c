@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/bundle.h"
+#include "attest/format/bundle.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

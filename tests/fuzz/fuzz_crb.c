@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "attest/crb.h"
+#include "core/vmm/crb.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

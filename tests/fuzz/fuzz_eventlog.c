@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/eventlog.h"
-#include "attest/measure.h"
+#include "attest/format/eventlog.h"
+#include "attest/vtpm/measure.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

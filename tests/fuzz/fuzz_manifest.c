@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/manifest.h"
+#include "attest/format/manifest.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

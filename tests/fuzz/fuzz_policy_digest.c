@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/policy_digest.h"
+#include "attest/vtpm/policy_digest.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

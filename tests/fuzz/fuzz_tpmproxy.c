@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "attest/tpmproxy.h"
+#include "attest/vtpm/tpmproxy.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -14,7 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "attest/verify.h"
+#include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "tests/fuzz/fuzz.h"

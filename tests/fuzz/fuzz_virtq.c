@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/virtio.h"
-#include "core/virtio_blk.h"
-#include "core/virtio_net.h"
-#include "core/virtio_rng.h"
+#include "core/vmm/virtio.h"
+#include "core/vmm/virtio_blk.h"
+#include "core/vmm/virtio_net.h"
+#include "core/vmm/virtio_rng.h"
 #include "tests/fuzz/fuzz.h"
 
 #define LOW_SIZE  0x10000u

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * attestd against a real swtpm: a fake launcher poll loop (a thread polling
- * the vTPM proxy and the attestation socket, as core/launcher.c must) around
+ * the vTPM proxy and the attestation socket, as core/launch/launcher.c must) around
  * vtpm_start; first-start enrollment with a CA created on first use; clients
  * asking for quotes over the socket; the evidence verified by the verifier's
  * library; hostile and malformed requests refused with their reasons; a
@@ -33,9 +33,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/attestd.h"
-#include "attest/reference.h"
-#include "attest/verify.h"
+#include "attest/producer/attestd.h"
+#include "attest/producer/reference.h"
+#include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "tests/attest8/attest_fixture.h"

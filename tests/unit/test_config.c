@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
-#include "core/launcher.h"
+#include "core/launch/launcher.h"
 
 #define GOLDEN "tests/unit/golden/config_canonical.json"
 

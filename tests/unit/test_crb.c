@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/crb.h"
-#include "attest/swtpm.h"
+#include "core/vmm/crb.h"
+#include "attest/vtpm/swtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

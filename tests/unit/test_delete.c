@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `bulwark delete` (core/cmd_delete.c, core/gstate.c) on real files in a
+ * `bulwark delete` (core/launch/cmd_delete.c, core/launch/gstate.c) on real files in a
  * temporary tree: what it removes, that it never follows a symlink planted
  * in the state, that it refuses while the guest runs (the launcher's state
  * lock held by another process, the attestation lock, a live sVirt registry
@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "core/commands.h"
-#include "core/gstate.h"
+#include "core/launch/commands.h"
+#include "core/launch/gstate.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "svirt/svirt.h"
@@ -52,7 +52,7 @@ static int exists(const char *dir, const char *name)
 	return lstat(p, &st) == 0;
 }
 
-/* The layout `bulwark run` leaves for guest g1 (core/gstate.h). */
+/* The layout `bulwark run` leaves for guest g1 (core/launch/gstate.h). */
 static void make_guest(struct fixture *f)
 {
 	const char *dirs[] = { "g1", "g1/vtpm", "g1/ek", "g1/attest" };

@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "attest/eventlog.h"
+#include "attest/format/eventlog.h"
 #include "core/util.h"
 
 static const uint16_t two_banks[] = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The Generic Event Device (core/dev_ged.c) through the port-I/O bus, as a
+ * The Generic Event Device (core/vmm/dev_ged.c) through the port-I/O bus, as a
  * vCPU reaches it: the status register and the interrupt line.  The line
  * goes to vm_irq_line(), defined here to record each level (the KVM
  * ioctl behind it is exercised by the lab test test-shutdown).
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "core/acpi.h"
-#include "core/devices.h"
+#include "core/vmm/devices.h"
 #include "core/layout.h"
 
 static int irq_calls, irq_level = -1, irq_fail;

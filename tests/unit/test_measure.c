@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/eventlog.h"
-#include "attest/measure.h"
+#include "attest/format/eventlog.h"
+#include "attest/vtpm/measure.h"
 #include "core/log.h"
 #include "core/util.h"
 

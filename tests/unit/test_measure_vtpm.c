@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/eventlog.h"
-#include "attest/measure.h"
-#include "attest/swtpm.h"
+#include "attest/format/eventlog.h"
+#include "attest/vtpm/measure.h"
+#include "attest/vtpm/swtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

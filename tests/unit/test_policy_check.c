@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "attest/policy_digest.h"
+#include "attest/vtpm/policy_digest.h"
 #include "core/util.h"
 #include "policy/check.h"
 

@@ -22,8 +22,8 @@
 #include <openssl/evp.h>
 #include <sepol/policydb.h>
 
-#include "attest/bundle.h"
-#include "attest/policy_digest.h"
+#include "attest/format/bundle.h"
+#include "attest/vtpm/policy_digest.h"
 #include "core/util.h"
 
 #define LOADED "tests/unit/golden/policy-loaded.pol"

@@ -29,11 +29,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "attest/quote_vtpm.h"
-#include "attest/reference.h"
-#include "attest/tpm.h"
-#include "attest/verify.h"
-#include "attest/verify_priv.h"
+#include "attest/producer/quote_vtpm.h"
+#include "attest/producer/reference.h"
+#include "attest/format/tpm.h"
+#include "attest/verify/verify.h"
+#include "attest/verify/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "tests/attest8/attest_fixture.h"

@@ -19,9 +19,9 @@
 
 #include <openssl/evp.h>
 
-#include "attest/eventlog.h"
-#include "attest/swtpm.h"
-#include "attest/tpm.h"
+#include "attest/format/eventlog.h"
+#include "attest/vtpm/swtpm.h"
+#include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -25,9 +25,9 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/swtpm.h"
-#include "attest/tpm.h"
-#include "attest/tpmproxy.h"
+#include "attest/vtpm/swtpm.h"
+#include "attest/format/tpm.h"
+#include "attest/vtpm/tpmproxy.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The verifier against REAL evidence: a real swtpm (swtpm_setup EK
- * certificates from swtpm_localca), a measured boot by attest/measure.c,
- * enrollment by credential activation (attest/enroll.c), quotes at locality
- * 3 (attest/quote.c), bundles written by attest/bundle_write.c; the manifest
- * computed from the artifacts alone (attest/reference.c).  The honest bundles
+ * certificates from swtpm_localca), a measured boot by attest/vtpm/measure.c,
+ * enrollment by credential activation (attest/producer/enroll.c), quotes at locality
+ * 3 (attest/producer/quote.c), bundles written by attest/format/bundle_write.c; the manifest
+ * computed from the artifacts alone (attest/producer/reference.c).  The honest bundles
  * must affirm; every tampering must be rejected with its own reason.
  */
 #include <errno.h>
@@ -24,11 +24,11 @@
 #include <openssl/x509v3.h>
 #include <tss2/tss2_mu.h>
 
-#include "attest/enroll.h"
-#include "attest/reference.h"
-#include "attest/swtpm.h"
-#include "attest/tpm.h"
-#include "attest/verify.h"
+#include "attest/producer/enroll.h"
+#include "attest/producer/reference.h"
+#include "attest/vtpm/swtpm.h"
+#include "attest/format/tpm.h"
+#include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "tests/attest8/attest_fixture.h"

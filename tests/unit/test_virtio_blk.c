@@ -19,7 +19,7 @@
 
 #include "core/util.h"
 #include "core/devopts.h"
-#include "core/virtio_blk.h"
+#include "core/vmm/virtio_blk.h"
 
 #define DISK_SECTORS 64
 #define DISK_BYTES   (DISK_SECTORS * 512)

@@ -19,7 +19,7 @@
 
 #include "core/util.h"
 #include "core/devopts.h"
-#include "core/virtio_net.h"
+#include "core/vmm/virtio_net.h"
 
 #define RAM_SIZE  0x40000ULL
 #define QSIZE     8

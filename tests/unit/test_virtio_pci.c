@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
-#include "core/virtio_pci_priv.h"
+#include "core/vmm/virtio_pci_priv.h"
 
 #define RAM_SIZE  0x100000ULL
 #define BAR       0xC0000000ULL
@@ -29,7 +29,7 @@
 #define DATA_GPA  0x8000ULL
 #define QSIZE     16
 
-/* The VMM's confinement hook (core/sandbox_hooks.c in bulwark-vmm; its
+/* The VMM's confinement hook (core/vmm/sandbox_hooks.c in bulwark-vmm; its
  * filters are tested in test_seccomp and the lab): here it counts that every
  * I/O thread asks for its filter before it touches a queue. */
 static int io_confined;

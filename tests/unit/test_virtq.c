@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "core/util.h"
-#include "core/virtio_queue.h"
+#include "core/vmm/virtio_queue.h"
 
 #define LOW_SIZE  0x10000ULL     /* guest [0, 64 KiB) */
 #define HIGH_SIZE 0x4000ULL      /* guest [4 GiB, 4 GiB + 16 KiB) */

@@ -2,7 +2,7 @@
 /*
  * attest/vtpm with the real swtpm, wired as the launcher and the VMM will be:
  * a thread runs the launcher's poll loop over the proxy, the test plays the
- * VMM with the real CRB device (attest/crb.c) on the VMM's end.  Checked: a
+ * VMM with the real CRB device (core/vmm/crb.c) on the VMM's end.  Checked: a
  * guest command through the CRB, every PCR of every bank read by the guest
  * equals the replay of the log, the host file is the same log, the TPM's
  * buffer is the CRB's, the platform hierarchy is closed; a power cycle
@@ -28,9 +28,9 @@
 
 #include <tss2/tss2_tpm2_types.h>
 
-#include "attest/crb.h"
-#include "attest/tpm.h"
-#include "attest/vtpm.h"
+#include "core/vmm/crb.h"
+#include "attest/format/tpm.h"
+#include "attest/vtpm/vtpm.h"
 #include "core/log.h"
 #include "core/util.h"
 
