@@ -145,13 +145,6 @@ static void acpi_checksum(struct acpi_blob *b, long off)
 		(uint8_t)-acpi_sum(b->data + off, h.length);
 }
 
-static size_t put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-	return n;
-}
-
 /*
  * An ACPI "address space" large resource descriptor (Word 0x88, DWord 0x87,
  * QWord 0x8A): type, fixed min/max, then granularity, min, max, translation

@@ -134,8 +134,6 @@ int sandbox_seccomp_apply(enum sandbox_role role, enum sandbox_seccomp_mode mode
 /* libseccomp's PFC text of a role's filter, to fd. */
 int sandbox_filter_export_pfc(enum sandbox_role role,
 			      enum sandbox_seccomp_mode mode, int fd);
-/* Lower-case hex of the digest; buf holds at least 65 bytes. */
-void sandbox_digest_hex(const uint8_t digest[32], char buf[65]);
 
 /* bulwark-vmm (core/vmm/sandbox_hooks.c): the mode its filters are built in;
  * call before vmm_process_confine().  Default: kill. */

@@ -299,14 +299,3 @@ int sandbox_filter_export_pfc(enum sandbox_role role,
 	seccomp_release(ctx);
 	return rc;
 }
-
-void sandbox_digest_hex(const uint8_t digest[32], char buf[65])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < 32; i++) {
-		buf[2 * i] = hex[digest[i] >> 4];
-		buf[2 * i + 1] = hex[digest[i] & 0xf];
-	}
-	buf[64] = '\0';
-}

@@ -4,8 +4,10 @@
 #define BULWARK_UTIL_H
 
 #include <assert.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,6 +29,33 @@ static inline void hex_encode(const uint8_t *in, size_t len, char *out)
 		out[2 * i + 1] = digits[in[i] & 0xf];
 	}
 	out[2 * len] = '\0';
+}
+
+/* The one little-endian writer: the low n bytes of v at p; returns n. */
+static inline size_t put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+	return n;
+}
+
+/* The one write_all: all of buf[0..len) to fd, through EINTR and short
+ * writes.  0, -errno, or -EIO when the fd takes nothing. */
+static inline int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /* Overflow-safe "does [off, off+len) fit inside [0, size)". */

@@ -190,21 +190,6 @@ fail:
 	return rc;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int svirt_reg_store(struct svirt_reg *r, const struct svirt_entry *e)
 {
 	char fname[SVIRT_NAME_MAX + 8], tmp[SVIRT_NAME_MAX + 16];

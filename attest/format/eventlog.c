@@ -40,18 +40,6 @@ int evlog_hash(uint16_t alg, const void *data, size_t len, struct evlog_digest *
 
 /* ---- little-endian helpers -------------------------------------------- */
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
 static uint16_t get_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | (p[1] << 8));
@@ -78,7 +66,7 @@ static int writer_put32(struct evlog_writer *w, uint32_t v)
 {
 	uint8_t b[4];
 
-	put_le32(b, v);
+	put_le(b, v, 4);
 	return writer_put(w, b, sizeof(b));
 }
 
@@ -107,21 +95,21 @@ static int writer_header(struct evlog_writer *w)
 	uint32_t size = SPEC_FIXED + w->banks.count * SPEC_ALG_SIZE + 1;
 	int rc;
 
-	put_le32(fixed + 4, EV_NO_ACTION);         /* pcr 0, sha1 digest zero */
-	put_le32(fixed + 28, size);
+	put_le(fixed + 4, EV_NO_ACTION, 4);         /* pcr 0, sha1 digest zero */
+	put_le(fixed + 28, size, 4);
 	memcpy(spec, spec_id_sig, sizeof(spec_id_sig));
-	put_le32(spec + 16, EVLOG_PLATFORM_CLIENT);
+	put_le(spec + 16, EVLOG_PLATFORM_CLIENT, 4);
 	spec[20] = 0;                               /* specVersionMinor */
 	spec[21] = 2;                               /* specVersionMajor */
 	spec[22] = 0;                               /* specErrata */
 	spec[23] = 2;                               /* uintnSize: UINT64 */
-	put_le32(spec + 24, w->banks.count);
+	put_le(spec + 24, w->banks.count, 4);
 	rc = writer_put(w, fixed, sizeof(fixed));
 	for (uint32_t i = 0; !rc && i < w->banks.count; i++) {
 		uint8_t b[SPEC_ALG_SIZE];
 
-		put_le16(b, w->banks.alg[i]);
-		put_le16(b + 2, w->banks.size[i]);
+		put_le(b, w->banks.alg[i], 2);
+		put_le(b + 2, w->banks.size[i], 2);
 		rc = writer_put(w, b, sizeof(b));
 	}
 	if (!rc)
@@ -196,7 +184,7 @@ int evlog_append(struct evlog_writer *w, uint32_t pcr, uint32_t type,
 	for (uint32_t b = 0; !rc && b < w->banks.count; b++) {
 		uint8_t alg[2];
 
-		put_le16(alg, ord[b]->alg);
+		put_le(alg, ord[b]->alg, 2);
 		rc = writer_put(w, alg, sizeof(alg));
 		rc = rc ? rc : writer_put(w, ord[b]->bytes, ord[b]->size);
 	}

@@ -14,21 +14,6 @@
 
 #define HDR_SIZE 10u   /* tag u16, size u32, code u32 */
 
-static int write_all(int fd, const uint8_t *b, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Reads exactly len bytes, each wait bounded by TPM_TIMEOUT_MS. */
 static int read_exact(int fd, uint8_t *b, size_t len)
 {

@@ -56,7 +56,7 @@ static int seccomp_dump_role(enum sandbox_role role, enum sandbox_seccomp_mode m
 		sandbox_filter_free(&flt);
 	if (rc)
 		return rc;
-	sandbox_digest_hex(flt.digest, hex);
+	hex_encode(flt.digest, sizeof(flt.digest), hex);
 	printf("# role %s: %zu system calls, mode %s, %u BPF instructions\n",
 	       t->name, seccomp_table_count(role), sandbox_seccomp_mode_name(mode),
 	       flt.len);

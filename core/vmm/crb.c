@@ -27,25 +27,19 @@ void crb_init(struct crb *crb, crb_transport_fn transport, void *arg)
 	crb->arg = arg;
 }
 
-static void put_le(uint8_t *regs, uint32_t off, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		regs[off + i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The register page as the guest reads it. */
 static void crb_regs(const struct crb *crb, uint8_t regs[CRB_DATA])
 {
 	memset(regs, 0, CRB_DATA);
-	put_le(regs, CRB_LOC_STATE, crb->loc_state, 4);
-	put_le(regs, CRB_LOC_STS, crb->loc_sts, 4);
-	put_le(regs, CRB_INTF_ID, CRB_INTF_ID_VALUE, 4);
-	put_le(regs, CRB_CTRL_STS, crb->ctrl_sts, 4);
-	put_le(regs, CRB_CTRL_START, crb->start, 4);
-	put_le(regs, CRB_CMD_SIZE, CRB_DATA_SIZE, 4);
-	put_le(regs, CRB_CMD_LADDR, (uint32_t)(CRB_BASE + CRB_DATA), 4);
-	put_le(regs, CRB_RSP_SIZE, CRB_DATA_SIZE, 4);
-	put_le(regs, CRB_RSP_ADDR, CRB_BASE + CRB_DATA, 8);
+	put_le(regs + CRB_LOC_STATE, crb->loc_state, 4);
+	put_le(regs + CRB_LOC_STS, crb->loc_sts, 4);
+	put_le(regs + CRB_INTF_ID, CRB_INTF_ID_VALUE, 4);
+	put_le(regs + CRB_CTRL_STS, crb->ctrl_sts, 4);
+	put_le(regs + CRB_CTRL_START, crb->start, 4);
+	put_le(regs + CRB_CMD_SIZE, CRB_DATA_SIZE, 4);
+	put_le(regs + CRB_CMD_LADDR, (uint32_t)(CRB_BASE + CRB_DATA), 4);
+	put_le(regs + CRB_RSP_SIZE, CRB_DATA_SIZE, 4);
+	put_le(regs + CRB_RSP_ADDR, CRB_BASE + CRB_DATA, 8);
 }
 
 static int access_ok(uint64_t off, uint32_t len)
