@@ -168,24 +168,52 @@ static size_t acpi_res_addr(uint8_t *p, uint8_t tag, size_t size, uint8_t type,
 	return n;
 }
 
-/* The PCI root bridge's resources: bus 0, config ports, I/O and MMIO windows. */
+/* IO(Decode16, port, port, 1, len): a small I/O port descriptor. */
+static size_t acpi_res_io(uint8_t *p, uint16_t port, uint8_t len)
+{
+	size_t n = 0;
+
+	p[n++] = 0x47;
+	p[n++] = 0x01;                 /* 16-bit decode */
+	n += put_le(p + n, port, 2);   /* minimum */
+	n += put_le(p + n, port, 2);   /* maximum */
+	p[n++] = 0x01;                 /* alignment */
+	p[n++] = len;
+	return n;
+}
+
+/* IRQNoFlags: a small IRQ descriptor with the mask of ISA lines. */
+static size_t acpi_res_irq(uint8_t *p, uint16_t mask)
+{
+	p[0] = 0x22;
+	return 1 + put_le(p + 1, mask, 2);
+}
+
+/* End tag, checksum 0 ("treat as correct"). */
+static size_t acpi_res_end(uint8_t *p)
+{
+	p[0] = 0x79;
+	p[1] = 0x00;
+	return 2;
+}
+
+/* The PCI root bridge's resources: bus 0, config ports, I/O and MMIO windows
+ * (I/O: below the config ports, and from PCI_IO_HIGH, the customary start
+ * of the upper window, to the end of the port space). */
+#define PCI_IO_HIGH 0xd00u
 static size_t acpi_pci_crs(uint8_t *p)
 {
-	static const uint8_t cf8[] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 	size_t n = 0;
 
 	n += acpi_res_addr(p + n, 0x88, 2, 2, 0, 0, 1);              /* bus 0 */
-	memcpy(p + n, cf8, sizeof(cf8));
-	n += sizeof(cf8);
-	n += acpi_res_addr(p + n, 0x88, 2, 1, 3, 0, 0xcf8);          /* I/O */
-	n += acpi_res_addr(p + n, 0x88, 2, 1, 3, 0xd00, 0x10000 - 0xd00);
+	n += acpi_res_io(p + n, PORT_PCI_CONFIG, 8);
+	n += acpi_res_addr(p + n, 0x88, 2, 1, 3, 0, PORT_PCI_CONFIG); /* I/O */
+	n += acpi_res_addr(p + n, 0x88, 2, 1, 3, PCI_IO_HIGH, 0x10000 - PCI_IO_HIGH);
 	n += acpi_res_addr(p + n, 0x87, 4, 0, 1, GUEST_PCI_MMIO32,
 			   GUEST_PCI_MMIO32_SIZE);
 	n += acpi_res_addr(p + n, 0x8a, 8, 0, 1, GUEST_PCI_MMIO64,
 			   GUEST_PCI_MMIO64_SIZE);
-	p[n++] = 0x79;                 /* end tag */
-	p[n++] = 0;
-	return n;
+	return n + acpi_res_end(p + n);
 }
 
 static void acpi_dsdt_pci(struct aml *a)
@@ -209,16 +237,15 @@ static void acpi_dsdt_pci(struct aml *a)
  */
 static void acpi_dsdt_com1(struct aml *a)
 {
-	static const uint8_t crs[] = {
-		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08,  /* IO 0x3F8, 8 */
-		0x22, 1u << IRQ_COM1, 0x00,                       /* IRQNoFlags {4} */
-		0x79, 0x00,
-	};
-	size_t dev = aml_device_begin(a, "COM1");
+	uint8_t crs[16];
+	size_t n = acpi_res_io(crs, PORT_COM1, 8), dev;
 
+	n += acpi_res_irq(crs + n, 1u << IRQ_COM1);
+	n += acpi_res_end(crs + n);
+	dev = aml_device_begin(a, "COM1");
 	aml_name_eisaid(a, "_HID", "PNP0501");
 	aml_name_integer(a, "_UID", 0);
-	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_name_buffer(a, "_CRS", crs, n);
 	aml_device_end(a, dev);
 }
 
@@ -226,15 +253,14 @@ static void acpi_dsdt_com1(struct aml *a)
  * legacy IRQ mapping; the device raises no interrupt. */
 static void acpi_dsdt_rtc(struct aml *a)
 {
-	static const uint8_t crs[] = {
-		0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02,  /* IO 0x70, 2 */
-		0x22, 0x00, 0x01,                                 /* IRQNoFlags {8} */
-		0x79, 0x00,
-	};
-	size_t dev = aml_device_begin(a, "RTC_");
+	uint8_t crs[16];
+	size_t n = acpi_res_io(crs, PORT_CMOS, 2), dev;
 
+	n += acpi_res_irq(crs + n, 1u << IRQ_RTC);
+	n += acpi_res_end(crs + n);
+	dev = aml_device_begin(a, "RTC_");
 	aml_name_eisaid(a, "_HID", "PNP0B00");
-	aml_name_buffer(a, "_CRS", crs, sizeof(crs));
+	aml_name_buffer(a, "_CRS", crs, n);
 	aml_device_end(a, dev);
 }
 
@@ -249,8 +275,7 @@ static void acpi_dsdt_tpm(struct aml *a)
 	crs[n++] = 0x01;                          /* read-write */
 	n += put_le(crs + n, GUEST_TPM_CRB_ADDR, 4);
 	n += put_le(crs + n, GUEST_TPM_CRB_SIZE, 4);
-	crs[n++] = 0x79;                          /* end tag */
-	crs[n++] = 0x00;
+	n += acpi_res_end(crs + n);
 	aml_name_string(a, "_HID", "MSFT0101");
 	aml_name_integer(a, "_UID", 1);
 	aml_name_buffer(a, "_CRS", crs, n);

@@ -61,6 +61,7 @@
 #define PORT_COM1          0x3F8  /* 8 ports */
 #define PORT_PCI_CONFIG    0xCF8  /* 8 ports: address + data */
 #define IRQ_COM1           4
+#define IRQ_RTC            8      /* named in the RTC's _CRS; never raised */
 #define IRQ_GED            20     /* IOAPIC only (GSI >= 16: no PIC), level */
 
 #define VM_MAX_CPUS        64
