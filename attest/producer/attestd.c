@@ -111,6 +111,18 @@ static int attestd_bind(struct attestd *d)
 	return 0;
 }
 
+/* Closes whatever of the socket, lock and folder is open (no unlink). */
+static void attestd_fds_close(struct attestd *d)
+{
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	if (d->dir_fd >= 0)
+		close(d->dir_fd);
+	d->listen_fd = d->lock_fd = d->dir_fd = -1;
+}
+
 int attestd_open(const char *run_dir, const char *name, struct attestd *d)
 {
 	int n, rc;
@@ -140,13 +152,7 @@ unlink:
 		unlinkat(d->dir_fd, ATTESTD_SOCK_NAME, 0);
 fail:
 	log_err("guest %s: attestation socket %s: %s", name, d->sock_path, strerror(-rc));
-	if (d->listen_fd >= 0)
-		close(d->listen_fd);
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
-	if (d->dir_fd >= 0)
-		close(d->dir_fd);
-	d->listen_fd = d->lock_fd = d->dir_fd = -1;
+	attestd_fds_close(d);
 	return rc;
 }
 
@@ -157,15 +163,9 @@ int attestd_fd(const struct attestd *d)
 
 void attestd_close(struct attestd *d)
 {
-	if (d->listen_fd >= 0) {
+	if (d->listen_fd >= 0)
 		unlinkat(d->dir_fd, ATTESTD_SOCK_NAME, 0);
-		close(d->listen_fd);
-	}
-	if (d->lock_fd >= 0)
-		close(d->lock_fd);
-	if (d->dir_fd >= 0)
-		close(d->dir_fd);
-	d->listen_fd = d->lock_fd = d->dir_fd = -1;
+	attestd_fds_close(d);
 }
 
 static uint64_t attestd_now_ms(void)

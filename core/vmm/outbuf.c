@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 int outbuf_init(struct outbuf *o, int fd)
 {
@@ -44,24 +45,9 @@ void outbuf_put(struct outbuf *o, const uint8_t *p, size_t n)
 	pthread_mutex_unlock(&o->lock);
 }
 
-static int outbuf_write(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 void outbuf_drain(struct outbuf *o)
 {
-	int broken = 0;
+	int broken = 0, rc;
 
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
@@ -76,9 +62,9 @@ void outbuf_drain(struct outbuf *o)
 		if (n > OUTBUF_SIZE - off)
 			n = OUTBUF_SIZE - off;
 		pthread_mutex_unlock(&o->lock);
-		if (!broken && outbuf_write(o->fd, o->data + off, n)) {
+		if (!broken && (rc = write_all(o->fd, o->data + off, n))) {
 			broken = 1;    /* e.g. the reader went away: keep draining */
-			log_warn("console: output write failed: %s", strerror(errno));
+			log_warn("console: output write failed: %s", strerror(-rc));
 		}
 		pthread_mutex_lock(&o->lock);
 		o->head += n;
