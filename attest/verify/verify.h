@@ -64,6 +64,14 @@ enum verify_reason {
 	/* Added after the first release: codes 1..42 keep their numbers. */
 	VR_CLOCK_BACKWARDS,       /* batch: one vTPM's clock ran backwards */
 	VR_CLOCK_UNSAFE,          /* clockInfo.safe == NO: a warning */
+	/* Issue 12: codes 1..44 keep their numbers. */
+	VR_AK_CERT_PROFILE,       /* the AK certificate is not BUNDLE.md's profile */
+	VR_CERT_NAME,             /* a NUL or control byte in a certificate's name */
+	VR_CERT_WEAK_SIGNATURE,   /* SHA-1 (or weaker) signature in a chain */
+	VR_AK_GUEST_BINDING,      /* the AK's policy is not the certified guest's */
+	VR_GUEST_CLONED,          /* batch: one UUID on two vTPMs (EKs) */
+	VR_SVIRT_MODE,            /* svirt static/off where the manifest wants dynamic */
+	VR_BUNDLE_NOT_CANONICAL,  /* the evidence in another encoding than the producer's */
 	VR_COUNT
 };
 
@@ -136,6 +144,19 @@ int verify_ctx_expect_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t
  * nonce, in the same run or a later one sharing the store, is a replay.
  */
 int verify_ctx_seen_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t len);
+/*
+ * The used-nonce store shared across runs (verify_store.c): open takes an
+ * exclusive lock on PATH.lock (waiting for other runs) and marks every
+ * nonce in PATH used in ctx; commit atomically replaces PATH with the old
+ * nonces plus those of res[0..n) (each bundle whose quote carried its nonce,
+ * replays excepted); close releases the lock.  Verify between open and
+ * commit.  0 or -errno (logged); a malformed store is -EINVAL.
+ */
+struct verify_store;
+int verify_store_open(const char *path, struct verify_ctx *ctx, struct verify_store **out);
+int verify_store_commit(struct verify_store *st, const struct verify_result *res, size_t n);
+void verify_store_close(struct verify_store *st);
+
 /* Forgets every used nonce (benchmark rounds re-verify the same bundles). */
 void verify_ctx_forget_used(struct verify_ctx *ctx);
 
@@ -159,6 +180,25 @@ size_t verify_batch_labels(struct verify_result *res, size_t n);
  * of the batch does not matter.  Returns how many were changed.
  */
 size_t verify_batch_clock(struct verify_result *res, size_t n);
+
+/*
+ * After a batch: bundles that name one guest (UUID) but come from different
+ * vTPMs (EK keys, of AKs bound to their EK) are all contraindicated
+ * (VR_GUEST_CLONED): a guest has one vTPM, so one of them is a copy.
+ * Returns how many were changed.
+ */
+size_t verify_batch_clones(struct verify_result *res, size_t n);
+
+/*
+ * The AK's authPolicy for the guest with this UUID (canonical lower-case):
+ * TPM2_PolicyLocality(3), then TPM2_PolicySecret(TPM_RH_ENDORSEMENT) with
+ * policyRef = the UUID's 16 bytes.  The guest's identity is in the AK's
+ * template, so two guests on one vTPM derive two AKs, and a verifier
+ * recomputes the policy from the certified UUID.  0 or -EINVAL.
+ */
+#define VERIFY_AK_POLICY_REF_LEN 16
+int verify_ak_policy_ref(const char *uuid, uint8_t ref[VERIFY_AK_POLICY_REF_LEN]);
+int verify_ak_policy(const char *uuid, uint8_t digest[32]);
 
 /* Records a failure, sets its claim, recomputes the status. */
 void verify_fail(struct verify_result *res, enum verify_reason reason, const char *fmt, ...)

@@ -66,6 +66,13 @@ static const struct {
 	[VR_INTERNAL] = { "verifier-error", TV_INSTANCE_IDENTITY },
 	[VR_CLOCK_BACKWARDS] = { "clock-backwards", TV_INSTANCE_IDENTITY },
 	[VR_CLOCK_UNSAFE] = { "clock-not-safe", TV_INSTANCE_IDENTITY },
+	[VR_AK_CERT_PROFILE] = { "ak-cert-profile", TV_INSTANCE_IDENTITY },
+	[VR_CERT_NAME] = { "certificate-name-malformed", TV_INSTANCE_IDENTITY },
+	[VR_CERT_WEAK_SIGNATURE] = { "certificate-weak-signature", TV_INSTANCE_IDENTITY },
+	[VR_AK_GUEST_BINDING] = { "ak-not-bound-to-guest", TV_INSTANCE_IDENTITY },
+	[VR_GUEST_CLONED] = { "guest-cloned", TV_INSTANCE_IDENTITY },
+	[VR_SVIRT_MODE] = { "svirt-mode-not-allowed", TV_RUNTIME_OPAQUE },
+	[VR_BUNDLE_NOT_CANONICAL] = { "bundle-not-canonical", TV_INSTANCE_IDENTITY },
 };
 
 static const char *const claims[TV_COUNT] = {
@@ -161,6 +168,24 @@ size_t verify_batch_labels(struct verify_result *res, size_t n)
 				continue;
 			verify_fail(&res[i], VR_LABEL_SHARED, "label %s also used by guest %s (%s)",
 				    res[i].label, res[j].name, res[j].uuid);
+			changed++;
+			break;
+		}
+	}
+	return changed;
+}
+
+size_t verify_batch_clones(struct verify_result *res, size_t n)
+{
+	size_t changed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n && res[i].ek_spki[0]; j++) {
+			if (i == j || !res[j].ek_spki[0] || strcmp(res[i].uuid, res[j].uuid) ||
+			    !strcmp(res[i].ek_spki, res[j].ek_spki))
+				continue;
+			verify_fail(&res[i], VR_GUEST_CLONED, "guest %s also quoted by another vTPM "
+				    "(bundle %zu, EK %.16s...)", res[i].uuid, j + 1, res[j].ek_spki);
 			changed++;
 			break;
 		}
