@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attest/format/bundle.h"
 #include "attest/format/bundle_json.h"
@@ -164,8 +165,9 @@ static int parse_head(json_object *top, struct bundle *b, struct bundle_error *e
 	if (!v || json_object_get_int64(v) != BUNDLE_VERSION)
 		return bjson_fail(err, BUNDLE_ERR_FORMAT, "version", "unsupported");
 	if (bjson_str(top, "created", 1, sizeof(b->created) - 1, &s, NULL, err) ||
-	    !printable(s))
-		return bjson_fail(err, 0, "created", "malformed");
+	    bundle_created_time(s) < 0)
+		return bjson_fail(err, 0, "created", "not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, "
+				  "whole seconds)");
 	snprintf(b->created, sizeof(b->created), "%s", s);
 	v = bjson_get(top, "nonce", json_type_string, err);
 	if (!v || bjson_hex(v, "nonce", b->nonce, sizeof(b->nonce), 0, &b->nonce_len, err))
@@ -200,6 +202,45 @@ static int parse_body(json_object *top, struct bundle *b, struct bundle_error *e
 	return 0;
 }
 
+long long bundle_created_time(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct tm tm = { 0 };
+	char again[sizeof(form)];
+	time_t t;
+
+	if (strlen(s) != strlen(form))
+		return -1;
+	for (size_t i = 0; form[i]; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != form[i])
+			return -1;
+	if (!strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return -1;
+	t = timegm(&tm);
+	/* One spelling of one instant: no 24:00, no 61 seconds, no Feb 30. */
+	if (t < 0 || !gmtime_r(&t, &tm) ||
+	    !strftime(again, sizeof(again), "%Y-%m-%dT%H:%M:%SZ", &tm) || strcmp(again, s))
+		return -1;
+	return (long long)t;
+}
+
+/* The bytes read must be the ones the writer makes of what they say. */
+static int canonical_check(const uint8_t *buf, size_t len, const struct bundle *b,
+			   struct bundle_error *err)
+{
+	char *again = NULL;
+	size_t n = 0;
+	int rc = bundle_write(b, &again, &n);
+
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc || n != len || memcmp(again, buf, len))
+		rc = bjson_fail(err, BUNDLE_ERR_CANONICAL, "bundle", "not in the canonical "
+				"encoding (key order, spacing, escapes or a repeated key)");
+	free(again);
+	return rc;
+}
+
 int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle_error *err)
 {
 	json_object *top = NULL;
@@ -213,6 +254,7 @@ int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle
 		return rc;
 	rc = parse_head(top, b, err);
 	rc = rc ? rc : parse_body(top, b, err);
+	rc = rc ? rc : canonical_check(buf, len, b, err);
 	json_object_put(top);
 	if (rc) {
 		if (rc != -EBADMSG)

@@ -32,6 +32,7 @@
 #define BUNDLE_ERR_JSON       2   /* not one complete JSON object */
 #define BUNDLE_ERR_FORMAT     3   /* wrong format name or version */
 #define BUNDLE_ERR_FIELD      4   /* a field missing, unknown, mistyped or out of bounds */
+#define BUNDLE_ERR_CANONICAL  5   /* valid, but not the bytes bundle_write() makes of it */
 
 struct bundle_blob {
 	uint8_t *data;     /* owned */
@@ -54,7 +55,7 @@ struct bundle {
 	char name[BUNDLE_NAME_MAX + 1];   /* guest name */
 	char uuid[37];                    /* canonical lower-case UUID */
 	char label[BUNDLE_LABEL_MAX + 1]; /* SELinux context of the guest */
-	char created[32];                 /* informational, RFC 3339 UTC */
+	char created[32];                 /* informational: YYYY-MM-DDTHH:MM:SSZ (UTC) */
 	uint8_t nonce[BUNDLE_MAX_NONCE];
 	size_t nonce_len;
 	struct bundle_blob attest;        /* TPMS_ATTEST as signed */
@@ -72,11 +73,16 @@ struct bundle_error {
 	char msg[128];
 };
 
-/* Returns 0 or -EBADMSG (err filled); on failure b holds nothing to free. */
+/*
+ * Returns 0 or -EBADMSG (err filled); on failure b holds nothing to free.
+ * A bundle is accepted only in its canonical encoding: the exact bytes
+ * bundle_write() makes of what was read (anything else: BUNDLE_ERR_CANONICAL).
+ */
 int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle_error *err);
 void bundle_free(struct bundle *b);
 
-/* The bundle as JSON text (malloc'd, NUL-terminated) into *out; 0 or -errno. */
+/* The bundle's canonical JSON text (malloc'd, NUL-terminated) into *out;
+ * 0, -EINVAL (a field the format cannot hold) or -ENOMEM. */
 int bundle_write(const struct bundle *b, char **out, size_t *out_len);
 
 /* Reads a whole file of at most max bytes; 0, -EFBIG or -errno. */
@@ -91,6 +97,9 @@ void bundle_b64_encode(const uint8_t *in, size_t len, char *out);
 /* Lower-case hex, exactly 2 * len chars; 0 or -EINVAL. */
 int bundle_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len);
 void bundle_hex_encode(const uint8_t *in, size_t len, char *out);
+
+/* "YYYY-MM-DDTHH:MM:SSZ", a real UTC time; its UNIX time, or -1. */
+long long bundle_created_time(const char *s);
 
 /* Bank name <-> TPM_ALG_ID for the banks eventlog.h supports (0 if none). */
 uint16_t bundle_bank_alg(const char *name);

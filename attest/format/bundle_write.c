@@ -1,153 +1,175 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Evidence bundles: the writer (the producer side, `bulwark attest`). */
+/*
+ * Evidence bundles: the writer (the producer side, `bulwark attest`), which
+ * is also the definition of the one canonical encoding (BUNDLE.md, "Canonical
+ * form"): keys in the documented order, two spaces of indentation per level,
+ * `"key":value` without spaces, banks in ascending TPM_ALG_ID order, PCRs in
+ * ascending order, a final newline.  bundle_parse() re-encodes what it read
+ * with this writer and refuses any other bytes, so one piece of evidence is
+ * archived under one hash.  Written by hand rather than by json-c so that
+ * the form does not change with the JSON library's version.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "attest/format/bundle.h"
 #include "core/util.h"
 
-static json_object *b64_value(const struct bundle_blob *blob)
+/* A JSON string of printable ASCII ('"' and '\' escaped); -EINVAL otherwise. */
+static int put_str(FILE *f, const char *s)
 {
-	char *s = malloc(4 * ((blob->len + 2) / 3) + 1);
-	json_object *o;
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s < 0x20 || *s > 0x7e)
+			return -EINVAL;
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+	return 0;
+}
 
+static int put_b64(FILE *f, const struct bundle_blob *blob)
+{
+	char *s;
+
+	if (!blob->len)
+		return -EINVAL;
+	s = malloc(4 * ((blob->len + 2) / 3) + 1);
 	if (!s)
-		return NULL;
-	bundle_b64_encode(blob->data, blob->len, s);
-	o = json_object_new_string(s);
-	free(s);
-	return o;
-}
-
-static json_object *hex_value(const uint8_t *b, size_t len)
-{
-	char s[2 * BUNDLE_MAX_NONCE + 1];
-
-	if (len > BUNDLE_MAX_NONCE)
-		return NULL;
-	bundle_hex_encode(b, len, s);
-	return json_object_new_string(s);
-}
-
-/* json_object_object_add that fails on a NULL value (allocation failure). */
-static int add(json_object *o, const char *key, json_object *v)
-{
-	if (!v)
 		return -ENOMEM;
-	return json_object_object_add(o, key, v) ? -ENOMEM : 0;
+	bundle_b64_encode(blob->data, blob->len, s);
+	fprintf(f, "\"%s\"", s);
+	free(s);
+	return 0;
 }
 
-static json_object *chain_value(const struct bundle_chain *c, const struct bundle_blob *pub)
+static void put_hex(FILE *f, const uint8_t *b, size_t len)
 {
-	json_object *o = json_object_new_object(), *arr = json_object_new_array();
-	int rc = o && arr ? 0 : -ENOMEM;
+	char s[2 * EVLOG_MAX_DIGEST + 1];
 
-	for (size_t i = 0; !rc && i < c->nchain; i++)
-		rc = json_object_array_add(arr, b64_value(&c->chain[i]));
-	if (!rc && pub)
-		rc = add(o, "public", b64_value(pub));
-	rc = rc ? rc : add(o, "certificate", b64_value(&c->cert));
-	rc = rc ? rc : add(o, "chain", arr);
-	if (rc) {
-		if (!o || !json_object_object_get_ex(o, "chain", NULL))
-			json_object_put(arr);
-		json_object_put(o);
-		return NULL;
+	bundle_hex_encode(b, len, s);
+	fprintf(f, "\"%s\"", s);
+}
+
+static int put_chain(FILE *f, const struct bundle_chain *c, const struct bundle_blob *pub)
+{
+	int rc = 0;
+
+	if (c->nchain > BUNDLE_MAX_CHAIN)
+		return -EINVAL;
+	if (pub) {
+		fputs("    \"public\":", f);
+		rc = put_b64(f, pub);
+		fputs(",\n", f);
 	}
-	return o;
+	fputs("    \"certificate\":", f);
+	rc = rc ? rc : put_b64(f, &c->cert);
+	fputs(",\n    \"chain\":[\n", f);
+	for (size_t i = 0; !rc && i < c->nchain; i++) {
+		fputs("      ", f);
+		rc = put_b64(f, &c->chain[i]);
+		fputs(i + 1 < c->nchain ? ",\n" : "\n", f);
+	}
+	fputs("    ]\n  }", f);
+	return rc;
 }
 
-static json_object *pcrs_value(const struct bundle_pcrs *p)
+/* Banks in ascending algorithm order, whatever order the log lists them in. */
+static void pcrs_order(const struct bundle_pcrs *p, uint32_t *order)
 {
-	json_object *o = json_object_new_object();
-	int rc = o ? 0 : -ENOMEM;
+	for (uint32_t i = 0; i < p->banks.count; i++) {
+		uint32_t j = i;
 
-	for (uint32_t i = 0; !rc && i < p->banks.count; i++) {
-		json_object *bank = json_object_new_object();
+		for (; j > 0 && p->banks.alg[order[j - 1]] > p->banks.alg[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+}
 
-		for (uint32_t pcr = 0; bank && !rc && pcr < EVLOG_NUM_PCRS; pcr++) {
-			char key[4];
+static int put_pcrs(FILE *f, const struct bundle_pcrs *p)
+{
+	uint32_t order[EVLOG_MAX_BANKS];
 
-			if (!(p->mask[i] & (1u << pcr)))
+	if (!p->banks.count || p->banks.count > EVLOG_MAX_BANKS)
+		return -EINVAL;
+	pcrs_order(p, order);
+	fputs("  \"pcrs\":{\n", f);
+	for (uint32_t k = 0; k < p->banks.count; k++) {
+		uint32_t i = order[k], left = p->mask[i];
+
+		if (!left || p->banks.size[i] > EVLOG_MAX_DIGEST)
+			return -EINVAL;
+		fprintf(f, "    \"%s\":{\n", evlog_alg_name(p->banks.alg[i]));
+		for (uint32_t pcr = 0; pcr < EVLOG_NUM_PCRS; pcr++) {
+			if (!(left & (1u << pcr)))
 				continue;
-			snprintf(key, sizeof(key), "%u", pcr);
-			rc = add(bank, key, hex_value(p->value[i][pcr], p->banks.size[i]));
+			left &= ~(1u << pcr);
+			fprintf(f, "      \"%u\":", pcr);
+			put_hex(f, p->value[i][pcr], p->banks.size[i]);
+			fputs(left ? ",\n" : "\n", f);
 		}
-		if (rc || !bank) {
-			json_object_put(bank);
-			rc = -ENOMEM;
-			break;
-		}
-		rc = add(o, evlog_alg_name(p->banks.alg[i]), bank);
+		fputs(k + 1 < p->banks.count ? "    },\n" : "    }\n", f);
 	}
-	if (rc) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	fputs("  },\n", f);
+	return 0;
 }
 
-static int top_fill(json_object *top, const struct bundle *b)
+static int put_bundle(FILE *f, const struct bundle *b)
 {
-	json_object *guest = json_object_new_object(), *quote = json_object_new_object();
 	int rc;
 
-	rc = add(top, "format", json_object_new_string(BUNDLE_FORMAT));
-	rc = rc ? rc : add(top, "version", json_object_new_int(BUNDLE_VERSION));
-	rc = rc ? rc : add(top, "created", json_object_new_string(b->created));
-	if (guest && !rc) {
-		rc = add(guest, "name", json_object_new_string(b->name));
-		rc = rc ? rc : add(guest, "uuid", json_object_new_string(b->uuid));
-		rc = rc ? rc : add(guest, "label", json_object_new_string(b->label));
-	}
-	rc = rc ? rc : add(top, "guest", guest);
-	if (!rc)
-		guest = NULL;
-	rc = rc ? rc : add(top, "nonce", hex_value(b->nonce, b->nonce_len));
-	if (quote && !rc) {
-		rc = add(quote, "attest", b64_value(&b->attest));
-		rc = rc ? rc : add(quote, "signature", b64_value(&b->signature));
-	}
-	rc = rc ? rc : add(top, "quote", quote);
-	if (!rc)
-		quote = NULL;
-	rc = rc ? rc : add(top, "pcrs", pcrs_value(&b->pcrs));
-	rc = rc ? rc : add(top, "event_log", b64_value(&b->event_log));
-	rc = rc ? rc : add(top, "ak", chain_value(&b->ak, &b->ak_public));
-	rc = rc ? rc : add(top, "ek", chain_value(&b->ek, NULL));
-	json_object_put(guest);
-	json_object_put(quote);
+	fprintf(f, "{\n  \"format\":\"%s\",\n  \"version\":%d,\n  \"created\":", BUNDLE_FORMAT,
+		BUNDLE_VERSION);
+	rc = put_str(f, b->created);
+	fputs(",\n  \"guest\":{\n    \"name\":", f);
+	rc = rc ? rc : put_str(f, b->name);
+	fputs(",\n    \"uuid\":", f);
+	rc = rc ? rc : put_str(f, b->uuid);
+	fputs(",\n    \"label\":", f);
+	rc = rc ? rc : put_str(f, b->label);
+	fputs("\n  },\n  \"nonce\":", f);
+	if (b->nonce_len > BUNDLE_MAX_NONCE)
+		return -EINVAL;
+	put_hex(f, b->nonce, b->nonce_len);
+	fputs(",\n  \"quote\":{\n    \"attest\":", f);
+	rc = rc ? rc : put_b64(f, &b->attest);
+	fputs(",\n    \"signature\":", f);
+	rc = rc ? rc : put_b64(f, &b->signature);
+	fputs("\n  },\n", f);
+	rc = rc ? rc : put_pcrs(f, &b->pcrs);
+	fputs("  \"event_log\":", f);
+	rc = rc ? rc : put_b64(f, &b->event_log);
+	fputs(",\n  \"ak\":{\n", f);
+	rc = rc ? rc : put_chain(f, &b->ak, &b->ak_public);
+	fputs(",\n  \"ek\":{\n", f);
+	rc = rc ? rc : put_chain(f, &b->ek, NULL);
+	fputs("\n}\n", f);
 	return rc;
 }
 
 int bundle_write(const struct bundle *b, char **out, size_t *out_len)
 {
-	json_object *top = json_object_new_object();
-	const char *s;
-	size_t n;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 	int rc;
 
-	if (!top)
-		return -ENOMEM;
-	rc = top_fill(top, b);
-	if (rc)
-		goto out;
-	s = json_object_to_json_string_length(top, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	*out = s ? malloc(n + 2) : NULL;
-	if (!*out) {
+	if (!f)
+		return -errno;
+	rc = put_bundle(f, b);
+	if (ferror(f))
 		rc = -ENOMEM;
-		goto out;
+	if (fclose(f) && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		free(buf);
+		return rc;
 	}
-	memcpy(*out, s, n);
-	(*out)[n] = '\n';
-	(*out)[n + 1] = '\0';
-	*out_len = n + 1;
-out:
-	json_object_put(top);
-	return rc;
+	*out = buf;
+	*out_len = len;
+	return 0;
 }

@@ -168,12 +168,10 @@ static void work_reset(struct verify_work *w)
 		w->item[i] = -1;
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" as written by bundle_write(); 0 for anything else. */
+/* "YYYY-MM-DDTHH:MM:SSZ" (the parser accepts nothing else); 0 for the epoch. */
 static int64_t created_time(const char *s)
 {
-	struct tm tm = { 0 };
-	const char *end = strlen(s) == 20 ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-	time_t t = end && !*end ? timegm(&tm) : (time_t)-1;
+	long long t = bundle_created_time(s);
 
 	return t > 0 ? (int64_t)t : 0;
 }
@@ -195,6 +193,8 @@ static enum verify_reason parse_reason(int code)
 		return VR_BUNDLE_JSON;
 	case BUNDLE_ERR_FORMAT:
 		return VR_BUNDLE_FORMAT;
+	case BUNDLE_ERR_CANONICAL:
+		return VR_BUNDLE_NOT_CANONICAL;
 	default:
 		return VR_BUNDLE_FIELD;
 	}

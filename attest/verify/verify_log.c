@@ -6,6 +6,7 @@
  * re-hashed.  The shape check is what catches a reordered log: moving events
  * between PCRs leaves every PCR value unchanged.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "attest/vtpm/measure.h"
@@ -65,6 +66,7 @@ static int log_read(struct verify_work *w, struct verify_result *res)
 	int rc;
 
 	rc = evlog_parse_begin(&p, w->b.event_log.data, w->b.event_log.len);
+	w->log_header = rc ? 0 : p.pos;
 	while (!rc && (rc = evlog_parse_next(&p, &w->ev[w->nev])) == 1) {
 		if (++w->nev == ARRAY_SIZE(w->ev)) {
 			verify_fail(res, VR_EVENT_UNEXPECTED, "more than %zu events", w->nev);
@@ -79,6 +81,27 @@ static int log_read(struct verify_work *w, struct verify_result *res)
 	w->log_banks = p.banks;
 	res->events = (uint32_t)w->nev;
 	return 0;
+}
+
+/*
+ * The Spec ID event is not extended into any PCR, so its unmeasured fields
+ * (platform class, spec version, errata, uintn size, vendor info) could be
+ * anything: only the launcher's own header (evlog_writer_init() for the
+ * log's banks) is the canonical one.
+ */
+static void header_check(struct verify_work *w, struct verify_result *res)
+{
+	struct evlog_writer ref;
+	int rc = evlog_writer_init(&ref, w->log_banks.alg, w->log_banks.count, 512);
+
+	if (rc == -ENOMEM) {
+		verify_fail(res, VR_INTERNAL, "out of memory");
+		return;
+	}
+	if (rc || ref.len != w->log_header || memcmp(ref.buf, w->b.event_log.data, ref.len))
+		verify_fail(res, VR_BUNDLE_NOT_CANONICAL, "event log: the Spec ID event is not "
+			    "the launcher's for its banks");
+	evlog_writer_free(&ref);
 }
 
 /* The log's banks are the bundle's (and so the quote's), as a set. */
@@ -264,7 +287,10 @@ int verify_log(struct verify_ctx *ctx, struct verify_result *res)
 {
 	struct verify_work *w = &ctx->w;
 
-	if (log_read(w, res) || banks_check(w, res) || shape_check(w, res))
+	if (log_read(w, res))
+		return -1;
+	header_check(w, res);
+	if (banks_check(w, res) || shape_check(w, res))
 		return -1;
 	replay_check(w, res);
 	payload_check(w, res);

@@ -47,6 +47,7 @@ struct verify_work {
 	EVP_PKEY *ak_key;         /* from the AK certificate */
 	X509 *ak_cert, *ek_cert;
 	struct evlog_banks log_banks;
+	size_t log_header;        /* bytes of the Spec ID event */
 	size_t nev;
 	struct evlog_event ev[VERIFY_MAX_EVENTS];
 	int item[MANIFEST_ITEMS]; /* index in ev, -1: absent */
