@@ -164,7 +164,8 @@ static int bundle_bank(const struct bundle_pcrs *p, uint16_t alg)
 
 /*
  * The replay of the parsed events (shape already checked: no EV_NO_ACTION,
- * so every PCR starts at zero): v = H(v || digest) per bank, with digests
+ * so every PCR starts at its reset value, zero or, for PCRs 17-22, all ones
+ * as evlog_replay() does): v = H(v || digest) per bank, with digests
  * fetched once (eventlog.c's evlog_replay() looks the digest up by name per
  * extend, which dominated the verifier's time).
  */
@@ -201,6 +202,10 @@ static void replay_check(struct verify_work *w, struct verify_result *res)
 	uint32_t extended;
 
 	memset(v, 0, sizeof(v));
+	/* PC Client PTP: the DRTM PCRs 17-22 reset to all ones at Startup. */
+	for (uint32_t b = 0; b < EVLOG_MAX_BANKS; b++)
+		for (uint32_t pcr = 17; pcr <= 22; pcr++)
+			memset(v[b][pcr], 0xff, sizeof(v[b][pcr]));
 	if (replay(w, v, &extended)) {
 		verify_fail(res, VR_INTERNAL, "replay failed");
 		return;
