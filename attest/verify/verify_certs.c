@@ -48,12 +48,56 @@ static X509 *der_cert(const struct bundle_blob *b)
 	return x;
 }
 
-/* The OpenSSL verdict on leaf + intermediates against store. */
-static int chain_check(struct verify_ctx *ctx, X509_STORE *store, X509 *leaf,
-		       const struct bundle_chain *c, char *why, size_t cap)
+/* Verdicts of a chain (cached per chain). */
+enum chain_verdict { CHAIN_OK, CHAIN_UNTRUSTED, CHAIN_SPARE, CHAIN_WEAK };
+
+/* SHA-1 and older digests: collisions are practical, so no signature in a
+ * chain may use them (the bundle is kept for years). */
+static int weak_signature(X509 *x)
+{
+	int md = NID_undef;
+
+	if (!X509_get_signature_info(x, &md, NULL, NULL, NULL))
+		return 1;
+	return md == NID_sha1 || md == NID_md5 || md == NID_md4 || md == NID_mdc2 ||
+	       md == NID_md5_sha1 || md == NID_undef;
+}
+
+/*
+ * The intermediates given are exactly the path's, in its order, without its
+ * trust anchor (a spare, repeated or reordered certificate, or the anchor,
+ * is another encoding of one piece of evidence); no signature in the path
+ * is SHA-1 or weaker.
+ */
+static enum chain_verdict path_check(X509_STORE_CTX *sc, STACK_OF(X509) *mid, char *why,
+				     size_t cap)
+{
+	STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(sc);
+	int n = sk_X509_num(mid);
+
+	for (int i = 0; i < sk_X509_num(path); i++)
+		if (weak_signature(sk_X509_value(path, i))) {
+			snprintf(why, cap, "certificate %d of the path has a SHA-1 or weaker "
+				 "signature", i);
+			return CHAIN_WEAK;
+		}
+	for (int i = 0; i < n; i++)
+		if (i + 2 >= sk_X509_num(path) ||        /* the anchor is never in a bundle */
+		    X509_cmp(sk_X509_value(path, i + 1), sk_X509_value(mid, i))) {
+			snprintf(why, cap, "chain certificate %d is not the path's certificate %d "
+				 "(spare, repeated or out of order)", i + 1, i + 1);
+			return CHAIN_SPARE;
+		}
+	return CHAIN_OK;
+}
+
+/* The OpenSSL verdict on leaf + intermediates against store, then the path. */
+static enum chain_verdict chain_check(struct verify_ctx *ctx, X509_STORE *store, X509 *leaf,
+				      const struct bundle_chain *c, char *why, size_t cap)
 {
 	STACK_OF(X509) *mid = sk_X509_new_null();
 	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	enum chain_verdict v = CHAIN_UNTRUSTED;
 	int ok = mid && sc;
 
 	for (size_t i = 0; ok && i < c->nchain; i++) {
@@ -66,21 +110,22 @@ static int chain_check(struct verify_ctx *ctx, X509_STORE *store, X509 *leaf,
 	ok = ok && X509_STORE_CTX_init(sc, store, leaf, mid) == 1;
 	if (ok && ctx->at)
 		X509_STORE_CTX_set_time(sc, 0, ctx->at);
-	if (ok && X509_verify_cert(sc) != 1) {
+	if (ok && X509_verify_cert(sc) != 1)
 		snprintf(why, cap, "%s", X509_verify_cert_error_string(
 			 X509_STORE_CTX_get_error(sc)));
-		ok = 0;
-	} else if (!ok) {
+	else if (!ok)
 		snprintf(why, cap, "intermediate certificate malformed");
-	}
+	else
+		v = path_check(sc, mid, why, cap);
 	X509_STORE_CTX_free(sc);
 	sk_X509_pop_free(mid, X509_free);
-	return ok ? 0 : -1;
+	return v;
 }
 
-/* Parses the leaf into *leaf; 0 when the chain verifies (cached per chain). */
-static int chain_verify(struct verify_ctx *ctx, X509_STORE *store, const char *tag,
-			const struct bundle_chain *c, X509 **leaf, char *why, size_t cap)
+/* Parses the leaf into *leaf; the chain's verdict (cached per chain). */
+static enum chain_verdict chain_verify(struct verify_ctx *ctx, X509_STORE *store,
+				       const char *tag, const struct bundle_chain *c,
+				       X509 **leaf, char *why, size_t cap)
 {
 	struct verify_cached_chain *e;
 	uint8_t key[32];
@@ -88,20 +133,112 @@ static int chain_verify(struct verify_ctx *ctx, X509_STORE *store, const char *t
 	*leaf = der_cert(&c->cert);
 	if (!*leaf || chain_key(tag, c, key)) {
 		snprintf(why, cap, "certificate malformed");
-		return -1;
+		return CHAIN_UNTRUSTED;
 	}
 	for (size_t i = 0; i < ctx->ncache; i++)
 		if (!memcmp(ctx->cache[i].key, key, sizeof(key))) {
 			snprintf(why, cap, "certificate chain rejected (cached verdict)");
-			return ctx->cache[i].ok ? 0 : -1;
+			return (enum chain_verdict)ctx->cache[i].ok;
 		}
 	e = &ctx->cache[ctx->cache_next];
 	ctx->cache_next = (ctx->cache_next + 1) % ARRAY_SIZE(ctx->cache);
 	if (ctx->ncache < ARRAY_SIZE(ctx->cache))
 		ctx->ncache++;
 	memcpy(e->key, key, sizeof(key));
-	e->ok = !chain_check(ctx, store, *leaf, c, why, cap);
-	return e->ok ? 0 : -1;
+	e->ok = (int)chain_check(ctx, store, *leaf, c, why, cap);
+	return (enum chain_verdict)e->ok;
+}
+
+/* A name's every entry, as UTF-8, holds no NUL and no control byte. */
+static int name_clean(const X509_NAME *n)
+{
+	for (int i = 0; i < X509_NAME_entry_count(n); i++) {
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
+		unsigned char *u = NULL;
+		int len = ASN1_STRING_to_UTF8(&u, v), ok = len >= 0;
+
+		for (int j = 0; ok && j < len; j++)
+			ok = u[j] >= 0x20 && u[j] != 0x7f;
+		OPENSSL_free(u);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Subject and issuer of the leaf and of every intermediate of a chain. */
+static int chain_names_clean(X509 *leaf, const struct bundle_chain *c)
+{
+	int ok = name_clean(X509_get_subject_name(leaf)) && name_clean(X509_get_issuer_name(leaf));
+
+	for (size_t i = 0; ok && i < c->nchain; i++) {
+		X509 *x = der_cert(&c->chain[i]);
+
+		ok = !x || (name_clean(X509_get_subject_name(x)) &&
+			    name_clean(X509_get_issuer_name(x)));
+		X509_free(x);
+	}
+	return ok;
+}
+
+/* Every subjectAltName of the AK certificate is a URI of printable ASCII
+ * (none at all is for the binding checks to refuse). */
+static int san_clean(X509 *x)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int ok = 1;
+
+	for (int i = 0; ok && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *s;
+		int n;
+
+		ok = g->type == GEN_URI;
+		s = ok ? ASN1_STRING_get0_data(g->d.uniformResourceIdentifier) : NULL;
+		n = ok ? ASN1_STRING_length(g->d.uniformResourceIdentifier) : 0;
+		for (int j = 0; ok && j < n; j++)
+			ok = s[j] > 0x20 && s[j] < 0x7f;
+	}
+	GENERAL_NAMES_free(gens);
+	return ok;
+}
+
+/* EKU absent, or only tcg-kp-AIKCertificate (2.23.133.8.3). */
+static int eku_ok(X509 *x)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	ASN1_OBJECT *aik = OBJ_txt2obj("2.23.133.8.3", 1);
+	int ok = aik && (eku || X509_get_ext_by_NID(x, NID_ext_key_usage, -1) < 0);
+
+	for (int i = 0; ok && eku && i < sk_ASN1_OBJECT_num(eku); i++)
+		ok = !OBJ_cmp(sk_ASN1_OBJECT_value(eku, i), aik);
+	ASN1_OBJECT_free(aik);
+	EXTENDED_KEY_USAGE_free(eku);
+	return ok;
+}
+
+/*
+ * BUNDLE.md's AK certificate profile: X.509 v3, basicConstraints CA:FALSE,
+ * keyUsage digitalSignature and nothing else, no EKU but the TCG AK one,
+ * exactly one CN.  NULL or what is wrong.
+ */
+static const char *ak_profile(X509 *x)
+{
+	const X509_NAME *subj = X509_get_subject_name(x);
+	uint32_t flags = X509_get_extension_flags(x);
+	int cn = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+
+	if (X509_get_version(x) != X509_VERSION_3)
+		return "not X.509 v3";
+	if (!(flags & EXFLAG_BCONS) || (flags & EXFLAG_CA))
+		return "not basicConstraints CA:FALSE";
+	if (!(flags & EXFLAG_KUSAGE) || X509_get_key_usage(x) != KU_DIGITAL_SIGNATURE)
+		return "keyUsage is not digitalSignature alone";
+	if (!eku_ok(x))
+		return "an extended key usage other than tcg-kp-AIKCertificate";
+	if (cn < 0 || X509_NAME_get_index_by_NID(subj, NID_commonName, cn) >= 0)
+		return "not exactly one commonName";
+	return NULL;
 }
 
 /* The value of the AK certificate's "urn:..." SAN with this prefix. */
@@ -227,18 +364,35 @@ static void identity_remember(struct verify_ctx *ctx, const uint8_t key[32],
 	memcpy(id->ek_spki, res->ek_spki, sizeof(id->ek_spki));
 }
 
+static void chain_fail(struct verify_result *res, enum chain_verdict v, enum verify_reason untrusted,
+		       const char *which, const char *why)
+{
+	static const enum verify_reason reason[] = { [CHAIN_SPARE] = VR_BUNDLE_NOT_CANONICAL,
+						     [CHAIN_WEAK] = VR_CERT_WEAK_SIGNATURE };
+
+	if (v != CHAIN_OK)
+		verify_fail(res, v == CHAIN_UNTRUSTED ? untrusted : reason[v], "%s certificate: %s",
+			    which, why);
+}
+
 static int certs_check(struct verify_ctx *ctx, struct verify_result *res)
 {
 	struct verify_work *w = &ctx->w;
 	char why[128] = "";
+	const char *bad;
 
-	if (chain_verify(ctx, ctx->ek_store, "ek", &w->b.ek, &w->ek_cert, why, sizeof(why)))
-		verify_fail(res, VR_EK_CHAIN, "EK certificate: %s", why);
-	if (chain_verify(ctx, ctx->ak_store, "ak", &w->b.ak, &w->ak_cert, why, sizeof(why))) {
-		verify_fail(res, VR_AK_CHAIN, "AK certificate: %s", why);
-		if (!w->ak_cert)
-			return -1;
-	}
+	chain_fail(res, chain_verify(ctx, ctx->ek_store, "ek", &w->b.ek, &w->ek_cert, why,
+				     sizeof(why)), VR_EK_CHAIN, "EK", why);
+	if (w->ek_cert && !chain_names_clean(w->ek_cert, &w->b.ek))
+		verify_fail(res, VR_CERT_NAME, "a name in the EK chain holds a NUL or control byte");
+	chain_fail(res, chain_verify(ctx, ctx->ak_store, "ak", &w->b.ak, &w->ak_cert, why,
+				     sizeof(why)), VR_AK_CHAIN, "AK", why);
+	if (!w->ak_cert)
+		return -1;
+	if (!chain_names_clean(w->ak_cert, &w->b.ak) || !san_clean(w->ak_cert))
+		verify_fail(res, VR_CERT_NAME, "a name in the AK chain holds a NUL or control byte");
+	if ((bad = ak_profile(w->ak_cert)))
+		verify_fail(res, VR_AK_CERT_PROFILE, "AK certificate: %s", bad);
 	check_binding(w, res);
 	return verify_ak_public(w, res);
 }
