@@ -9,6 +9,7 @@
 
 #include "attest/producer/quote.h"
 #include "attest/format/tpm.h"
+#include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -183,22 +184,7 @@ static int create_primary(const struct quote_tpm *t, const TPM2B_PUBLIC *tmpl, s
 	return 0;
 }
 
-/* PolicyLocality(QUOTE_LOCALITY) from the zero digest. */
-static int ak_policy(TPM2B_DIGEST *d)
-{
-	uint8_t in[32 + 4 + 1] = { 0 };
-	size_t off = 32;
-	unsigned int n = 0;
-
-	(void)Tss2_MU_UINT32_Marshal(TPM2_CC_PolicyLocality, in, sizeof(in), &off);
-	in[off] = 1u << QUOTE_LOCALITY;         /* TPMA_LOCALITY_TPM_LOC_THREE */
-	if (!EVP_Digest(in, sizeof(in), d->buffer, &n, EVP_sha256(), NULL))
-		return -EIO;
-	d->size = (uint16_t)n;
-	return 0;
-}
-
-int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *t)
+int quote_ak_template(enum quote_ak_alg alg, const char *uuid, TPM2B_PUBLIC *t)
 {
 	TPMT_PUBLIC *p = &t->publicArea;
 
@@ -223,15 +209,18 @@ int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *t)
 	} else {
 		return -EINVAL;
 	}
-	return ak_policy(&p->authPolicy);
+	p->authPolicy.size = 32;
+	return verify_ak_policy(uuid, p->authPolicy.buffer);
 }
 
-int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, struct quote_key *ak)
+int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, const char *uuid,
+		    struct quote_key *ak)
 {
 	TPM2B_PUBLIC tmpl;
-	int rc = quote_ak_template(alg, &tmpl);
+	int rc = quote_ak_template(alg, uuid, &tmpl);
 
-	return rc ? rc : create_primary(t, &tmpl, ak, "CreatePrimary(AK)");
+	rc = rc ? rc : create_primary(t, &tmpl, ak, "CreatePrimary(AK)");
+	return rc ? rc : verify_ak_policy_ref(uuid, ak->policy_ref);
 }
 
 int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek)
@@ -294,11 +283,12 @@ static int policy_locality(const struct quote_tpm *t, uint32_t session)
 	return cmd_run(t, &c, &r, "PolicyLocality", NULL);
 }
 
-/* PolicySecret(TPM_RH_ENDORSEMENT): what the EK's policy A asks for. */
-static int policy_secret_eh(const struct quote_tpm *t, uint32_t session)
+/* PolicySecret(TPM_RH_ENDORSEMENT): what the EK's policy A asks for (ref
+ * NULL), and the AK's second step (ref: the guest's UUID). */
+static int policy_secret_eh(const struct quote_tpm *t, uint32_t session, const uint8_t *ref)
 {
 	static const uint32_t pw[] = { TPM2_RH_PW };
-	TPM2B_NONCE empty = { 0 };
+	TPM2B_NONCE empty = { 0 }, policy_ref = { .size = ref ? VERIFY_AK_POLICY_REF_LEN : 0 };
 	TPM2B_DIGEST cphash = { 0 };
 	struct cmd c;
 	struct rsp r;
@@ -309,7 +299,9 @@ static int policy_secret_eh(const struct quote_tpm *t, uint32_t session)
 	cmd_auth(&c, pw, ARRAY_SIZE(pw));
 	C_PUT(&c, TPM2B_NONCE, &empty);
 	C_PUT(&c, TPM2B_DIGEST, &cphash);
-	C_PUT(&c, TPM2B_NONCE, &empty);
+	if (ref)
+		memcpy(policy_ref.buffer, ref, policy_ref.size);
+	C_PUT(&c, TPM2B_NONCE, &policy_ref);
 	C_PUT(&c, INT32, 0);
 	return cmd_run(t, &c, &r, "PolicySecret", NULL);
 }
@@ -323,7 +315,7 @@ int quote_activate(const struct quote_tpm *t, const struct quote_key *ak, const 
 	struct rsp r;
 	int rc = policy_start(t, &auth[1]);
 
-	rc = rc ? rc : policy_secret_eh(t, auth[1]);
+	rc = rc ? rc : policy_secret_eh(t, auth[1], NULL);
 	if (rc)
 		goto out;
 	cmd_begin(&c, TPM2_ST_SESSIONS, TPM2_CC_ActivateCredential);
@@ -392,6 +384,7 @@ int quote_sign(const struct quote_tpm *t, const struct quote_key *ak, const uint
 	memcpy(q.buffer, nonce, nonce_len);
 	rc = policy_start(t, &session);
 	rc = rc ? rc : policy_locality(t, session);
+	rc = rc ? rc : policy_secret_eh(t, session, ak->policy_ref);
 	if (rc)
 		goto out;
 	cmd_begin(&c, TPM2_ST_SESSIONS, TPM2_CC_Quote);

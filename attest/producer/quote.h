@@ -7,8 +7,10 @@
  * The AK is a primary key in the endorsement hierarchy, re-derived from the
  * EPS whenever it is needed (same template -> same key) and flushed at once:
  * nothing persistent for a guest to evict, no key blob on the host.  Its
- * authPolicy is TPM2_PolicyLocality(3) and userWithAuth is clear, so only a
- * command sent at locality 3 can make it sign; the locality is set on
+ * authPolicy is TPM2_PolicyLocality(3) then TPM2_PolicySecret(endorsement)
+ * with the guest's UUID as policyRef (verify_ak_policy()), and userWithAuth
+ * is clear, so only a command sent at locality 3 can make it sign, and two
+ * guests on one vTPM derive two different AKs; the locality is set on
  * swtpm's control channel, which only the launcher holds (the guest's CRB
  * commands always arrive at locality 0).  A guest can derive the same public
  * key but can never use it.  It is a restricted signing key: it signs only
@@ -55,14 +57,16 @@ struct quote_key {
 	TPM2B_PUBLIC pub;
 	uint8_t name[2 + 64];         /* nameAlg || H(TPMT_PUBLIC) */
 	size_t name_len;
+	uint8_t policy_ref[16];       /* AK: the guest's UUID (its policy's policyRef) */
 };
 
-/* The AK's template (policy: PolicyLocality(QUOTE_LOCALITY)). */
-int quote_ak_template(enum quote_ak_alg alg, TPM2B_PUBLIC *tmpl);
+/* The AK's template for the guest uuid (policy: verify_ak_policy(uuid)). */
+int quote_ak_template(enum quote_ak_alg alg, const char *uuid, TPM2B_PUBLIC *tmpl);
 
 /* CreatePrimary under the endorsement hierarchy: the AK, or the TCG default
  * RSA-2048 EK (template L-1, the key swtpm_setup certified). */
-int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, struct quote_key *ak);
+int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, const char *uuid,
+		    struct quote_key *ak);
 int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek);
 
 /* The Name of a public area: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC). */
@@ -78,7 +82,8 @@ int quote_activate(const struct quote_tpm *t, const struct quote_key *ak, const 
 		   TPM2B_DIGEST *cred);
 
 /*
- * TPM2_Quote over sel with the AK (policy session: PolicyLocality), nonce as
+ * TPM2_Quote over sel with the AK (policy session: PolicyLocality, then
+ * PolicySecret(endorsement) with the AK's policyRef), nonce as
  * qualifyingData.  Must run at QUOTE_LOCALITY.  Outputs the marshalled
  * TPMS_ATTEST and TPMT_SIGNATURE.
  */

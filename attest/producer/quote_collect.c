@@ -88,7 +88,7 @@ static int collect_tpm(const struct quote_tpm *t, const struct quote_guest *g, c
 	struct quote_key ak;
 	int rc = log_banks(&g->log, &banks);
 
-	rc = rc ? rc : quote_ak_create(t, g->alg, &ak);
+	rc = rc ? rc : quote_ak_create(t, g->alg, g->uuid, &ak);
 	if (rc)
 		return rc;
 	quote_selection(&banks, &sel);

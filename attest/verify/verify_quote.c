@@ -4,6 +4,7 @@
  * signature, the nonce, and the PCR digest over the bundle's PCR values.
  * Everything is unmarshalled with tss2-mu against the exact length given.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -90,6 +91,63 @@ static int ak_name_hex(const struct bundle_blob *pub, uint16_t alg, char *out)
 	return 0;
 }
 
+int verify_ak_policy_ref(const char *uuid, uint8_t ref[VERIFY_AK_POLICY_REF_LEN])
+{
+	size_t n = 0, len = 0;
+
+	if (strlen(uuid) != 36)
+		return -EINVAL;
+	for (size_t i = 0; i < 36; i += 2, n++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (uuid[i] != '-')
+				return -EINVAL;
+			i++;
+		}
+		if (n == VERIFY_AK_POLICY_REF_LEN || bundle_hex_decode(uuid + i, 2, ref + n, 1, &len))
+			return -EINVAL;
+	}
+	return n == VERIFY_AK_POLICY_REF_LEN ? 0 : -EINVAL;
+}
+
+/* policyDigest := H(policyDigest || a) (TPM 2.0 Part 3, PolicyUpdate). */
+static int policy_extend(uint8_t d[32], const void *a, size_t alen)
+{
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	int ok = mc && EVP_DigestInit_ex(mc, verify_md(TPM2_ALG_SHA256), NULL) &&
+		 EVP_DigestUpdate(mc, d, 32) && EVP_DigestUpdate(mc, a, alen) &&
+		 EVP_DigestFinal_ex(mc, d, NULL);
+
+	EVP_MD_CTX_free(mc);
+	return ok ? 0 : -EIO;
+}
+
+int verify_ak_policy(const char *uuid, uint8_t digest[32])
+{
+	static const uint8_t locality[] = { 0, 0, 0x01, 0x6f, 1u << 3 };   /* CC, TPMA_LOCALITY 3 */
+	static const uint8_t secret[] = { 0, 0, 0x01, 0x51, 0x40, 0, 0, 0x0b };  /* CC, RH_ENDORSEMENT */
+	uint8_t ref[VERIFY_AK_POLICY_REF_LEN];
+	int rc = verify_ak_policy_ref(uuid, ref);
+
+	memset(digest, 0, 32);
+	rc = rc ? rc : policy_extend(digest, locality, sizeof(locality));
+	rc = rc ? rc : policy_extend(digest, secret, sizeof(secret));
+	return rc ? rc : policy_extend(digest, ref, sizeof(ref));
+}
+
+/* The AK's policy is the one of the guest its certificate names. */
+static void ak_guest_check(struct verify_work *w, struct verify_result *res)
+{
+	char uuid[40];
+	uint8_t want[32];
+	const TPM2B_DIGEST *p = &w->ak_public.authPolicy;
+
+	if (verify_san_uri(w->ak_cert, VERIFY_AK_SAN_UUID, uuid, sizeof(uuid)) ||
+	    verify_ak_policy(uuid, want) || p->size != sizeof(want) ||
+	    memcmp(p->buffer, want, sizeof(want)))
+		verify_fail(res, VR_AK_GUEST_BINDING, "the AK's policy is not the one of guest %s",
+			    w->b.uuid);
+}
+
 int verify_ak_public(struct verify_work *w, struct verify_result *res)
 {
 	char name[2 * (2 + EVP_MAX_MD_SIZE) + 1], certified[sizeof(name)];
@@ -118,6 +176,7 @@ int verify_ak_public(struct verify_work *w, struct verify_result *res)
 	if (!tk || EVP_PKEY_eq(tk, w->ak_key) != 1)
 		verify_fail(res, VR_AK_PUBLIC, "AK public key differs from the certificate's");
 	EVP_PKEY_free(tk);
+	ak_guest_check(w, res);
 	return 0;
 }
 

@@ -211,7 +211,7 @@ static void test_quote_while_guest_holds_objects(void **state)
 	(void)state;
 	memset(nonce, 0x3c, sizeof(nonce));
 	/* The guest derives the very same AK (the endorsement hierarchy is open). */
-	assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, &mine), 0);
+	assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, UUID, &mine), 0);
 	assert_int_equal(guest_read_public(mine.handle), 0);
 	assert_int_equal(host_quote(nonce, &json, &len), 0);
 	/* Its object is untouched by the host transaction ... */
@@ -236,7 +236,7 @@ static void test_guest_cannot_sign_with_the_ak(void **state)
 
 	(void)state;
 	quote_selection(&banks, &sel);
-	assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, &ak), 0);
+	assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, UUID, &ak), 0);
 	/* Same key as the certified one ... */
 	key = verify_tpm_pkey(&ak.pub.publicArea);
 	assert_non_null(key);
@@ -269,7 +269,7 @@ static void test_full_slots_deny_but_do_not_disturb(void **state)
 	memset(nonce, 0x7e, sizeof(nonce));
 	/* swtpm has 3 transient slots: the guest takes them all. */
 	for (; n < ARRAY_SIZE(k); n++)
-		assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, &k[n]), 0);
+		assert_int_equal(quote_ak_create(&F.guest, QUOTE_AK_P256, UUID, &k[n]), 0);
 	rc = host_quote(nonce, &json, &len);
 	assert_int_equal(rc, -EBUSY);
 	for (size_t i = 0; i < n; i++) {
