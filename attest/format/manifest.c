@@ -194,11 +194,56 @@ static int parse_off(json_object *top, struct manifest *m, struct bundle_error *
 	return 0;
 }
 
+static const char *const svirt_modes[] = { "dynamic", "static", "off" };
+
+unsigned manifest_svirt_mode(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(svirt_modes); i++)
+		if (strlen(svirt_modes[i]) == len && !memcmp(svirt_modes[i], name, len))
+			return 1u << i;
+	return 0;
+}
+
+const char *manifest_svirt_name(unsigned mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(svirt_modes); i++)
+		if (mode == 1u << i)
+			return svirt_modes[i];
+	return "?";
+}
+
+/* "svirt": the allowed modes, 1..3 distinct names; absent: dynamic only. */
+static int parse_svirt(json_object *top, struct manifest *m, struct bundle_error *err)
+{
+	json_object *arr;
+	size_t n;
+
+	m->svirt_allowed = MANIFEST_SVIRT_DYNAMIC;
+	if (!json_object_object_get_ex(top, "svirt", NULL))
+		return 0;
+	arr = bjson_get(top, "svirt", json_type_array, err);
+	n = arr ? json_object_array_length(arr) : 0;
+	if (!n || n > ARRAY_SIZE(svirt_modes))
+		return bjson_fail(err, 0, "svirt", "not a list of 1..3 modes");
+	m->svirt_allowed = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		unsigned mode = json_object_is_type(v, json_type_string) ?
+			manifest_svirt_mode(json_object_get_string(v),
+					    (size_t)json_object_get_string_len(v)) : 0;
+
+		if (!mode || (m->svirt_allowed & mode))
+			return bjson_fail(err, 0, "svirt", "not dynamic, static or off, or repeated");
+		m->svirt_allowed |= mode;
+	}
+	return 0;
+}
+
 static int parse_all(json_object *top, struct manifest *m, struct bundle_error *err)
 {
 	static const char *const keys[] = { "format", "version", "id", "banks",
 		"vmm_identity", "config", "acpi", "kernel", "cmdline", "initrd", "selinux",
-		"label", "seccomp", "protections_off" };
+		"label", "svirt", "seccomp", "protections_off" };
 	json_object *v;
 	const char *s;
 
@@ -216,7 +261,8 @@ static int parse_all(json_object *top, struct manifest *m, struct bundle_error *
 		if (m->id[i] < 0x20 || m->id[i] > 0x7e)
 			return bjson_fail(err, 0, "id", "not printable");
 	if (parse_banks(top, m, err) || parse_items(top, m, err) ||
-	    parse_selinux(top, m, err) || parse_seccomp(top, m, err) || parse_off(top, m, err))
+	    parse_selinux(top, m, err) || parse_svirt(top, m, err) ||
+	    parse_seccomp(top, m, err) || parse_off(top, m, err))
 		return -EBADMSG;
 	return 0;
 }

@@ -23,6 +23,11 @@
 #define MANIFEST_MAX_OFF    16
 #define MANIFEST_WORD_MAX   63      /* SELinux user/role/type, role and protection names */
 
+/* svirt modes a manifest may allow (measure.h's "svirt" key). */
+#define MANIFEST_SVIRT_DYNAMIC 1u
+#define MANIFEST_SVIRT_STATIC  2u
+#define MANIFEST_SVIRT_OFF     4u
+
 /* One allowed measurement: its digest in every bank of the manifest. */
 struct manifest_value {
 	uint8_t digest[EVLOG_MAX_BANKS][EVLOG_MAX_DIGEST];
@@ -65,6 +70,7 @@ struct manifest {
 	char label_role[MANIFEST_WORD_MAX + 1];
 	char label_type[MANIFEST_WORD_MAX + 1];
 	char label_sensitivity[MANIFEST_WORD_MAX + 1];
+	unsigned svirt_allowed;           /* MANIFEST_SVIRT_*; "svirt" absent: dynamic */
 	size_t noff;
 	char off_allowed[MANIFEST_MAX_OFF][MANIFEST_WORD_MAX + 1];
 };
@@ -78,6 +84,11 @@ int manifest_parse(const uint8_t *buf, size_t len, struct manifest *m,
 
 /* JSON text (malloc'd, NUL-terminated); 0 or -errno. */
 int manifest_write(const struct manifest *m, char **out, size_t *out_len);
+
+/* MANIFEST_SVIRT_* of a mode name ("dynamic", "static", "off"); 0 if none. */
+unsigned manifest_svirt_mode(const char *name, size_t len);
+/* The name of one MANIFEST_SVIRT_* bit. */
+const char *manifest_svirt_name(unsigned mode);
 
 /* Index of alg in m->banks, or -1. */
 int manifest_bank(const struct manifest *m, uint16_t alg);

@@ -80,8 +80,8 @@ static int policy_json(json_object *top, const struct manifest *m)
 {
 	json_object *se = json_object_new_object(), *lab = json_object_new_object();
 	json_object *sc = json_object_new_object(), *f = json_object_new_object();
-	json_object *off = json_object_new_array();
-	int rc = se && lab && sc && f && off ? 0 : -ENOMEM;
+	json_object *off = json_object_new_array(), *svirt = json_object_new_array();
+	int rc = se && lab && sc && f && off && svirt ? 0 : -ENOMEM;
 
 	rc = rc ? rc : put(se, "enforcing", json_object_new_boolean(m->selinux_enforcing));
 	rc = rc ? rc : put(se, "policy_sha256", sha_array(m->policy_sha256, m->npolicy));
@@ -91,6 +91,9 @@ static int policy_json(json_object *top, const struct manifest *m)
 	rc = rc ? rc : put(lab, "sensitivity", json_object_new_string(m->label_sensitivity));
 	for (size_t i = 0; !rc && i < m->nroles; i++)
 		rc = put(f, m->roles[i].role, sha_array(m->roles[i].sha256, m->roles[i].count));
+	for (unsigned mode = 1; !rc && mode <= MANIFEST_SVIRT_OFF; mode <<= 1)
+		if (m->svirt_allowed & mode)
+			rc = put(svirt, NULL, json_object_new_string(manifest_svirt_name(mode)));
 	rc = rc ? rc : put(sc, "required", json_object_new_boolean(m->seccomp_required));
 	for (size_t i = 0; !rc && i < m->noff; i++)
 		rc = put(off, NULL, json_object_new_string(m->off_allowed[i]));
@@ -98,6 +101,7 @@ static int policy_json(json_object *top, const struct manifest *m)
 	rc = rc ? rc : put(sc, "filters", json_object_get(f));
 	rc = rc ? rc : put(top, "selinux", json_object_get(se));
 	rc = rc ? rc : put(top, "label", json_object_get(lab));
+	rc = rc ? rc : put(top, "svirt", json_object_get(svirt));
 	rc = rc ? rc : put(top, "seccomp", json_object_get(sc));
 	rc = rc ? rc : put(top, "protections_off", json_object_get(off));
 	json_object_put(se);
@@ -105,6 +109,7 @@ static int policy_json(json_object *top, const struct manifest *m)
 	json_object_put(sc);
 	json_object_put(f);
 	json_object_put(off);
+	json_object_put(svirt);
 	return rc;
 }
 

@@ -33,7 +33,19 @@ struct ref_args {
 	struct measure_filter filters[MEASURE_MAX_FILTERS];
 	char roles[MEASURE_MAX_FILTERS][MANIFEST_WORD_MAX + 1];
 	size_t nfilters;
+	unsigned svirt_allowed;       /* --allow-svirt static|off, beyond dynamic */
 };
+
+/* --allow-svirt MODE: static or off also affirm (never by default). */
+static int svirt_arg(struct ref_args *a, const char *arg)
+{
+	unsigned mode = manifest_svirt_mode(arg, strlen(arg));
+
+	if (!mode || (a->svirt_allowed & mode))
+		return -EINVAL;
+	a->svirt_allowed |= mode;
+	return 0;
+}
 
 /* ROLE=HEX (64 hex digits). */
 static int filter_arg(struct ref_args *a, const char *arg)
@@ -63,11 +75,12 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		{ "out", 1, NULL, 'o' }, { "label-rule", 1, NULL, 'l' },
 		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
 		{ "seccomp", 1, NULL, 's' }, { "vm-config", 1, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+		{ "allow-svirt", 1, NULL, 'S' }, { NULL, 0, NULL, 0 },
 	};
 	int c, rc = 0;
 
 	a->label_rule = "system_u:system_r:bulwark_vmm_t:s0";
+	a->svirt_allowed = MANIFEST_SVIRT_DYNAMIC;
 	a->banks = "sha256,sha384";
 	while (!rc && (c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
@@ -85,6 +98,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 			a->vmm[a->nvmm++ % ARRAY_SIZE(a->vmm)] = optarg; break;
 		case 's': rc = filter_arg(a, optarg); break;
 		case 'V': a->vm_config = optarg; break;
+		case 'S': rc = svirt_arg(a, optarg); break;
 		default: rc = -EINVAL; break;
 		}
 	}
@@ -221,9 +235,11 @@ int cmd_reference(int argc, char **argv)
 		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
 			"--config CANONICAL|--vm-config FILE.json --policy F --vmm-binary NAME=PATH... --seccomp "
 			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
-			"--id ID [--out FILE]\n");
+			"[--allow-svirt static|off]... --id ID [--out FILE]\n");
 	rc = rc ? rc : inputs_load(&a, in);
 	rc = rc ? rc : reference_build(&in->boot, &in->banks, a.id, a.acpi != NULL, m);
+	if (!rc)
+		m->svirt_allowed = a.svirt_allowed;
 	rc = rc ? rc : ref_write(a.out, m);
 	if (in) {
 		if (in->kernel_fd >= 0)

@@ -81,6 +81,7 @@ static int security_rules(const struct measure_secstate *s, struct manifest *m)
 		r->count = 1;
 	}
 	m->nroles = s->nfilters;
+	m->svirt_allowed = MANIFEST_SVIRT_DYNAMIC;    /* a private pair per guest */
 	return label_rules(s->label, m);
 }
 

@@ -119,6 +119,24 @@ static int label_valid(const struct manifest *m, const char *label)
 	return -1;
 }
 
+/* The measured svirt mode; 0 (and a failure recorded) unless the manifest allows it. */
+static unsigned svirt_check(const struct manifest *m, const struct measure_kv *kv, size_t n,
+			    struct verify_result *res)
+{
+	const struct measure_kv *sv = measure_kv_find(kv, n, "svirt");
+	unsigned mode = sv ? manifest_svirt_mode(sv->value, sv->value_len) : 0;
+
+	if (!mode)
+		verify_fail(res, VR_SECSTATE_MALFORMED, "svirt mode missing or unknown");
+	else if (!(m->svirt_allowed & mode))
+		verify_fail(res, VR_SVIRT_MODE, "svirt was %s; the manifest allows %s%s%s",
+			    manifest_svirt_name(mode),
+			    m->svirt_allowed & MANIFEST_SVIRT_DYNAMIC ? "dynamic " : "",
+			    m->svirt_allowed & MANIFEST_SVIRT_STATIC ? "static " : "",
+			    m->svirt_allowed & MANIFEST_SVIRT_OFF ? "off" : "");
+	return m->svirt_allowed & mode;
+}
+
 static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, size_t n,
 			  struct verify_result *res)
 {
@@ -128,6 +146,7 @@ static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, s
 	const struct manifest *m = ctx->m;
 	uint8_t d[32];
 	size_t dl = 0, i;
+	unsigned svirt;
 
 	if (m->selinux_enforcing && !kv_is(mode, "enforcing"))
 		verify_fail(res, VR_SELINUX_NOT_ENFORCING, "SELinux was %.*s",
@@ -137,9 +156,12 @@ static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, s
 		;
 	if (!pol || dl != 32 || i == m->npolicy)
 		verify_fail(res, VR_SELINUX_POLICY, "policy digest not allowed");
+	svirt = svirt_check(m, kv, n, res);
 	if (!lab || lab->value_len != strlen(ctx->w.b.label) ||
 	    memcmp(lab->value, ctx->w.b.label, lab->value_len))
 		verify_fail(res, VR_LABEL_MISMATCH, "bundle label is not the measured label");
+	else if (svirt == MANIFEST_SVIRT_OFF)
+		;     /* allowed without a label: nothing more to check, none to share */
 	else if (label_valid(m, ctx->w.b.label))
 		verify_fail(res, VR_LABEL_MALFORMED, "label %s: not %s:%s:%s:%s:cA,cB[,...] ascending",
 			    ctx->w.b.label, m->label_user, m->label_role, m->label_type,
