@@ -43,7 +43,8 @@ ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/for
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
 	attest/format/eventlog.c attest/format/evlog_alg.c core/log.c
 ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
-	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c attest/verify/ear.c \
+	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
+	attest/verify/verify_store.c attest/verify/ear.c \
 	attest/format/secstate.c attest/format/tpm.c $(ATTEST_FORMATS)
 ATTEST_VERIFY_PKGS := libcrypto json-c tss2-mu
 

@@ -101,19 +101,61 @@ void verify_ctx_free(struct verify_ctx *ctx)
 	X509_STORE_free(ctx->ak_store);
 	X509_STORE_free(ctx->ek_store);
 	free(ctx->issued.h);
+	free(ctx->issued.slot);
 	free(ctx->used.h);
+	free(ctx->used.slot);
 	free(ctx);
+}
+
+static size_t nonce_slot(const struct verify_nonces *set, const uint8_t h[32])
+{
+	uint64_t v;
+
+	memcpy(&v, h, sizeof(v));
+	return (size_t)v & (set->nslot - 1);
+}
+
+/* Index sized for at least twice the entries: every probe ends at an empty slot. */
+static int nonce_index_grow(struct verify_nonces *set)
+{
+	size_t nslot = set->nslot ? 2 * set->nslot : 256;
+	uint32_t *slot = calloc(nslot, sizeof(*slot));
+
+	if (!slot || set->n >= UINT32_MAX) {
+		free(slot);
+		return -ENOMEM;
+	}
+	free(set->slot);
+	set->slot = slot;
+	set->nslot = nslot;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t k = nonce_slot(set, set->h[i]);
+
+		while (set->slot[k])
+			k = (k + 1) & (nslot - 1);
+		set->slot[k] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static void nonces_clear(struct verify_nonces *set)
+{
+	set->n = 0;
+	if (set->slot)
+		memset(set->slot, 0, set->nslot * sizeof(*set->slot));
 }
 
 int verify_nonce_lookup(struct verify_nonces *set, const uint8_t *nonce, size_t len,
 			int add)
 {
 	uint8_t h[32];
+	size_t k;
 
 	if (!EVP_Digest(nonce, len, h, NULL, verify_md(TPM2_ALG_SHA256), NULL))
 		return -EIO;
-	for (size_t i = 0; i < set->n; i++)
-		if (!memcmp(set->h[i], h, sizeof(h)))
+	for (k = set->nslot ? nonce_slot(set, h) : 0; set->nslot && set->slot[k];
+	     k = (k + 1) & (set->nslot - 1))
+		if (!memcmp(set->h[set->slot[k] - 1], h, sizeof(h)))
 			return 1;
 	if (!add)
 		return 0;
@@ -126,7 +168,14 @@ int verify_nonce_lookup(struct verify_nonces *set, const uint8_t *nonce, size_t 
 		set->h = p;
 		set->cap = cap;
 	}
+	if (2 * (set->n + 1) > set->nslot) {
+		if (nonce_index_grow(set))
+			return -ENOMEM;
+		for (k = nonce_slot(set, h); set->slot[k]; k = (k + 1) & (set->nslot - 1))
+			;
+	}
 	memcpy(set->h[set->n++], h, sizeof(h));
+	set->slot[k] = (uint32_t)set->n;
 	return 0;
 }
 
@@ -135,7 +184,7 @@ int verify_ctx_expect_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t
 	int rc;
 
 	if (!nonce) {
-		ctx->issued.n = 0;
+		nonces_clear(&ctx->issued);
 		return 0;
 	}
 	if (len < BUNDLE_MIN_NONCE || len > BUNDLE_MAX_NONCE)
@@ -153,7 +202,7 @@ int verify_ctx_seen_nonce(struct verify_ctx *ctx, const uint8_t *nonce, size_t l
 
 void verify_ctx_forget_used(struct verify_ctx *ctx)
 {
-	ctx->used.n = 0;
+	nonces_clear(&ctx->used);
 }
 
 static void work_reset(struct verify_work *w)

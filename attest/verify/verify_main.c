@@ -97,21 +97,18 @@ static int args_parse(int argc, char **argv, struct args *a)
 	return 0;
 }
 
-/* One hex nonce per line into the issued (used = 0) or used set. */
-static int nonces_load(struct verify_ctx *ctx, const char *path, int used)
+/* One hex nonce per line into the issued set. */
+static int nonces_load(struct verify_ctx *ctx, const char *path)
 {
 	uint8_t *buf = NULL, nonce[BUNDLE_MAX_NONCE];
 	size_t len = 0, n;
 	char *save = NULL;
 	int rc = bundle_read_file(path, 64u << 20, &buf, &len);
 
-	if (rc == -ENOENT && used)
-		return 0;      /* a new store */
 	for (char *l = rc ? NULL : strtok_r((char *)buf, "\n", &save); !rc && l;
 	     l = strtok_r(NULL, "\n", &save)) {
 		rc = bundle_hex_decode(l, strlen(l), nonce, sizeof(nonce), &n);
-		rc = rc ? rc : used ? verify_ctx_seen_nonce(ctx, nonce, n) :
-			verify_ctx_expect_nonce(ctx, nonce, n);
+		rc = rc ? rc : verify_ctx_expect_nonce(ctx, nonce, n);
 	}
 	free(buf);
 	if (rc)
@@ -132,27 +129,7 @@ static int nonces_setup(struct verify_ctx *ctx, const struct args *a)
 		if (rc)
 			log_err("--nonce %s: not 16..64 bytes of lower-case hex", a->nonce_hex[i]);
 	}
-	rc = rc ? rc : a->nonces ? nonces_load(ctx, a->nonces, 0) : 0;
-	return rc ? rc : a->used ? nonces_load(ctx, a->used, 1) : 0;
-}
-
-/* Appends the nonces this run used to the store (replays are there already). */
-static int nonces_save(const char *path, const struct verify_result *res, size_t n)
-{
-	FILE *f = fopen(path, "ae");
-	int rc = 0;
-
-	if (!f)
-		return -errno;
-	for (size_t i = 0; i < n; i++) {
-		int replay = res[i].nfail && res[i].fail[0].reason == VR_NONCE_REPLAYED;
-
-		if (res[i].nonce_hex[0] && !replay && fprintf(f, "%s\n", res[i].nonce_hex) < 0)
-			rc = -EIO;
-	}
-	if (fclose(f))
-		rc = -errno;
-	return rc;
+	return rc ? rc : a->nonces ? nonces_load(ctx, a->nonces) : 0;
 }
 
 static void verify_file(struct verify_ctx *ctx, const char *path, struct verify_result *res)
@@ -183,6 +160,7 @@ static int batch(struct verify_ctx *ctx, const struct args *a, const char *m_id,
 		verify_file(ctx, a->bundles[i], &res[i]);
 	verify_batch_labels(res, a->nbundles);
 	verify_batch_clock(res, a->nbundles);
+	verify_batch_clones(res, a->nbundles);
 	for (size_t i = 0; i < a->nbundles; i++) {
 		if (!a->quiet)
 			ear_report(a->ear && !strcmp(a->ear, "-") ? stderr : stdout, &res[i],
@@ -264,6 +242,7 @@ static int run(const struct args *a, struct manifest *m)
 	struct verify_options o = { .ak_ca = a->ak_ca, .nak_ca = a->nak, .ek_ca = a->ek_ca,
 				    .nek_ca = a->nek, .manifest = m, .at = a->at };
 	struct verify_result *res = NULL;
+	struct verify_store *store = NULL;
 	struct verify_ctx *ctx = NULL;
 	int rc = manifest_load(a->manifest, m);
 
@@ -276,12 +255,13 @@ static int run(const struct args *a, struct manifest *m)
 		goto out;
 	}
 	res = calloc(a->nbundles, sizeof(*res));
-	rc = res ? batch(ctx, a, m->id, res) : 3;
-	if (res && a->used && nonces_save(a->used, res, a->nbundles)) {
-		log_err("cannot update the nonce store %s", a->used);
+	/* The store stays locked from its reading to its replacement. */
+	rc = !res ? -ENOMEM : a->used ? verify_store_open(a->used, ctx, &store) : 0;
+	rc = rc ? rc : batch(ctx, a, m->id, res);
+	if (rc >= 0 && store && verify_store_commit(store, res, a->nbundles))
 		rc = 3;
-	}
 out:
+	verify_store_close(store);
 	free(res);
 	verify_ctx_free(ctx);
 	return rc < 0 ? 3 : rc;

@@ -34,10 +34,13 @@ struct verify_cached_chain {
 	int ok;
 };
 
-/* A set of nonces, kept as SHA-256 hashes. */
+/* A set of nonces, kept as SHA-256 hashes, with an open-addressing index
+ * (slot: 0 empty, else 1 + index in h) so that loading a store is linear. */
 struct verify_nonces {
 	uint8_t (*h)[32];
 	size_t n, cap;
+	uint32_t *slot;
+	size_t nslot;             /* a power of two, at least 2 * n */
 };
 
 struct verify_work {
