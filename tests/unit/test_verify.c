@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -56,13 +57,16 @@ static struct {
 	EVP_PKEY *ca_key, *other_key;
 	X509 *ca_cert, *other_cert, *ek_cert, *ek_mid;
 	X509 *ak_rsa, *ak_ecc, *ak_b, *ak_rsa_other_ca, *ak_rsa_other_ek, *ek_unknown;
-	TPM2B_PUBLIC pub_rsa, pub_ecc;
+	X509 *ak_b_for_a;          /* guest B's certificate naming guest A's AK */
+	X509 *ek_clone, *ak_clone; /* a second vTPM, guest A enrolled on it too */
+	TPM2B_PUBLIC pub_rsa, pub_ecc, pub_b;
 	struct manifest m;
 	uint8_t nonce[32], next_nonce;
 	struct doc rsa, ecc, permissive, seccomp_off, guest_b, guest_c;
 	struct doc group, unsorted, one_cat;
 	struct doc sec_unsorted, sec_no_off, off_seccomp_log;
 	struct doc rsa_later, unsafe;
+	struct doc svirt_static, svirt_off, all_pcrs, clone;
 } F;
 
 /* Every reason some test produced as the primary one (test_every_reason). */
@@ -105,10 +109,12 @@ static const char kernel[] = "a fake bzImage: the verifier only sees its digest"
 static const char initrd[] = "a fake initramfs";
 static const char cmdline[] = "console=ttyS0 quiet";
 
+static const char *svirt_mode = "dynamic";    /* of the next measured boot */
+
 static void boot_inputs(struct measure_boot *b, struct measure_secstate *s, const char *label)
 {
 	*s = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,
-		.policy_sha256 = policy_digest, .svirt = "dynamic", .label = label,
+		.policy_sha256 = policy_digest, .svirt = svirt_mode, .label = label,
 		.seccomp = 1, .filters = filters, .nfilters = ARRAY_SIZE(filters) };
 	*b = (struct measure_boot){ .vmm_identity = (const uint8_t *)vmm_identity,
 		.vmm_identity_len = strlen(vmm_identity), .config = (const uint8_t *)config,
@@ -200,7 +206,7 @@ static int enroll(const char *name, const char *uuid, enum quote_ak_alg alg, X50
 		if (pub)
 			*pub = res.ak_pub;
 	}
-	if (!rc && alg == QUOTE_AK_RSA2048 && !strcmp(uuid, UUID_A)) {
+	if (!rc && alg == QUOTE_AK_RSA2048 && !strcmp(uuid, UUID_A) && !F.ak_rsa_other_ca) {
 		req.ca_cert = F.other_cert;    /* the same AK, certified by a stranger */
 		req.ca_key = F.other_key;
 		rc = enroll_issue(&req, &res.ak_pub.publicArea, &F.ak_rsa_other_ca);
@@ -212,6 +218,15 @@ static int enroll(const char *name, const char *uuid, enum quote_ak_alg alg, X50
 	sk_X509_free(mid);
 	X509_STORE_free(anchors);
 	return rc;
+}
+
+/* What a careless CA would issue: guest B's identity on guest A's AK. */
+static int issue_b_for_a(void)
+{
+	struct enroll_request req = { .name = "guest-b", .uuid = UUID_B, .alg = QUOTE_AK_RSA2048,
+		.ek_cert = F.ek_cert, .ca_cert = F.ca_cert, .ca_key = F.ca_key, .days = 30 };
+
+	return enroll_issue(&req, &F.pub_rsa.publicArea, &F.ak_b_for_a);
 }
 
 static int quote_doc(const char *name, const char *uuid, const char *label, X509 *ak,
@@ -374,6 +389,123 @@ static int unsafe_evidence(void)
 	return rc;
 }
 
+/* Guest A booted with svirt static (its label from the configuration) and
+ * with svirt off (no label: "none"). */
+static int svirt_evidence(void)
+{
+	int rc;
+
+	svirt_mode = "static";
+	rc = evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+		      MEASURE_SELINUX_ENFORCING, 1, &F.svirt_static);
+	svirt_mode = "off";
+	rc = rc ? rc : evidence("guest-a", UUID_A, "none", F.ak_rsa, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.svirt_off);
+	svirt_mode = "dynamic";
+	return rc;
+}
+
+static int blob_set(struct bundle_blob *b, const uint8_t *data, size_t len)
+{
+	free(b->data);
+	b->data = malloc(len);
+	if (!b->data)
+		return -ENOMEM;
+	memcpy(b->data, data, len);
+	b->len = len;
+	return 0;
+}
+
+/* A real quote over PCR 0..23 in every bank (17-22 still at their reset
+ * value, all ones), in a bundle otherwise as the launcher's. */
+static int quote_all_pcrs(struct bundle *b)
+{
+	uint8_t attest[BUNDLE_MAX_TPM], sig[BUNDLE_MAX_TPM];
+	size_t alen = 0, slen = 0;
+	TPML_PCR_SELECTION sel;
+	struct quote_key ak;
+	int rc;
+
+	quote_selection(&b->pcrs.banks, &sel);
+	for (uint32_t i = 0; i < sel.count; i++)
+		memset(sel.pcrSelections[i].pcrSelect, 0xff, 3);
+	rc = set_locality(&F.tpm, QUOTE_LOCALITY);
+	rc = rc ? rc : quote_ak_create(&F.t, QUOTE_AK_RSA2048, UUID_A, &ak);
+	if (!rc) {
+		rc = quote_sign(&F.t, &ak, b->nonce, b->nonce_len, &sel, attest, &alen, sig,
+				sizeof(sig), &slen);
+		quote_flush(&F.t, ak.handle);
+	}
+	set_locality(&F.tpm, 0);
+	for (uint32_t i = 0; !rc && i < b->pcrs.banks.count; i++, b->pcrs.mask[i - 1] = 0xffffff)
+		for (uint32_t pcr = 0; !rc && pcr < EVLOG_NUM_PCRS; pcr++)
+			rc = quote_pcr_read(&F.t, b->pcrs.banks.alg[i], pcr, b->pcrs.value[i][pcr],
+					    b->pcrs.banks.size[i]);
+	rc = rc ? rc : blob_set(&b->attest, attest, alen);
+	return rc ? rc : blob_set(&b->signature, sig, slen);
+}
+
+static int all_pcrs_evidence(void)
+{
+	struct bundle b;
+	struct bundle_error err;
+	struct doc d = { 0 };
+	int rc = evidence("guest-a", UUID_A, LABEL_A, F.ak_rsa, QUOTE_AK_RSA2048,
+			  MEASURE_SELINUX_ENFORCING, 1, &d);
+
+	rc = rc ? rc : bundle_parse((uint8_t *)d.json, d.len, &b, &err);
+	free(d.json);
+	if (rc)
+		return rc;
+	rc = quote_all_pcrs(&b);
+	rc = rc ? rc : bundle_write(&b, &F.all_pcrs.json, &F.all_pcrs.len);
+	memcpy(F.all_pcrs.nonce, d.nonce, sizeof(d.nonce));
+	bundle_free(&b);
+	return rc;
+}
+
+/*
+ * A second vTPM (its own EK, certified by the same swtpm_localca) on which
+ * guest A is enrolled and quoted too: what a copied guest would produce.
+ * The first vTPM's handles are set aside meanwhile.
+ */
+static int clone_evidence(void)
+{
+	char state[128], keys[128], certs[128], sock[128], path[160];
+	struct swtpm_config cfg = { .name = "guest-a", .state_dir = state, .key_dir = keys,
+		.ca_dir = F.ca, .cert_dir = certs, .sock_path = sock };
+	struct swtpm first = F.tpm;
+	struct evlog_writer log;
+	X509 *ek = F.ek_cert;
+	int fd = F.fd, rc;
+
+	snprintf(state, sizeof(state), "%s/clone-state", F.root);
+	snprintf(keys, sizeof(keys), "%s/clone-keys", F.root);
+	snprintf(certs, sizeof(certs), "%s/clone-certs", F.root);
+	snprintf(sock, sizeof(sock), "%s/clone-tpm", F.root);
+	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", certs);
+	F.fd = -1;
+	rc = mkdir(keys, 0700) ? -errno : swtpm_start(&cfg, &F.tpm);
+	if (rc)
+		goto out;
+	F.ek_clone = F.ek_cert = attest_fixture_load_cert(path, 0);
+	rc = F.ek_cert ? 0 : -EIO;
+	rc = rc ? rc : measured_boot(LABEL_C, MEASURE_SELINUX_ENFORCING, 1, &log);
+	if (!rc)
+		evlog_writer_free(&log);
+	rc = rc ? rc : enroll("guest-a", UUID_A, QUOTE_AK_RSA2048, &F.ak_clone, NULL);
+	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_C, F.ak_clone, QUOTE_AK_RSA2048,
+				MEASURE_SELINUX_ENFORCING, 1, &F.clone);
+	if (F.fd >= 0)
+		close(F.fd);
+	swtpm_stop(&F.tpm);
+out:
+	F.tpm = first;
+	F.ek_cert = ek;
+	F.fd = fd;
+	return rc;
+}
+
 static int fixture_paths(void)
 {
 	snprintf(F.root, sizeof(F.root), "/tmp/bulwark-test-verify.XXXXXX");
@@ -445,7 +577,8 @@ static int group_setup(void **state)
 	evlog_writer_free(&log);
 	rc = enroll("guest-a", UUID_A, QUOTE_AK_RSA2048, &F.ak_rsa, &F.pub_rsa);
 	rc = rc ? rc : enroll("guest-a", UUID_A, QUOTE_AK_P256, &F.ak_ecc, &F.pub_ecc);
-	rc = rc ? rc : enroll("guest-b", UUID_B, QUOTE_AK_RSA2048, &F.ak_b, NULL);
+	rc = rc ? rc : enroll("guest-b", UUID_B, QUOTE_AK_RSA2048, &F.ak_b, &F.pub_b);
+	rc = rc ? rc : issue_b_for_a();
 	F.ek_unknown = rc ? NULL : ek_cert_unknown_ca();
 	rc = rc || !F.ek_unknown;
 	rc = rc ? rc : clock_evidence();
@@ -466,6 +599,9 @@ static int group_setup(void **state)
 	rc = rc ? rc : evidence("guest-a", UUID_A, LABEL_ONE, F.ak_rsa, QUOTE_AK_RSA2048,
 				MEASURE_SELINUX_ENFORCING, 1, &F.one_cat);
 	rc = rc ? rc : secstate_evidence();
+	rc = rc ? rc : svirt_evidence();
+	rc = rc ? rc : all_pcrs_evidence();
+	rc = rc ? rc : clone_evidence();
 	rc = rc ? rc : unsafe_evidence();     /* a reset without shutdown: safe = NO */
 	if (rc)
 		group_teardown(state);
@@ -478,7 +614,8 @@ static int group_teardown(void **state)
 	struct doc *docs[] = { &F.rsa, &F.ecc, &F.permissive, &F.seccomp_off, &F.guest_b,
 			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat,
 			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log,
-			       &F.rsa_later, &F.unsafe };
+			       &F.rsa_later, &F.unsafe, &F.svirt_static, &F.svirt_off,
+			       &F.all_pcrs, &F.clone };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -492,6 +629,9 @@ static int group_teardown(void **state)
 	X509_free(F.ak_rsa_other_ca);
 	X509_free(F.ak_rsa_other_ek);
 	X509_free(F.ek_unknown);
+	X509_free(F.ak_b_for_a);
+	X509_free(F.ek_clone);
+	X509_free(F.ak_clone);
 	X509_free(F.ek_cert);
 	X509_free(F.ek_mid);
 	X509_free(F.ca_cert);
@@ -962,8 +1102,9 @@ static void test_json_tampering(void **state)
 	memset(big, ' ', BUNDLE_MAX_SIZE + 1);
 	memcpy(big, F.rsa.json, F.rsa.len);
 	assert_int_equal(verdict_with(big, BUNDLE_MAX_SIZE + 1, &F.m, F.rsa.nonce), VR_BUNDLE_TOO_LARGE);
-	/* Trailing spaces are still one JSON object: it verifies. */
-	assert_int_equal(verdict_with(big, F.rsa.len + 100, &F.m, F.rsa.nonce), VR_OK);
+	/* Trailing spaces are still one JSON object, but not the canonical one. */
+	assert_int_equal(verdict_with(big, F.rsa.len + 100, &F.m, F.rsa.nonce),
+			 VR_BUNDLE_NOT_CANONICAL);
 	p = strstr(d.json, "\"version\":1");
 	assert_non_null(p);
 	p[10] = '2';
@@ -1134,6 +1275,413 @@ static void test_clock_not_safe(void **state)
 			 VR_NONCE_WRONG);
 }
 
+/* d's JSON with the first `from` replaced by `to` (which may be longer). */
+static struct doc edited(const struct doc *d, const char *from, const char *to)
+{
+	const char *p = strstr(d->json, from);
+	struct doc t;
+
+	assert_non_null(p);
+	t.len = d->len - strlen(from) + strlen(to);
+	t.json = malloc(t.len + 1);
+	assert_non_null(t.json);
+	memcpy(t.json, d->json, (size_t)(p - d->json));
+	memcpy(t.json + (p - d->json), to, strlen(to));
+	memcpy(t.json + (p - d->json) + strlen(to), p + strlen(from),
+	       d->len - (size_t)(p - d->json) - strlen(from) + 1);
+	memcpy(t.nonce, d->nonce, sizeof(t.nonce));
+	return t;
+}
+
+static enum verify_reason verdict_edited(const char *from, const char *to)
+{
+	struct doc t = edited(&F.rsa, from, to);
+	enum verify_reason r = verdict(&t);
+
+	free(t.json);
+	return r;
+}
+
+/* The banks in the other order: same JSON object, another encoding. */
+static enum verify_reason verdict_banks_swapped(void)
+{
+	const char *a = strstr(F.rsa.json, "    \"sha256\":{"), *b = strstr(F.rsa.json, "    \"sha384\":{");
+	const char *end = b ? strstr(b, "\n    }\n") : NULL;
+	struct doc t = { malloc(F.rsa.len + 2), 0, { 0 } };
+	size_t n = 0;
+	enum verify_reason r;
+
+	assert_true(a && b && end && a < b && t.json);
+	end += strlen("\n    }");
+#define PUT(p, len) (memcpy(t.json + n, (p), (len)), n += (len))
+	PUT(F.rsa.json, (size_t)(a - F.rsa.json));
+	PUT(b, (size_t)(end - b));
+	PUT(",\n", 2);
+	PUT(a, (size_t)(b - a) - 2);          /* without its ",\n" */
+	PUT(end, F.rsa.len - (size_t)(end - F.rsa.json) + 1);
+#undef PUT
+	t.len = n - 1;
+	memcpy(t.nonce, F.rsa.nonce, sizeof(t.nonce));
+	r = verdict(&t);
+	free(t.json);
+	return r;
+}
+
+/* One piece of evidence has one encoding: the producer's. */
+static void test_canonical_encoding(void **state)
+{
+	char created[40], other[48];
+	const char *c = strstr(F.rsa.json, "\"created\":\"");
+
+	(void)state;
+	assert_non_null(c);
+	snprintf(created, sizeof(created), "%.32s", c);          /* "created":"...Z" */
+	assert_int_equal(verdict_edited("{\n  \"format\":\"bulwark-evidence\",\n  \"version\":1,",
+					"{\n  \"version\":1,\n  \"format\":\"bulwark-evidence\","),
+			 VR_BUNDLE_NOT_CANONICAL);                 /* key order */
+	assert_int_equal(verdict_edited("\"name\":\"guest-a\"", "\"name\":\"\\u0067uest-a\""),
+			 VR_BUNDLE_NOT_CANONICAL);                 /* an escape */
+	assert_int_equal(verdict_edited("\"version\":1", "\"version\": 1"),
+			 VR_BUNDLE_NOT_CANONICAL);                 /* whitespace */
+	assert_int_equal(verdict_edited("  \"version\":1,\n", "  \"version\":1,\n  \"version\":1,\n"),
+			 VR_BUNDLE_NOT_CANONICAL);                 /* a repeated key */
+	assert_int_equal(verdict_edited("\n}\n", "}\n"), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(verdict_banks_swapped(), VR_BUNDLE_NOT_CANONICAL);
+	/* created: RFC 3339 UTC "Z" with whole seconds, nothing else. */
+	snprintf(other, sizeof(other), "%.30s+00:00\"", created);
+	assert_int_equal(verdict_edited(created, other), VR_BUNDLE_FIELD);
+	snprintf(other, sizeof(other), "%.30s.5Z\"", created);
+	assert_int_equal(verdict_edited(created, other), VR_BUNDLE_FIELD);
+	snprintf(other, sizeof(other), "%.30sz\"", created);
+	assert_int_equal(verdict_edited(created, other), VR_BUNDLE_FIELD);
+	assert_int_equal(verdict_edited(created, "\"created\":\"2026-02-30T10:00:00Z\""),
+			 VR_BUNDLE_FIELD);
+	assert_int_equal(verdict_edited(created, "\"created\":\"2026-02-28T10:00:00Z\""), VR_OK);
+}
+
+static void t_ek_chain_twice(struct bundle *b)
+{
+	assert_int_equal(b->ek.nchain, 1);
+	assert_int_equal(blob_set(&b->ek.chain[1], b->ek.chain[0].data, b->ek.chain[0].len), 0);
+	b->ek.nchain = 2;
+}
+
+static void t_ek_chain_root(struct bundle *b)
+{
+	X509 *root = attest_fixture_load_cert(F.ek_ca, 1);
+
+	assert_non_null(root);
+	assert_int_equal(attest_fixture_der(root, &b->ek.chain[1]), 0);
+	b->ek.nchain = 2;
+	X509_free(root);
+}
+
+static void t_ak_chain_anchor(struct bundle *b)
+{
+	assert_int_equal(attest_fixture_der(F.ca_cert, &b->ak.chain[0]), 0);
+	b->ak.nchain = 1;
+}
+
+/* Spec ID errata: not extended anywhere, so only the producer's value. */
+static void t_log_errata(struct bundle *b) { b->event_log.data[32 + 22] ^= 1; }
+
+static void test_canonical_certificates_and_log(void **state)
+{
+	(void)state;
+	assert_int_equal(tampered(&F.rsa, t_ek_chain_twice), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(tampered(&F.rsa, t_ek_chain_root), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(tampered(&F.rsa, t_ak_chain_anchor), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(tampered(&F.rsa, t_log_errata), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(last_nfail, 1);
+}
+
+/* ---- the AK certificate profile ----------------------------------------- */
+
+enum ak_variant { AK_GOOD, AK_CA, AK_KEYCERTSIGN, AK_SERVERAUTH, AK_NO_EXT, AK_TWO_CN,
+		  AK_NUL_CN, AK_SHA1 };
+
+static void ext_add(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, F.ca_cert, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* guest A's AK certificate made again by OpenSSL here, the CA's own key,
+ * with one thing changed (AK_GOOD: nothing). */
+static X509 *ak_cert_variant(enum ak_variant v)
+{
+	static const char cn_nul[] = "guest-a\0evil";
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+	int san = X509_get_ext_by_NID(F.ak_rsa, NID_subject_alt_name, -1);
+
+	assert_true(x && n && san >= 0);
+	assert_true(X509_set_version(x, 2) && ASN1_INTEGER_set(X509_get_serialNumber(x), 99 + v) &&
+		    X509_gmtime_adj(X509_getm_notBefore(x), -3600) &&
+		    X509_gmtime_adj(X509_getm_notAfter(x), 86400L) &&
+		    X509_set_issuer_name(x, X509_get_subject_name(F.ca_cert)) &&
+		    X509_set_pubkey(x, X509_get0_pubkey(F.ak_rsa)));
+	if (v == AK_NUL_CN)
+		assert_true(X509_NAME_add_entry_by_NID(n, NID_commonName, MBSTRING_UTF8,
+						       (const unsigned char *)cn_nul,
+						       sizeof(cn_nul) - 1, -1, 0));
+	else
+		assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+						       (const unsigned char *)"guest-a", -1, -1, 0));
+	if (v == AK_TWO_CN)
+		assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+						       (const unsigned char *)"guest-b", -1, -1, 0));
+	assert_true(X509_set_subject_name(x, n));
+	X509_NAME_free(n);
+	assert_true(X509_add_ext(x, X509_get_ext(F.ak_rsa, san), -1));
+	if (v != AK_NO_EXT) {
+		ext_add(x, NID_basic_constraints, v == AK_CA ? "critical,CA:TRUE" : "critical,CA:FALSE");
+		ext_add(x, NID_key_usage, v == AK_KEYCERTSIGN ? "critical,keyCertSign" :
+			"critical,digitalSignature");
+	}
+	if (v == AK_SERVERAUTH)
+		ext_add(x, NID_ext_key_usage, "serverAuth");
+	assert_true(X509_sign(x, F.ca_key, v == AK_SHA1 ? EVP_sha1() : EVP_sha256()) > 0);
+	return x;
+}
+
+static X509 *variant_cert;
+static void t_ak_variant(struct bundle *b) { set_cert(&b->ak, variant_cert, 0); }
+
+static enum verify_reason ak_variant_verdict(enum ak_variant v)
+{
+	enum verify_reason r;
+
+	variant_cert = ak_cert_variant(v);
+	r = tampered(&F.rsa, t_ak_variant);
+	X509_free(variant_cert);
+	return r;
+}
+
+static void test_ak_certificate_profile(void **state)
+{
+	(void)state;
+	assert_int_equal(ak_variant_verdict(AK_GOOD), VR_OK);     /* the maker is right */
+	assert_int_equal(ak_variant_verdict(AK_CA), VR_AK_CERT_PROFILE);
+	assert_int_equal(ak_variant_verdict(AK_KEYCERTSIGN), VR_AK_CERT_PROFILE);
+	assert_int_equal(ak_variant_verdict(AK_SERVERAUTH), VR_AK_CERT_PROFILE);
+	assert_int_equal(ak_variant_verdict(AK_NO_EXT), VR_AK_CERT_PROFILE);
+	assert_int_equal(ak_variant_verdict(AK_TWO_CN), VR_AK_CERT_PROFILE);
+	assert_int_equal(ak_variant_verdict(AK_NUL_CN), VR_CERT_NAME);
+	assert_int_equal(ak_variant_verdict(AK_SHA1), VR_CERT_WEAK_SIGNATURE);
+}
+
+/* ---- one AK per guest ------------------------------------------------- */
+
+static void t_as_guest_b(struct bundle *b)
+{
+	snprintf(b->name, sizeof(b->name), "guest-b");
+	snprintf(b->uuid, sizeof(b->uuid), UUID_B);
+	set_cert(&b->ak, F.ak_b, 0);
+}
+
+static void t_as_guest_b_with_its_ak(struct bundle *b)
+{
+	size_t off = 0;
+
+	t_as_guest_b(b);
+	b->ak_public.data = realloc(b->ak_public.data, sizeof(TPMT_PUBLIC));
+	assert_non_null(b->ak_public.data);
+	assert_int_equal(Tss2_MU_TPMT_PUBLIC_Marshal(&F.pub_b.publicArea, b->ak_public.data,
+						     sizeof(TPMT_PUBLIC), &off), 0);
+	b->ak_public.len = off;
+}
+
+static void t_as_guest_b_careless_ca(struct bundle *b)
+{
+	t_as_guest_b(b);
+	set_cert(&b->ak, F.ak_b_for_a, 0);
+}
+
+/* Two identities enrolled on one vTPM: two AKs, and neither's quote passes
+ * for the other's certificate. */
+static void test_ak_belongs_to_one_guest(void **state)
+{
+	uint8_t want[32];
+
+	(void)state;
+	assert_int_not_equal(F.pub_b.publicArea.unique.rsa.size, 0);
+	assert_memory_not_equal(F.pub_b.publicArea.unique.rsa.buffer,
+				F.pub_rsa.publicArea.unique.rsa.buffer,
+				F.pub_rsa.publicArea.unique.rsa.size);
+	assert_int_equal(verify_ak_policy(UUID_B, want), 0);
+	assert_memory_equal(F.pub_b.publicArea.authPolicy.buffer, want, sizeof(want));
+	assert_int_equal(tampered(&F.rsa, t_as_guest_b), VR_AK_PUBLIC);
+	assert_int_equal(tampered(&F.rsa, t_as_guest_b_with_its_ak), VR_SIGNATURE);
+	/* Even a certificate for B naming A's AK: A's policy is not B's. */
+	assert_int_equal(tampered(&F.rsa, t_as_guest_b_careless_ca), VR_AK_GUEST_BINDING);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(verdict(&F.guest_c), VR_OK);     /* B's own quote */
+}
+
+/* ---- clones, svirt, PCRs 17-22 ------------------------------------------ */
+
+static void test_clone_in_batch(void **state)
+{
+	struct verify_result res[3];
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+
+	(void)state;
+	assert_int_equal(verify_ctx_expect_nonce(ctx, F.clone.nonce, 32), 0);
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res[0]),
+			 VS_AFFIRMING);
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.clone.json, F.clone.len, &res[1]),
+			 VS_AFFIRMING);                  /* alone, each is good evidence */
+	assert_int_equal(verify_bundle(ctx, (uint8_t *)F.guest_c.json, F.guest_c.len, &res[2]),
+			 VS_AFFIRMING);
+	assert_string_not_equal(res[0].ek_spki, res[1].ek_spki);
+	assert_int_equal(verify_batch_clones(res, 3), 2);
+	assert_int_equal(res[0].status, VS_CONTRAINDICATED);
+	assert_int_equal(res[1].status, VS_CONTRAINDICATED);
+	assert_int_equal(seen_mark(res[0].fail[0].reason, res[0].nfail), VR_GUEST_CLONED);
+	assert_int_equal(res[1].fail[0].reason, VR_GUEST_CLONED);
+	assert_int_equal(res[2].status, VS_AFFIRMING);    /* another guest, same vTPM */
+	verify_ctx_free(ctx);
+}
+
+static void test_svirt_mode(void **state)
+{
+	static struct manifest m, again;
+	struct bundle_error err;
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(F.m.svirt_allowed, MANIFEST_SVIRT_DYNAMIC);
+	assert_int_equal(verdict(&F.svirt_static), VR_SVIRT_MODE);
+	assert_int_equal(last_nfail, 1);
+	assert_int_equal(verdict(&F.svirt_off), VR_SVIRT_MODE);
+	m = F.m;
+	m.svirt_allowed |= MANIFEST_SVIRT_STATIC;
+	assert_int_equal(verdict_with(F.svirt_static.json, F.svirt_static.len, &m,
+				      F.svirt_static.nonce), VR_OK);
+	assert_int_equal(verdict_with(F.svirt_off.json, F.svirt_off.len, &m, F.svirt_off.nonce),
+			 VR_SVIRT_MODE);
+	m.svirt_allowed = MANIFEST_SVIRT_OFF;    /* off only: dynamic is now refused */
+	assert_int_equal(verdict_with(F.svirt_off.json, F.svirt_off.len, &m, F.svirt_off.nonce),
+			 VR_OK);
+	assert_int_equal(verdict_with(F.rsa.json, F.rsa.len, &m, F.rsa.nonce), VR_SVIRT_MODE);
+	/* The manifest says it, and reads back what it said. */
+	m.svirt_allowed = MANIFEST_SVIRT_DYNAMIC | MANIFEST_SVIRT_STATIC;
+	assert_int_equal(manifest_write(&m, &text, &len), 0);
+	assert_non_null(strstr(text, "\"svirt\":[\n    \"dynamic\",\n    \"static\"\n  ]"));
+	assert_int_equal(manifest_parse((uint8_t *)text, len, &again, &err), 0);
+	assert_int_equal(again.svirt_allowed, m.svirt_allowed);
+	free(text);
+}
+
+/* A quote of every PCR: 17-22 replay from all ones (no event extends them). */
+static void test_quote_of_all_pcrs(void **state)
+{
+	struct bundle b;
+	struct bundle_error err;
+
+	(void)state;
+	assert_int_equal(bundle_parse((uint8_t *)F.all_pcrs.json, F.all_pcrs.len, &b, &err), 0);
+	assert_int_equal(b.pcrs.mask[0], 0xffffff);
+	assert_int_equal(b.pcrs.value[0][17][0], 0xff);
+	assert_int_equal(b.pcrs.value[0][16][0], 0);
+	bundle_free(&b);
+	assert_int_equal(verdict(&F.all_pcrs), VR_OK);
+}
+
+/* ---- the used-nonce store ------------------------------------------------ */
+
+/* One run of bulwark-verify's flow against the store: 0 if it affirmed. */
+static int store_run(const char *path, int go)
+{
+	struct verify_result res;
+	struct verify_store *st = NULL;
+	struct verify_ctx *ctx = ctx_new(&F.m, F.rsa.nonce);
+	char c;
+	int rc = read(go, &c, 1) == 1 ? verify_store_open(path, ctx, &st) : -EIO;
+
+	rc = rc ? rc : verify_bundle(ctx, (uint8_t *)F.rsa.json, F.rsa.len, &res) == VS_AFFIRMING ?
+		0 : 1;
+	if (st && verify_store_commit(st, &res, 1))
+		rc = -EIO;
+	verify_store_close(st);
+	verify_ctx_free(ctx);
+	return rc;
+}
+
+static void test_nonce_store_concurrent(void **state)
+{
+	char path[160], line[200];
+	int go[2], affirmed = 0, lines = 0, status;
+	pid_t pid[4];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/used-nonces", F.root);
+	assert_int_equal(pipe(go), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(pid); i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i])
+			_exit(store_run(path, go[0]) ? 1 : 0);
+	}
+	assert_int_equal(write(go[1], "GGGG", 4), 4);    /* all four at once */
+	for (size_t i = 0; i < ARRAY_SIZE(pid); i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status));
+		affirmed += WEXITSTATUS(status) == 0;
+	}
+	close(go[0]);
+	close(go[1]);
+	assert_int_equal(affirmed, 1);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	fclose(f);
+	assert_int_equal(lines, 1);
+}
+
+/* 100,000 used nonces load in linear time (a quadratic set took seconds). */
+static void test_nonce_store_large(void **state)
+{
+	struct verify_store *st = NULL;
+	struct verify_ctx *ctx = ctx_new(&F.m, NULL);
+	struct timespec t0, t1;
+	char path[160];
+	double secs;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/big-store", F.root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (unsigned i = 0; i < 100000; i++)
+		fprintf(f, "%056x%08x\n", 0u, i);
+	assert_int_equal(fclose(f), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(verify_store_open(path, ctx, &st), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	print_message("100000 used nonces loaded in %.3f s\n", secs);
+	assert_true(secs < 3.0);
+	verify_store_close(st);
+	/* A line that is not a nonce: the store is refused, not half read. */
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("not-a-nonce\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(verify_store_open(path, ctx, &st), -EINVAL);
+	verify_ctx_free(ctx);
+}
+
 /* Last: every reason of verify_reasons.c was the primary one somewhere. */
 static void test_every_reason(void **state)
 {
@@ -1165,6 +1713,15 @@ int main(void)
 		cmocka_unit_test(test_verifier_error),
 		cmocka_unit_test(test_clock_order_in_batch),
 		cmocka_unit_test(test_clock_not_safe),
+		cmocka_unit_test(test_canonical_encoding),
+		cmocka_unit_test(test_canonical_certificates_and_log),
+		cmocka_unit_test(test_ak_certificate_profile),
+		cmocka_unit_test(test_ak_belongs_to_one_guest),
+		cmocka_unit_test(test_clone_in_batch),
+		cmocka_unit_test(test_svirt_mode),
+		cmocka_unit_test(test_quote_of_all_pcrs),
+		cmocka_unit_test(test_nonce_store_concurrent),
+		cmocka_unit_test(test_nonce_store_large),
 		cmocka_unit_test(test_every_reason),
 	};
 
