@@ -17,6 +17,7 @@
 
 #include "attest/producer/attestd.h"
 #include "attest/producer/quote_vtpm.h"
+#include "attest/verify/verify.h"
 #include "attest/vtpm/measure.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -248,19 +249,39 @@ static const char *attestd_alg_text(enum quote_ak_alg alg)
 	return alg == QUOTE_AK_P256 ? "p256\n" : "rsa2048\n";
 }
 
+/* ak.policy: the AK's authPolicy (verify_ak_policy()) in hex, a line. */
+static int attestd_policy_text(const char *uuid, char text[66])
+{
+	uint8_t d[32];
+	int rc = verify_ak_policy(uuid, d);
+
+	if (rc)
+		return rc;
+	bundle_hex_encode(d, sizeof(d), text);
+	text[64] = '\n';
+	text[65] = '\0';
+	return 0;
+}
+
 /*
  * The stored enrollment is still good: same guest and UUID, same AK
- * algorithm, same EK certificate (the vTPM state was not recreated), and
- * an AK certificate signed by the current attestation CA.
+ * algorithm, an AK certified under the current AK policy (an AK enrolled
+ * before the UUID was in its policy is enrolled again), same EK certificate
+ * (the vTPM state was not recreated), and an AK certificate signed by the
+ * current attestation CA.
  */
-static int attestd_stored(const char *dir, const char *ident, enum quote_ak_alg alg,
-			  const struct bundle_blob *ek, X509 *ca, struct bundle_blob *ak)
+static int attestd_stored(const char *dir, const char *ident, const char *uuid,
+			  enum quote_ak_alg alg, const struct bundle_blob *ek, X509 *ca,
+			  struct bundle_blob *ak)
 {
 	const unsigned char *p;
+	char policy[66];
 	X509 *x;
 	int ok;
 
-	if (!attestd_blob_eq(dir, "identity", ident, strlen(ident)) ||
+	if (attestd_policy_text(uuid, policy) ||
+	    !attestd_blob_eq(dir, "ak.policy", policy, strlen(policy)) ||
+	    !attestd_blob_eq(dir, "identity", ident, strlen(ident)) ||
 	    !attestd_blob_eq(dir, "ak.alg", attestd_alg_text(alg), strlen(attestd_alg_text(alg))) ||
 	    !attestd_blob_eq(dir, "ek.crt", ek->data, ek->len) ||
 	    attestd_read_in(dir, "ak.crt", BUNDLE_MAX_CERT, ak))
@@ -298,7 +319,7 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 		.ca_key = c->ca_key, .days = c->cfg->days > 0 ? c->cfg->days : 3650 };
 	struct enroll_result res = { 0 };
 	unsigned char *der = NULL;
-	char path[PATH_MAX];
+	char path[PATH_MAX], policy[66];
 	int n, rc = ek && anchors && mid ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < id->g.ek.nchain; i++) {
@@ -325,6 +346,8 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 	rc = rc ? rc : attest_file_put_at(c->dir, "ak.alg", attestd_alg_text(c->cfg->alg),
 				   strlen(attestd_alg_text(c->cfg->alg)), 0644);
 	rc = rc ? rc : attest_file_put_at(c->dir, "identity", c->ident, strlen(c->ident), 0644);
+	rc = rc ? rc : attestd_policy_text(id->uuid, policy);
+	rc = rc ? rc : attest_file_put_at(c->dir, "ak.policy", policy, strlen(policy), 0644);
 	if (!rc) {
 		id->g.ak.cert.data = malloc((size_t)n);
 		rc = id->g.ak.cert.data ? 0 : -ENOMEM;
@@ -394,7 +417,8 @@ int attestd_enroll_if_needed(const struct attestd_enroll_config *cfg, struct vtp
 		return rc;
 	}
 	rc = attestd_enroll_prepare(&c, label, id);
-	if (!rc && attestd_stored(c.dir, c.ident, cfg->alg, &id->g.ek.cert, c.ca, &id->g.ak.cert)) {
+	if (!rc && attestd_stored(c.dir, c.ident, id->uuid, cfg->alg, &id->g.ek.cert, c.ca,
+				  &id->g.ak.cert)) {
 		log_info("guest %s: enrolled AK certificate in %s", id->name, c.dir);
 	} else if (!rc) {
 		rc = attestd_enroll_run(&c, v, id);

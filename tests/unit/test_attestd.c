@@ -238,7 +238,9 @@ static void test_first_start_enrolls(void **state)
 static void test_restart_keeps_identity(void **state)
 {
 	struct attestd_guest again;
-	char path[300], keep[300];
+	struct bundle_chain before;
+	char path[300], keep[300], hex[65], line[80];
+	uint8_t policy[32];
 	FILE *f;
 
 	(void)state;
@@ -257,6 +259,24 @@ static void test_restart_keeps_identity(void **state)
 	assert_string_equal(again.uuid, F.id.uuid);
 	assert_true(again.g.ak.cert.len != F.id.g.ak.cert.len ||
 		    memcmp(again.g.ak.cert.data, F.id.g.ak.cert.data, F.id.g.ak.cert.len));
+	before = again.g.ak;
+	again.g.ak = (struct bundle_chain){ 0 };
+	attestd_guest_free(&again);
+	/* The AK's policy (with the UUID) is recorded; an enrollment without it
+	 * (made before the UUID was in the AK's policy) is made again. */
+	assert_int_equal(verify_ak_policy(F.id.uuid, policy), 0);
+	bundle_hex_encode(policy, sizeof(policy), hex);
+	snprintf(path, sizeof(path), "%s/attest/ak.policy", state_dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_int_equal(strncmp(line, hex, 64), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &again), 0);
+	assert_true(again.g.ak.cert.len != before.cert.len ||
+		    memcmp(again.g.ak.cert.data, before.cert.data, before.cert.len));
+	free(before.cert.data);
 	attestd_guest_free(&again);
 	/* A malformed UUID file fails closed. */
 	snprintf(path, sizeof(path), "%s/uuid", state_dir);
