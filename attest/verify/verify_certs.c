@@ -55,12 +55,14 @@ enum chain_verdict { CHAIN_OK, CHAIN_UNTRUSTED, CHAIN_SPARE, CHAIN_WEAK };
  * chain may use them (the bundle is kept for years). */
 static int weak_signature(X509 *x)
 {
-	int md = NID_undef;
+	int md = NID_undef, pk = NID_undef;
 
-	if (!X509_get_signature_info(x, &md, NULL, NULL, NULL))
+	if (!X509_get_signature_info(x, &md, &pk, NULL, NULL))
 		return 1;
+	if (md == NID_undef)      /* only EdDSA hashes inside the scheme */
+		return pk != NID_ED25519 && pk != NID_ED448;
 	return md == NID_sha1 || md == NID_md5 || md == NID_md4 || md == NID_mdc2 ||
-	       md == NID_md5_sha1 || md == NID_undef;
+	       md == NID_md5_sha1;
 }
 
 /*

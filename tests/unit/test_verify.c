@@ -1332,6 +1332,7 @@ static void test_canonical_encoding(void **state)
 {
 	char created[40], other[48];
 	const char *c = strstr(F.rsa.json, "\"created\":\"");
+	enum verify_reason r;
 
 	(void)state;
 	assert_non_null(c);
@@ -1343,8 +1344,10 @@ static void test_canonical_encoding(void **state)
 			 VR_BUNDLE_NOT_CANONICAL);                 /* an escape */
 	assert_int_equal(verdict_edited("\"version\":1", "\"version\": 1"),
 			 VR_BUNDLE_NOT_CANONICAL);                 /* whitespace */
-	assert_int_equal(verdict_edited("  \"version\":1,\n", "  \"version\":1,\n  \"version\":1,\n"),
-			 VR_BUNDLE_NOT_CANONICAL);                 /* a repeated key */
+	/* A repeated key: the canonical check refuses it whatever the JSON
+	 * reader makes of it (a strict reader refuses it first). */
+	r = verdict_edited("  \"version\":1,\n", "  \"version\":1,\n  \"version\":1,\n");
+	assert_true(r == VR_BUNDLE_NOT_CANONICAL || r == VR_BUNDLE_JSON);
 	assert_int_equal(verdict_edited("\n}\n", "}\n"), VR_BUNDLE_NOT_CANONICAL);
 	assert_int_equal(verdict_banks_swapped(), VR_BUNDLE_NOT_CANONICAL);
 	/* created: RFC 3339 UTC "Z" with whole seconds, nothing else. */
