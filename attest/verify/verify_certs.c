@@ -140,15 +140,15 @@ static enum chain_verdict chain_verify(struct verify_ctx *ctx, X509_STORE *store
 	for (size_t i = 0; i < ctx->ncache; i++)
 		if (!memcmp(ctx->cache[i].key, key, sizeof(key))) {
 			snprintf(why, cap, "certificate chain rejected (cached verdict)");
-			return (enum chain_verdict)ctx->cache[i].ok;
+			return (enum chain_verdict)ctx->cache[i].verdict;
 		}
 	e = &ctx->cache[ctx->cache_next];
 	ctx->cache_next = (ctx->cache_next + 1) % ARRAY_SIZE(ctx->cache);
 	if (ctx->ncache < ARRAY_SIZE(ctx->cache))
 		ctx->ncache++;
 	memcpy(e->key, key, sizeof(key));
-	e->ok = (int)chain_check(ctx, store, *leaf, c, why, cap);
-	return (enum chain_verdict)e->ok;
+	e->verdict = (int)chain_check(ctx, store, *leaf, c, why, cap);
+	return (enum chain_verdict)e->verdict;
 }
 
 /* A name's every entry, as UTF-8, holds no NUL and no control byte. */

@@ -31,7 +31,7 @@ struct verify_cached_identity {
 
 struct verify_cached_chain {
 	uint8_t key[32];          /* SHA-256 of the store tag and every DER */
-	int ok;
+	int verdict;              /* enum chain_verdict (verify_certs.c): 0 trusted */
 };
 
 /* A set of nonces, kept as SHA-256 hashes, with an open-addressing index
