@@ -228,16 +228,11 @@ long long bundle_created_time(const char *s)
 static int canonical_check(const uint8_t *buf, size_t len, const struct bundle *b,
 			   struct bundle_error *err)
 {
-	char *again = NULL;
-	size_t n = 0;
-	int rc = bundle_write(b, &again, &n);
+	int rc = bundle_canonical(buf, len, b);
 
-	if (rc == -ENOMEM)
-		return rc;
-	if (rc || n != len || memcmp(again, buf, len))
+	if (rc && rc != -ENOMEM)
 		rc = bjson_fail(err, BUNDLE_ERR_CANONICAL, "bundle", "not in the canonical "
 				"encoding (key order, spacing, escapes or a repeated key)");
-	free(again);
 	return rc;
 }
 

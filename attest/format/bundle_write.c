@@ -4,10 +4,15 @@
  * is also the definition of the one canonical encoding (BUNDLE.md, "Canonical
  * form"): keys in the documented order, two spaces of indentation per level,
  * `"key":value` without spaces, banks in ascending TPM_ALG_ID order, PCRs in
- * ascending order, a final newline.  bundle_parse() re-encodes what it read
- * with this writer and refuses any other bytes, so one piece of evidence is
- * archived under one hash.  Written by hand rather than by json-c so that
- * the form does not change with the JSON library's version.
+ * ascending order, a final newline.  Written by hand rather than by json-c so
+ * that the form does not change with the JSON library's version.
+ *
+ * One walk over the bundle drives a sink that either appends (bundle_write)
+ * or compares with the bytes a bundle was parsed from (bundle_canonical),
+ * so the writer and the check cannot disagree.  The check does not re-encode
+ * base64: the parser decoded each base64 value strictly (one spelling per
+ * blob), so the raw bytes are canonical when they are that value unescaped,
+ * of the length the blob encodes to.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,64 +22,112 @@
 #include "attest/format/bundle.h"
 #include "core/util.h"
 
-/* A JSON string of printable ASCII ('"' and '\' escaped); -EINVAL otherwise. */
-static int put_str(FILE *f, const char *s)
+struct sink {
+	FILE *f;                  /* writing, or NULL: comparing with in */
+	const uint8_t *in;
+	size_t len, pos;
+	int differs;
+};
+
+static void emit(struct sink *s, const void *p, size_t n)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s < 0x20 || *s > 0x7e)
-			return -EINVAL;
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
+	if (s->f) {
+		fwrite(p, 1, n, s->f);
+	} else if (!s->differs) {
+		s->differs = n > s->len - s->pos || memcmp(s->in + s->pos, p, n);
+		s->pos += s->differs ? 0 : n;
 	}
-	fputc('"', f);
+}
+
+static void emits(struct sink *s, const char *str)
+{
+	emit(s, str, strlen(str));
+}
+
+/* A JSON string of printable ASCII ('"' and '\' escaped); -EINVAL otherwise. */
+static int put_str(struct sink *s, const char *str)
+{
+	emits(s, "\"");
+	for (; *str; str++) {
+		if (*str < 0x20 || *str > 0x7e)
+			return -EINVAL;
+		if (*str == '"' || *str == '\\')
+			emits(s, "\\");
+		emit(s, str, 1);
+	}
+	emits(s, "\"");
 	return 0;
 }
 
-static int put_b64(FILE *f, const struct bundle_blob *blob)
+/*
+ * Comparing: the raw value is one JSON string without escapes (no quote, no
+ * backslash inside), as long as the blob's encoding.  The parser decoded
+ * that string strictly (one spelling per blob), so it is the encoding.
+ */
+static void match_b64(struct sink *s, size_t n)
 {
-	char *s;
+	const uint8_t *v = s->in + s->pos + 1;
+
+	if (s->differs || n + 2 > s->len - s->pos || v[-1] != '"' || v[n] != '"' ||
+	    memchr(v, '"', n) || memchr(v, '\\', n)) {
+		s->differs = 1;
+		return;
+	}
+	s->pos += n + 2;
+}
+
+static int put_b64(struct sink *s, const struct bundle_blob *blob)
+{
+	size_t n = 4 * ((blob->len + 2) / 3);
+	char *str;
 
 	if (!blob->len)
 		return -EINVAL;
-	s = malloc(4 * ((blob->len + 2) / 3) + 1);
-	if (!s)
+	if (!s->f) {
+		match_b64(s, n);
+		return 0;
+	}
+	str = malloc(n + 1);
+	if (!str)
 		return -ENOMEM;
-	bundle_b64_encode(blob->data, blob->len, s);
-	fprintf(f, "\"%s\"", s);
-	free(s);
+	bundle_b64_encode(blob->data, blob->len, str);
+	emits(s, "\"");
+	emit(s, str, n);
+	emits(s, "\"");
+	free(str);
 	return 0;
 }
 
-static void put_hex(FILE *f, const uint8_t *b, size_t len)
+static void put_hex(struct sink *s, const uint8_t *b, size_t len)
 {
-	char s[2 * EVLOG_MAX_DIGEST + 1];
+	char str[2 * EVLOG_MAX_DIGEST + 1];
 
-	bundle_hex_encode(b, len, s);
-	fprintf(f, "\"%s\"", s);
+	bundle_hex_encode(b, len, str);
+	emits(s, "\"");
+	emits(s, str);
+	emits(s, "\"");
 }
 
-static int put_chain(FILE *f, const struct bundle_chain *c, const struct bundle_blob *pub)
+static int put_chain(struct sink *s, const struct bundle_chain *c, const struct bundle_blob *pub)
 {
 	int rc = 0;
 
 	if (c->nchain > BUNDLE_MAX_CHAIN)
 		return -EINVAL;
 	if (pub) {
-		fputs("    \"public\":", f);
-		rc = put_b64(f, pub);
-		fputs(",\n", f);
+		emits(s, "    \"public\":");
+		rc = put_b64(s, pub);
+		emits(s, ",\n");
 	}
-	fputs("    \"certificate\":", f);
-	rc = rc ? rc : put_b64(f, &c->cert);
-	fputs(",\n    \"chain\":[\n", f);
+	emits(s, "    \"certificate\":");
+	rc = rc ? rc : put_b64(s, &c->cert);
+	emits(s, ",\n    \"chain\":[\n");
 	for (size_t i = 0; !rc && i < c->nchain; i++) {
-		fputs("      ", f);
-		rc = put_b64(f, &c->chain[i]);
-		fputs(i + 1 < c->nchain ? ",\n" : "\n", f);
+		emits(s, "      ");
+		rc = put_b64(s, &c->chain[i]);
+		emits(s, i + 1 < c->nchain ? ",\n" : "\n");
 	}
-	fputs("    ]\n  }", f);
+	emits(s, "    ]\n  }");
 	return rc;
 }
 
@@ -90,80 +143,91 @@ static void pcrs_order(const struct bundle_pcrs *p, uint32_t *order)
 	}
 }
 
-static int put_pcrs(FILE *f, const struct bundle_pcrs *p)
+static int put_bank(struct sink *s, const struct bundle_pcrs *p, uint32_t i)
+{
+	uint32_t left = p->mask[i];
+	char key[16];
+
+	if (!left || p->banks.size[i] > EVLOG_MAX_DIGEST)
+		return -EINVAL;
+	emits(s, "    \"");
+	emits(s, evlog_alg_name(p->banks.alg[i]));
+	emits(s, "\":{\n");
+	for (uint32_t pcr = 0; pcr < EVLOG_NUM_PCRS; pcr++) {
+		if (!(left & (1u << pcr)))
+			continue;
+		left &= ~(1u << pcr);
+		snprintf(key, sizeof(key), "      \"%u\":", pcr);
+		emits(s, key);
+		put_hex(s, p->value[i][pcr], p->banks.size[i]);
+		emits(s, left ? ",\n" : "\n");
+	}
+	return 0;
+}
+
+static int put_pcrs(struct sink *s, const struct bundle_pcrs *p)
 {
 	uint32_t order[EVLOG_MAX_BANKS];
+	int rc = 0;
 
 	if (!p->banks.count || p->banks.count > EVLOG_MAX_BANKS)
 		return -EINVAL;
 	pcrs_order(p, order);
-	fputs("  \"pcrs\":{\n", f);
-	for (uint32_t k = 0; k < p->banks.count; k++) {
-		uint32_t i = order[k], left = p->mask[i];
-
-		if (!left || p->banks.size[i] > EVLOG_MAX_DIGEST)
-			return -EINVAL;
-		fprintf(f, "    \"%s\":{\n", evlog_alg_name(p->banks.alg[i]));
-		for (uint32_t pcr = 0; pcr < EVLOG_NUM_PCRS; pcr++) {
-			if (!(left & (1u << pcr)))
-				continue;
-			left &= ~(1u << pcr);
-			fprintf(f, "      \"%u\":", pcr);
-			put_hex(f, p->value[i][pcr], p->banks.size[i]);
-			fputs(left ? ",\n" : "\n", f);
-		}
-		fputs(k + 1 < p->banks.count ? "    },\n" : "    }\n", f);
+	emits(s, "  \"pcrs\":{\n");
+	for (uint32_t k = 0; !rc && k < p->banks.count; k++) {
+		rc = put_bank(s, p, order[k]);
+		emits(s, k + 1 < p->banks.count ? "    },\n" : "    }\n");
 	}
-	fputs("  },\n", f);
-	return 0;
+	emits(s, "  },\n");
+	return rc;
 }
 
-static int put_bundle(FILE *f, const struct bundle *b)
+static int put_bundle(struct sink *s, const struct bundle *b)
 {
 	int rc;
 
-	fprintf(f, "{\n  \"format\":\"%s\",\n  \"version\":%d,\n  \"created\":", BUNDLE_FORMAT,
-		BUNDLE_VERSION);
-	rc = put_str(f, b->created);
-	fputs(",\n  \"guest\":{\n    \"name\":", f);
-	rc = rc ? rc : put_str(f, b->name);
-	fputs(",\n    \"uuid\":", f);
-	rc = rc ? rc : put_str(f, b->uuid);
-	fputs(",\n    \"label\":", f);
-	rc = rc ? rc : put_str(f, b->label);
-	fputs("\n  },\n  \"nonce\":", f);
 	if (b->nonce_len > BUNDLE_MAX_NONCE)
 		return -EINVAL;
-	put_hex(f, b->nonce, b->nonce_len);
-	fputs(",\n  \"quote\":{\n    \"attest\":", f);
-	rc = rc ? rc : put_b64(f, &b->attest);
-	fputs(",\n    \"signature\":", f);
-	rc = rc ? rc : put_b64(f, &b->signature);
-	fputs("\n  },\n", f);
-	rc = rc ? rc : put_pcrs(f, &b->pcrs);
-	fputs("  \"event_log\":", f);
-	rc = rc ? rc : put_b64(f, &b->event_log);
-	fputs(",\n  \"ak\":{\n", f);
-	rc = rc ? rc : put_chain(f, &b->ak, &b->ak_public);
-	fputs(",\n  \"ek\":{\n", f);
-	rc = rc ? rc : put_chain(f, &b->ek, NULL);
-	fputs("\n}\n", f);
+	emits(s, "{\n  \"format\":\"" BUNDLE_FORMAT "\",\n  \"version\":1,\n  \"created\":");
+	rc = put_str(s, b->created);
+	emits(s, ",\n  \"guest\":{\n    \"name\":");
+	rc = rc ? rc : put_str(s, b->name);
+	emits(s, ",\n    \"uuid\":");
+	rc = rc ? rc : put_str(s, b->uuid);
+	emits(s, ",\n    \"label\":");
+	rc = rc ? rc : put_str(s, b->label);
+	emits(s, "\n  },\n  \"nonce\":");
+	put_hex(s, b->nonce, b->nonce_len);
+	emits(s, ",\n  \"quote\":{\n    \"attest\":");
+	rc = rc ? rc : put_b64(s, &b->attest);
+	emits(s, ",\n    \"signature\":");
+	rc = rc ? rc : put_b64(s, &b->signature);
+	emits(s, "\n  },\n");
+	rc = rc ? rc : put_pcrs(s, &b->pcrs);
+	emits(s, "  \"event_log\":");
+	rc = rc ? rc : put_b64(s, &b->event_log);
+	emits(s, ",\n  \"ak\":{\n");
+	rc = rc ? rc : put_chain(s, &b->ak, &b->ak_public);
+	emits(s, ",\n  \"ek\":{\n");
+	rc = rc ? rc : put_chain(s, &b->ek, NULL);
+	emits(s, "\n}\n");
 	return rc;
 }
+static_assert(BUNDLE_VERSION == 1, "the writer spells the version");
 
 int bundle_write(const struct bundle *b, char **out, size_t *out_len)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct sink s = { .f = open_memstream(&buf, &len) };
 	int rc;
 
-	if (!f)
+	if (!s.f)
 		return -errno;
-	rc = put_bundle(f, b);
-	if (ferror(f))
+	rc = put_bundle(&s, b);
+	if (ferror(s.f))
 		rc = -ENOMEM;
-	if (fclose(f) && !rc)
+	if (fclose(s.f) && !rc)
 		rc = -ENOMEM;
 	if (rc) {
 		free(buf);
@@ -172,4 +236,12 @@ int bundle_write(const struct bundle *b, char **out, size_t *out_len)
 	*out = buf;
 	*out_len = len;
 	return 0;
+}
+
+int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b)
+{
+	struct sink s = { .in = buf, .len = len };
+	int rc = put_bundle(&s, b);
+
+	return rc ? rc : s.differs || s.pos != len ? -EBADMSG : 0;
 }

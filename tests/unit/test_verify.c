@@ -1336,7 +1336,6 @@ static void test_canonical_encoding(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	snprintf(created, sizeof(created), "%.32s", c);          /* "created":"...Z" */
 	assert_int_equal(verdict_edited("{\n  \"format\":\"bulwark-evidence\",\n  \"version\":1,",
 					"{\n  \"version\":1,\n  \"format\":\"bulwark-evidence\","),
 			 VR_BUNDLE_NOT_CANONICAL);                 /* key order */
@@ -1344,12 +1343,19 @@ static void test_canonical_encoding(void **state)
 			 VR_BUNDLE_NOT_CANONICAL);                 /* an escape */
 	assert_int_equal(verdict_edited("\"version\":1", "\"version\": 1"),
 			 VR_BUNDLE_NOT_CANONICAL);                 /* whitespace */
+	c = strstr(F.rsa.json, "\"attest\":\"");              /* an escape in base64 */
+	assert_non_null(c);
+	snprintf(created, sizeof(created), "%.11s", c);
+	snprintf(other, sizeof(other), "\"attest\":\"\\u%04x", (unsigned)c[10]);
+	assert_int_equal(verdict_edited(created, other), VR_BUNDLE_NOT_CANONICAL);
+	c = strstr(F.rsa.json, "\"created\":\"");
 	/* A repeated key: the canonical check refuses it whatever the JSON
 	 * reader makes of it (a strict reader refuses it first). */
 	r = verdict_edited("  \"version\":1,\n", "  \"version\":1,\n  \"version\":1,\n");
 	assert_true(r == VR_BUNDLE_NOT_CANONICAL || r == VR_BUNDLE_JSON);
 	assert_int_equal(verdict_edited("\n}\n", "}\n"), VR_BUNDLE_NOT_CANONICAL);
 	assert_int_equal(verdict_banks_swapped(), VR_BUNDLE_NOT_CANONICAL);
+	snprintf(created, sizeof(created), "%.32s", c);          /* "created":"...Z" */
 	/* created: RFC 3339 UTC "Z" with whole seconds, nothing else. */
 	snprintf(other, sizeof(other), "%.30s+00:00\"", created);
 	assert_int_equal(verdict_edited(created, other), VR_BUNDLE_FIELD);
