@@ -228,11 +228,15 @@ long long bundle_created_time(const char *s)
 static int canonical_check(const uint8_t *buf, size_t len, const struct bundle *b,
 			   struct bundle_error *err)
 {
-	int rc = bundle_canonical(buf, len, b);
+	char why[96];
+	size_t at = 0;
+	int rc = bundle_canonical(buf, len, b, &at);
 
-	if (rc && rc != -ENOMEM)
-		rc = bjson_fail(err, BUNDLE_ERR_CANONICAL, "bundle", "not in the canonical "
-				"encoding (key order, spacing, escapes or a repeated key)");
+	if (rc && rc != -ENOMEM) {
+		snprintf(why, sizeof(why), "not the canonical encoding from byte %zu (key order, "
+			 "spacing, escapes or a repeated key)", at);
+		rc = bjson_fail(err, BUNDLE_ERR_CANONICAL, "bundle", why);
+	}
 	return rc;
 }
 

@@ -85,9 +85,10 @@ void bundle_free(struct bundle *b);
  * 0, -EINVAL (a field the format cannot hold) or -ENOMEM. */
 int bundle_write(const struct bundle *b, char **out, size_t *out_len);
 
-/* 0 if buf is exactly bundle_write()'s text of b, else -EBADMSG (or
- * -EINVAL for a field the format cannot hold).  b must come from parsing buf. */
-int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b);
+/* 0 if buf is exactly bundle_write()'s text of b, else -EBADMSG and *at the
+ * first byte that differs (or -EINVAL for a field the format cannot hold).
+ * b must come from parsing buf. */
+int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b, size_t *at);
 
 /* Reads a whole file of at most max bytes; 0, -EFBIG or -errno. */
 int bundle_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);

@@ -34,8 +34,12 @@ static void emit(struct sink *s, const void *p, size_t n)
 	if (s->f) {
 		fwrite(p, 1, n, s->f);
 	} else if (!s->differs) {
-		s->differs = n > s->len - s->pos || memcmp(s->in + s->pos, p, n);
-		s->pos += s->differs ? 0 : n;
+		size_t k = 0, m = n < s->len - s->pos ? n : s->len - s->pos;
+
+		while (k < m && s->in[s->pos + k] == ((const uint8_t *)p)[k])
+			k++;
+		s->differs = k < n;
+		s->pos += k;      /* on a difference: the first byte that differs */
 	}
 }
 
@@ -238,10 +242,11 @@ int bundle_write(const struct bundle *b, char **out, size_t *out_len)
 	return 0;
 }
 
-int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b)
+int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b, size_t *at)
 {
 	struct sink s = { .in = buf, .len = len };
 	int rc = put_bundle(&s, b);
 
+	*at = s.pos;
 	return rc ? rc : s.differs || s.pos != len ? -EBADMSG : 0;
 }

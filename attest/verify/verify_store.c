@@ -34,13 +34,19 @@ struct verify_store {
 static int store_lock(const char *path, int *fd)
 {
 	char lock[4096];
+	struct stat st;
 	int n = snprintf(lock, sizeof(lock), "%s.lock", path);
 
 	if (n < 0 || (size_t)n >= sizeof(lock))
 		return -ENAMETOOLONG;
-	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600);
 	if (*fd < 0)
 		return -errno;
+	if (fstat(*fd, &st) || !S_ISREG(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return -EINVAL;       /* a FIFO or device where the lock file goes */
+	}
 	while (flock(*fd, LOCK_EX)) {
 		if (errno != EINTR) {
 			int rc = -errno;
