@@ -213,6 +213,26 @@ static uint16_t scheme_hash(const TPMT_PUBLIC *p, const TPMT_SIGNATURE *s)
 	return 0;
 }
 
+/*
+ * An ECDSA signature's r and s padded to the curve's size, as a TPM writes
+ * them (libtpms: BnTo2B to the order's bytes), so that leading zeros cannot
+ * give one signature a second encoding.  (s and n - s both verify: that is
+ * ECDSA's own, which no encoding rule can remove.)
+ */
+static int signature_canonical(const struct verify_work *w)
+{
+	const TPMS_ECC_PARMS *e = &w->ak_public.parameters.eccDetail;
+	TPMT_SIGNATURE s;
+	size_t off = 0, fs;
+
+	if (w->ak_public.type != TPM2_ALG_ECC ||
+	    Tss2_MU_TPMT_SIGNATURE_Unmarshal(w->b.signature.data, w->b.signature.len, &off, &s) ||
+	    s.sigAlg != TPM2_ALG_ECDSA)
+		return 1;
+	fs = e->curveID == TPM2_ECC_NIST_P256 ? 32 : e->curveID == TPM2_ECC_NIST_P384 ? 48 : 0;
+	return s.signature.ecdsa.signatureR.size == fs && s.signature.ecdsa.signatureS.size == fs;
+}
+
 /* 0 when the AK signed the attest bytes; *hash gets the scheme's hash. */
 static int signature_check(struct verify_work *w, uint16_t *hash)
 {
@@ -335,6 +355,9 @@ int verify_quote(struct verify_ctx *ctx, struct verify_result *res)
 	res->clock_known = 1;
 	if (signature_check(w, &hash))
 		verify_fail(res, VR_SIGNATURE, "quote not signed by the certified AK");
+	else if (!signature_canonical(w))
+		verify_fail(res, VR_BUNDLE_NOT_CANONICAL, "quote signature: ECDSA r or s not "
+			    "padded to the curve's size");
 	nonce_check(ctx, res);
 	if (hash)
 		pcrs_check(w, hash, res);

@@ -1394,6 +1394,26 @@ static void t_ak_chain_anchor(struct bundle *b)
 /* Spec ID errata: not extended anywhere, so only the producer's value. */
 static void t_log_errata(struct bundle *b) { b->event_log.data[32 + 22] ^= 1; }
 
+/* The ECDSA r with a leading zero byte: the same number, so it verifies. */
+static void t_ecdsa_r_padded(struct bundle *b)
+{
+	TPMT_SIGNATURE sig;
+	TPMS_SIGNATURE_ECC *e = &sig.signature.ecdsa;
+	size_t off = 0;
+
+	assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Unmarshal(b->signature.data, b->signature.len,
+							  &off, &sig), 0);
+	assert_int_equal(e->signatureR.size, 32);
+	memmove(e->signatureR.buffer + 1, e->signatureR.buffer, 32);
+	e->signatureR.buffer[0] = 0;
+	e->signatureR.size = 33;
+	b->signature.data = realloc(b->signature.data, sizeof(sig));
+	assert_non_null(b->signature.data);
+	off = 0;
+	assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, b->signature.data, sizeof(sig), &off), 0);
+	b->signature.len = off;
+}
+
 static void test_canonical_certificates_and_log(void **state)
 {
 	(void)state;
@@ -1402,6 +1422,8 @@ static void test_canonical_certificates_and_log(void **state)
 	assert_int_equal(tampered(&F.rsa, t_ak_chain_anchor), VR_BUNDLE_NOT_CANONICAL);
 	assert_int_equal(tampered(&F.rsa, t_log_errata), VR_BUNDLE_NOT_CANONICAL);
 	assert_int_equal(last_nfail, 1);
+	assert_int_equal(tampered(&F.ecc, t_ecdsa_r_padded), VR_BUNDLE_NOT_CANONICAL);
+	assert_int_equal(last_nfail, 1);          /* the signature itself verifies */
 }
 
 /* ---- the AK certificate profile ----------------------------------------- */
