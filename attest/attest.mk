@@ -41,7 +41,7 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 # need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
 ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
-	attest/format/eventlog.c attest/format/evlog_alg.c core/log.c
+	attest/format/eventlog.c attest/format/evlog_alg.c core/json.c core/log.c
 ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
 	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
 	attest/verify/verify_store.c attest/verify/ear.c \

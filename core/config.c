@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "core/json.h"
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -568,40 +569,15 @@ static int config_apply_value(struct vm_config *cfg, const struct config_key *k,
 static struct json_object *config_parse_text(const char *text, size_t len,
 					     size_t max, const char *origin)
 {
-	struct json_tokener *tok;
-	struct json_object *obj;
-	enum json_tokener_error jerr;
+	struct json_object *obj = NULL;
+	char why[128];
+	int rc = json_parse_strict(text, len, max, &obj, why, sizeof(why));
 
-	if (len > max || memchr(text, '\0', len)) {
-		log_err("%s: larger than %zu bytes or contains NUL bytes", origin, max);
-		return NULL;
-	}
-	tok = json_tokener_new();
-	if (!tok)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	if (obj && jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) < len) {
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
-			if (!strchr(" \t\r\n", text[i]))
-				jerr = json_tokener_error_parse_unexpected;
-	}
-	if (!obj || jerr != json_tokener_success) {
-		log_err("%s: not valid JSON (%s at byte %zu)", origin,
-			json_tokener_error_desc(jerr == json_tokener_success ?
-				json_tokener_continue : jerr),
-			json_tokener_get_parse_end(tok));
-		json_object_put(obj);
-		obj = NULL;
-	} else if (!json_object_is_type(obj, json_type_object)) {
-		log_err("%s: must be a JSON object", origin);
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
+	if (rc == -ENOMEM)
+		log_err("%s: out of memory", origin);
+	else if (rc)
+		log_err("%s: not valid JSON (%s)", origin, why);
+	return rc ? NULL : obj;
 }
 
 static int config_apply_json_max(struct vm_config *cfg, const char *text,

@@ -8,7 +8,7 @@ CORE_COMMON := core/log.c
 # Shared by the launcher and the VMM: the launcher validates (and later
 # measures) exactly what the VMM will load.
 # config.c parses --disk and --net with core/devopts.c (no device code).
-CONFIG_SRCS := core/config.c core/devopts.c
+CONFIG_SRCS := core/config.c core/json.c core/devopts.c
 # acpi.c builds every table, the TPM2 one included (no device code).
 CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
@@ -65,3 +65,12 @@ LAB_TESTS += tests/lab/test-boot
 LAB_TESTS += tests/lab/test-shutdown
 # Boot time and VMM memory overhead beside QEMU microvm and q35 (make bench).
 BENCHES += tests/bench/bench-boot
+
+# The one strict JSON reader (core/json.h): configuration, bundles, manifests.
+UNIT_TESTS += test_json
+# Recursive (=): ATTEST_FORMATS (the manifest reader) is set in attest.mk.
+test_json_SRCS = tests/unit/test_json.c core/json.c $(ATTEST_FORMATS)
+test_json_PKGS := cmocka json-c libcrypto
+FUZZ_TARGETS += fuzz_json
+fuzz_json_SRCS := tests/fuzz/fuzz_json.c core/json.c
+fuzz_json_PKGS := json-c

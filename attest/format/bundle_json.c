@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "attest/format/bundle_json.h"
+#include "core/json.h"
 #include "core/util.h"
 
 int bjson_fail(struct bundle_error *err, int code, const char *field, const char *why)
@@ -20,26 +21,17 @@ int bjson_fail(struct bundle_error *err, int code, const char *field, const char
 int bjson_parse(const uint8_t *buf, size_t len, size_t max, json_object **out,
 		struct bundle_error *err)
 {
-	struct json_tokener *tok;
-	json_object *o;
+	char why[sizeof(err->msg) - 8];
+	json_object *o = NULL;
+	int rc;
 
 	if (len > max)
 		return bjson_fail(err, BUNDLE_ERR_TOO_LARGE, "file", "too large");
-	if (!len || len > INT32_MAX || memchr(buf, 0, len))
-		return bjson_fail(err, BUNDLE_ERR_JSON, "file", "empty or contains NUL");
-	tok = json_tokener_new_ex(BJSON_MAX_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, (const char *)buf, (int)len);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		json_tokener_free(tok);
-		return bjson_fail(err, BUNDLE_ERR_JSON, "file",
-				  "not exactly one complete JSON object");
-	}
-	json_tokener_free(tok);
+	rc = json_parse_strict(buf, len, max, &o, why, sizeof(why));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		return bjson_fail(err, BUNDLE_ERR_JSON, "file", why);
 	*out = o;
 	return 0;
 }

@@ -120,6 +120,11 @@ static void test_rejects(void **state)
 		"{\"svirt_label\": \"svirt_t\"}",
 		"{\"svirt_label\": \"u:r:t:s0 c1\"}",
 		"{\"seccomp\": \"off\"}", "{\"seccomp\": \"trap\"}",
+		/* A key given twice, at any depth (json-c alone keeps the last). */
+		"{\"cpus\": 1, \"cpus\": 2}",
+		"{\"kernel\": \"/k\", \"k\\u0065rnel\": \"/etc/shadow\"}",
+		"{\"disks\": [{\"path\": \"/x\", \"path\": \"/y\"}]}",
+		"{\"net\": {\"tap\": \"t0\", \"tap\": \"t1\"}}",
 	};
 
 	(void)state;
