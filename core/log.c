@@ -46,16 +46,47 @@ int log_parse_level(const char *s, enum log_level *out)
 	return -EINVAL;
 }
 
+size_t log_escape(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	if (!cap)
+		return 0;
+	for (; *in; in++) {
+		unsigned char c = (unsigned char)*in;
+		int w = c == '\\' ? 2 : (c < 0x20 || c > 0x7e) ? 4 : 1;
+
+		if (n + (size_t)w >= cap)
+			break;
+		if (w == 1)
+			out[n] = (char)c;
+		else if (w == 2)
+			memcpy(out + n, "\\\\", 2);
+		else
+			snprintf(out + n, 5, "\\x%02x", c);
+		n += (size_t)w;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/*
+ * Escaped here, centrally, rather than by each caller: a message is
+ * formatted first and then every byte outside printable ASCII (and the
+ * backslash) is written as \xNN (\\), so no %s argument, path or not,
+ * can end a line or send a terminal escape, and no caller can forget.
+ */
 void log_msg(enum log_level level, const char *func, const char *fmt, ...)
 {
-	char buf[1024];
+	char raw[1024], buf[1024];
 	va_list ap;
 
 	if (level > cur_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	log_escape(buf, sizeof(buf), raw);
 	/* One write per line so lines from several threads do not interleave. */
 	fprintf(stderr, "bulwark%s%s%s: %s: %s: %s\n",
 		vm_name[0] ? "[" : "", vm_name, vm_name[0] ? "]" : "",
