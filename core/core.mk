@@ -74,3 +74,8 @@ test_json_PKGS := cmocka json-c libcrypto
 FUZZ_TARGETS += fuzz_json
 fuzz_json_SRCS := tests/fuzz/fuzz_json.c core/json.c
 fuzz_json_PKGS := json-c
+
+# The one opener of operator-given paths (core/path.h).
+UNIT_TESTS += test_path
+test_path_SRCS := tests/unit/test_path.c core/path.c core/log.c
+test_path_PKGS := cmocka
