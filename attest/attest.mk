@@ -41,7 +41,7 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 # need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
 ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
-	attest/format/eventlog.c attest/format/evlog_alg.c core/json.c core/log.c
+	attest/format/eventlog.c attest/format/evlog_alg.c core/json.c core/path.c core/log.c
 ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
 	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
 	attest/verify/verify_store.c attest/verify/ear.c \
@@ -136,7 +136,7 @@ test_attestd_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 # The request parser runs on a peer's bytes in the launcher; the reply parser
 # on the launcher's bytes in the client.
 FUZZ_TARGETS += fuzz_attestd
-fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/format/bundle_codec.c \
+fuzz_attestd_SRCS := tests/fuzz/fuzz_attestd.c $(ATTESTD_WIRE) attest/format/bundle_codec.c core/path.c \
 	$(ATTEST_EVLOG)
 fuzz_attestd_PKGS := libcrypto
 # test_attestd also runs the real `bulwark attest` and `bulwark serve`.

@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/util.h"
 #include "core/devopts.h"
 
@@ -619,12 +620,9 @@ int config_load_file(struct vm_config *cfg, const char *path)
 	size_t len = 0;
 	int fd, rc = -EINVAL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		rc = -errno;
-		log_err("--config: %s: %s", path, strerror(errno));
-		return rc;
-	}
+	fd = path_open_regular(path, O_RDONLY, "--config", NULL);
+	if (fd < 0)
+		return fd;
 	buf = malloc(CONFIG_FILE_MAX + 1);
 	if (!buf) {
 		rc = -ENOMEM;

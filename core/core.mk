@@ -8,7 +8,7 @@ CORE_COMMON := core/log.c
 # Shared by the launcher and the VMM: the launcher validates (and later
 # measures) exactly what the VMM will load.
 # config.c parses --disk and --net with core/devopts.c (no device code).
-CONFIG_SRCS := core/config.c core/json.c core/devopts.c
+CONFIG_SRCS := core/config.c core/json.c core/path.c core/devopts.c
 # acpi.c builds every table, the TPM2 one included (no device code).
 CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 

@@ -2,7 +2,7 @@
 # responsibility (core/launch/launcher.h).  bulwark_SRCS already has svirt/, the
 # sandbox, and attest/'s swtpm, measure, tpm and eventlog; the launcher adds
 # the vTPM start and the TPM proxy.
-bulwark_SRCS += core/launch/launch_run.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
+bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread

@@ -189,6 +189,16 @@ int jail_config_keep_fd(struct jail_config *cfg, int fd);
 /* Creates path (and its parent) if missing: a root-owned directory no one
  * else may write, not a symlink; refuses anything else. */
 int jail_root_prepare(const char *path);
+/*
+ * Checks ROOT before anything is changed: it must exist (unless
+ * MAY_BE_ABSENT, the default root jail_root_prepare() creates), be reached
+ * without a symlink, be a directory owned by root that neither group nor
+ * others may write, be empty, and be neither one of USED[0..N) (absolute
+ * paths of what the guest uses: kernel, initrd, disks, state folders) nor
+ * a parent of one.  Returns 0 or -errno (logged).
+ */
+int jail_root_check(const char *root, bool may_be_absent, const char *const *used,
+		    size_t n);
 int jail_config_check(const struct jail_config *cfg);
 /* fork(2) semantics (pid, 0 in the child, -errno) but the child starts in
  * new namespaces (all but the fds of cfg are checked first; the fds are

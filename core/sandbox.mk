@@ -4,7 +4,7 @@
 SANDBOX_SRCS := core/seccomp.c core/seccomp_tables.c core/jail_verify.c
 # The jail's privileged half (clone, mounts, pivot_root, the drop itself):
 # launcher only.
-SANDBOX_LAUNCH := core/launch/jail.c core/launch/jail_fs.c core/launch/jail_child.c core/launch/jail_creds.c
+SANDBOX_LAUNCH := core/launch/jail.c core/launch/jail_fs.c core/launch/jail_child.c core/launch/jail_creds.c core/path.c
 SANDBOX_PKGS := libseccomp
 # The filters' digests (measured by the launcher): not in the VMM, which
 # then links no crypto library.

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "attest/format/bundle.h"
+#include "core/path.h"
 #include "core/util.h"
 
 static const char b64_chars[] =
@@ -151,9 +152,9 @@ int bundle_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 	size_t got = 0;
 	int fd, rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = path_open_regular(path, O_RDONLY, "file", NULL);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st)) {
 		rc = -errno;
 		goto out;

@@ -23,6 +23,7 @@
 #include "core/config.h"
 #include "core/launch/commands.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/util.h"
 
 struct ref_args {
@@ -141,8 +142,8 @@ static int identity(const struct ref_args *a, char *out, size_t cap, size_t *len
 		if (!eq || (size_t)(eq - a->vmm[i]) >= sizeof(name))
 			return -EINVAL;
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - a->vmm[i]), a->vmm[i]);
-		fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
-		rc = fd < 0 ? -errno : measure_identity_add(&id, name, fd);
+		fd = path_open_regular(eq + 1, O_RDONLY, "--vmm", NULL);
+		rc = fd < 0 ? fd : measure_identity_add(&id, name, fd);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -175,15 +176,27 @@ static int vm_config_canonical(const char *path, uint8_t **out, size_t *len)
 	return rc;
 }
 
+static int reference_check_policy_path(const char *path)
+{
+	int fd = path_open_regular(path, O_RDONLY, "--policy", NULL);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
 {
 	static const uint8_t no_acpi[] = "acpi not pinned";
 	int rc = banks_parse(a->banks, &in->banks);
 
-	in->kernel_fd = open(a->kernel, O_RDONLY | O_CLOEXEC);
-	in->initrd_fd = a->initrd ? open(a->initrd, O_RDONLY | O_CLOEXEC) : -1;
-	if (in->kernel_fd < 0 || (a->initrd && in->initrd_fd < 0))
-		rc = rc ? rc : -errno;
+	in->kernel_fd = path_open_regular(a->kernel, O_RDONLY, "--kernel", NULL);
+	in->initrd_fd = a->initrd ? path_open_regular(a->initrd, O_RDONLY, "--initrd", NULL) : -1;
+	if (in->kernel_fd < 0)
+		rc = rc ? rc : in->kernel_fd;
+	if (a->initrd && in->initrd_fd < 0)
+		rc = rc ? rc : in->initrd_fd;
 	rc = rc ? rc : identity(a, in->ident, sizeof(in->ident), &in->ident_len);
 	if (a->vm_config)
 		rc = rc ? rc : vm_config_canonical(a->vm_config, &in->config, &in->config_len);
@@ -191,6 +204,10 @@ static int inputs_load(const struct ref_args *a, struct ref_inputs *in)
 		rc = rc ? rc : bundle_read_file(a->config, MEASURE_MAX_TEXT, &in->config,
 						&in->config_len);
 	rc = rc ? rc : a->acpi ? bundle_read_file(a->acpi, 1u << 20, &in->acpi, &in->acpi_len) : 0;
+	/* The policy file is an operator's path too: refused here if it is a
+	 * symlink anywhere, a FIFO or a device (policy_digest_file() also
+	 * reads the kernel's /sys/fs/selinux/policy for the launcher). */
+	rc = rc ? rc : reference_check_policy_path(a->policy);
 	rc = rc ? rc : policy_digest_file(a->policy, in->policy);
 	snprintf(in->label, sizeof(in->label), "%s:c0,c1", a->label_rule);
 	in->sec = (struct measure_secstate){ .selinux = MEASURE_SELINUX_ENFORCING,

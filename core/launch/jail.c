@@ -6,6 +6,7 @@
  */
 #include "core/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/path.h"
 #include "core/util.h"
 
 /* The loader and the libraries of bulwark-vmm on Debian x86_64 (the /lib64
@@ -115,6 +117,80 @@ int jail_root_prepare(const char *path)
 		return 0;
 fail:
 	log_err("jail root %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static bool jail_path_clean(const char *p);
+
+/* An empty directory: nothing but "." and "..". */
+static int jail_dir_empty(int fd)
+{
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0), rc = 1;
+	struct dirent *de;
+	DIR *d;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while (rc == 1 && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = 0;
+	closedir(d);
+	return rc;
+}
+
+/* ROOT (and its real name REAL, "" if none) holds none of USED. */
+static int jail_root_apart(const char *root, const char *real, const char *const *used,
+			   size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!used[i] || !used[i][0])
+			continue;
+		if (path_is_under(used[i], root) || (real[0] && path_is_under(used[i], real))) {
+			log_err("--jail-root %s: holds %s, which the guest uses", root, used[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int jail_root_check(const char *root, bool may_be_absent, const char *const *used,
+		    size_t n)
+{
+	char real[PATH_MAX] = "";
+	struct stat st;
+	int fd, rc;
+
+	if (!root || root[0] != '/' || !jail_path_clean(root)) {
+		log_err("--jail-root: must be an absolute path without . or ..");
+		return -EINVAL;
+	}
+	if (may_be_absent && lstat(root, &st) && errno == ENOENT)
+		return jail_root_apart(root, real, used, n);
+	fd = path_open_dir(root, "--jail-root", &st);
+	if (fd < 0)
+		return fd;
+	rc = path_of_fd(fd, real, sizeof(real));
+	if (!rc && (st.st_uid != 0 || (st.st_mode & 022))) {
+		log_err("--jail-root %s: must be owned by root and not writable by group "
+			"or others", root);
+		rc = -EPERM;
+	}
+	if (!rc) {
+		rc = jail_dir_empty(fd);
+		if (rc == 0) {
+			log_err("--jail-root %s: must be an empty directory", root);
+			rc = -ENOTEMPTY;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
+	if (!rc)
+		rc = jail_root_apart(root, real, used, n);
+	close(fd);
 	return rc;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `bulwark run`, part 2: the order of the launch (core/launch/launcher.h) and its
- * one unwind ladder.  Everything is validated and opened before anything is
- * started; whatever fails, nothing is left behind: no label changed, no
- * swtpm running, no registry entry.
+ * one unwind ladder.  Everything is validated and opened
+ * (core/launch/launch_validate.c) before the first change to the host; whatever
+ * fails later, nothing is left behind: no label changed, no swtpm running,
+ * no registry entry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,74 +152,6 @@ static void run_opts_default(struct launch *l)
 	o->stop_timeout = LAUNCH_STOP_TIMEOUT;
 }
 
-static int run_open(const char *path, int flags, const char *what)
-{
-	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0)
-		log_err("%s: %s: %s", what, path, strerror(errno));
-	return fd < 0 ? -errno : fd;
-}
-
-/* bulwark-vmm beside our own executable, opened now and exec'd by fd later:
- * the bytes measured are the bytes run. */
-static int run_open_vmm(void)
-{
-	char self[PATH_MAX], path[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0) {
-		log_err("cannot find our own executable: %s", strerror(errno));
-		return -ENOENT;
-	}
-	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dirname(self), VMM_BINARY);
-	return run_open(path, O_RDONLY | O_NOFOLLOW, "VMM binary");
-}
-
-/* Every file the guest gets, opened (and labelled) before anything runs. */
-static int run_open_files(struct launch *l)
-{
-	int rc;
-
-	l->kernel_fd = rc = launch_svirt_open(l, l->cfg.kernel, SVIRT_OBJ_CONTENT,
-					      "--kernel");
-	if (rc >= 0 && l->cfg.initrd[0])
-		l->initrd_fd = rc = launch_svirt_open(l, l->cfg.initrd,
-						      SVIRT_OBJ_CONTENT, "--initrd");
-	for (uint32_t i = 0; rc >= 0 && i < l->cfg.ndisks; i++) {
-		const struct config_disk *d = &l->cfg.disks[i];
-
-		l->disk_fd[i] = rc = launch_svirt_open(l, d->path, d->readonly ?
-						       SVIRT_OBJ_CONTENT : SVIRT_OBJ_IMAGE,
-						       "--disk");
-	}
-	if (rc >= 0 && l->cfg.net)
-		l->tap_fd = rc = launch_tap_open(l->cfg.tap);
-	return rc < 0 ? rc : 0;
-}
-
-/* Validate and open everything; nothing runs before this succeeds. */
-static int run_prepare(struct launch *l)
-{
-	int rc = run_open_files(l);
-
-	if (rc >= 0)
-		rc = boot_plan(&l->cfg, l->kernel_fd, l->initrd_fd, &l->plan);
-	if (rc >= 0)
-		rc = config_canonical(&l->cfg, &l->canonical, &l->canonical_len);
-	if (rc >= 0)
-		rc = acpi_build(&l->cfg, &l->acpi);
-	if (rc >= 0)
-		l->vmm_fd = rc = run_open_vmm();
-	if (rc >= 0)
-		l->kvm_fd = rc = run_open("/dev/kvm", O_RDWR, "KVM");
-	if (rc >= 0)
-		l->config_fd = rc = launch_memfd_sealed(l, "bulwark-config", l->canonical,
-							l->canonical_len);
-	return rc < 0 ? rc : 0;
-}
-
 static void run_close(struct launch *l)
 {
 	int *fds[] = { &l->kernel_fd, &l->initrd_fd, &l->kvm_fd, &l->config_fd,
@@ -238,20 +171,35 @@ static void run_close(struct launch *l)
 	l->canonical = NULL;
 }
 
-/* The whole launch, one ladder: each step undone in reverse order. */
+/* After the checks: the registry entry, the labels, the config memfd and
+ * the jail root, in that order; the caller undoes them. */
+static int run_act(struct launch *l)
+{
+	int rc = launch_svirt_setup(l);
+
+	if (!rc)
+		rc = launch_inputs_label(l);
+	if (!rc)
+		l->config_fd = rc = launch_memfd_sealed(l, "bulwark-config", l->canonical,
+							l->canonical_len);
+	if (rc >= 0)
+		rc = launch_jail_setup(l);
+	return rc < 0 ? rc : 0;
+}
+
+/* The whole launch, one ladder: each step undone in reverse order.  Every
+ * input is checked (launch_validate) before the first change to the host. */
 static int run_launch(struct launch *l)
 {
 	pid_t pid;
 	int rc, status = VMM_EXIT_SETUP;
 
-	rc = launch_svirt_setup(l);
-	if (rc)
+	rc = launch_validate(l);
+	if (rc) {
+		run_close(l);
 		return VMM_EXIT_SETUP;
-	rc = run_prepare(l);
-	if (!rc)
-		rc = launch_filters_build(l);
-	if (!rc)
-		rc = launch_jail_setup(l);
+	}
+	rc = run_act(l);
 	if (rc)
 		goto out_files;
 	rc = launch_vtpm_start(l);

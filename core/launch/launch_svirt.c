@@ -15,16 +15,19 @@
 
 #include "core/launch/launcher.h"
 
+int launch_svirt_probe(struct launch *l)
+{
+	svirt_config_default(&l->scfg);
+	/* Refuses permissive or disabled SELinux unless --svirt=off; the
+	 * state it records is measured into the vTPM.  Reads only. */
+	return svirt_state_probe(l->svirt, NULL, &l->sstate);
+}
+
+/* The first change to the host: after launch_validate() (launch_run.c). */
 int launch_svirt_setup(struct launch *l)
 {
 	int rc;
 
-	svirt_config_default(&l->scfg);
-	/* Refuses permissive or disabled SELinux unless --svirt=off; the
-	 * state it records is measured into the vTPM. */
-	rc = svirt_state_probe(l->svirt, NULL, &l->sstate);
-	if (rc)
-		return rc;
 	if (l->svirt == SVIRT_MODE_OFF) {
 		log_warn("--svirt=off: the guest runs without an MCS label of its own");
 		return 0;

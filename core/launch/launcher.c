@@ -123,13 +123,48 @@ static int run_parse_pass(struct vm_config *cfg, int argc, char **argv,
 	return 0;
 }
 
+/*
+ * A flag given twice is an error: the last one no longer silently wins.
+ * Only --disk repeats (one per disk); --vtpm and --no-vtpm are one setting.
+ */
+static int run_flags_once(int argc, char **argv)
+{
+	static char seen[64][32];
+	size_t n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char flag[32];
+		const char *val, *name;
+		int rc = run_next_flag(argc, argv, &i, flag, sizeof(flag), &val);
+
+		if (rc)
+			return rc;
+		name = strcmp(flag, "no-vtpm") ? flag : "vtpm";
+		if (!val || !strcmp(name, "disk"))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(seen[j], name)) {
+				log_err("--%s: given twice (only --disk may repeat)", flag);
+				return -EINVAL;
+			}
+		if (n == ARRAY_SIZE(seen)) {
+			log_err("more than %zu flags", ARRAY_SIZE(seen));
+			return -E2BIG;
+		}
+		snprintf(seen[n++], sizeof(seen[0]), "%s", name);
+	}
+	return 0;
+}
+
 int launcher_parse_flags(struct vm_config *cfg, int argc, char **argv,
 			 enum log_level *level, const struct launcher_flag_cb *cb)
 {
 	int rc;
 
 	config_init(cfg);
-	rc = run_parse_pass(cfg, argc, argv, 1, level, cb);
+	rc = run_flags_once(argc, argv);
+	if (!rc)
+		rc = run_parse_pass(cfg, argc, argv, 1, level, cb);
 	if (!rc)
 		rc = run_parse_pass(cfg, argc, argv, 0, level, cb);
 	if (!rc)

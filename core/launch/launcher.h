@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The privileged launcher (`bulwark run`).  One file per responsibility:
- *   core/launch/launcher.c       flags, validation, opening, the order of it all
+ *   core/launch/launcher.c       flags
+ *   core/launch/launch_validate.c every check and open before the first change
+ *   core/launch/launch_run.c     the order of it all
  *   core/launch/launch_svirt.c   SELinux: state, registry entry, labels by fd
  *   core/launch/launch_vtpm.c    swtpm, the measured boot, the event log memfd
  *   core/launch/launch_child.c   the jail and the exec of bulwark-vmm
@@ -9,13 +11,19 @@
  *                         timeout), VMM, swtpm, TPM proxy, attestation socket
  *   core/launch/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
  *
- * The order (every step fails closed and is undone by run_unwind()):
- *   parse + validate flags; ignore SIGPIPE
+ * The order (every step fails closed and is undone by run_unwind()).
+ * First every check, with no change to the host (launch_validate()):
+ *   parse + validate flags (none twice) and --config; ignore SIGPIPE
+ *   open kernel, initrd, disks (core/path.h: no symlink anywhere, regular
+ *     files only); no file twice, kernel/initrd never a writable disk;
+ *     kernel and initrd headers (boot_plan); state folders; jail root
+ *   canonical config, ACPI tables, bulwark-vmm (exec'd by that fd later),
+ *   /dev/kvm, the tap (TUNSETIFF), the seccomp filters (digests measured)
  *   svirt_state_probe (refuses permissive/disabled unless --svirt=off)
+ * Then the changes, each undone on failure:
  *   svirt_gc, svirt_vm_create (the guest's pair in the host registry)
- *   open kernel, initrd, disks through svirt (label by fd), /dev/kvm,
- *   the tap (TUNSETIFF), bulwark-vmm (exec'd by that fd later)
- *   build the seccomp filters (their digests are measured)
+ *   label kernel, initrd, disks through svirt (by fd; each must still be
+ *     the file validated), the config memfd, the jail root
  *   vtpm_start: swtpm (vTPM domain, own state type) + measured boot
  *   attestation socket (attestd, when linked)
  *   jail_clone (new namespaces) -> child: fds at their ABI numbers,
@@ -32,6 +40,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "attest/vtpm/measure.h"
@@ -86,6 +95,8 @@ struct launch {
 	size_t canonical_len;
 	int kernel_fd, initrd_fd, kvm_fd, config_fd, vmm_fd, tap_fd, evlog_fd;
 	int disk_fd[CONFIG_MAX_DISKS];
+	/* What launch_validate() opened: the identity of every file. */
+	struct stat kernel_st, initrd_st, disk_st[CONFIG_MAX_DISKS];
 	enum log_level level;
 	/* svirt */
 	struct svirt_config scfg;
@@ -137,6 +148,13 @@ int launch_memfd_sealed(const struct launch *l, const char *name,
 
 /* core/launch/launch_svirt.c */
 int launch_svirt_setup(struct launch *l);
+/* SELinux's state (svirt_state_probe): reads only; before any change. */
+int launch_svirt_probe(struct launch *l);
+/* core/launch_validate.c: every input checked, every file opened; no host
+ * change.  Then, once the registry entry exists, each file labelled and
+ * checked to be the one validated. */
+int launch_validate(struct launch *l);
+int launch_inputs_label(struct launch *l);
 int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 		      const char *what);
 int launch_svirt_verify(struct launch *l, pid_t pid);

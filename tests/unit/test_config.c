@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -285,6 +286,63 @@ static void test_bad_flags(void **state)
 	assert_int_not_equal(launcher_parse_args(&c, 3, nofile, &lvl), 0);
 }
 
+/* A flag given twice is refused; only --disk repeats. */
+static void test_flag_twice(void **state)
+{
+	char *cpus[] = { "run", "--kernel", "/k", "--cpus", "2", "--cpus=3", NULL };
+	char *kernel[] = { "run", "--kernel", "/k", "--kernel", "/etc/shadow", NULL };
+	char *vtpm[] = { "run", "--kernel", "/k", "--vtpm", "--no-vtpm", NULL };
+	char *config[] = { "run", "--config", "/a", "--config", "/b", NULL };
+	char *level[] = { "run", "--kernel", "/k", "--log-level", "err",
+			  "--log-level", "debug", NULL };
+	char *disks[] = { "run", "--kernel", "/k", "--disk", "/a", "--disk", "/b", NULL };
+	struct vm_config c;
+	enum log_level lvl = LOG_WARN;
+
+	(void)state;
+	assert_int_equal(launcher_parse_args(&c, 6, cpus, &lvl), -EINVAL);
+	assert_int_equal(launcher_parse_args(&c, 5, kernel, &lvl), -EINVAL);
+	assert_int_equal(launcher_parse_args(&c, 5, vtpm, &lvl), -EINVAL);
+	assert_int_equal(launcher_parse_args(&c, 5, config, &lvl), -EINVAL);
+	assert_int_equal(launcher_parse_args(&c, 7, level, &lvl), -EINVAL);
+	assert_int_equal(launcher_parse_args(&c, 7, disks, &lvl), 0);
+	assert_int_equal(c.ndisks, 2);
+}
+
+/* --config goes through path_open_regular: a FIFO is refused at once (it
+ * used to block in open), and so is a file reached through a symlinked
+ * folder. */
+static void test_config_not_a_file(void **state)
+{
+	char dir[] = "/tmp/bulwark-test-config-XXXXXX", fifo[96], link[64], file[64];
+	char *argv[] = { "run", "--config", fifo, NULL };
+	struct vm_config c;
+	enum log_level lvl = LOG_WARN;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	snprintf(file, sizeof(file), "%s/real.json", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(launcher_parse_args(&c, 3, argv, &lvl), -EINVAL);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("{\"kernel\": \"/k\"}", f);
+	fclose(f);
+	assert_int_equal(symlink(dir, link), 0);
+	snprintf(fifo, sizeof(fifo), "%s/link/real.json", dir);
+	assert_int_equal(launcher_parse_args(&c, 3, argv, &lvl), -ELOOP);
+	snprintf(fifo, sizeof(fifo), "%s", file);
+	assert_int_equal(launcher_parse_args(&c, 3, argv, &lvl), 0);
+	unlink(link);
+	unlink(file);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	unlink(fifo);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +354,8 @@ int main(void)
 		cmocka_unit_test(test_canonical_refuses_host_keys),
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_bad_flags),
+		cmocka_unit_test(test_flag_twice),
+		cmocka_unit_test(test_config_not_a_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
