@@ -49,7 +49,7 @@ ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/veri
 ATTEST_VERIFY_PKGS := libcrypto json-c tss2-mu
 
 PROGRAMS += bulwark-verify
-bulwark-verify_SRCS := attest/verify/verify_main.c $(ATTEST_VERIFY)
+bulwark-verify_SRCS := attest/verify/verify_main.c core/args.c $(ATTEST_VERIFY)
 bulwark-verify_PKGS := $(ATTEST_VERIFY_PKGS)
 
 FUZZ_TARGETS += fuzz_bundle

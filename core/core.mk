@@ -13,7 +13,7 @@ CONFIG_SRCS := core/config.c core/json.c core/path.c core/devopts.c
 CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
-bulwark_SRCS := core/launch/main.c core/launch/launcher.c $(CORE_BOOT) attest/format/eventlog.c \
+bulwark_SRCS := core/launch/main.c core/args.c core/launch/launcher.c $(CORE_BOOT) attest/format/eventlog.c \
 	attest/format/tpm.c attest/format/evlog_alg.c $(CORE_COMMON)
 bulwark_PKGS := json-c tss2-mu libcrypto
 

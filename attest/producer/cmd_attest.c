@@ -18,6 +18,7 @@
 #include "attest/producer/enroll.h"
 #include "core/launch/commands.h"
 #include "attest/vtpm/measure.h"
+#include "core/args.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -39,6 +40,8 @@ static int enroll_parse(int argc, char **argv, struct enroll_args *a)
 	int c;
 
 	a->days = 3650;
+	if (args_once(argc, argv, o, ""))
+		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'u': a->uuid = optarg; break;
@@ -191,6 +194,8 @@ static int attest_parse(int argc, char **argv, struct attest_args *a)
 	int c;
 
 	a->run_dir = ATTESTD_RUN_DIR;
+	if (args_once(argc, argv, o, ""))
+		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'n': a->nonce = optarg; break;

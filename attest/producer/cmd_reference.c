@@ -20,6 +20,7 @@
 
 #include "attest/vtpm/policy_digest.h"
 #include "attest/producer/reference.h"
+#include "core/args.h"
 #include "core/config.h"
 #include "core/launch/commands.h"
 #include "core/log.h"
@@ -83,6 +84,8 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 	a->label_rule = "system_u:system_r:bulwark_vmm_t:s0";
 	a->svirt_allowed = MANIFEST_SVIRT_DYNAMIC;
 	a->banks = "sha256,sha384";
+	/* Only --vmm-binary and --seccomp repeat (one per binary, filter). */
+	rc = args_once(argc, argv, o, "vs");
 	while (!rc && (c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'k': a->kernel = optarg; break;

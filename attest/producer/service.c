@@ -33,6 +33,7 @@
 #include "attest/producer/attestd.h"
 #include "attest/producer/cmd_attest.h"
 #include "core/launch/commands.h"
+#include "core/args.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -275,6 +276,8 @@ static int serve_parse(int argc, char **argv, struct serve_args *a)
 	};
 	int c;
 
+	if (args_once(argc, argv, o, ""))
+		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'L': a->listen = optarg; break;

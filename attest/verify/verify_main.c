@@ -6,15 +6,19 @@
  * none contraindicated), 2 some contraindicated, 3 usage or I/O error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attest/verify/ear.h"
 #include "attest/verify/verify.h"
+#include "core/args.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/util.h"
 
 #define MAX_ANCHORS 16
@@ -72,7 +76,8 @@ static int args_parse(int argc, char **argv, struct args *a)
 		{ "at", 1, NULL, 't' }, { "ear", 1, NULL, 'j' }, { "quiet", 0, NULL, 'q' },
 		{ "bench", 1, NULL, 'b' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
-	int c, rc = 0;
+	/* Only the trust anchors and --nonce repeat. */
+	int c, rc = args_once(argc, argv, opts, "aen");
 
 	while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -237,6 +242,21 @@ static int manifest_load(const char *path, struct manifest *m)
 	return rc;
 }
 
+/* The trust anchor files are opened like every other input first (no
+ * symlink anywhere, regular files only): OpenSSL would block on a FIFO. */
+static int anchors_check(const struct args *a)
+{
+	for (size_t i = 0; i < a->nak + a->nek; i++) {
+		int fd = path_open_regular(i < a->nak ? a->ak_ca[i] : a->ek_ca[i - a->nak],
+					   O_RDONLY, i < a->nak ? "--ak-ca" : "--ek-ca", NULL);
+
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
+	return 0;
+}
+
 static int run(const struct args *a, struct manifest *m)
 {
 	struct verify_options o = { .ak_ca = a->ak_ca, .nak_ca = a->nak, .ek_ca = a->ek_ca,
@@ -246,6 +266,7 @@ static int run(const struct args *a, struct manifest *m)
 	struct verify_ctx *ctx = NULL;
 	int rc = manifest_load(a->manifest, m);
 
+	rc = rc ? rc : anchors_check(a);
 	rc = rc ? rc : verify_ctx_new(&o, &ctx);
 	rc = rc ? rc : nonces_setup(ctx, a);
 	if (rc)

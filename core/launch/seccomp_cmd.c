@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/launch/commands.h"
+#include "core/args.h"
 #include "core/log.h"
 #include "core/sandbox.h"
 #include "core/util.h"
@@ -97,6 +98,10 @@ int cmd_seccomp(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
+	if (args_once(argc, argv, opts, "")) {
+		seccomp_usage(stderr);
+		return 2;
+	}
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'h') {
 			seccomp_usage(stdout);
