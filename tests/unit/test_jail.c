@@ -435,12 +435,63 @@ static void test_finish_refuses_root(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* The operator's --jail-root: existing, empty, root-owned, not writable by
+ * group or others, no symlink on the way, holding nothing the guest uses. */
+static void test_root_check(void **state)
+{
+	char dir[] = "/tmp/bulwark-jcheck-XXXXXX", root[64], sub[80], disk[80], link[64];
+	const char *used[2];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(root, sizeof(root), "%s/jail", dir);
+	snprintf(disk, sizeof(disk), "%s/disk.img", dir);
+	used[0] = disk;
+	used[1] = "/var/lib/bulwark";
+	/* Missing: refused, unless it is the default (created later). */
+	assert_int_equal(jail_root_check(root, false, used, 2), -ENOENT);
+	assert_int_equal(jail_root_check(root, true, used, 2), 0);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(jail_root_check(root, false, used, 2), 0);
+	/* "/" and any parent of a file the guest uses. */
+	assert_int_equal(jail_root_check("/", false, used, 0), -ENOTEMPTY);
+	assert_int_equal(jail_root_check(dir, false, NULL, 0), -ENOTEMPTY);
+	assert_int_equal(jail_root_check(root, false, (const char *[]){ root }, 1), -EINVAL);
+	snprintf(sub, sizeof(sub), "%s/jail/x", dir);
+	assert_int_equal(jail_root_check(root, false, (const char *[]){ sub }, 1), -EINVAL);
+	assert_int_equal(jail_root_check(root, true, (const char *[]){ sub }, 1), -EINVAL);
+	/* Not empty. */
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(jail_root_check(root, false, used, 2), -ENOTEMPTY);
+	assert_int_equal(rmdir(sub), 0);
+	/* Group- or other-writable, or not root's. */
+	assert_int_equal(chmod(root, 0775), 0);
+	assert_int_equal(jail_root_check(root, false, used, 2), -EPERM);
+	assert_int_equal(chmod(root, 0755), 0);
+	assert_int_equal(chown(root, 1234, 0), 0);
+	assert_int_equal(jail_root_check(root, false, used, 2), -EPERM);
+	assert_int_equal(chown(root, 0, 0), 0);
+	/* Reached through a symlink, or with "..". */
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(symlink("jail", link), 0);
+	assert_int_equal(jail_root_check(link, false, used, 2), -ELOOP);
+	snprintf(sub, sizeof(sub), "%s/jail/../jail", dir);
+	assert_int_equal(jail_root_check(sub, false, used, 2), -EINVAL);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(root), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_finish_refuses_root),
 		cmocka_unit_test(test_root_prepare),
+		cmocka_unit_test(test_root_check),
 		cmocka_unit_test(test_jail_no_net),
 		cmocka_unit_test(test_jail_keep_net),
 		cmocka_unit_test(test_jail_exec_fd),
