@@ -50,7 +50,7 @@ test_ged_PKGS := cmocka
 test_ged_LDLIBS := -lpthread
 
 UNIT_TESTS += test_config
-test_config_SRCS := tests/unit/test_config.c core/launch/launcher.c $(CORE_BOOT) core/log.c
+test_config_SRCS := tests/unit/test_config.c core/args.c core/launch/launcher.c $(CORE_BOOT) core/log.c
 test_config_PKGS := cmocka json-c tss2-mu libcrypto
 
 FUZZ_TARGETS += fuzz_bzimage

@@ -19,10 +19,17 @@ int cmd_gc(int argc, char **argv)
 {
 	struct svirt_config cfg;
 	enum log_level level;
-	int rc;
+	int rc, seen_reg = 0, seen_level = 0;
 
 	svirt_config_default(&cfg);
 	for (int i = 1; i < argc; i++) {
+		/* A flag given twice is an error, not "the last wins". */
+		if ((!strcmp(argv[i], "--registry") && seen_reg++) ||
+		    (!strcmp(argv[i], "--log-level") && seen_level++)) {
+			fprintf(stderr, "bulwark gc: %s given twice\n", argv[i]);
+			gc_usage();
+			return 2;
+		}
 		if (!strcmp(argv[i], "--registry") && i + 1 < argc &&
 		    strlen(argv[i + 1]) < sizeof(cfg.registry_dir)) {
 			snprintf(cfg.registry_dir, sizeof(cfg.registry_dir), "%s",

@@ -54,6 +54,7 @@ static int delete_parse(struct delete_opts *o, int argc, char **argv)
 	const char **dst[] = { &o->state_dir, &o->vtpm_dir, &o->key_dir, &o->run_dir,
 			       NULL };
 	const char *reg = NULL;
+	unsigned int seen = 0;
 
 	static_assert(ARRAY_SIZE(flags) == ARRAY_SIZE(dst), "one per flag");
 	dst[4] = &reg;
@@ -69,6 +70,12 @@ static int delete_parse(struct delete_opts *o, int argc, char **argv)
 					argv[i]);
 				return -EINVAL;
 			}
+			/* A flag given twice is an error, not "the last wins". */
+			if (seen & (1u << k)) {
+				fprintf(stderr, "bulwark delete: %s given twice\n", argv[i]);
+				return -EINVAL;
+			}
+			seen |= 1u << k;
 			*dst[k] = argv[++i];
 		} else if (!o->name && argv[i][0] != '-') {
 			o->name = argv[i];

@@ -144,7 +144,9 @@ static int run_flags_once(int argc, char **argv)
 			continue;
 		for (size_t j = 0; j < n; j++)
 			if (!strcmp(seen[j], name)) {
-				log_err("--%s: given twice (only --disk may repeat)", flag);
+				log_err("--%s: given twice (only --disk may repeat%s)", flag,
+					strcmp(name, flag) || !strcmp(name, "vtpm") ?
+					"; --vtpm and --no-vtpm are one setting" : "");
 				return -EINVAL;
 			}
 		if (n == ARRAY_SIZE(seen)) {

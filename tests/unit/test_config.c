@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/args.h"
 #include "core/config.h"
 #include "core/launch/launcher.h"
 
@@ -343,6 +344,31 @@ static void test_config_not_a_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* getopt_long command lines (bulwark-verify, reference, attest...). */
+static void test_args_once(void **state)
+{
+	static const struct option o[] = {
+		{ "manifest", 1, NULL, 'm' }, { "nonce", 1, NULL, 'n' },
+		{ "nonces", 1, NULL, 'N' }, { "quiet", 0, NULL, 'q' }, { NULL, 0, NULL, 0 },
+	};
+	char *twice[] = { "v", "--manifest", "a", "--manifest=b", NULL };
+	char *prefix[] = { "v", "--man", "a", "--manifest", "b", NULL };
+	char *flag0[] = { "v", "--quiet", "x", "--quiet", NULL };
+	char *list[] = { "v", "--nonce", "aa", "--nonce=bb", "--nonces", "f", NULL };
+	char *value[] = { "v", "--manifest", "--manifest", "bundle", NULL };
+	char *dashdash[] = { "v", "--manifest", "a", "--", "--manifest", NULL };
+
+	(void)state;
+	assert_int_equal(args_once(4, twice, o, "n"), -EINVAL);
+	assert_int_equal(args_once(5, prefix, o, "n"), -EINVAL);
+	assert_int_equal(args_once(4, flag0, o, "n"), -EINVAL);
+	assert_int_equal(args_once(6, list, o, "n"), 0);
+	assert_int_equal(args_once(6, list, o, ""), -EINVAL);
+	/* A value is not a flag; nothing after "--" is. */
+	assert_int_equal(args_once(4, value, o, ""), 0);
+	assert_int_equal(args_once(5, dashdash, o, ""), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_flags_override_file),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_flag_twice),
+		cmocka_unit_test(test_args_once),
 		cmocka_unit_test(test_config_not_a_file),
 	};
 
