@@ -180,6 +180,9 @@ int jail_root_check(const char *root, bool may_be_absent, const char *const *use
 			"or others", root);
 		rc = -EPERM;
 	}
+	/* What it holds first: the more telling reason. */
+	if (!rc)
+		rc = jail_root_apart(root, real, used, n);
 	if (!rc) {
 		rc = jail_dir_empty(fd);
 		if (rc == 0) {
@@ -188,8 +191,6 @@ int jail_root_check(const char *root, bool may_be_absent, const char *const *use
 		}
 		rc = rc < 0 ? rc : 0;
 	}
-	if (!rc)
-		rc = jail_root_apart(root, real, used, n);
 	close(fd);
 	return rc;
 }

@@ -458,6 +458,7 @@ static void test_root_check(void **state)
 	assert_int_equal(jail_root_check(root, false, used, 2), 0);
 	/* "/" and any parent of a file the guest uses. */
 	assert_int_equal(jail_root_check("/", false, used, 0), -ENOTEMPTY);
+	assert_int_equal(jail_root_check("/", false, used, 2), -EINVAL);
 	assert_int_equal(jail_root_check(dir, false, NULL, 0), -ENOTEMPTY);
 	assert_int_equal(jail_root_check(root, false, (const char *[]){ root }, 1), -EINVAL);
 	snprintf(sub, sizeof(sub), "%s/jail/x", dir);
