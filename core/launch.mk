@@ -20,3 +20,9 @@ UNIT_TESTS += test_delete
 test_delete_SRCS = tests/unit/test_delete.c core/launch/cmd_delete.c core/launch/gstate.c \
 	core/log.c $(SVIRT_SRCS)
 test_delete_PKGS = cmocka $(SVIRT_PKGS)
+
+# Every input checked before the first change to the host (launch_validate):
+# bad kernel header, symlinked folders, FIFOs, /proc files, one file twice,
+# kernel as a writable disk, jail roots, flags twice, duplicate keys; under
+# strace, no changing system call; bulwark-verify on a FIFO.
+LAB_TESTS += tests/lab/test-validate
