@@ -120,6 +120,25 @@ int path_open_regular(const char *path, int flags, const char *what, struct stat
 	return path_open_typed(path, flags & O_ACCMODE, false, what, st);
 }
 
+FILE *path_fopen_read(const char *path, const char *what)
+{
+	int fd = path_open_regular(path, O_RDONLY, what, NULL);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "re");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 int path_open_dir(const char *path, const char *what, struct stat *st)
 {
 	return path_open_typed(path, O_RDONLY, true, what, st);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 /* PATH as a regular file, FLAGS O_RDONLY or O_RDWR; the fd or -errno.  ST
@@ -26,6 +27,10 @@ int path_open_regular(const char *path, int flags, const char *what, struct stat
 
 /* PATH as a directory (O_RDONLY | O_DIRECTORY); the fd or -errno. */
 int path_open_dir(const char *path, const char *what, struct stat *st);
+
+/* path_open_regular(PATH, O_RDONLY) as a stdio stream ("re"); NULL with
+ * errno set (logged). */
+FILE *path_fopen_read(const char *path, const char *what);
 
 /* The same file: same device and inode. */
 static inline bool path_same_file(const struct stat *a, const struct stat *b)

@@ -19,6 +19,7 @@
 #include "core/launch/commands.h"
 #include "attest/vtpm/measure.h"
 #include "core/args.h"
+#include "core/path.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -69,7 +70,7 @@ static int enroll_parse(int argc, char **argv, struct enroll_args *a)
 
 static X509 *pem_cert(const char *path, int der)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = path_fopen_read(path, "certificate");
 	X509 *x = NULL;
 
 	if (f) {
@@ -111,7 +112,7 @@ static int enroll_run(const struct enroll_args *a, struct enroll_request *req)
 {
 	struct enroll_result res = { 0 };
 	struct quote_tpm t;
-	FILE *f = fopen(a->ca_key, "re");
+	FILE *f = path_fopen_read(a->ca_key, "--ca-key");
 	int fd = -1, rc;
 
 	req->ca_key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
@@ -139,7 +140,7 @@ static int enroll_run(const struct enroll_args *a, struct enroll_request *req)
 static STACK_OF(X509) *pem_stack(const char *path)
 {
 	STACK_OF(X509) *st = sk_X509_new_null();
-	FILE *f = fopen(path, "re");
+	FILE *f = path_fopen_read(path, "--ek-chain");
 	X509 *x;
 
 	while (st && f && (x = PEM_read_X509(f, NULL, NULL, NULL)))

@@ -134,6 +134,25 @@ static void test_not_regular(void **state)
 	assert_int_equal(path_open_regular(at("null"), O_RDWR, "test", NULL), -EINVAL);
 	assert_int_equal(path_open_regular(at("sub"), O_RDONLY, "test", NULL), -EINVAL);
 	assert_int_equal(path_open_dir(at("file"), "test", NULL), -ENOTDIR);
+	/* The stdio form: the same refusals, errno set. */
+	errno = 0;
+	assert_null(path_fopen_read(at("fifo"), "test"));
+	assert_int_equal(errno, EINVAL);
+	assert_null(path_fopen_read(at("link"), "test"));
+	assert_int_equal(errno, ELOOP);
+}
+
+static void test_fopen(void **state)
+{
+	char buf[8] = "";
+	FILE *f;
+
+	(void)state;
+	f = path_fopen_read(at("real/disk"), "test");
+	assert_non_null(f);
+	assert_int_equal(fcntl(fileno(f), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+	assert_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
 }
 
 /* Kernel interfaces that stat as regular files are not files. */
@@ -178,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_symlinks),
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_pseudo_files),
+		cmocka_unit_test(test_fopen),
 		cmocka_unit_test(test_dir_and_names),
 	};
 	return cmocka_run_group_tests_name("path", tests, setup, teardown);
