@@ -14,7 +14,6 @@
 #include "core/json.h"
 #include "core/layout.h"
 #include "core/log.h"
-#include "core/path.h"
 #include "core/util.h"
 #include "core/devopts.h"
 
@@ -611,39 +610,6 @@ int config_apply_json(struct vm_config *cfg, const char *text, size_t len,
 		      const char *origin)
 {
 	return config_apply_json_max(cfg, text, len, CONFIG_FILE_MAX, origin);
-}
-
-int config_load_file(struct vm_config *cfg, const char *path)
-{
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd, rc = -EINVAL;
-
-	fd = path_open_regular(path, O_RDONLY, "--config", NULL);
-	if (fd < 0)
-		return fd;
-	buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		rc = -ENOMEM;
-		goto out_close;
-	}
-	while ((n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len)) > 0) {
-		len += (size_t)n;
-		if (len > CONFIG_FILE_MAX)
-			break;
-	}
-	if (n < 0) {
-		rc = -errno;
-		log_err("--config: %s: %s", path, strerror(errno));
-		goto out_free;
-	}
-	rc = config_apply_json(cfg, buf, len, path);
-out_free:
-	free(buf);
-out_close:
-	close(fd);
-	return rc;
 }
 
 int config_validate(const struct vm_config *cfg)

@@ -91,8 +91,7 @@ int config_seccomp_parse(const char *s, enum config_seccomp *out);
 int config_apply_json(struct vm_config *cfg, const char *text, size_t len,
 		      const char *origin);
 
-/* Read PATH (at most CONFIG_FILE_MAX bytes) and apply it. */
-int config_load_file(struct vm_config *cfg, const char *path);
+/* Reading --config FILE is the launcher's: core/launch/config_file.h. */
 
 /* Whole-configuration checks (required settings, ranges). */
 int config_validate(const struct vm_config *cfg);

@@ -8,12 +8,13 @@ CORE_COMMON := core/log.c
 # Shared by the launcher and the VMM: the launcher validates (and later
 # measures) exactly what the VMM will load.
 # config.c parses --disk and --net with core/devopts.c (no device code).
-CONFIG_SRCS := core/config.c core/json.c core/path.c core/devopts.c
+CONFIG_SRCS := core/config.c core/json.c core/devopts.c
 # acpi.c builds every table, the TPM2 one included (no device code).
 CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
-bulwark_SRCS := core/launch/main.c core/args.c core/launch/launcher.c $(CORE_BOOT) attest/format/eventlog.c \
+bulwark_SRCS := core/launch/main.c core/args.c core/launch/launcher.c \
+	core/launch/config_file.c core/path.c $(CORE_BOOT) attest/format/eventlog.c \
 	attest/format/tpm.c attest/format/evlog_alg.c $(CORE_COMMON)
 bulwark_PKGS := json-c tss2-mu libcrypto
 
@@ -50,7 +51,8 @@ test_ged_PKGS := cmocka
 test_ged_LDLIBS := -lpthread
 
 UNIT_TESTS += test_config
-test_config_SRCS := tests/unit/test_config.c core/args.c core/launch/launcher.c $(CORE_BOOT) core/log.c
+test_config_SRCS := tests/unit/test_config.c core/args.c core/launch/launcher.c \
+	core/launch/config_file.c core/path.c $(CORE_BOOT) core/log.c
 test_config_PKGS := cmocka json-c tss2-mu libcrypto
 
 FUZZ_TARGETS += fuzz_bzimage

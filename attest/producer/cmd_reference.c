@@ -22,6 +22,7 @@
 #include "attest/producer/reference.h"
 #include "core/args.h"
 #include "core/config.h"
+#include "core/launch/config_file.h"
 #include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/path.h"

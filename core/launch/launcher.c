@@ -23,6 +23,7 @@
 #include "core/boot.h"
 #include "core/launch/commands.h"
 #include "core/config.h"
+#include "core/launch/config_file.h"
 #include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
