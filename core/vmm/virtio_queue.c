@@ -23,9 +23,11 @@ void virtq_reset(struct virtq *q)
 	uint32_t violations = q->violations;
 	uint16_t max_size = q->max_size;
 	const char *name = q->name;
+	const _Atomic uint32_t *halt = q->halt;
 
 	virtq_init(q, max_size, name);
 	q->violations = violations;
+	q->halt = halt;
 }
 
 int virtq_fail(struct virtq *q, const char *reason, uint64_t value)
@@ -148,7 +150,7 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_chain *c)
 
 	if (q->broken)
 		return -EIO;
-	if (!q->active)
+	if (!q->active || virtq_halted(q))
 		return 0;
 	avail_idx = le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE));
 	pending = (uint16_t)(avail_idx - q->last_avail);
@@ -210,7 +212,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 
 bool virtq_pending(const struct virtq *q)
 {
-	if (!q->active || q->broken)
+	if (!q->active || q->broken || virtq_halted(q))
 		return false;
 	return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
 }

@@ -18,6 +18,7 @@
 #ifndef BULWARK_VIRTIO_QUEUE_H
 #define BULWARK_VIRTIO_QUEUE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -110,6 +111,12 @@ struct virtq {
 	/* Survives resets, so a guest looping reset/violate logs only once. */
 	uint32_t violations;
 	const char *name;       /* "blk0.q0": for messages */
+	/*
+	 * The transport's halt word (survives resets; NULL: never halted).
+	 * While it is non-zero no chain is popped and a device stops a long
+	 * request at its next chunk: bus mastering is off, or a reset waits.
+	 */
+	const _Atomic uint32_t *halt;
 };
 
 /* One popped chain: device-readable iovecs first, then device-writable. */
@@ -124,14 +131,22 @@ struct virtq_chain {
 
 /* MAX_SIZE: a power of two <= VIRTQ_MAX_SIZE.  NAME must outlive the queue. */
 void virtq_init(struct virtq *q, uint16_t max_size, const char *name);
-/* Back to the state after init (device reset); keeps the violation count. */
+/* Back to the state after init (device reset); keeps the violation count
+ * and the halt word. */
 void virtq_reset(struct virtq *q);
 /* Validate size and rings and resolve them; -EINVAL (logged) if invalid. */
 int virtq_activate(struct virtq *q, const struct gmem *m);
 
+/* Whether the transport halted the queue (see struct virtq's halt). */
+static inline bool virtq_halted(const struct virtq *q)
+{
+	return q->halt && atomic_load_explicit(q->halt, memory_order_acquire) != 0;
+}
+
 /*
  * Take the next available chain.  Returns 1 with *C filled, 0 when the
- * driver has made nothing available, -EINVAL when the guest broke a rule
+ * driver has made nothing available or the queue is halted (nothing of
+ * guest memory is read then), -EINVAL when the guest broke a rule
  * (the queue is then broken and stays so until reset), -EIO if it already was.
  */
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_chain *c);

@@ -7,10 +7,12 @@
  * rng; else bit 2: the transmit queue of net on a socketpair; else blk on a
  * 32 KiB memfd image) and, bit 1, whether the device's features (DISCARD,
  * WRITE_ZEROES) are negotiated; then three little-endian u64 ring addresses
- * (desc, avail, used); the rest is copied to guest address 0.  Guest RAM is
+ * (desc, avail, used); bit 3 of byte 1 halts the queue (the transport's
+ * bus-master-off) after two passes; the rest is copied to guest address 0.  Guest RAM is
  * 64 KiB low plus 16 KiB at 4 GiB, so both halves and the hole between are
  * reachable.
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 
 static uint8_t *ram;
 static void *blk, *rng, *net;
+static _Atomic uint32_t halt;
 
 static int fuzz_init(void)
 {
@@ -84,6 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ops->activate)
 		ops->activate(dev, (data[1] & 2) ? ops->features(dev) : 0);
 	virtq_init(&q, ops->queue_max, "fuzz.q0");
+	q.halt = &halt;
+	atomic_store(&halt, 0);
 	q.size = (uint16_t)(1u << (data[0] % 9));
 	q.desc_gpa = get_u64(data + 2);
 	q.avail_gpa = get_u64(data + 10);
@@ -92,6 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* A few passes, as repeated kicks would; a broken queue stays broken. */
 	for (int pass = 0; pass < 4; pass++) {
+		/* Bit 3: halted (bus master off) from the third pass on. */
+		if (pass == 2 && (data[1] & 8))
+			atomic_store(&halt, 1);
 		if (ops->queue_process(dev, qi, &q, &m) < 0)
 			break;
 	}
