@@ -23,7 +23,6 @@
 #define PCI_DEVICE_MODERN   0x1040
 #define PCI_SUBSYS_MODERN   0x1100
 #define PCI_CMD_WRITABLE    0x0406u   /* memory space, bus master, INTx disable */
-#define PCI_CMD_MEMORY      0x0002u
 #define PCI_STATUS_CAPLIST  0x0010u
 #define PCI_CAP_ID_MSIX     0x11
 #define PCI_CAP_ID_VNDR     0x09
@@ -114,17 +113,86 @@ static void vp_msix_ctrl(struct virtio_pci *vp, uint16_t ctrl)
 	pthread_mutex_unlock(&vp->msix_lock);
 }
 
+bool vp_decoding(const struct virtio_pci *vp)
+{
+	uint32_t bar;
+	uint16_t cmd;
+
+	memcpy(&cmd, vp->cfg + 0x04, 2);
+	memcpy(&bar, vp->cfg + 0x10, 4);
+	return (le16toh(cmd) & VP_CMD_MEMORY) && le32toh(bar) == (uint32_t)vp->bar_addr;
+}
+
+void vp_wake(struct virtio_pci *vp)
+{
+	uint64_t one = 1;
+
+	if (write(vp->wake_fd, &one, sizeof(one)) < 0)
+		log_warn("%s: cannot wake the I/O thread", vp->ops->name);
+}
+
+/*
+ * The BAR starts decoding: notifications KVM counted on the queues' ioeventfds
+ * while it did not (memory space off: the write went nowhere) are dropped
+ * here, and the I/O thread drops any it reads while decoding is off (it
+ * looks under vp->lock, as this does).  vp->lock held.
+ */
+static void vp_kicks_drain(struct virtio_pci *vp)
+{
+	uint64_t cnt;
+
+	for (uint16_t i = 0; i < vp->ops->num_queues; i++)
+		if (read(vp->vq[i].kick_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			log_warn("%s: queue %u kick: %s", vp->ops->name, i, strerror(errno));
+}
+
+/*
+ * Bus mastering turned off: once this returns the I/O thread reads and writes
+ * no guest memory and sends no MSI (they pend) until it is on again.  It
+ * waits for the chunk in flight (qlock), not for the batch.  vp->lock held.
+ */
+static void vp_master_off(struct virtio_pci *vp)
+{
+	atomic_fetch_or(&vp->halt, VP_HALT_NO_BME);
+	pthread_mutex_lock(&vp->qlock);
+	pthread_mutex_unlock(&vp->qlock);
+}
+
+/* Bus mastering back on: pending vectors go out, queued work resumes. */
+static void vp_master_on(struct virtio_pci *vp)
+{
+	atomic_fetch_and(&vp->halt, ~VP_HALT_NO_BME);
+	pthread_mutex_lock(&vp->msix_lock);
+	for (uint16_t v = 0; v < vp->nvec; v++)
+		vp_msix_update(vp, v);
+	pthread_mutex_unlock(&vp->msix_lock);
+	vp_wake(vp);
+}
+
+/* The command register: memory space and bus master take effect. */
+static void vp_cmd_write(struct virtio_pci *vp, uint32_t val)
+{
+	uint16_t cur, cmd;
+
+	memcpy(&cur, vp->cfg + 4, 2);
+	cur = le16toh(cur);
+	cmd = (uint16_t)((cur & ~PCI_CMD_WRITABLE) | (val & PCI_CMD_WRITABLE));
+	put16(vp->cfg + 4, cmd);
+	if ((cur & VP_CMD_MASTER) && !(cmd & VP_CMD_MASTER))
+		vp_master_off(vp);
+	else if (!(cur & VP_CMD_MASTER) && (cmd & VP_CMD_MASTER))
+		vp_master_on(vp);
+}
+
 /* Apply the dword at DW (already merged with the write); vp->lock held. */
 static void vp_cfg_apply(struct virtio_pci *vp, uint32_t dw, uint32_t val)
 {
 	uint8_t *c = vp->cfg;
-	uint16_t cur;
+	bool decoded = vp_decoding(vp);
 
 	switch (dw) {
 	case 0x04:
-		memcpy(&cur, c + 4, 2);
-		put16(c + 4, (uint16_t)((le16toh(cur) & ~PCI_CMD_WRITABLE) |
-					(val & PCI_CMD_WRITABLE)));
+		vp_cmd_write(vp, val);
 		break;
 	case 0x10:
 		put32(c + 0x10, val & ~(VIRTIO_PCI_BAR_SIZE - 1));
@@ -144,6 +212,8 @@ static void vp_cfg_apply(struct virtio_pci *vp, uint32_t dw, uint32_t val)
 	default:
 		break;                  /* read-only */
 	}
+	if (!decoded && vp_decoding(vp))
+		vp_kicks_drain(vp);
 }
 
 static void vp_cfg_write(void *opaque, uint32_t off, const uint8_t *data, uint32_t len)
@@ -174,8 +244,9 @@ void vp_fire(struct virtio_pci *vp, uint16_t vector, uint8_t isr_bit)
 	atomic_fetch_or(&vp->isr, isr_bit);
 	pthread_mutex_lock(&vp->msix_lock);
 	if ((vp->msix_ctrl & VP_MSIX_ENABLE) && vector < vp->nvec) {
+		/* An MSI is a memory write: it pends while bus mastering is off. */
 		if ((vp->msix_ctrl & VP_MSIX_MASKALL) || (vp->table[vector].ctrl & 1) ||
-		    !vp->route_ok[vector])
+		    !vp->route_ok[vector] || (atomic_load(&vp->halt) & VP_HALT_NO_BME))
 			vp->pba |= 1ULL << vector;
 		else if (write(vp->irqfd[vector], &one, sizeof(one)) < 0)
 			vp->pba |= 1ULL << vector;      /* counter full: cannot be */
@@ -201,7 +272,8 @@ void vp_msix_update(struct virtio_pci *vp, uint16_t v)
 			vp_warn_once(vp, VP_WARN_MSI, "MSI-X entry with an address outside "
 				     "the LAPIC window: that vector stays silent");
 	}
-	if (vp->route_ok[v] && (vp->pba & (1ULL << v))) {
+	if (vp->route_ok[v] && (vp->pba & (1ULL << v)) &&
+	    !(atomic_load(&vp->halt) & VP_HALT_NO_BME)) {
 		vp->pba &= ~(1ULL << v);
 		if (write(vp->irqfd[v], &one, sizeof(one)) < 0)
 			vp->pba |= 1ULL << v;
@@ -222,11 +294,11 @@ static void vp_process(struct virtio_pci *vp, uint16_t qi)
 	struct vp_queue *vq = &vp->vq[qi];
 	uint8_t st = atomic_load(&vp->status);
 	bool want = false, again = false;
-	uint64_t one = 1;
 	int rc = 0;
 
-	if (!(st & VIRTIO_CONFIG_S_DRIVER_OK) || (st & VIRTIO_CONFIG_S_NEEDS_RESET))
-		return;
+	if (!(st & VIRTIO_CONFIG_S_DRIVER_OK) || (st & VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    atomic_load(&vp->halt))
+		return;         /* halted: resumed by vp_wake(), or reset */
 	pthread_mutex_lock(&vp->qlock);
 	if (vq->enabled) {
 		rc = vp->ops->queue_process(vp->dev, qi, &vq->q, &vp->mem);
@@ -238,8 +310,8 @@ static void vp_process(struct virtio_pci *vp, uint16_t qi)
 		vp_needs_reset(vp);
 	if (want)
 		vp_fire(vp, atomic_load(&vq->vector), VP_ISR_QUEUE);
-	if (again && write(vq->kick_fd, &one, sizeof(one)) < 0)
-		log_warn("%s: cannot re-kick queue %u", vp->ops->name, qi);
+	if (again)
+		vp_wake(vp);
 }
 
 /* Build the poll set: stop, one kick per queue, the device's own fd. */
@@ -250,25 +322,57 @@ static nfds_t vp_pollset(struct virtio_pci *vp, struct pollfd *p)
 	short ev = 0;
 
 	p[n++] = (struct pollfd){ .fd = vp->stop_fd, .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = vp->wake_fd, .events = POLLIN };
 	for (uint16_t i = 0; i < o->num_queues; i++)
 		p[n++] = (struct pollfd){ .fd = vp->vq[i].kick_fd, .events = POLLIN };
 	if (o->poll_fd) {
 		uint8_t st = atomic_load(&vp->status);
 		/* Only a live device polls its fd: a readable tap must not spin us. */
-		int fd = (st & VIRTIO_CONFIG_S_DRIVER_OK) && !(st & VIRTIO_CONFIG_S_NEEDS_RESET) ?
-			 o->poll_fd(vp->dev, &ev) : -1;
+		int fd = (st & VIRTIO_CONFIG_S_DRIVER_OK) && !(st & VIRTIO_CONFIG_S_NEEDS_RESET) &&
+			 !atomic_load(&vp->halt) ? o->poll_fd(vp->dev, &ev) : -1;
 
 		p[n++] = (struct pollfd){ .fd = ev ? fd : -1, .events = ev };
 	}
 	return n;
 }
 
+/*
+ * A guest kick on queue QI (KVM's ioeventfd, or the MMIO exit): taken only
+ * while the BAR decodes, checked under vp->lock as vp_kicks_drain() is.
+ */
+static bool vp_take_kick(struct virtio_pci *vp, uint16_t qi)
+{
+	uint64_t cnt;
+	bool got, on;
+
+	pthread_mutex_lock(&vp->lock);
+	got = read(vp->vq[qi].kick_fd, &cnt, sizeof(cnt)) == sizeof(cnt);
+	on = vp_decoding(vp);
+	pthread_mutex_unlock(&vp->lock);
+	return got && on;
+}
+
+/* One round of poll results: the VMM's wake runs every queue. */
+static void vp_dispatch(struct virtio_pci *vp, const struct pollfd *p, nfds_t n)
+{
+	const struct virtio_device_ops *o = vp->ops;
+	bool all = false;
+	uint64_t cnt;
+
+	if (p[1].revents)
+		all = read(vp->wake_fd, &cnt, sizeof(cnt)) == sizeof(cnt);
+	for (uint16_t i = 0; i < o->num_queues; i++)
+		if (all || (p[2 + i].revents && vp_take_kick(vp, i)))
+			vp_process(vp, i);
+	if (o->poll_fd && p[n - 1].revents)
+		vp_process(vp, o->poll_queue);
+}
+
 static void *vp_thread(void *arg)
 {
 	struct virtio_pci *vp = arg;
 	const struct virtio_device_ops *o = vp->ops;
-	struct pollfd p[2 + VIRTIO_MAX_QUEUES];
-	uint64_t cnt;
+	struct pollfd p[3 + VIRTIO_MAX_QUEUES];
 
 	/* Always: no I/O thread runs unconfined, whoever created it. */
 	if (vmm_thread_confine(vp->vm, VMM_ROLE_IO)) {
@@ -287,15 +391,7 @@ static void *vp_thread(void *arg)
 		}
 		if (p[0].revents)
 			return NULL;
-		for (uint16_t i = 0; i < o->num_queues; i++) {
-			if (!p[1 + i].revents)
-				continue;
-			if (read(p[1 + i].fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-				log_warn("%s: queue %u kick: %s", o->name, i, strerror(errno));
-			vp_process(vp, i);
-		}
-		if (o->poll_fd && p[n - 1].revents)
-			vp_process(vp, o->poll_queue);
+		vp_dispatch(vp, p, n);
 	}
 }
 
@@ -319,6 +415,9 @@ static int vp_fds(struct virtio_pci *vp)
 	vp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vp->stop_fd < 0)
 		return -errno;
+	vp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vp->wake_fd < 0)
+		return -errno;
 	for (uint16_t i = 0; !rc && i < vp->ops->num_queues; i++)
 		rc = virtio_irq_ioeventfd(vp->irq, vp->bar_addr + VP_NOTIFY_OFF +
 					  VP_NOTIFY_MULT * i, &vp->vq[i].kick_fd);
@@ -341,8 +440,8 @@ int virtio_pci_create(struct vm *vm, struct virtio_irq *irq, const struct gmem *
 	if (!vp)
 		return -ENOMEM;
 	*vp = (struct virtio_pci){ .ops = ops, .dev = dev, .vm = vm, .irq = irq,
-		.mem = *mem, .bar_addr = bar_addr, .stop_fd = -1,
-		.nvec = (uint16_t)(ops->num_queues + 1) };
+		.mem = *mem, .bar_addr = bar_addr, .stop_fd = -1, .wake_fd = -1,
+		.nvec = (uint16_t)(ops->num_queues + 1), .halt = VP_HALT_NO_BME };
 	pthread_mutex_init(&vp->lock, NULL);
 	pthread_mutex_init(&vp->qlock, NULL);
 	pthread_mutex_init(&vp->msix_lock, NULL);
@@ -350,6 +449,7 @@ int virtio_pci_create(struct vm *vm, struct virtio_irq *irq, const struct gmem *
 	for (uint16_t i = 0; i < ops->num_queues; i++) {
 		snprintf(vp->vq[i].name, sizeof(vp->vq[i].name), "%s.q%u", ops->name, i);
 		virtq_init(&vp->vq[i].q, ops->queue_max, vp->vq[i].name);
+		vp->vq[i].q.halt = &vp->halt;  /* bus master is off at reset */
 		vp->vq[i].vector = VP_NO_VECTOR;
 	}
 	for (uint16_t v = 0; v < vp->nvec; v++)
@@ -392,6 +492,8 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	}
 	if (vp->stop_fd >= 0)
 		close(vp->stop_fd);
+	if (vp->wake_fd >= 0)
+		close(vp->wake_fd);
 	if (vp->dev && vp->ops->destroy)
 		vp->ops->destroy(vp->dev);
 	pthread_mutex_destroy(&vp->msix_lock);

@@ -5,6 +5,7 @@
  * width; what does not match a register reads as zero and is dropped.  Queue
  * layout is frozen once the queue is enabled or the driver set DRIVER_OK.
  */
+#include <endian.h>
 #include <errno.h>
 #include <linux/virtio_config.h>
 #include <string.h>
@@ -142,7 +143,6 @@ static bool vp_features_ok(const struct virtio_pci *vp)
 static void vp_status_write(struct virtio_pci *vp, uint8_t v)
 {
 	uint8_t old = atomic_load(&vp->status);
-	uint64_t one = 1;
 
 	if (v == 0) {
 		vp_reset(vp);
@@ -162,9 +162,7 @@ static void vp_status_write(struct virtio_pci *vp, uint8_t v)
 	}
 	atomic_fetch_or(&vp->status, v);
 	if ((v & VP_DRIVER_OK) && !(old & VP_DRIVER_OK))
-		for (uint16_t i = 0; i < vp->ops->num_queues; i++)
-			if (write(vp->vq[i].kick_fd, &one, sizeof(one)) < 0)
-				log_warn("%s: cannot kick queue %u", vp->ops->name, i);
+		vp_wake(vp);
 }
 
 void vp_common_write(struct virtio_pci *vp, uint64_t off, uint64_t val, uint32_t len)
@@ -204,7 +202,12 @@ void vp_common_write(struct virtio_pci *vp, uint64_t off, uint64_t val, uint32_t
 
 void vp_reset(struct virtio_pci *vp)
 {
-	/* Waits for the I/O thread to finish its current batch. */
+	/*
+	 * Waits for the I/O thread, but only for the chain or chunk in flight:
+	 * the halt bit makes it pop nothing more and stop a long request at
+	 * its next chunk (what was not done is dropped, as the spec allows).
+	 */
+	atomic_fetch_or(&vp->halt, VP_HALT_RESET);
 	pthread_mutex_lock(&vp->qlock);
 	for (uint16_t i = 0; i < vp->ops->num_queues; i++) {
 		virtq_reset(&vp->vq[i].q);
@@ -213,6 +216,7 @@ void vp_reset(struct virtio_pci *vp)
 	}
 	if (vp->ops->reset)
 		vp->ops->reset(vp->dev);
+	atomic_fetch_and(&vp->halt, ~VP_HALT_RESET);
 	pthread_mutex_unlock(&vp->qlock);
 	vp->dfselect = vp->gfselect = 0;
 	vp->driver_features = 0;
@@ -283,15 +287,13 @@ static void vp_msix_write(struct virtio_pci *vp, uint64_t off, uint64_t val, uin
 /* Whether the BAR decodes: memory space on and the BAR where it was put. */
 static bool vp_decodes(struct virtio_pci *vp)
 {
-	uint32_t bar;
 	uint16_t cmd;
 	bool on;
 
 	pthread_mutex_lock(&vp->lock);
 	memcpy(&cmd, vp->cfg + 0x04, 2);
-	memcpy(&bar, vp->cfg + 0x10, 4);
-	on = (cmd & 0x2) && bar == (uint32_t)vp->bar_addr;
-	if ((cmd & 0x2) && bar != (uint32_t)vp->bar_addr)
+	on = vp_decoding(vp);
+	if ((le16toh(cmd) & VP_CMD_MEMORY) && !on)
 		vp_warn_once(vp, VP_WARN_BAR, "BAR moved by the guest: the device stays at "
 			     "the address the VMM gave it");
 	pthread_mutex_unlock(&vp->lock);

@@ -40,6 +40,14 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host");
 #define VP_ISR_QUEUE    1u
 #define VP_ISR_CONFIG   2u
 
+/* PCI command register bits the transport honours. */
+#define VP_CMD_MEMORY   0x0002u         /* memory space: the BAR decodes */
+#define VP_CMD_MASTER   0x0004u         /* bus master: DMA and MSI-X */
+
+/* Why the queues are halted (struct virtio_pci's halt word). */
+#define VP_HALT_NO_BME  1u              /* bus mastering is off */
+#define VP_HALT_RESET   2u              /* a device reset waits for the I/O thread */
+
 /* The common configuration structure (virtio 1.x 4.1.4.3). */
 struct vp_common_cfg {
 	uint32_t device_feature_select;
@@ -98,6 +106,13 @@ struct virtio_pci {
 
 	pthread_mutex_t qlock;          /* the queues */
 	struct vp_queue vq[VIRTIO_MAX_QUEUES];
+	/*
+	 * VP_HALT_* bits, read by every queue (struct virtq's halt): while any
+	 * is set the I/O thread touches no guest memory and sends no MSI.
+	 * Set before taking qlock, so the batch in flight stops at its next
+	 * chain or chunk and the vCPU waits for one chunk, not one batch.
+	 */
+	_Atomic uint32_t halt;
 
 	pthread_mutex_t msix_lock;      /* the MSI-X state below */
 	uint16_t msix_ctrl;
@@ -110,6 +125,7 @@ struct virtio_pci {
 	uint32_t gsi[VP_MAX_VECTORS];
 
 	int stop_fd;
+	int wake_fd;                    /* the VMM's own kicks: run every queue */
 	pthread_t thread;
 	bool thread_started;
 };
@@ -133,6 +149,10 @@ void vp_needs_reset(struct virtio_pci *vp);
 void vp_msix_update(struct virtio_pci *vp, uint16_t v);
 /* Device reset (status written 0); vp->lock held. */
 void vp_reset(struct virtio_pci *vp);
+/* Have the I/O thread look at every queue (not a guest kick: never dropped). */
+void vp_wake(struct virtio_pci *vp);
+/* Whether the BAR decodes: memory space on, BAR where the VMM put it; lock held. */
+bool vp_decoding(const struct virtio_pci *vp);
 
 void vp_common_read(struct virtio_pci *vp, uint64_t off, uint8_t *data, uint32_t len);
 void vp_common_write(struct virtio_pci *vp, uint64_t off, uint64_t val, uint32_t len);

@@ -415,6 +415,103 @@ static void test_bad_msi_address(void **state)
 	assert_true(irq_seen(t, 1, 0));
 }
 
+/* A first chain through, so DRIVER_OK's own wake of the I/O thread is done
+ * before a test counts what happens next. */
+static void first_roundtrip(struct t *t)
+{
+	struct virtq_used *u = (struct virtq_used *)(void *)(t->ram + USED_GPA);
+
+	msix_setup(t, 1, 0xfee00000);
+	bring_up(t, QSIZE);
+	bar_wr(t, 0x14, 1 | 2 | 8 | 4, 1);
+	offer_chain(t, 3, DATA_GPA, VIRTQ_DESC_F_WRITE, 0);
+	bar_wr(t, VP_NOTIFY_OFF, 0, 2);
+	assert_true(irq_seen(t, 1, 5000));
+	assert_int_equal(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 1);
+}
+
+/* KVM's ioeventfd on the notify address fires whatever the command register
+ * says: a test writes the eventfd as KVM would. */
+static void kvm_notify(struct t *t, uint16_t qi)
+{
+	uint64_t one = 1;
+
+	assert_int_equal(write(t->vp->vq[qi].kick_fd, &one, sizeof(one)), sizeof(one));
+}
+
+static void test_kick_with_memory_space_off(void **state)
+{
+	struct t *t = *state;
+	struct virtq_used *u = (struct virtq_used *)(void *)(t->ram + USED_GPA);
+
+	first_roundtrip(t);
+	cfg_wr(t, 0x04, 0x0004, 2);             /* memory space off, bus master on */
+	offer_chain(t, 4, DATA_GPA + 1, VIRTQ_DESC_F_WRITE, 0);
+	kvm_notify(t, 0);
+	bar_wr(t, VP_NOTIFY_OFF, 0, 2);         /* the MMIO exit path: not decoded */
+	assert_false(irq_seen(t, 1, 300));
+	assert_int_equal(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(t->ram[DATA_GPA + 1], 0);
+	/* Back on: the kick made while it was off stays lost, as on hardware. */
+	cfg_wr(t, 0x04, 0x0006, 2);
+	assert_false(irq_seen(t, 1, 300));
+	assert_int_equal(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(t->ram[DATA_GPA + 1], 0);
+	/* A kick now is acted on. */
+	kvm_notify(t, 0);
+	assert_true(irq_seen(t, 1, 5000));
+	assert_int_equal(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 2);
+	assert_int_equal(t->ram[DATA_GPA + 1], 'Z');
+}
+
+static void test_no_dma_with_bus_master_off(void **state)
+{
+	struct t *t = *state;
+	struct virtq_used *u = (struct virtq_used *)(void *)(t->ram + USED_GPA);
+	uint8_t *snap = malloc(RAM_SIZE);
+
+	assert_non_null(snap);
+	first_roundtrip(t);
+	cfg_wr(t, 0x04, 0x0002, 2);             /* bus master off, memory space on */
+	offer_chain(t, 4, DATA_GPA + 1, VIRTQ_DESC_F_WRITE, 0);
+	memcpy(snap, t->ram, RAM_SIZE);
+	bar_wr(t, VP_NOTIFY_OFF, 0, 2);         /* taken: memory space is on */
+	kvm_notify(t, 0);
+	vp_fire(t->vp, 1, VP_ISR_QUEUE);        /* an MSI is a write: it pends */
+	assert_false(irq_seen(t, 1, 300));
+	assert_memory_equal(t->ram, snap, RAM_SIZE);    /* not a byte touched */
+	assert_int_equal(bar_rd(t, VP_PBA_OFF, 4), 2);
+	/* Bus master on: the queued chain is done and the vector goes out. */
+	cfg_wr(t, 0x04, 0x0006, 2);
+	assert_true(irq_seen(t, 1, 5000));
+	for (int i = 0; i < 500 && __atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != 2; i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE), 2);
+	assert_int_equal(u->ring[1].id, 4);
+	assert_int_equal(t->ram[DATA_GPA + 1], 'Z');
+	assert_int_equal(bar_rd(t, VP_PBA_OFF, 4), 0);
+	free(snap);
+}
+
+static void test_reset_drops_work_queued_without_bus_master(void **state)
+{
+	struct t *t = *state;
+	uint8_t *snap = malloc(RAM_SIZE);
+
+	assert_non_null(snap);
+	first_roundtrip(t);
+	cfg_wr(t, 0x04, 0x0002, 2);
+	offer_chain(t, 4, DATA_GPA + 1, VIRTQ_DESC_F_WRITE, 0);
+	bar_wr(t, VP_NOTIFY_OFF, 0, 2);
+	memcpy(snap, t->ram, RAM_SIZE);
+	bar_wr(t, 0x14, 0, 1);                  /* device reset */
+	assert_int_equal(bar_rd(t, 0x14, 1), 0);
+	cfg_wr(t, 0x04, 0x0006, 2);
+	assert_false(irq_seen(t, 1, 300));
+	assert_memory_equal(t->ram, snap, RAM_SIZE);
+	free(snap);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -429,6 +526,9 @@ int main(void)
 		T(test_vectors),
 		T(test_masked_vector_pends),
 		T(test_bad_msi_address),
+		T(test_kick_with_memory_space_off),
+		T(test_no_dma_with_bus_master_off),
+		T(test_reset_drops_work_queued_without_bus_master),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
