@@ -28,6 +28,14 @@
 #define BLK_SEG_MAX (BLK_QUEUE_SIZE - 2)        /* header and status take two */
 #define BLK_DISCARD_MAX_SECTORS (1u << 22)      /* 2 GiB per request */
 #define BLK_DISCARD_ALIGN 8                     /* sectors: 4 KiB */
+/*
+ * Data moves in chunks of at most this, and the queue's halt word is looked
+ * at before each: a reset or bus-master-off waits for one chunk, never for a
+ * whole request (up to VIRTIO_BLK_MAX_REQ_BYTES) or a whole batch.
+ */
+#define BLK_CHUNK_BYTES (1u << 20)
+/* Not a virtio status: the request was stopped by a halt, nothing reported. */
+#define BLK_S_HALTED 0xff
 
 /* The request header (virtio 1.x 5.2.6) and a discard/write-zeroes segment. */
 struct blk_req_hdr {
@@ -186,24 +194,32 @@ static uint8_t blk_io_status(struct virtio_blk *b, int rc, const char *op)
 	return VIRTIO_BLK_S_IOERR;
 }
 
-/* IN and OUT: DATA_LEN bytes at SECTOR, between the chain and the image. */
-static uint8_t blk_do_rw(struct virtio_blk *b, const struct virtq_chain *c,
-			 uint64_t sector, uint64_t data_len, bool write)
+/* IN and OUT: DATA_LEN bytes at SECTOR, between the chain and the image, in
+ * chunks; BLK_S_HALTED if Q was halted before the last chunk moved. */
+static uint8_t blk_do_rw(struct virtio_blk *b, const struct virtq *q,
+			 const struct virtq_chain *c, uint64_t sector, uint64_t data_len,
+			 bool write)
 {
-	int n;
+	const struct iovec *src = write ? c->iov : c->iov + c->n_out;
+	uint16_t nsrc = write ? c->n_out : c->n_in;
+	uint64_t skip = write ? sizeof(struct blk_req_hdr) : 0;
+	int rc = 0;
 
 	if (write && b->readonly)
 		return VIRTIO_BLK_S_IOERR;
 	if (data_len & ((1u << SECTOR_SHIFT) - 1) || data_len > VIRTIO_BLK_MAX_REQ_BYTES ||
 	    !range_fits(sector, data_len >> SECTOR_SHIFT, b->sectors))
 		return VIRTIO_BLK_S_IOERR;
-	if (write)
-		n = virtq_iov_slice(c->iov, c->n_out, sizeof(struct blk_req_hdr), data_len,
-				    b->iov);
-	else
-		n = virtq_iov_slice(c->iov + c->n_out, c->n_in, 0, data_len, b->iov);
-	return blk_io_status(b, blk_rw(b->fd, b->iov, n, sector << SECTOR_SHIFT, write),
-			     write ? "pwritev" : "preadv");
+	for (uint64_t done = 0; !rc && done < data_len; done += BLK_CHUNK_BYTES) {
+		uint64_t len = data_len - done < BLK_CHUNK_BYTES ? data_len - done :
+								    BLK_CHUNK_BYTES;
+		int n = virtq_iov_slice(src, nsrc, skip + done, len, b->iov);
+
+		if (virtq_halted(q))
+			return BLK_S_HALTED;
+		rc = blk_rw(b->fd, b->iov, n, (sector << SECTOR_SHIFT) + done, write);
+	}
+	return blk_io_status(b, rc, write ? "pwritev" : "preadv");
 }
 
 /* DISCARD and WRITE_ZEROES: one segment, checked in full before acting. */
@@ -245,8 +261,9 @@ static uint8_t blk_do_get_id(struct virtio_blk *b, const struct virtq_chain *c,
 	return VIRTIO_BLK_S_OK;
 }
 
-static uint8_t blk_dispatch(struct virtio_blk *b, const struct virtq_chain *c,
-			    const struct blk_req_hdr *h, uint32_t *data_written)
+static uint8_t blk_dispatch(struct virtio_blk *b, const struct virtq *q,
+			    const struct virtq_chain *c, const struct blk_req_hdr *h,
+			    uint32_t *data_written)
 {
 	uint64_t out_data = c->out_len - sizeof(*h);
 	uint64_t in_data = c->in_len - 1;      /* the status byte is the last */
@@ -257,11 +274,11 @@ static uint8_t blk_dispatch(struct virtio_blk *b, const struct virtq_chain *c,
 		if (out_data)
 			return VIRTIO_BLK_S_IOERR;
 		*data_written = (uint32_t)in_data;  /* <= VIRTIO_BLK_MAX_REQ_BYTES if OK */
-		return blk_do_rw(b, c, h->sector, in_data, false);
+		return blk_do_rw(b, q, c, h->sector, in_data, false);
 	case VIRTIO_BLK_T_OUT:
 		if (in_data)
 			return VIRTIO_BLK_S_IOERR;
-		return blk_do_rw(b, c, h->sector, out_data, true);
+		return blk_do_rw(b, q, c, h->sector, out_data, true);
 	case VIRTIO_BLK_T_FLUSH:
 		return blk_io_status(b, fdatasync(b->fd) ? -errno : 0, "fdatasync");
 	case VIRTIO_BLK_T_GET_ID:
@@ -291,7 +308,9 @@ int virtio_blk_request(void *dev, struct virtq *q, const struct virtq_chain *c,
 		return virtq_fail(q, "blk request without a status byte", c->head);
 	h.type = le32toh(h.type);
 	h.sector = le64toh(h.sector);
-	status = blk_dispatch(b, c, &h, &data);
+	status = blk_dispatch(b, q, c, &h, &data);
+	if (status == BLK_S_HALTED)
+		return -EINTR;
 	if (status != VIRTIO_BLK_S_OK)
 		data = 0;
 	if (virtq_chain_write(c, c->in_len - 1, &status, 1))
@@ -314,6 +333,10 @@ static int blk_queue_process(void *dev, uint16_t qi, struct virtq *q,
 		if (rc <= 0)
 			return rc ? rc : pushed;
 		rc = virtio_blk_request(b, q, &b->chain, &written);
+		if (rc == -EINTR) {
+			virtq_unpop(q);         /* redone on resume; dropped by a reset */
+			return pushed;
+		}
 		if (rc)
 			return rc;
 		virtq_push(q, b->chain.head, written);

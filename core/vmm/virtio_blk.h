@@ -26,8 +26,11 @@ int virtio_blk_create(int fd, bool readonly, const char *serial, void **dev);
 /*
  * One request chain (exported for the unit tests and the fuzz target).
  * Returns 0 with *WRITTEN the bytes written into the chain (status
- * included), or -EINVAL when the chain cannot carry a request at all (the
- * queue is then broken, see virtq_fail()).
+ * included), -EINVAL when the chain cannot carry a request at all (the
+ * queue is then broken, see virtq_fail()), or -EINTR when Q was halted
+ * (virtq_halted()) before a read or write finished: nothing was reported,
+ * the chain is the caller's to give back.  Data moves in chunks of at most
+ * 1 MiB with the halt checked before each.
  */
 int virtio_blk_request(void *dev, struct virtq *q, const struct virtq_chain *c,
 		       uint32_t *written);
