@@ -29,3 +29,6 @@ bulwark-vmm_PKGS += $(SANDBOX_PKGS)
 
 # While a guest runs its workload: every VMM thread filtered and unprivileged.
 LAB_TESTS += tests/lab/test-sandbox
+# The sanitizer build of both binaries (make SAN=1) runs a guest under
+# --seccomp kill to a clean power-off: the filters allow what ASan calls.
+LAB_TESTS += tests/lab/test-san-vmm

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "core/util.h"
 
@@ -57,11 +58,21 @@ static const uint64_t main_futex_ops[] = {
  * ASan runtime's allocator marks its mappings, and its threads set and
  * clear an alternate signal stack.  LSan is off in that build of the VMM
  * (core/vmm/sandbox_hooks.c): its exit-time check needs clone and ptrace.
+ * The allocator also reads CLOCK_MONOTONIC whenever a thread hands memory
+ * back to it (its release-to-OS interval), at the latest when the thread
+ * exits; the vDSO answers that without a system call unless the clock
+ * source cannot be read from user space, as in the nested lab (hpet),
+ * where every vCPU and I/O thread of a SAN=1 VMM called it at teardown
+ * (strace and --seccomp log, tests/lab/test-san-vmm).  Any thread that
+ * frees memory takes that path, the main thread included.
  */
 #ifdef __SANITIZE_ADDRESS__
+static const uint64_t san_clocks[] = { CLOCK_MONOTONIC };
 #define SAN_MADVISE_OPS MADV_DONTDUMP, MADV_NOHUGEPAGE,
 #define SAN_RULES SC(sigaltstack, "ASan thread bookkeeping (SAN=1 only)"), \
-	SC(gettid, "ASan reports (SAN=1 only)"),
+	SC(gettid, "ASan reports (SAN=1 only)"), \
+	SC_IN(clock_gettime, 0, san_clocks, \
+	      "ASan allocator's release interval, vDSO fallback (SAN=1 only)"),
 #else
 #define SAN_MADVISE_OPS
 #define SAN_RULES
