@@ -6,6 +6,8 @@
  * type, dyntransition, setcurrent, setexec, or a type_transition).
  * Targets may be attributes the host glue fills in (bulwark_sys_file,
  * bulwark_launcher_domain); the report lists their members for the auditor.
+ * No unix socket of a guest's own and no connectto are on the list: every
+ * channel a guest has is a socketpair end its launcher made.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,10 +30,6 @@ static const struct allow_entry allowlist[] = {
 	  "getsched setsched getpgid getcap setcap getattr setrlimit getrlimit" },
 	{ NULL, "self", "fd", "use" },
 	{ NULL, "self", "fifo_file", "read write getattr ioctl" },
-	{ NULL, "self", "unix_stream_socket", "create read write getattr setattr "
-	  "ioctl getopt setopt shutdown bind connect listen accept" },
-	{ NULL, "self", "unix_dgram_socket", "create read write getattr ioctl "
-	  "getopt setopt shutdown sendto" },
 	{ NULL, "bulwark_sys_file", "dir", "search getattr read open" },
 	{ NULL, "bulwark_sys_file", "file", "read open getattr map execute" },
 	{ NULL, "bulwark_sys_file", "lnk_file", "read getattr" },
@@ -67,11 +65,10 @@ static const struct allow_entry allowlist[] = {
 	{ "bulwark_vmm_t", "bulwark_image_t", "file",
 	  "read write append open getattr lock ioctl map" },
 	{ "bulwark_vmm_t", "bulwark_content_t", "file", "read open getattr lock ioctl map" },
-	{ "bulwark_vmm_t", "bulwark_vtpm_t", "unix_stream_socket", "connectto" },
 	/* memfds by fd: the launcher's sealed ones (config, event log, given
 	 * read-only) and the VMM's own (libseccomp's export). */
 	{ "bulwark_vmm_t", "bulwark_memfd_t", "file", "read write getattr map" },
-	{ "bulwark_vtpm_t", "bulwark_vtpm_entry", "file",
+	{ "bulwark_vtpm_t", "bulwark_vtpm_exec_t", "file",
 	  "entrypoint read open getattr map execute" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", "dir",
 	  "read open getattr search add_name remove_name write lock" },
@@ -204,7 +201,6 @@ int prop_allowlist(struct pc *pc)
 	print_members(pc, "bulwark_sys_file");
 	print_members(pc, "bulwark_sys_dir");
 	print_members(pc, "bulwark_launcher_domain");
-	print_members(pc, "bulwark_vtpm_entry");
 	for (uint32_t t = 1; attr && t <= pc->p->p_types.nprim; t++)
 		if (!pc_is_attr(pc, t) && pc_type_has(pc, t, attr) &&
 		    sc.nguests < ARRAY_SIZE(sc.guests))

@@ -41,8 +41,8 @@ static const struct perms file_perms[] = {
 };
 
 static const struct perms proc_perms[] = {
-	{ "process", "signal sigkill sigstop signull ptrace getattr getsched "
-		     "setsched getpgid getsession setpgid share transition "
+	{ "process", "signal sigkill sigstop signull sigchld ptrace getattr "
+		     "getsched setsched getpgid getsession setpgid share transition "
 		     "dyntransition" },
 	{ "unix_stream_socket", "connectto read write getattr" },
 	{ "unix_dgram_socket", "sendto read write" },
@@ -125,8 +125,10 @@ static const struct control controls[] = {
 	  { "file", "read write open getattr" }, "VMM uses its own image" },
 	{ "bulwark_vmm_t", "bulwark_content_t", false,
 	  { "file", "read open getattr" }, "VMM reads its own kernel" },
-	{ "bulwark_vmm_t", "bulwark_vtpm_t", true,
-	  { "unix_stream_socket", "connectto" }, "VMM talks to its own vTPM" },
+	{ "bulwark_vmm_t", "bulwark_vmm_exec_t", false,
+	  { "file", "entrypoint execute read open" }, "VMM runs from its program" },
+	{ "bulwark_vtpm_t", "bulwark_vtpm_exec_t", false,
+	  { "file", "entrypoint execute read open" }, "vTPM runs from swtpm" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", false,
 	  { "file", "read write open create" }, "vTPM keeps its state" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", false,

@@ -1,6 +1,8 @@
 # policy/: the SELinux policy (CIL) and its offline checker (issue 5).
 #
 # build/policy/standalone.pol  the complete binary policy the lab loads
+# build/policy/standalone.fc   its file contexts, applied in the lab after
+#                              loading (tests/lab/lab-selinux.c)
 # build/policy/bulwark.cil     the module for reference-policy hosts
 #                              (semodule -i bulwark.cil)
 POLICY_SHARED_CIL := policy/bulwark.cil policy/mcs.cil
@@ -10,7 +12,7 @@ POLICY_MODULE_CIL := $(POLICY_SHARED_CIL) policy/refpolicy.cil
 
 DATA += build/policy/standalone.pol build/policy/bulwark.cil
 build/policy/standalone.pol_DEPS := $(POLICY_STANDALONE_CIL)
-build/policy/standalone.pol_CMD = secilc -M true -c 33 -f /dev/null -o $@ \
+build/policy/standalone.pol_CMD = secilc -M true -c 33 -f $(@:.pol=.fc) -o $@ \
 	$(POLICY_STANDALONE_CIL)
 build/policy/bulwark.cil_DEPS := $(POLICY_MODULE_CIL)
 build/policy/bulwark.cil_CMD = cat $(POLICY_MODULE_CIL) >$@
