@@ -239,7 +239,8 @@ int policy_check_file(const char *path, FILE *out)
 {
 	static int (*const props[])(struct pc *) = {
 		prop_positive, prop_cross_pair, prop_content_readonly,
-		prop_vtpm_state, prop_allowlist,
+		prop_vtpm_state, prop_allowlist, prop_vtpm_channel,
+		prop_unix_sockets, prop_fd_signal, prop_secrets, prop_entrypoints,
 	};
 	struct pc pc = { .out = out };
 	int rc;

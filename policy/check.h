@@ -14,6 +14,10 @@
 #include <sepol/policydb/policydb.h>
 #include <sepol/policydb/sidtab.h>
 
+#define GUEST_ATTR "bulwark_guest_domain"
+#define LAUNCHER_ATTR "bulwark_launcher_domain"
+#define GUESTS_MAX 16
+
 /* A policy under check (policy/check.c). */
 struct pc {
 	sepol_policydb_t *pdb;
@@ -46,11 +50,37 @@ const char *pc_perms_str(uint16_t cls, uint32_t av);
 void pc_fail(struct pc *pc, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The properties (policy/check_props.c, policy/check_allow.c). */
+/* Permissions of one class, space-separated. */
+struct perms {
+	const char *cls, *perms;
+};
+
+/* The types that have bulwark_guest_domain (at most GUESTS_MAX) in OUT;
+ * returns how many (policy/check_props.c). */
+size_t pc_guests(const struct pc *pc, uint32_t *out);
+/*
+ * Every CLASS:PERM of P from S (type s at level sl, a process) to T (type t
+ * at level tl) must be allowed (want) or denied (!want); each wrong answer
+ * is a violation, reported under WHAT with the rule that allows it.
+ * Returns the number of wrong answers, or -errno.
+ */
+int pc_expect(struct pc *pc, uint32_t s, const char *sl, uint32_t t,
+	      const char *tl, bool t_proc, const struct perms *p, bool want,
+	      const char *what);
+/* Prints "ok" or "->" before WHAT; returns BAD if negative, else 0. */
+int pc_report(struct pc *pc, int bad, const char *what);
+
+/* The properties (policy/check_props.c, policy/check_allow.c,
+ * policy/check_guest.c). */
 int prop_positive(struct pc *pc);
 int prop_cross_pair(struct pc *pc);
 int prop_content_readonly(struct pc *pc);
 int prop_vtpm_state(struct pc *pc);
 int prop_allowlist(struct pc *pc);
+int prop_vtpm_channel(struct pc *pc);
+int prop_unix_sockets(struct pc *pc);
+int prop_fd_signal(struct pc *pc);
+int prop_secrets(struct pc *pc);
+int prop_entrypoints(struct pc *pc);
 
 #endif

@@ -11,10 +11,6 @@
 #include "core/util.h"
 #include "policy/check.h"
 
-#define GUEST_ATTR "bulwark_guest_domain"
-#define LAUNCHER_ATTR "bulwark_launcher_domain"
-#define GUESTS_MAX 16
-
 /* Levels for the cross-pair cases: a subject at the first, objects and
  * peer processes at the second.  Its categories never dominate the target's. */
 static const struct {
@@ -24,10 +20,6 @@ static const struct {
 	{ "overlapping", "s0:c1,c2", "s0:c2,c3" },
 	{ "subset", "s0:c1", "s0:c1,c2" },
 	{ "single-category", "s0:c1", "s0:c2" },
-};
-
-struct perms {
-	const char *cls, *perms;
 };
 
 static const struct perms file_perms[] = {
@@ -53,7 +45,7 @@ static const char *const guest_objects[] = {
 	"bulwark_image_t", "bulwark_content_t", "bulwark_vtpm_state_t",
 };
 
-static size_t guests(const struct pc *pc, uint32_t *out)
+size_t pc_guests(const struct pc *pc, uint32_t *out)
 {
 	uint32_t attr = pc_type(pc, GUEST_ATTR);
 	size_t n = 0;
@@ -66,12 +58,7 @@ static size_t guests(const struct pc *pc, uint32_t *out)
 	return n;
 }
 
-/*
- * Every CLASS:PERM of P from S (type s at level sl, a process) to T (type t
- * at level tl) must be allowed (want) or denied (!want).  Returns the number
- * of wrong answers, or -errno.
- */
-static int expect(struct pc *pc, uint32_t s, const char *sl, uint32_t t,
+int pc_expect(struct pc *pc, uint32_t s, const char *sl, uint32_t t,
 		  const char *tl, bool t_proc, const struct perms *p, bool want,
 		  const char *what)
 {
@@ -104,7 +91,7 @@ static int expect(struct pc *pc, uint32_t s, const char *sl, uint32_t t,
 	return bad;
 }
 
-static int report(struct pc *pc, int bad, const char *what)
+int pc_report(struct pc *pc, int bad, const char *what)
 {
 	if (bad < 0)
 		return bad;
@@ -138,7 +125,7 @@ static const struct control controls[] = {
 int prop_positive(struct pc *pc)
 {
 	static const struct perms trans = { "process", "transition" };
-	uint32_t launcher = 0, la = pc_type(pc, LAUNCHER_ATTR), vmm;
+	uint32_t launcher = 0, la = pc_type(pc, LAUNCHER_ATTR), vmm, vtpm;
 	int rc, bad = 0;
 
 	fprintf(pc->out, "\n[1] positive controls: a guest can run at all "
@@ -152,7 +139,7 @@ int prop_positive(struct pc *pc)
 			bad++;
 			continue;
 		}
-		rc = expect(pc, s, "s0:c1,c2", t, "s0:c1,c2", controls[i].t_proc,
+		rc = pc_expect(pc, s, "s0:c1,c2", t, "s0:c1,c2", controls[i].t_proc,
 			    &controls[i].p, true, controls[i].what);
 		if (rc < 0)
 			return rc;
@@ -162,13 +149,20 @@ int prop_positive(struct pc *pc)
 		if (!pc_is_attr(pc, t) && pc_type_has(pc, t, la))
 			launcher = t;
 	vmm = pc_type(pc, "bulwark_vmm_t");
-	if (!launcher || !vmm) {
-		pc_fail(pc, "no type has attribute %s", LAUNCHER_ATTR);
-		return report(pc, 1, "positive controls");
+	vtpm = pc_type(pc, "bulwark_vtpm_t");
+	if (!launcher || !vmm || !vtpm) {
+		pc_fail(pc, "no type has attribute %s, or a guest domain is missing",
+			LAUNCHER_ATTR);
+		return pc_report(pc, 1, "positive controls");
 	}
-	rc = expect(pc, launcher, "s0-s0:c0.c1023", vmm, "s0:c1,c2", true, &trans,
-		    true, "launcher starts a VMM");
-	return report(pc, rc < 0 ? rc : bad + rc, "positive controls");
+	rc = pc_expect(pc, launcher, "s0-s0:c0.c1023", vmm, "s0:c1,c2", true, &trans,
+		       true, "launcher starts a VMM");
+	if (rc >= 0) {
+		bad += rc;
+		rc = pc_expect(pc, launcher, "s0-s0:c0.c1023", vtpm, "s0:c1,c2", true,
+			       &trans, true, "launcher starts a vTPM");
+	}
+	return pc_report(pc, rc < 0 ? rc : bad + rc, "positive controls");
 }
 
 static int cross_one(struct pc *pc, uint32_t d, size_t c, const uint32_t *g,
@@ -180,7 +174,7 @@ static int cross_one(struct pc *pc, uint32_t d, size_t c, const uint32_t *g,
 		uint32_t t = pc_type(pc, guest_objects[i]);
 
 		for (size_t j = 0; t && j < ARRAY_SIZE(file_perms); j++) {
-			rc = expect(pc, d, cases[c].subj, t, cases[c].obj, false,
+			rc = pc_expect(pc, d, cases[c].subj, t, cases[c].obj, false,
 				    &file_perms[j], false, cases[c].name);
 			if (rc < 0)
 				return rc;
@@ -189,7 +183,7 @@ static int cross_one(struct pc *pc, uint32_t d, size_t c, const uint32_t *g,
 	}
 	for (size_t i = 0; i < ng; i++)
 		for (size_t j = 0; j < ARRAY_SIZE(proc_perms); j++) {
-			rc = expect(pc, d, cases[c].subj, g[i], cases[c].obj, true,
+			rc = pc_expect(pc, d, cases[c].subj, g[i], cases[c].obj, true,
 				    &proc_perms[j], false, cases[c].name);
 			if (rc < 0)
 				return rc;
@@ -201,7 +195,7 @@ static int cross_one(struct pc *pc, uint32_t d, size_t c, const uint32_t *g,
 int prop_cross_pair(struct pc *pc)
 {
 	uint32_t g[GUESTS_MAX];
-	size_t ng = guests(pc, g);
+	size_t ng = pc_guests(pc, g);
 	char what[160];
 	int rc;
 
@@ -227,7 +221,7 @@ int prop_cross_pair(struct pc *pc)
 		}
 		snprintf(what, sizeof(what), "%s: subject %s, targets %s", cases[c].name,
 			 cases[c].subj, cases[c].obj);
-		report(pc, bad, what);
+		pc_report(pc, bad, what);
 	}
 	return 0;
 }
@@ -237,7 +231,7 @@ static int deny_own_pair(struct pc *pc, const char *type, const char *skip,
 			 const struct perms *p, size_t np, const char *what)
 {
 	uint32_t g[GUESTS_MAX], t = pc_type(pc, type);
-	size_t ng = guests(pc, g);
+	size_t ng = pc_guests(pc, g);
 	int rc, bad = 0;
 
 	if (!t) {
@@ -248,14 +242,14 @@ static int deny_own_pair(struct pc *pc, const char *type, const char *skip,
 		if (skip && !strcmp(pc_type_name(pc, g[i]), skip))
 			continue;
 		for (size_t j = 0; j < np; j++) {
-			rc = expect(pc, g[i], "s0:c1,c2", t, "s0:c1,c2", false, &p[j],
+			rc = pc_expect(pc, g[i], "s0:c1,c2", t, "s0:c1,c2", false, &p[j],
 				    false, what);
 			if (rc < 0)
 				return rc;
 			bad += rc;
 		}
 	}
-	return report(pc, bad, what);
+	return pc_report(pc, bad, what);
 }
 
 int prop_content_readonly(struct pc *pc)
@@ -283,4 +277,43 @@ int prop_vtpm_state(struct pc *pc)
 		"guest's own pair\n");
 	return deny_own_pair(pc, "bulwark_vtpm_state_t", "bulwark_vtpm_t", p,
 			     ARRAY_SIZE(p), "vTPM state is out of reach of the VMM");
+}
+
+/*
+ * Another guest's descriptors and processes, at every level case: fd use
+ * (a descriptor another guest opened, received over a socket or inherited
+ * across an exec) and every signal, sigchld included.  Both are allowed
+ * between processes of one type (a guest's own), so only the MCS
+ * constraints can keep guests apart here.
+ */
+int prop_fd_signal(struct pc *pc)
+{
+	static const struct perms p[] = {
+		{ "fd", "use" },
+		{ "process", "sigchld signal sigkill sigstop signull" },
+	};
+	uint32_t g[GUESTS_MAX];
+	size_t ng = pc_guests(pc, g);
+	char what[160];
+	int rc;
+
+	fprintf(pc->out, "\n[8] fd-signal: no guest uses another guest's file "
+		"descriptors or signals its processes (sigchld included)\n");
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		int bad = 0;
+
+		snprintf(what, sizeof(what), "fd-signal (%s)", cases[c].name);
+		for (size_t i = 0; i < ng; i++)
+			for (size_t j = 0; j < ng; j++)
+				for (size_t k = 0; k < ARRAY_SIZE(p); k++) {
+					rc = pc_expect(pc, g[i], cases[c].subj, g[j],
+						       cases[c].obj, true, &p[k], false,
+						       what);
+					if (rc < 0)
+						return rc;
+					bad += rc;
+				}
+		pc_report(pc, bad, what);
+	}
+	return 0;
 }

@@ -17,7 +17,8 @@ build/policy/standalone.pol_CMD = secilc -M true -c 33 -f $(@:.pol=.fc) -o $@ \
 build/policy/bulwark.cil_DEPS := $(POLICY_MODULE_CIL)
 build/policy/bulwark.cil_CMD = cat $(POLICY_MODULE_CIL) >$@
 
-POLICY_CHECK_SRCS := policy/check.c policy/check_props.c policy/check_allow.c
+POLICY_CHECK_SRCS := policy/check.c policy/check_props.c policy/check_allow.c \
+	policy/check_guest.c
 bulwark_SRCS += $(POLICY_CHECK_SRCS)
 bulwark_PKGS += libcrypto
 # libsepol.so hides the policydb internals (avtab, ebitmap, sidtab) that an
