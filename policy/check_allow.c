@@ -74,6 +74,9 @@ static const struct allow_entry allowlist[] = {
 	  "read open getattr search add_name remove_name write lock" },
 	{ "bulwark_vtpm_t", "bulwark_vtpm_state_t", "file",
 	  "create read write append open getattr setattr lock unlink rename ioctl" },
+	/* Its state key, through the descriptor the launcher hands swtpm: the
+	 * kernel revalidates inherited descriptors at exec.  No open. */
+	{ "bulwark_vtpm_t", "bulwark_key_t", "file", "read getattr" },
 };
 
 static uint32_t perm_mask(uint16_t cls, const char *perms)

@@ -134,7 +134,7 @@ static void test_shipped_policy_passes(void **state)
 	assert_non_null(strstr(report, "ok   the VMM domain has no connectto"));
 	assert_non_null(strstr(report, "ok   guest domains have no unix socket"));
 	assert_non_null(strstr(report, "ok   fd-signal (single-category)"));
-	assert_non_null(strstr(report, "ok   no guest domain reads, writes or lists a secret"));
+	assert_non_null(strstr(report, "ok   no guest domain opens, writes or lists a secret"));
 	assert_non_null(strstr(report, "ok   entrypoints and transitions"));
 	/* The report names the digest the launcher measures for this policy. */
 	assert_int_equal(policy_digest_file(pol, md), 0);
@@ -219,7 +219,7 @@ static void test_refpolicy_module(void **state)
 	assert_non_null(strstr(report, "ok   the VMM domain has no connectto"));
 	assert_non_null(strstr(report, "ok   guest domains have no unix socket"));
 	assert_non_null(strstr(report, "ok   fd-signal (single-category)"));
-	assert_non_null(strstr(report, "ok   no guest domain reads, writes or lists a secret"));
+	assert_non_null(strstr(report, "ok   no guest domain opens, writes or lists a secret"));
 	assert_non_null(strstr(report, "ok   entrypoints and transitions"));
 	assert_non_null(strstr(report, "bulwark_launcher_domain: unconfined_t"));
 	free(report);
