@@ -12,6 +12,12 @@
  *   svirt_lab open rw|ro PATH...         (confined) print "PATH ok|ERRNO"
  *   svirt_lab signal PID                 (confined) print "signal PID ok|ERRNO"
  *   svirt_lab hold                       (confined) sleep until killed
+ *   svirt_lab holdfd PATH                (confined) open PATH rw, print
+ *                                        "holding FD", sleep until killed
+ *   svirt_lab passfd PID FD LABEL ENTRY  take fd FD of process PID
+ *                                        (pidfd_getfd), keep it as fd 9, and
+ *                                        exec ENTRY probe fduse 9 DEV:INO at
+ *                                        LABEL: may LABEL use PID's fd?
  *   svirt_lab probe|listen|revoke ...    see svirt-probe.c (test-svirt-cases)
  */
 #include <errno.h>
@@ -20,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +49,39 @@ static int do_open(int argc, char **argv)
 			close(fd);
 	}
 	return 0;
+}
+
+static int do_holdfd(const char *path)
+{
+	int fd = open(path, O_RDWR);
+
+	if (fd < 0)
+		return perror(path), 1;
+	printf("holding %d\n", fd);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* The descriptor keeps the label of the process that opened it: only the
+ * exec below, into LABEL, asks the kernel whether LABEL may use it. */
+static int do_passfd(char **argv)
+{
+	char devino[64], *args[] = { "svirt_lab", "probe", "fduse", "9", devino, NULL };
+	int pidfd = (int)syscall(SYS_pidfd_open, atoi(argv[2]), 0), fd;
+	struct stat st;
+
+	if (pidfd < 0)
+		return perror("pidfd_open"), 1;
+	fd = (int)syscall(SYS_pidfd_getfd, pidfd, atoi(argv[3]), 0);
+	if (fd < 0 || dup2(fd, 9) < 0 || fstat(9, &st))
+		return perror("pidfd_getfd"), 1;
+	snprintf(devino, sizeof(devino), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (svirt_child_setexec(argv[4]))
+		return perror("setexeccon"), 1;
+	execv(argv[5], args);
+	return perror(argv[5]), 1;
 }
 
 static volatile sig_atomic_t stop;
@@ -139,6 +180,10 @@ int main(int argc, char **argv)
 		return probe_listen(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "revoke"))
 		return probe_revoke(argc, argv);
+	if (argc == 3 && !strcmp(argv[1], "holdfd"))
+		return do_holdfd(argv[2]);
+	if (argc == 6 && !strcmp(argv[1], "passfd"))
+		return do_passfd(argv);
 	if (argc == 2 && !strcmp(argv[1], "hold")) {
 		for (;;)
 			pause();

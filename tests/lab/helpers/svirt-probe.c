@@ -17,11 +17,25 @@
  *   relabel PATH CTX  setxattr security.selinux         relabelfrom/relabelto
  *   connect ADDR    connect a stream socket (@ = abstract)  sock_file write,
  *                                                       unix_stream_socket connectto
+ *   connectas CTX ADDR  the same from a socket labelled CTX  connectto from CTX
+ *                   (setsockcreatecon: root makes the VMM's socket the VMM may
+ *                   not make, so the kernel is asked connectto alone)
  *   signal PID      kill(PID, SIGCONT)                  process: signal
+ *   sigchld PID     kill(PID, SIGCHLD)                  process: sigchld
  *   signull PID     kill(PID, 0)                        process: signull
  *   ptrace PID      ptrace(PTRACE_SEIZE)                process: ptrace
  *   setcon CTX      setcon()                            process: setcurrent, dyntransition
- *   setexec CTX PATH  fork, setexeccon(), execve(PATH)  process: setexec, transition
+ *   setexec CTX PATH  fork, setexeccon(), execve(PATH)  process: setexec, transition,
+ *                   (the child's output to /dev/null)   file: entrypoint
+ *   socket          socket(AF_UNIX, SOCK_STREAM)        unix_stream_socket: create
+ *   dgram           socket(AF_UNIX, SOCK_DGRAM)         unix_dgram_socket: create
+ *   socketpair      socketpair(AF_UNIX, SOCK_STREAM)    unix_stream_socket: create
+ *   fduse FD DEV:INO  fd FD is still the file DEV:INO   fd: use (at exec, the
+ *                   and reads                           kernel replaces or
+ *                                                       closes a descriptor
+ *                                                       the new domain may
+ *                                                       not use: EACCES or
+ *                                                       EBADF here)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -150,29 +164,105 @@ static int p_relabel(char **a)
 	return res(lsetxattr(a[0], "security.selinux", a[1], strlen(a[1]) + 1, 0));
 }
 
-static int p_connect(char **a)
+/* A stream socket labelled CTX (NULL: the caller's own label) connected to
+ * ADDR; the kernel checks connectto from the socket's label. */
+static int connect_as(const char *ctx, const char *addr)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t len;
 	int fd, e;
 
-	if (strlen(a[0]) >= sizeof(sa.sun_path))
+	if (strlen(addr) >= sizeof(sa.sun_path))
 		return ENAMETOOLONG;
-	strcpy(sa.sun_path, a[0]);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a[0]));
-	if (a[0][0] == '@')
+	strcpy(sa.sun_path, addr);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(addr));
+	if (addr[0] == '@')
 		sa.sun_path[0] = '\0';
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
+	if (ctx && setsockcreatecon_raw(ctx))
 		return errno;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	e = errno;
+	if (ctx && setsockcreatecon_raw(NULL) && fd >= 0)
+		e = errno, close(fd), fd = -1;
+	if (fd < 0)
+		return e;
 	e = res(connect(fd, (struct sockaddr *)&sa, len));
 	close(fd);
 	return e;
 }
 
+static int p_connect(char **a)
+{
+	return connect_as(NULL, a[0]);
+}
+
+static int p_connectas(char **a)
+{
+	return connect_as(a[0], a[1]);
+}
+
 static int p_signal(char **a)
 {
 	return res(kill(atoi(a[0]), SIGCONT));
+}
+
+static int p_sigchld(char **a)
+{
+	return res(kill(atoi(a[0]), SIGCHLD));
+}
+
+static int p_socket(char **a)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)a;
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int p_dgram(char **a)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	(void)a;
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static int p_socketpair(char **a)
+{
+	int sp[2];
+
+	(void)a;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
+		return errno;
+	close(sp[0]);
+	close(sp[1]);
+	return 0;
+}
+
+/* The note for a descriptor the kernel replaced at exec. */
+static const char *probe_note;
+
+static int p_fduse(char **a)
+{
+	char want[64], c;
+	struct stat st;
+	int fd = atoi(a[0]);
+
+	if (fstat(fd, &st))
+		return errno;
+	snprintf(want, sizeof(want), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	if (strcmp(want, a[1])) {
+		probe_note = "exec: the kernel replaced it";
+		return EACCES;
+	}
+	return res((int)pread(fd, &c, 1, 0));
 }
 
 static int p_signull(char **a)
@@ -206,7 +296,14 @@ static int exec_child(const char *ctx, const char *path, const char **step)
 		return *step = "pipe", errno;
 	pid = fork();
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
 		close(p[0]);
+		/* Only the probe's answers on stdout: a program that did run
+		 * (swtpm without arguments) says nothing there. */
+		if (null >= 0 && (dup2(null, STDOUT_FILENO) < 0 ||
+				  dup2(null, STDERR_FILENO) < 0))
+			_exit(127);
 		r.step = 1;
 		if (!ctx || setexeccon_raw(ctx) == 0) {
 			execve(path, argv, envp);
@@ -233,9 +330,6 @@ static int p_exec(char **a)
 	return exec_child(NULL, a[0], &step);
 }
 
-/* The step that failed, printed after the answer. */
-static const char *probe_note;
-
 static int p_setexec(char **a)
 {
 	const char *step;
@@ -258,6 +352,9 @@ static const struct {
 	{ "connect", 1, p_connect }, { "signal", 1, p_signal },
 	{ "signull", 1, p_signull }, { "ptrace", 1, p_ptrace },
 	{ "setcon", 1, p_setcon }, { "setexec", 2, p_setexec },
+	{ "sigchld", 1, p_sigchld }, { "socket", 0, p_socket },
+	{ "dgram", 0, p_dgram }, { "socketpair", 0, p_socketpair },
+	{ "fduse", 2, p_fduse }, { "connectas", 2, p_connectas },
 };
 
 int probe_main(int argc, char **argv)
