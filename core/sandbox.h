@@ -152,6 +152,12 @@ void vmm_seccomp_mode_set(enum sandbox_seccomp_mode mode);
  */
 #define JAIL_ID_BASE 0x70000000u
 #define JAIL_ID_SLOTS (1u << 22)
+/*
+ * The guest's swtpm (attest/swtpm.h) runs in a jail of its own at the next
+ * range: uid and gid JAIL_VTPM_ID_BASE + the same slot, so the two
+ * processes of one guest never share an id and no two guests' swtpms do.
+ */
+#define JAIL_VTPM_ID_BASE (JAIL_ID_BASE + JAIL_ID_SLOTS)
 /* A mount point for every jail's private root (the tmpfs is mounted in the
  * guest's own mount namespace, so one empty directory serves all). */
 #define JAIL_ROOT_DEFAULT "/run/bulwark/jail"
@@ -167,6 +173,10 @@ struct jail_config {
 	const char *ro_paths[JAIL_MAX_RO_PATHS]; /* more read-only binds (the
 				 * dynamic loader and libraries) */
 	size_t n_ro_paths;
+	const char *rw_dir;	/* one writable bind (nosuid, nodev, noexec) at
+				 * the same path: swtpm's state directory;
+				 * NULL for the VMM, whose root holds nothing
+				 * writable */
 	uid_t uid;		/* never 0 */
 	gid_t gid;		/* never 0 */
 	int keep_fds[JAIL_MAX_KEEP_FDS]; /* besides 0, 1, 2 */

@@ -243,6 +243,8 @@ static int jail_config_check_static(const struct jail_config *cfg)
 		rc = jail_path_check(cfg->vmm_path, false);
 	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
 		rc = jail_path_check(cfg->ro_paths[i], false);
+	if (rc == 0 && cfg->rw_dir)
+		rc = jail_path_check(cfg->rw_dir, true);
 	if (rc)
 		log_err("invalid jail configuration: %s", strerror(-rc));
 	return rc;

@@ -2,7 +2,8 @@
 /*
  * The jail's file system: a private mount namespace whose root is an empty,
  * read-only tmpfs holding only read-only binds of the VMM binary and of the
- * loader and libraries it needs to start.  Run in the child of jail_clone(),
+ * loader and libraries it needs to start (for swtpm: also one writable bind,
+ * its state directory).  Run in the child of jail_clone(),
  * as root, before exec.
  */
 #include "core/jail_priv.h"
@@ -22,6 +23,7 @@
 
 #define JAIL_TMPFS_OPTS "mode=0711,size=64k,nr_inodes=256"
 #define JAIL_RO_FLAGS (MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+#define JAIL_RW_FLAGS (MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 /* Creates root+path inside the tmpfs: directories, and an empty file as
  * the mount point when the source is a file. */
@@ -50,8 +52,8 @@ static int jail_mkpath(const char *root, const char *path, bool is_dir)
 	return 0;
 }
 
-/* A read-only, nosuid, nodev bind of a host path at the same path. */
-static int jail_bind_ro(const char *root, const char *path)
+/* A bind of a host path at the same path, remounted with flags. */
+static int jail_bind(const char *root, const char *path, unsigned long flags)
 {
 	char target[PATH_MAX];
 	struct stat st;
@@ -66,9 +68,10 @@ static int jail_bind_ro(const char *root, const char *path)
 	if (n < 0 || (size_t)n >= sizeof(target))
 		return -ENAMETOOLONG;
 	if (mount(path, target, NULL, MS_BIND, NULL) ||
-	    mount(NULL, target, NULL, JAIL_RO_FLAGS, NULL)) {
+	    mount(NULL, target, NULL, flags, NULL)) {
 		rc = -errno;
-		log_err("bind %s read-only: %s", path, strerror(errno));
+		log_err("bind %s%s: %s", path, flags & MS_RDONLY ? " read-only" : "",
+			strerror(errno));
 		return rc;
 	}
 	return 0;
@@ -102,9 +105,13 @@ int jail_fs_enter(const struct jail_config *cfg)
 		  MS_NOSUID | MS_NODEV | MS_NOEXEC, JAIL_TMPFS_OPTS))
 		return -errno;
 	if (cfg->vmm_path)
-		rc = jail_bind_ro(cfg->root, cfg->vmm_path);
+		rc = jail_bind(cfg->root, cfg->vmm_path, JAIL_RO_FLAGS);
 	for (size_t i = 0; i < cfg->n_ro_paths && rc == 0; i++)
-		rc = jail_bind_ro(cfg->root, cfg->ro_paths[i]);
+		rc = jail_bind(cfg->root, cfg->ro_paths[i], JAIL_RO_FLAGS);
+	/* swtpm's state directory: the one place it may write, and nothing
+	 * in it can be executed or be a device or a setuid file. */
+	if (rc == 0 && cfg->rw_dir)
+		rc = jail_bind(cfg->root, cfg->rw_dir, JAIL_RW_FLAGS);
 	if (rc)
 		return rc;
 	/* The root itself becomes read-only: the VMM cannot create a file,
