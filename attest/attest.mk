@@ -13,7 +13,11 @@ fuzz_eventlog_SRCS := tests/fuzz/fuzz_eventlog.c attest/format/secstate.c attest
 	$(ATTEST_EVLOG)
 fuzz_eventlog_PKGS := libcrypto tss2-mu
 
-ATTEST_VTPM := attest/vtpm/swtpm.c attest/format/tpm.c attest/vtpm/measure.c attest/format/secstate.c $(ATTEST_EVLOG)
+# swtpm and its jail (the launcher's half of the VMM's jail, core/launch/).
+SWTPM_SRCS := attest/vtpm/swtpm.c attest/vtpm/swtpm_jail.c core/launch/jail.c \
+	core/launch/jail_fs.c core/launch/jail_child.c core/launch/jail_creds.c \
+	core/jail_verify.c core/path.c
+ATTEST_VTPM := $(SWTPM_SRCS) attest/format/tpm.c attest/vtpm/measure.c attest/format/secstate.c $(ATTEST_EVLOG)
 
 UNIT_TESTS += test_measure
 test_measure_SRCS := tests/unit/test_measure.c $(ATTEST_VTPM)
@@ -66,7 +70,7 @@ ATTEST_LAUNCH := attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c $(ATTEST_VTPM)
 
 # The proxy against the real swtpm: guest and host commands, hostile frames.
 UNIT_TESTS += test_tpmproxy
-test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c attest/vtpm/swtpm.c $(ATTEST_PROXY)
+test_tpmproxy_SRCS := tests/unit/test_tpmproxy.c $(SWTPM_SRCS) $(ATTEST_PROXY)
 test_tpmproxy_PKGS := cmocka libcrypto tss2-mu
 
 # vtpm_start/reboot/stop with the real swtpm, through the CRB and the proxy.
@@ -88,18 +92,18 @@ ATTEST_PRODUCER := attest/producer/enroll.c attest/producer/quote.c attest/produ
 	attest/producer/reference.c
 
 UNIT_TESTS += test_verify
-test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) attest/vtpm/swtpm.c \
+test_verify_SRCS := tests/unit/test_verify.c $(ATTEST_PRODUCER) $(SWTPM_SRCS) \
 	$(ATTEST_VERIFY)
 test_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # bulwark enroll / attest / reference / serve.
 bulwark_SRCS += attest/producer/cmd_attest.c attest/producer/cmd_attest_source.c attest/producer/cmd_reference.c \
-	attest/producer/service.c attest/vtpm/swtpm.c $(ATTEST_PRODUCER) $(ATTEST_VERIFY)
+	attest/producer/service.c $(SWTPM_SRCS) $(ATTEST_PRODUCER) $(ATTEST_VERIFY)
 bulwark_PKGS += $(ATTEST_VERIFY_PKGS) libssl
 
 # Real evidence for the CLI test and the benchmark (tests/attest8/fixture.c).
 LAB_TOOLS += attest8-fixture
-attest8-fixture_SRCS := tests/attest8/fixture.c attest/vtpm/swtpm.c attest/vtpm/measure.c $(ATTEST_VERIFY)
+attest8-fixture_SRCS := tests/attest8/fixture.c $(SWTPM_SRCS) attest/vtpm/measure.c $(ATTEST_VERIFY)
 attest8-fixture_PKGS := $(ATTEST_VERIFY_PKGS)
 
 # The attestation commands end to end on the host (real swtpm, tpm2_checkquote).
@@ -115,7 +119,7 @@ fuzz_verify_PKGS := $(ATTEST_VERIFY_PKGS)
 # Quotes on a running guest's vTPM through the launcher's proxy (real swtpm).
 UNIT_TESTS += test_quote_vtpm
 test_quote_vtpm_SRCS := tests/unit/test_quote_vtpm.c attest/producer/quote_vtpm.c \
-	$(ATTEST_PRODUCER) attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c attest/vtpm/swtpm.c \
+	$(ATTEST_PRODUCER) attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c $(SWTPM_SRCS) \
 	$(ATTEST_VERIFY)
 test_quote_vtpm_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
@@ -130,7 +134,7 @@ bulwark_SRCS += $(ATTESTD_SRCS)
 # attestd with a fake launcher loop around a real vtpm_start (real swtpm).
 UNIT_TESTS += test_attestd
 test_attestd_SRCS := tests/unit/test_attestd.c $(ATTESTD_SRCS) $(ATTEST_PRODUCER) \
-	attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c attest/vtpm/swtpm.c $(ATTEST_VERIFY)
+	attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_attestd_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 
 # The request parser runs on a peer's bytes in the launcher; the reply parser

@@ -153,7 +153,7 @@ void vmm_seccomp_mode_set(enum sandbox_seccomp_mode mode);
 #define JAIL_ID_BASE 0x70000000u
 #define JAIL_ID_SLOTS (1u << 22)
 /*
- * The guest's swtpm (attest/swtpm.h) runs in a jail of its own at the next
+ * The guest's swtpm (attest/vtpm/swtpm.h) runs in a jail of its own at the next
  * range: uid and gid JAIL_VTPM_ID_BASE + the same slot, so the two
  * processes of one guest never share an id and no two guests' swtpms do.
  */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "attest/vtpm/swtpm.h"
+#include "attest/vtpm/swtpm_priv.h"
 #include "core/launch/gstate.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -30,6 +31,7 @@
 #define STOP_TIMEOUT_MS 3000
 #define CHILD_CTRL_FD 3
 #define CHILD_KEY_FD 4
+#define CHILD_SERVER_FD 5                /* sock_path mode: data listener */
 
 static char *const child_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 
@@ -429,40 +431,121 @@ static void swtpm_reset(struct swtpm *tpm)
 	tpm->ctrl_fd = -1;
 }
 
-static int swtpm_spawn(const struct swtpm_config *cfg, struct swtpm *tpm, int keyfd)
+/* sock_path mode: a listening socket at path, root's, mode 0600. */
+static int listen_at(const char *path)
 {
-	char state[600], ctrl[200], server[200], key[64];
-	char *argv[16] = {
-		"/usr/bin/swtpm", "socket", "--tpm2", "--tpmstate", state, "--ctrl", ctrl,
-		"--key", key, "--locality", "reject-locality-4",
-	};
-	int sp[2] = { -1, -1 }, fds[2];
-	size_t argc = 11;
-	pid_t pid;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
+	int fd, rc = 0;
 
-	snprintf(state, sizeof(state), "dir=%s,mode=0600", cfg->state_dir);
-	snprintf(key, sizeof(key), "fd=%d,mode=aes-256-cbc,format=hex", CHILD_KEY_FD);
-	if (cfg->sock_path) {
-		snprintf(ctrl, sizeof(ctrl), "type=unixio,path=%s.ctrl,mode=0600", cfg->sock_path);
-		snprintf(server, sizeof(server), "type=unixio,path=%s,mode=0600", cfg->sock_path);
-		argv[argc++] = "--server";
-		argv[argc++] = server;
-	} else {
-		snprintf(ctrl, sizeof(ctrl), "type=unixio,clientfd=%d", CHILD_CTRL_FD);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);       /* a stale socket of an earlier run */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	old = umask(077);                 /* no window where others may connect */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 8))
+		rc = -errno;
+	umask(old);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* The channels swtpm gets: fds[0] control, fds[2] data listener (paths). */
+static int swtpm_channels(const struct swtpm_config *cfg, int sp[2], int fds[3])
+{
+	char path[sizeof(((struct swtpm *)0)->sock_path) + 8];
+
+	if (!cfg->sock_path) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
 			return -errno;
+		fds[0] = sp[1];
+		return 0;
 	}
-	fds[0] = cfg->sock_path ? keyfd : sp[1];  /* fd 3 unused in path mode */
-	fds[1] = keyfd;
-	pid = child_spawn(cfg, argv, fds, 2, 0);
-	if (sp[1] >= 0)
-		close(sp[1]);
+	snprintf(path, sizeof(path), "%s.ctrl", cfg->sock_path);
+	fds[0] = listen_at(path);
+	fds[2] = fds[0] < 0 ? fds[0] : listen_at(cfg->sock_path);
+	if (fds[2] < 0) {
+		int rc = fds[2];
+
+		if (fds[0] >= 0)
+			close(fds[0]);
+		fds[0] = fds[2] = -1;
+		return rc;
+	}
+	return 0;
+}
+
+static void swtpm_argv(const struct swtpm_config *cfg, char *argv[], char bufs[4][600])
+{
+	size_t argc = 0;
+
+	argv[argc++] = SWTPM_BIN;
+	argv[argc++] = "socket";
+	argv[argc++] = "--tpm2";
+	argv[argc++] = "--tpmstate";
+	argv[argc++] = bufs[0];
+	argv[argc++] = "--ctrl";
+	argv[argc++] = bufs[1];
+	argv[argc++] = "--key";
+	argv[argc++] = bufs[2];
+	argv[argc++] = "--locality";
+	argv[argc++] = "reject-locality-4";
+	/* swtpm's own profile: the calls it never needs kill it. */
+	argv[argc++] = "--seccomp";
+	argv[argc++] = "action=kill";
+	snprintf(bufs[0], 600, "dir=%s,mode=0600", cfg->state_dir);
+	snprintf(bufs[2], 600, "fd=%d,mode=aes-256-cbc,format=hex", CHILD_KEY_FD);
+	/* Path mode: listeners the caller bound (the jail has no path to
+	 * them); production: our end of a socketpair, as a connection. */
+	snprintf(bufs[1], 600, "type=unixio,%s=%d", cfg->sock_path ? "fd" : "clientfd",
+		 CHILD_CTRL_FD);
+	if (cfg->sock_path) {
+		snprintf(bufs[3], 600, "type=unixio,fd=%d", CHILD_SERVER_FD);
+		argv[argc++] = "--server";
+		argv[argc++] = bufs[3];
+	}
+	argv[argc] = NULL;
+}
+
+/* The jail, the state given to swtpm's uid, the confined child. */
+static int swtpm_spawn(const struct swtpm_config *cfg, struct swtpm *tpm, int keyfd)
+{
+	char bufs[4][600], *argv[20];
+	int sp[2] = { -1, -1 }, fds[3] = { -1, keyfd, -1 }, rc;
+	size_t nfds = cfg->sock_path ? 3 : 2;
+	struct jail_config j;
+	pid_t pid;
+
+	rc = swtpm_jail_init(cfg, &j);
+	rc = rc ? rc : swtpm_state_own(cfg, j.uid, j.gid);
+	for (int fd = CHILD_CTRL_FD; !rc && fd < CHILD_CTRL_FD + (int)nfds; fd++)
+		rc = jail_config_keep_fd(&j, fd);
+	rc = rc ? rc : swtpm_channels(cfg, sp, fds);
+	if (rc)
+		return rc;
+	swtpm_argv(cfg, argv, bufs);
+	pid = jail_clone(&j);
+	if (pid == 0) {
+		child_fds(fds, nfds);
+		swtpm_jail_child(cfg, &j, argv);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (i != 1 && fds[i] >= 0)
+			close(fds[i]);
 	if (pid < 0) {
 		if (sp[0] >= 0)
 			close(sp[0]);
 		return (int)pid;
 	}
 	tpm->pid = pid;
+	tpm->uid = j.uid;
+	tpm->gid = j.gid;
 	tpm->ctrl_fd = sp[0];
 	tpm->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	return 0;
@@ -519,9 +602,13 @@ int swtpm_start(const struct swtpm_config *cfg, struct swtpm *tpm)
 	rc = swtpm_wait_ready(tpm);
 	/* CMD_INIT: the TPM powers on; PCRs are at their reset values. */
 	rc = rc ? rc : ctrl_exchange(tpm, SWTPM_CMD_INIT, &init_flags, 4, -1, NULL, 0);
+	/* swtpm answered, so its seccomp profile is in place: the live process
+	 * must show every drop, or it is stopped and the start fails. */
+	rc = rc ? rc : swtpm_jail_verify(tpm->name, tpm->pid, tpm->uid, tpm->gid);
 	if (rc)
 		goto fail;
-	log_info("vTPM %s: swtpm running as pid %d", tpm->name, (int)tpm->pid);
+	log_info("vTPM %s: swtpm running confined as pid %d, uid %u", tpm->name,
+		 (int)tpm->pid, (unsigned)tpm->uid);
 	return 0;
 fail:
 	log_err("vTPM %s: cannot start: %s", cfg->name, strerror(-rc));

@@ -13,8 +13,22 @@
  *
  * For tests and interop with tpm2-tools, cfg->sock_path instead makes swtpm
  * listen on paths (data at sock_path, control at sock_path.ctrl, the layout
- * of the tss2 "swtpm:path=" TCTI).  Not for production: anyone who can
- * connect to the control socket can reset the TPM.
+ * of the tss2 "swtpm:path=" TCTI).  The caller binds both (root-owned, mode
+ * 0600) and swtpm gets the listening fds, so the jail needs no path for
+ * them.  Not for production: anyone who can connect to the control socket
+ * can reset the TPM.
+ *
+ * Confinement.  swtpm parses every TPM command the guest sends, so it never
+ * runs with privilege: swtpm_start starts it in a jail of its own
+ * (attest/vtpm/swtpm_jail.c, core/launch/jail*.c): its own uid and gid (cfg->uid, by
+ * default JAIL_VTPM_ID_BASE + a slot from the caller's pid), no capability,
+ * NO_NEW_PRIVS, new pid, mount, ipc, uts, cgroup and network namespaces, an
+ * empty read-only root holding only the loader, the libraries, the swtpm
+ * binary and its state directory (owned by that uid), its own seccomp
+ * profile (--seccomp action=kill), parent-death SIGKILL.  After CMD_INIT
+ * the caller reads the live process and stops it unless all of that holds.
+ * Provisioning (swtpm_setup, swtpm_localca with the CA key) runs before,
+ * unconfined, as the caller (SECURITY.md says why).
  *
  * State key.  32 random bytes, hex, in KEY_DIR/NAME.key (0600), KEY_DIR owned
  * by the launcher's user with mode 0700.  The key is handed to swtpm and
@@ -49,6 +63,10 @@ struct swtpm_config {
 	const char *cert_dir;     /* EK certificates kept on the host */
 	const char *pcr_banks;    /* e.g. "sha256,sha384"; NULL: that default */
 	const char *sock_path;    /* NULL in production; see above */
+	uid_t uid;                /* swtpm's uid, never root; 0: the default */
+	gid_t gid;                /* swtpm's gid; 0: = its uid */
+	const char *jail_root;    /* an empty directory, the mount point of the
+				   * jail's root; NULL: JAIL_ROOT_DEFAULT */
 	/*
 	 * Runs in the swtpm child after fork, before exec (e.g. setexeccon for
 	 * the vTPM domain).  Non-zero: the child exits and start fails.
@@ -62,6 +80,8 @@ struct swtpm {
 	pid_t pid;          /* 0 when not running */
 	int pidfd;          /* pollable: readable when swtpm exits */
 	int ctrl_fd;        /* launcher's end of the control channel */
+	uid_t uid;          /* the ids swtpm runs as (checked live) */
+	gid_t gid;
 	char sock_path[108];
 };
 
