@@ -2,9 +2,12 @@
 /*
  * attest/swtpm + attest/tpm against the real swtpm (no mock): provisioning
  * with EK certificates, the encrypted state and its key, the data channel by
- * CMD_SET_DATAFD, extend/read, restart, supervision, delete.
+ * CMD_SET_DATAFD, extend/read, restart, supervision, delete; and swtpm's jail
+ * read back from the live process (/proc), and a start refused when the
+ * kernel refuses one of the drops.  Needs root.
  */
 #include <errno.h>
+#include <linux/capability.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -21,13 +26,14 @@
 
 #include "attest/format/eventlog.h"
 #include "attest/vtpm/swtpm.h"
+#include "attest/vtpm/swtpm_priv.h"
 #include "attest/format/tpm.h"
 #include "core/log.h"
 #include "core/util.h"
 
 struct fixture {
 	char root[64];
-	char state[128], keys[128], ca[128], certs[128];
+	char state[128], keys[128], ca[128], certs[128], jail[128];
 	struct swtpm_config cfg;
 };
 
@@ -44,10 +50,12 @@ static int setup(void **state)
 	snprintf(f->keys, sizeof(f->keys), "%s/keys", f->root);
 	snprintf(f->ca, sizeof(f->ca), "%s/ca", f->root);
 	snprintf(f->certs, sizeof(f->certs), "%s/certs", f->root);
-	if (mkdir(f->keys, 0700))
+	snprintf(f->jail, sizeof(f->jail), "%s/jail", f->root);
+	if (mkdir(f->keys, 0700) || mkdir(f->jail, 0755))
 		return -1;
 	f->cfg = (struct swtpm_config){ .name = "guest1", .state_dir = f->state,
-		.key_dir = f->keys, .ca_dir = f->ca, .cert_dir = f->certs };
+		.key_dir = f->keys, .ca_dir = f->ca, .cert_dir = f->certs,
+		.jail_root = f->jail };
 	log_set_level(LOG_WARN);
 	*state = f;
 	return 0;
@@ -290,6 +298,159 @@ static void test_state_survives_restart(void **state)
 	assert_int_equal(swtpm_delete(&f->cfg), 0);
 }
 
+/* ---- the jail, read from the live swtpm --------------------------------- */
+
+#define SWTPM_TEST_UID (JAIL_VTPM_ID_BASE + 4242u)
+
+/* The value of "key:" in /proc/PID/status. */
+static void status_field(pid_t pid, const char *key, char *out, size_t size)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	FILE *st;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	st = fopen(path, "r");
+	assert_non_null(st);
+	out[0] = '\0';
+	while (fgets(line, sizeof(line), st))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			snprintf(out, size, "%s", line + klen + 1 + strspn(line + klen + 1, " \t"));
+			out[strcspn(out, "\n")] = '\0';
+		}
+	fclose(st);
+}
+
+static int same_link(pid_t pid, const char *ns)
+{
+	char a[128], b[128], pa[64], pb[64];
+	ssize_t n, m;
+
+	snprintf(pa, sizeof(pa), "/proc/%d/ns/%s", (int)pid, ns);
+	snprintf(pb, sizeof(pb), "/proc/self/ns/%s", ns);
+	n = readlink(pa, a, sizeof(a) - 1);
+	m = readlink(pb, b, sizeof(b) - 1);
+	assert_true(n > 0 && m > 0);
+	return n == m && !memcmp(a, b, (size_t)n);
+}
+
+/* Every drop, as the kernel shows it, while the TPM answers commands. */
+static void test_confined(void **state)
+{
+	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	static const char *const ns[] = { "mnt", "pid", "ipc", "uts", "net", "cgroup" };
+	struct fixture *f = *state;
+	char v[128], want[64], path[256];
+	struct stat a, b;
+	struct swtpm tpm;
+	int fd;
+
+	f->cfg.uid = SWTPM_TEST_UID;
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(tpm.uid, SWTPM_TEST_UID);
+	assert_int_equal(tpm.gid, SWTPM_TEST_UID);
+	snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", SWTPM_TEST_UID, SWTPM_TEST_UID,
+		 SWTPM_TEST_UID, SWTPM_TEST_UID);
+	status_field(tpm.pid, "Uid", v, sizeof(v));
+	assert_string_equal(v, want);
+	status_field(tpm.pid, "Gid", v, sizeof(v));
+	assert_string_equal(v, want);
+	status_field(tpm.pid, "Groups", v, sizeof(v));
+	assert_string_equal(v, "");
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
+		status_field(tpm.pid, caps[i], v, sizeof(v));
+		assert_string_equal(v, "0000000000000000");
+	}
+	status_field(tpm.pid, "NoNewPrivs", v, sizeof(v));
+	assert_string_equal(v, "1");
+	status_field(tpm.pid, "Seccomp", v, sizeof(v));
+	assert_string_equal(v, "2");
+	status_field(tpm.pid, "NSpid", v, sizeof(v));
+	assert_string_equal(strrchr(v, '\t') ? strrchr(v, '\t') + 1 : v, "1");
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+		assert_false(same_link(tpm.pid, ns[i]));
+	/* Its root is not ours; the state directory is the only writable
+	 * place in it, and the key directory is not there at all. */
+	snprintf(path, sizeof(path), "/proc/%d/root/", (int)tpm.pid);
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(stat("/", &b), 0);
+	assert_false(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)tpm.pid, f->keys);
+	assert_int_not_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "/proc/%d/root%s/tpm2-00.permall", (int)tpm.pid, f->state);
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(a.st_uid, SWTPM_TEST_UID);
+	assert_int_equal(stat(f->state, &a), 0);
+	assert_int_equal(a.st_uid, SWTPM_TEST_UID);
+	assert_int_equal(a.st_mode & 07777, 0700);
+	/* The launcher's own check agrees, and refuses a process that is not
+	 * confined (this test's, root with every capability). */
+	assert_int_equal(swtpm_jail_verify("t", tpm.pid, tpm.uid, tpm.gid), 0);
+	assert_int_equal(swtpm_jail_verify("t", getpid(), tpm.uid, tpm.gid), -EPERM);
+	assert_int_equal(swtpm_jail_verify("t", tpm.pid, tpm.uid + 1, tpm.gid), -EPERM);
+	/* And the confined TPM works. */
+	assert_int_equal(swtpm_open_data(&tpm, &fd), 0);
+	check_extend(fd);
+	close(fd);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	/* The default id is not root either, and differs from the VMM's. */
+	f->cfg.uid = 0;
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_true(tpm.uid >= JAIL_VTPM_ID_BASE && tpm.uid < JAIL_VTPM_ID_BASE + JAIL_ID_SLOTS);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+}
+
+/* In a child of the test: the capability `cap` gone from every set but the
+ * bounding one (as if the launcher lacked it), then a start.  Exit 0 when
+ * the start failed and nothing runs. */
+static int start_without(struct fixture *f, int cap)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	struct swtpm tpm;
+	int status, rc;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (syscall(SYS_capget, &h, d))
+			_exit(10);
+		d[cap / 32].effective &= ~(1u << (cap % 32));
+		d[cap / 32].permitted &= ~(1u << (cap % 32));
+		if (syscall(SYS_capset, &h, d))
+			_exit(11);
+		rc = swtpm_start(&f->cfg, &tpm);
+		_exit(rc < 0 && tpm.pid == 0 ? 0 : 12);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + status;
+}
+
+/* Fail closed: when the kernel refuses a drop, no swtpm runs. */
+static void test_drop_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct swtpm tpm;
+
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);      /* provisioned */
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	/* No CAP_SETUID: the child cannot change its uid and never execs. */
+	assert_int_equal(start_without(f, CAP_SETUID), 0);
+	/* No CAP_SYS_ADMIN: no namespaces, no clone at all. */
+	assert_int_equal(start_without(f, CAP_SYS_ADMIN), 0);
+	/* No CAP_SETPCAP: the bounding set cannot be emptied. */
+	assert_int_equal(start_without(f, CAP_SETPCAP), 0);
+	/* A jail root that does not exist: refused before anything runs. */
+	snprintf(f->jail + strlen(f->jail), sizeof(f->jail) - strlen(f->jail), "-gone");
+	f->cfg.jail_root = f->jail;
+	assert_int_not_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(tpm.pid, 0);
+	/* And with everything in place it starts again. */
+	f->jail[strlen(f->jail) - 5] = '\0';
+	assert_int_equal(swtpm_start(&f->cfg, &tpm), 0);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +458,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confined, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_fails, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("swtpm", tests, NULL, NULL);
 }
