@@ -14,7 +14,9 @@
  *               the protections turned off
  * swtpm runs in the vTPM domain (svirt_vm_exec_label(SVIRT_ROLE_VTPM)) with
  * its state directory labelled with the vTPM-state type the VMM cannot
- * reach; its control channel never leaves the launcher.
+ * reach; its control channel never leaves the launcher.  It runs jailed
+ * (attest/swtpm.h): uid and gid JAIL_VTPM_ID_BASE + the VMM's slot, never
+ * the VMM's ids, in a root of its own mounted on the same --jail-root.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -135,9 +137,9 @@ static int launch_measure_fill(struct launch *l, struct launch_measure *m)
 	return 0;
 }
 
-/* swtpm's child, before exec: the vTPM domain (swtpm_setup, at first
- * start, stays in the launcher's domain: it writes the CA directory), and
- * it dies with the launcher. */
+/* swtpm's child, before its jail: the vTPM domain (swtpm_setup, at first
+ * start, stays in the launcher's domain, unjailed: it writes the CA
+ * directory with the CA's key), and it dies with the launcher. */
 static int launch_vtpm_child(void *arg)
 {
 	const struct launch *l = arg;
@@ -176,6 +178,20 @@ static int launch_state_lock(struct launch *l, bool create)
 		log_err("guest %s: state %s/%s: %s", l->cfg.name, l->opt.state_dir,
 			l->cfg.name, strerror(-rc));
 	return rc == -ENOENT && !create ? 0 : rc;
+}
+
+/* swtpm's ids: the guest's slot in the vTPM range; never the VMM's (which
+ * --uid/--gid may have moved). */
+static int launch_vtpm_ids(const struct launch *l, uid_t *uid, gid_t *gid)
+{
+	*uid = *gid = JAIL_VTPM_ID_BASE + launch_svirt_slot(l);
+	if (*uid == l->jail.uid || *gid == l->jail.gid) {
+		log_err("guest %s: the VMM's --uid/--gid %u/%u is the vTPM's own id: "
+			"choose another", l->cfg.name, (unsigned)l->jail.uid,
+			(unsigned)l->jail.gid);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* STATE/NAME/vtpm and friends; the state directory labelled (by fd). */
@@ -219,19 +235,22 @@ int launch_vtpm_start(struct launch *l)
 			 "(SELinux, label, seccomp) cannot be attested");
 		return launch_state_lock(l, false);
 	}
-	rc = launch_vtpm_paths(l);
+	memset(&vc, 0, sizeof(vc));
+	rc = launch_vtpm_ids(l, &vc.tpm.uid, &vc.tpm.gid);
+	if (!rc)
+		rc = launch_vtpm_paths(l);
 	if (!rc)
 		rc = launch_measure_fill(l, &m);
 	if (rc) {
 		log_err("vTPM set-up: %s", strerror(-rc));
 		return rc;
 	}
-	memset(&vc, 0, sizeof(vc));
 	vc.tpm = (struct swtpm_config){
 		.name = l->cfg.name, .state_dir = l->vtpm_dir,
 		.key_dir = l->opt.key_dir, .ca_dir = l->opt.ca_dir,
 		.cert_dir = l->cert_dir, .child_setup = launch_vtpm_child,
-		.child_arg = l,
+		.child_arg = l, .uid = vc.tpm.uid, .gid = vc.tpm.gid,
+		.jail_root = l->opt.jail_root,
 	};
 	vc.boot = &m.boot;
 	vc.log_path = l->log_path;
