@@ -6,7 +6,9 @@
  * guest command through the CRB, every PCR of every bank read by the guest
  * equals the replay of the log, the host file is the same log, the TPM's
  * buffer is the CRB's, the platform hierarchy is closed; a power cycle
- * measures again; each failure leaves no process, no fd and no log behind.
+ * measures again; each failure leaves no process, no fd and no log behind;
+ * the swtpm behind it all runs confined (attest/vtpm/swtpm_jail.c), and a
+ * jail that cannot be set up fails the start cleanly.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 
 #include "core/vmm/crb.h"
 #include "attest/format/tpm.h"
+#include "attest/vtpm/swtpm_priv.h"
 #include "attest/vtpm/vtpm.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -60,7 +63,7 @@ static struct measure_boot boot_for(const char *cmdline)
 }
 
 struct fixture {
-	char dir[5][128];          /* state, keys, ca, certs, log file */
+	char dir[6][128];          /* state, keys, ca, certs, log file, jail */
 	struct vtpm_config cfg;
 	struct measure_boot boot;
 	struct vtpm v;
@@ -79,16 +82,18 @@ static int die_with_test(void *arg)
 
 static void config_for(struct fixture *f, const char *name, const char *banks)
 {
-	static const char *const sub[] = { "state", "keys", "ca", "certs", "boot.log" };
+	static const char *const sub[] = { "state", "keys", "ca", "certs", "boot.log",
+					   "jail" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sub); i++)
 		snprintf(f->dir[i], sizeof(f->dir[i]), "%s/%s-%s", root, name, sub[i]);
 	mkdir(f->dir[1], 0700);
+	mkdir(f->dir[5], 0755);
 	f->boot = boot_for("console=ttyS0 quiet");
 	f->cfg = (struct vtpm_config){
 		.tpm = { .name = name, .state_dir = f->dir[0], .key_dir = f->dir[1],
 			 .ca_dir = f->dir[2], .cert_dir = f->dir[3], .pcr_banks = banks,
-			 .child_setup = die_with_test },
+			 .child_setup = die_with_test, .jail_root = f->dir[5] },
 		.boot = &f->boot, .log_path = f->dir[4],
 	};
 }
@@ -360,6 +365,11 @@ static void test_start_and_reboot(void **state)
 	assert_int_equal(vtpm_start(&f->cfg, &f->v), 0);
 	assert_true(f->v.vmm_fd >= 0);
 	assert_int_equal(count_children(), 1);            /* swtpm */
+	/* The TPM the guest talks to runs jailed, with an id of its own. */
+	assert_true(f->v.swtpm.uid >= JAIL_VTPM_ID_BASE &&
+		    f->v.swtpm.uid < JAIL_VTPM_ID_BASE + JAIL_ID_SLOTS);
+	assert_int_equal(swtpm_jail_verify("run", f->v.swtpm.pid, f->v.swtpm.uid,
+					   f->v.swtpm.gid), 0);
 	check_running_guest(f);
 	host_locality_is_scoped(f);
 
@@ -484,7 +494,14 @@ static void test_failures_unwind(void **state)
 	f->cfg.log_path = bad_log;
 	expect_clean_failure(f, -ENOENT);
 
+	/* swtpm's jail cannot be set up (no mount point for its root): no
+	 * swtpm runs unconfined, nothing is left. */
+	config_for(f, "nojail", NULL);
+	rmdir(f->dir[5]);
+	expect_clean_failure(f, -ENOENT);
+
 	/* Refused before anything runs. */
+	config_for(f, "badlog", NULL);
 	f->cfg.log_path = "relative.log";
 	expect_clean_failure(f, -EINVAL);
 	f->cfg.log_path = bad_log;
