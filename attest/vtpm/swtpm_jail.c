@@ -15,20 +15,28 @@
  *                           pivot_root, rlimits, fds, securebits, every
  *                           capability set, groups, gid, uid, PDEATHSIG
  *     NO_NEW_PRIVS          the policy allows the vTPM transition under it
+ *     Bulwark's filter      an allowlist (below), kill on anything else
  *     execve(swtpm ... --seccomp action=kill)
- *   swtpm: installs its own seccomp profile before it serves a command
+ *   swtpm: installs its own seccomp profile (a denylist) on top, before it
+ *     serves a command
  *   launcher, after CMD_INIT: swtpm_jail_verify reads the live process
  *     (/proc/PID/status, ns, root) and stops a vTPM that is not confined
+ *     (both filters in place included: Seccomp 2, Seccomp_filters 2)
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "attest/vtpm/swtpm_priv.h"
@@ -135,6 +143,77 @@ out:
 	return rc;
 }
 
+/* ---- Bulwark's filter for swtpm ---------------------------------------- */
+
+/*
+ * Every call swtpm 0.7.1 makes from its exec on (the loader, libc, OpenSSL,
+ * libtpms, libseccomp loading swtpm's own profile), taken with strace -ff
+ * of every test that runs it (tests/unit/test_swtpm.c, test_vtpm.c,
+ * test_tpmproxy.c, test_measure_vtpm.c, test_crb.c, test_quote_vtpm.c,
+ * test_attestd.c) and the lab's guests; plus the signal and sleep calls
+ * libc may make on paths those did not take.  No clone (it makes no
+ * thread), no socket, connect or bind (its channels are given), no mount,
+ * ptrace, kill or bpf.
+ */
+static const int swtpm_allowed[] = {
+	/* I/O on the fds it holds and its state files */
+	SYS_read, SYS_write, SYS_readv, SYS_writev, SYS_pread64, SYS_pwrite64,
+	SYS_lseek, SYS_openat, SYS_close, SYS_newfstatat, SYS_fstat, SYS_fcntl,
+	SYS_rename, SYS_renameat, SYS_unlink, SYS_unlinkat, SYS_fchmod, SYS_fsync,
+	SYS_fdatasync, SYS_ftruncate, SYS_access, SYS_pipe2,
+	/* the control and data channels (SCM_RIGHTS), path-mode listeners */
+	SYS_poll, SYS_ppoll, SYS_recvmsg, SYS_sendmsg, SYS_accept, SYS_accept4,
+	SYS_shutdown,
+	/* memory (the loader maps the libraries executable) */
+	SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap, SYS_madvise, SYS_brk,
+	/* process start-up and exit */
+	SYS_execve, SYS_arch_prctl, SYS_set_tid_address, SYS_set_robust_list,
+	SYS_rseq, SYS_prlimit64, SYS_exit, SYS_exit_group, SYS_getpid, SYS_gettid,
+	/* swtpm's own profile: libseccomp probes, sets NO_NEW_PRIVS, loads */
+	SYS_seccomp, SYS_prctl,
+	/* signals, time, randomness, locks */
+	SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_rt_sigreturn, SYS_restart_syscall,
+	SYS_clock_gettime, SYS_nanosleep, SYS_clock_nanosleep, SYS_getrandom,
+	SYS_futex,
+};
+
+/* arch check (3), x32 check (3), ioctl (2), the list, kill, allow */
+#define SWTPM_FILTER_LEN (ARRAY_SIZE(swtpm_allowed) + 10)
+static_assert(ARRAY_SIZE(swtpm_allowed) + 2 < 256, "jumps fit a BPF offset");
+
+/* x86_64 only; x32 and other ABIs die; ioctl answers ENOTTY (libc's
+ * isatty on stderr is its only one); the list allowed; the rest kills. */
+static void swtpm_filter_build(struct sock_filter *f)
+{
+	const size_t n = ARRAY_SIZE(swtpm_allowed);
+	size_t i = 0;
+
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 1);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOTTY);
+	for (size_t k = 0; k < n; k++)      /* a match jumps to the allow */
+		f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      (unsigned)swtpm_allowed[k],
+						      (unsigned char)(n - k), 0);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+int swtpm_filter_install(void)
+{
+	struct sock_filter f[SWTPM_FILTER_LEN];
+	struct sock_fprog prog = { .len = (unsigned short)ARRAY_SIZE(f), .filter = f };
+
+	swtpm_filter_build(f);
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) ? -errno : 0;
+}
+
 /* In the child of jail_clone, fds in place: never returns. */
 void swtpm_jail_child(const struct swtpm_config *cfg, const struct jail_config *j,
 		      char *const argv[])
@@ -159,6 +238,10 @@ void swtpm_jail_child(const struct swtpm_config *cfg, const struct jail_config *
 	 * nnp_transition), and swtpm runs no code of ours after the exec. */
 	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		rc = -errno;
+	/* From here: only swtpm_allowed[] (the exec is one of them); swtpm
+	 * stacks its own profile on it, so a call needs both to pass. */
+	if (!rc)
+		rc = swtpm_filter_install();
 	if (!rc)
 		rc = jail_exec(j, argv);
 	log_err("vTPM %s: cannot start swtpm confined: %s", cfg->name, strerror(-rc));
@@ -202,7 +285,7 @@ static int swtpm_status_read(pid_t pid, char *text, size_t size)
 	return 0;
 }
 
-/* Ids, groups, capability sets, NO_NEW_PRIVS, seccomp: what the jail set. */
+/* Ids, groups, capability sets, NO_NEW_PRIVS, both filters: what the jail set. */
 static const char *swtpm_status_check(const char *text, uid_t uid, gid_t gid)
 {
 	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
@@ -224,6 +307,9 @@ static const char *swtpm_status_check(const char *text, uid_t uid, gid_t gid)
 		return "NoNewPrivs";
 	if (!swtpm_status_field(text, "Seccomp", v, sizeof(v)) || strcmp(v, "2"))
 		return "Seccomp";
+	/* Ours (installed before the exec) and swtpm's own profile. */
+	if (!swtpm_status_field(text, "Seccomp_filters", v, sizeof(v)) || strcmp(v, "2"))
+		return "Seccomp_filters";
 	return NULL;
 }
 

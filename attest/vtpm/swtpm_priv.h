@@ -22,8 +22,11 @@ int swtpm_state_own(const struct swtpm_config *cfg, uid_t uid, gid_t gid);
  * exec.  Never returns (exit 126 on any failure). */
 void swtpm_jail_child(const struct swtpm_config *cfg, const struct jail_config *j,
 		      char *const argv[]) __attribute__((noreturn));
+/* Bulwark's allowlist for swtpm (kill on anything else, ioctl ENOTTY) on
+ * the calling thread; NO_NEW_PRIVS must be set.  0 or -errno. */
+int swtpm_filter_install(void);
 /* The live swtpm pid runs as uid:gid with no group and no capability,
- * NoNewPrivs 1, Seccomp 2, in namespaces and a root not ours.  0 or
+ * NoNewPrivs 1, Seccomp 2 with two filters (ours, swtpm's), in namespaces and a root not ours.  0 or
  * -EPERM (what is wrong logged). */
 int swtpm_jail_verify(const char *name, pid_t pid, uid_t uid, gid_t gid);
 
