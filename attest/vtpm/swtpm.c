@@ -574,6 +574,29 @@ static int swtpm_wait_ready(struct swtpm *tpm)
 	return -ETIMEDOUT;
 }
 
+/*
+ * After a failed start: a swtpm that already exited is reaped here and its
+ * reason said in one line (126: its jail could not be set up, the child's
+ * own line above says which step), so swtpm_stop sends it nothing.
+ */
+static void swtpm_gone_report(struct swtpm *tpm)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int status;
+
+	for (int i = 0; tpm->pid && i < 20; i++) {
+		if (waitpid(tpm->pid, &status, WNOHANG) == tpm->pid) {
+			log_err("vTPM %s: swtpm exited before serving (status 0x%x)%s",
+				tpm->name, status, WIFEXITED(status) &&
+				WEXITSTATUS(status) == 126 ? ": its jail could not be set up; "
+				"the guest does not start" : "");
+			tpm->pid = 0;
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
 int swtpm_start(const struct swtpm_config *cfg, struct swtpm *tpm)
 {
 	uint32_t init_flags = 0;
@@ -612,6 +635,7 @@ int swtpm_start(const struct swtpm_config *cfg, struct swtpm *tpm)
 	return 0;
 fail:
 	log_err("vTPM %s: cannot start: %s", cfg->name, strerror(-rc));
+	swtpm_gone_report(tpm);
 	swtpm_stop(tpm);
 	return rc;
 }
