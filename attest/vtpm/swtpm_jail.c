@@ -127,7 +127,14 @@ int swtpm_state_own(const struct swtpm_config *cfg, uid_t uid, gid_t gid)
 	}
 	fd = -1;                   /* closedir closes it */
 	while (!rc && (de = readdir(d))) {
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* swtpm's lock file holds nothing and swtpm makes it again at
+		 * start, in its own domain and at the guest's pair: a copy left
+		 * by provisioning (made at the launcher's level) goes. */
+		if (!strcmp(de->d_name, ".lock"))
+			rc = unlinkat(dirfd(d), de->d_name, 0) ? -errno : 0;
+		else
 			rc = swtpm_state_own_file(dirfd(d), de->d_name, uid, gid);
 		if (rc)
 			log_err("vTPM %s: state %s/%s: %s", cfg->name, cfg->state_dir,

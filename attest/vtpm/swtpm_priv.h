@@ -16,7 +16,8 @@ int swtpm_jail_ids(const struct swtpm_config *cfg, uid_t *uid, gid_t *gid);
  * default); keep_fds are added by the caller.  0 or -errno. */
 int swtpm_jail_init(const struct swtpm_config *cfg, struct jail_config *j);
 /* The state directory (0700) and its regular files (0600 at most) given to
- * uid:gid; anything but a regular file there is refused.  0 or -errno. */
+ * uid:gid; anything but a regular file there is refused; a stale .lock is
+ * removed (swtpm makes its own).  0 or -errno. */
 int swtpm_state_own(const struct swtpm_config *cfg, uid_t uid, gid_t gid);
 /* In the child of jail_clone(j), fds in place: hook, jail, NO_NEW_PRIVS,
  * exec.  Never returns (exit 126 on any failure). */

@@ -386,6 +386,9 @@ static void test_confined(void **state)
 	snprintf(path, sizeof(path), "/proc/%d/root%s/tpm2-00.permall", (int)tpm.pid, f->state);
 	assert_int_equal(stat(path, &a), 0);
 	assert_int_equal(a.st_uid, SWTPM_TEST_UID);
+	snprintf(path, sizeof(path), "%s/.lock", f->state);   /* swtpm's own */
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(a.st_uid, SWTPM_TEST_UID);
 	assert_int_equal(stat(f->state, &a), 0);
 	assert_int_equal(a.st_uid, SWTPM_TEST_UID);
 	assert_int_equal(a.st_mode & 07777, 0700);
