@@ -160,10 +160,12 @@ void pc_rule(const struct pc *pc, uint32_t s, uint32_t t, const char *cls,
 
 static void print_hex(FILE *out, const char *label, const unsigned char *md, size_t n)
 {
-	fprintf(out, "%s: ", label);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%02x", md[i]);
-	fputc('\n', out);
+	char hex[2 * 64 + 1];
+
+	if (n > 64)
+		n = 64;
+	hex_encode(md, n, hex);
+	fprintf(out, "%s: %s\n", label, hex);
 }
 
 static void print_digest(const char *path, FILE *out)

@@ -101,7 +101,7 @@ int bundle_b64_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size
 void bundle_b64_encode(const uint8_t *in, size_t len, char *out);
 /* Lower-case hex, exactly 2 * len chars; 0 or -EINVAL. */
 int bundle_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size_t *len);
-void bundle_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Encoding: hex_encode() (core/util.h), the one hex printer. */
 
 /* "YYYY-MM-DDTHH:MM:SSZ", a real UTC time; its UNIX time, or -1. */
 long long bundle_created_time(const char *s);

@@ -123,17 +123,6 @@ int bundle_hex_decode(const char *s, size_t slen, uint8_t *out, size_t cap, size
 	return 0;
 }
 
-void bundle_hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
 uint16_t bundle_bank_alg(const char *name)
 {
 	static const uint16_t algs[] = { EVLOG_ALG_SHA1, EVLOG_ALG_SHA256,

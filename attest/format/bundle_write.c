@@ -106,7 +106,7 @@ static void put_hex(struct sink *s, const uint8_t *b, size_t len)
 {
 	char str[2 * EVLOG_MAX_DIGEST + 1];
 
-	bundle_hex_encode(b, len, str);
+	hex_encode(b, len, str);
 	emits(s, "\"");
 	emits(s, str);
 	emits(s, "\"");

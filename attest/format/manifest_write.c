@@ -13,7 +13,7 @@ static json_object *hex_string(const uint8_t *b, size_t len)
 {
 	char s[2 * EVLOG_MAX_DIGEST + 1];
 
-	bundle_hex_encode(b, len, s);
+	hex_encode(b, len, s);
 	return json_object_new_string(s);
 }
 

@@ -257,7 +257,7 @@ static int attestd_policy_text(const char *uuid, char text[66])
 
 	if (rc)
 		return rc;
-	bundle_hex_encode(d, sizeof(d), text);
+	hex_encode(d, sizeof(d), text);
 	text[64] = '\n';
 	text[65] = '\0';
 	return 0;

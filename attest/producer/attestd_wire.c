@@ -24,6 +24,7 @@
 
 #include "attest/producer/attestd.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #define WIRE_VALUE_MAX (2 * BUNDLE_MAX_NONCE)
 
@@ -267,7 +268,7 @@ static int wire_format(const struct attestd_request *req, char *out, size_t cap)
 		return snprintf(out, cap, "{\"op\":\"enroll-info\"}\n");
 	if (req->op != ATTESTD_OP_QUOTE || req->nonce_len > BUNDLE_MAX_NONCE)
 		return -EINVAL;
-	bundle_hex_encode(req->nonce, req->nonce_len, hex);
+	hex_encode(req->nonce, req->nonce_len, hex);
 	return snprintf(out, cap, "{\"op\":\"quote\",\"nonce\":\"%s\"}\n", hex);
 }
 

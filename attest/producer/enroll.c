@@ -137,8 +137,8 @@ static int san_text(const struct enroll_request *req, const TPMT_PUBLIC *ak, cha
 	OPENSSL_free(der);
 	if (!ok)
 		return -EINVAL;
-	bundle_hex_encode(name, nlen, name_hex);
-	bundle_hex_encode(h, sizeof(h), ek_hex);
+	hex_encode(name, nlen, name_hex);
+	hex_encode(h, sizeof(h), ek_hex);
 	n = snprintf(out, cap, "URI:%s%s,URI:%s%s,URI:%s%s", VERIFY_AK_SAN_UUID, req->uuid,
 		     VERIFY_AK_SAN_NAME, name_hex, VERIFY_AK_SAN_EK, ek_hex);
 	return n > 0 && (size_t)n < cap ? 0 : -E2BIG;

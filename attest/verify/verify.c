@@ -229,7 +229,7 @@ static void result_from_bundle(struct verify_result *res, const struct bundle *b
 {
 	memcpy(res->name, b->name, sizeof(res->name));
 	memcpy(res->uuid, b->uuid, sizeof(res->uuid));
-	bundle_hex_encode(b->nonce, b->nonce_len, res->nonce_hex);
+	hex_encode(b->nonce, b->nonce_len, res->nonce_hex);
 	res->created = created_time(b->created);
 }
 

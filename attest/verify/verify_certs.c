@@ -280,7 +280,7 @@ static int spki_hex(X509 *x, char out[65])
 	OPENSSL_free(der);
 	if (!ok)
 		return -1;
-	bundle_hex_encode(h, sizeof(h), out);
+	hex_encode(h, sizeof(h), out);
 	return 0;
 }
 

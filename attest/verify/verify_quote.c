@@ -87,7 +87,7 @@ static int ak_name_hex(const struct bundle_blob *pub, uint16_t alg, char *out)
 		return -1;
 	name[0] = (uint8_t)(alg >> 8);
 	name[1] = (uint8_t)alg;
-	bundle_hex_encode(name, 2 + n, out);
+	hex_encode(name, 2 + n, out);
 	return 0;
 }
 

@@ -103,8 +103,7 @@ static int key_create(int dirfd, const char *file, const char *tmp)
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -EIO;
-	for (size_t i = 0; i < sizeof(raw); i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	hex_encode(raw, sizeof(raw), hex);
 	hex[2 * KEY_BYTES] = '\n';
 	explicit_bzero(raw, sizeof(raw));
 	(void)unlinkat(dirfd, tmp, 0);

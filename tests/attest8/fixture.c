@@ -87,7 +87,7 @@ static void filters_fill(struct measure_filter *f)
 
 		f[i].role = roles[i];
 		EVP_Digest(roles[i], strlen(roles[i]), f[i].sha256, NULL, EVP_sha256(), NULL);
-		bundle_hex_encode(f[i].sha256, 32, hex);
+		hex_encode(f[i].sha256, 32, hex);
 		printf("seccomp %s=%s\n", roles[i], hex);
 	}
 }
@@ -224,7 +224,7 @@ static int cmd_export(const char *file, const char *dir)
 	if (f)
 		fclose(f);
 	X509_free(x);
-	bundle_hex_encode(b.nonce, b.nonce_len, nonce);
+	hex_encode(b.nonce, b.nonce_len, nonce);
 	if (!rc)
 		printf("%s\n", nonce);
 	bundle_free(&b);

@@ -265,7 +265,7 @@ static void test_restart_keeps_identity(void **state)
 	/* The AK's policy (with the UUID) is recorded; an enrollment without it
 	 * (made before the UUID was in the AK's policy) is made again. */
 	assert_int_equal(verify_ak_policy(F.id.uuid, policy), 0);
-	bundle_hex_encode(policy, sizeof(policy), hex);
+	hex_encode(policy, sizeof(policy), hex);
 	snprintf(path, sizeof(path), "%s/attest/ak.policy", state_dir);
 	f = fopen(path, "r");
 	assert_non_null(f);
@@ -559,7 +559,7 @@ static void test_cli_through_the_launcher(void **state)
 	(void)state;
 	bulwark_bin(bin, sizeof(bin));
 	assert_int_equal(random_nonce(nonce, 32), 0);
-	bundle_hex_encode(nonce, 32, hex);
+	hex_encode(nonce, 32, hex);
 	snprintf(out, sizeof(out), "%s/cli-bundle.json", root);
 	snprintf(cmd, sizeof(cmd), "%s attest %s --nonce %s --out %s --run-dir %s >/dev/null",
 		 bin, NAME, hex, out, F.dir[5]);
@@ -579,7 +579,7 @@ static void test_cli_through_the_launcher(void **state)
 	}
 	assert_true(pid > 0);
 	assert_int_equal(random_nonce(nonce, 32), 0);
-	bundle_hex_encode(nonce, 32, hex);
+	hex_encode(nonce, 32, hex);
 	snprintf(path, sizeof(path), "/attest/%s?nonce=%s", NAME, hex);
 	len = http_get(port, path, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "HTTP/1.0 200"));

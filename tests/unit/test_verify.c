@@ -1157,7 +1157,7 @@ static int checkquote(const struct doc *doc, int corrupt)
 	assert_true(x && f && PEM_write_PUBKEY(f, X509_get0_pubkey(x)));
 	fclose(f);
 	X509_free(x);
-	bundle_hex_encode(b.nonce, b.nonce_len, nonce);
+	hex_encode(b.nonce, b.nonce_len, nonce);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && tpm2_checkquote -u ak.pem -m msg -s sig -f pcrs "
 		 "-g sha256 -q %s >checkquote.out 2>&1", F.root, nonce);
 	rc = system(cmd);
