@@ -5,8 +5,8 @@
  *
  *   attest8-fixture boot DIR LABEL POLICY
  *       starts a real swtpm (swtpm_setup EK certificates from swtpm_localca)
- *       with its test sockets at DIR/tpm (pid in DIR/swtpm.pid: the caller
- *       stops it), writes artifacts (DIR/kernel, initrd, config, vmm-bin,
+ *       with its test sockets at DIR/tpm (DIR/swtpm.pid: the process that
+ *       holds it; the caller stops swtpm with SIGTERM to it), writes artifacts (DIR/kernel, initrd, config, vmm-bin,
  *       acpi.bin; DIR/policy is a copy of the binary SELinux policy POLICY,
  *       whose digest is libsepol's canonical one, attest/vtpm/policy_digest.h)
  *       and runs the launcher's measured boot of them
@@ -16,11 +16,13 @@
  *       "values" format), and prints the nonce in hex.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -164,33 +166,88 @@ static int boot(const char *dir, const char *label, int fd)
 	return rc;
 }
 
+/*
+ * The keeper: swtpm runs jailed with a parent-death signal (attest/vtpm/
+ * swtpm_jail.c), so the process that starts it must outlive the command.
+ * cmd_boot forks first; the child starts swtpm, measures the boot, writes
+ * its own pid to DIR/swtpm.pid, tells the parent, and then holds swtpm
+ * until SIGTERM or SIGINT, when it stops it.
+ */
+static int keeper_run(const char *dir, const char *label, struct swtpm_config *cfg,
+		      int ready)
+{
+	struct swtpm tpm;
+	char pid[32];
+	sigset_t set;
+	int fd = -1, rc, sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	rc = swtpm_start(cfg, &tpm);
+	if (rc)
+		return rc;
+	rc = swtpm_open_data(&tpm, &fd);
+	rc = rc ? rc : boot(dir, label, fd);
+	if (fd >= 0)
+		close(fd);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	rc = rc ? rc : put(dir, "swtpm.pid", pid, strlen(pid)) ? -EIO : 0;
+	if (rc) {
+		swtpm_stop(&tpm);
+		return rc;
+	}
+	fflush(NULL);
+	if (write_all(ready, "1", 1))
+		rc = -EIO;
+	close(ready);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	while (!rc && sigwait(&set, &sig))
+		;
+	swtpm_stop(&tpm);
+	return rc;
+}
+
 static int cmd_boot(const char *dir, const char *label, const char *policy)
 {
-	char state[512], keys[512], ca[512], certs[512], sock[512], pid[32];
+	char state[512], keys[512], ca[512], certs[512], sock[512], c = 0;
 	struct swtpm_config cfg = { .name = "fixture", .state_dir = state, .key_dir = keys,
 		.ca_dir = ca, .cert_dir = certs, .sock_path = sock };
-	struct swtpm tpm;
-	int fd = -1, rc;
+	int pfd[2], rc;
+	pid_t child;
 
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(keys, sizeof(keys), "%s/keys", dir);
 	snprintf(ca, sizeof(ca), "%s/ca", dir);
 	snprintf(certs, sizeof(certs), "%s/certs", dir);
 	snprintf(sock, sizeof(sock), "%s/tpm", dir);
-	if ((mkdir(keys, 0700) && errno != EEXIST) || artifacts(dir, policy))
+	if ((mkdir(keys, 0700) && errno != EEXIST) || artifacts(dir, policy) || pipe(pfd))
 		return 1;
-	rc = swtpm_start(&cfg, &tpm);
-	rc = rc ? rc : swtpm_open_data(&tpm, &fd);
-	rc = rc ? rc : boot(dir, label, fd);
-	if (fd >= 0)
-		close(fd);
-	snprintf(pid, sizeof(pid), "%d\n", (int)tpm.pid);
-	if (rc || put(dir, "swtpm.pid", pid, strlen(pid))) {
-		swtpm_stop(&tpm);
-		fprintf(stderr, "attest8-fixture: %s\n", strerror(rc ? -rc : EIO));
+	fflush(NULL);
+	child = fork();
+	if (child < 0)
 		return 1;
+	if (child == 0) {
+		close(pfd[0]);
+		rc = keeper_run(dir, label, &cfg, pfd[1]);
+		if (rc)
+			fprintf(stderr, "attest8-fixture: %s\n", strerror(-rc));
+		_exit(rc ? 1 : 0);
 	}
-	return 0;       /* swtpm keeps running: DIR/swtpm.pid */
+	close(pfd[1]);
+	/* Ready when the keeper wrote one byte; EOF means it failed. */
+	rc = read(pfd[0], &c, 1) == 1 ? 0 : 1;
+	close(pfd[0]);
+	if (rc)
+		waitpid(child, NULL, 0);
+	return rc;     /* swtpm keeps running under the keeper: DIR/swtpm.pid */
 }
 
 static int cmd_export(const char *file, const char *dir)
