@@ -26,3 +26,12 @@ test_delete_PKGS = cmocka $(SVIRT_PKGS)
 # kernel as a writable disk, jail roots, flags twice, duplicate keys; under
 # strace, no changing system call; bulwark-verify on a FIFO.
 LAB_TESTS += tests/lab/test-validate
+
+# The one HTTP/1.x request parser (core/launch/http.h): `bulwark serve` and the
+# guests' control sockets.
+bulwark_SRCS += core/launch/http.c
+UNIT_TESTS += test_http
+test_http_SRCS := tests/unit/test_http.c core/launch/http.c
+test_http_PKGS := cmocka
+FUZZ_TARGETS += fuzz_http
+fuzz_http_SRCS := tests/fuzz/fuzz_http.c core/launch/http.c

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `bulwark serve`: the attestation service.  HTTP/1.0 on the address the
+ * `bulwark serve`: the attestation service.  HTTP/1.x (core/launch/http.h, the
+ * tree's one request parser; answers are HTTP/1.0) on the address the
  * administrator chooses (loopback in tests), TLS when --cert/--key are
  * given.  One request per connection, one connection at a time (each quote
  * holds the vTPM anyway), every read bounded in size and time:
@@ -11,7 +12,8 @@
  *   GET /attest?nonce=HEX       ->  the same for the one guest of --guest or
  *                                   of --tpm (test sockets)
  *   no such guest running       ->  404; the guest busy (-EBUSY) -> 503
- *   anything else               ->  400, 404 or 405, and the connection closes
+ *   anything else               ->  400, 404, 405 (or the parser's 413, 431,
+ *                                   501, 505), and the connection closes
  *
  * The nonce is the verifier's: 16..64 bytes, lower-case hex.  The service
  * adds nothing a verifier must trust: the bundle is verified offline.
@@ -34,6 +36,7 @@
 #include "attest/producer/cmd_attest.h"
 #include "core/launch/commands.h"
 #include "core/args.h"
+#include "core/launch/http.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -68,22 +71,21 @@ static int conn_write(struct conn *c, const char *b, size_t n)
 	return 0;
 }
 
-/* Reads the request head (to the blank line) within the size bound. */
-static int request_read(struct conn *c, char *buf, size_t cap)
+/* Reads one request (core/launch/http.h) within the size bound; 0 or an HTTP status. */
+static int request_read(struct conn *c, char *buf, size_t cap, struct http_request *req)
 {
 	size_t have = 0;
+	int rc = -EAGAIN;
 
-	while (have < cap - 1) {
-		ssize_t n = conn_read(c, buf + have, cap - 1 - have);
+	while (rc == -EAGAIN && have < cap) {
+		ssize_t n = conn_read(c, buf + have, cap - have);
 
 		if (n <= 0)
-			return -EIO;
+			return 400;
 		have += (size_t)n;
-		buf[have] = '\0';
-		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
-			return 0;
+		rc = http_parse(buf, have, cap, 0, req);
 	}
-	return -E2BIG;
+	return rc ? http_parse_status(rc == -EAGAIN ? -EMSGSIZE : rc) : 0;
 }
 
 /* Where bundles come from: the test sockets, or the guests' launchers. */
@@ -108,33 +110,30 @@ static int request_name(const char *req, char *name, size_t cap)
 	return (int)n + 1;
 }
 
-/* "GET /attest[/NAME]?nonce=HEX HTTP/1.x": name (or "") and nonce; a status. */
-static int request_parse(char *req, char *name, size_t ncap, char *nonce, size_t cap)
+/* GET /attest[/NAME]?nonce=HEX: name (or "") and nonce; an HTTP status. */
+static int request_route(const struct http_request *req, char *name, size_t ncap, char *nonce,
+			 size_t cap)
 {
-	static const char pre[] = "GET /attest", q[] = "?nonce=";
-	char *end;
+	static const char pre[] = "/attest", q[] = "nonce=";
+	const char *p = req->path, *v = req->query;
+	size_t len;
 	int n;
 
 	name[0] = '\0';
-	if (strncmp(req, "GET ", 4))
+	if (strcmp(req->method, "GET"))
 		return 405;
-	if (strncmp(req, pre, strlen(pre)))
+	if (strncmp(p, pre, strlen(pre)))
 		return 404;
-	req += strlen(pre);
-	n = request_name(req, name, ncap);
-	if (n < 0)
+	p += strlen(pre);
+	n = request_name(p, name, ncap);
+	if (n < 0 || p[n] || strncmp(v, q, strlen(q)))
 		return 404;
-	req += n;
-	if (strncmp(req, q, strlen(q)))
-		return 404;
-	req += strlen(q);
-	end = strchr(req, ' ');
-	if (!end || (size_t)(end - req) >= cap || (size_t)(end - req) < 2 * BUNDLE_MIN_NONCE ||
-	    strncmp(end, " HTTP/1.", 8))
+	v += strlen(q);
+	len = strlen(v);
+	if (len >= cap || len < 2 * BUNDLE_MIN_NONCE)
 		return 400;
-	memcpy(nonce, req, (size_t)(end - req));
-	nonce[end - req] = '\0';
-	return strspn(nonce, "0123456789abcdef") == strlen(nonce) ? 200 : 400;
+	memcpy(nonce, v, len + 1);
+	return strspn(nonce, "0123456789abcdef") == len ? 200 : 400;
 }
 
 /* The bundle for name (may be "") from src; an HTTP status. */
@@ -160,26 +159,23 @@ static int serve_bundle(const struct serve_source *src, const char *name, const 
 
 static void respond(struct conn *c, int status, const char *body, size_t len)
 {
-	const char *why = status == 200 ? "OK" : status == 400 ? "Bad Request" :
-		status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" :
-		status == 503 ? "Service Unavailable" : "Internal Server Error";
 	char head[256];
-	int n = snprintf(head, sizeof(head), "HTTP/1.0 %d %s\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n", status, why,
-			 status == 200 ? "application/json" : "text/plain", len);
+	int n = http_response_head(head, sizeof(head), 0, status,
+				   status == 200 ? "application/json" : "text/plain", len, true);
 
-	if (!conn_write(c, head, (size_t)n))
+	if (n > 0 && !conn_write(c, head, (size_t)n))
 		conn_write(c, body, len);
 }
 
 static void serve_one(const struct serve_source *src, struct conn *c)
 {
 	char req[SERVE_MAX_REQUEST], nonce[2 * BUNDLE_MAX_NONCE + 1], *json = NULL;
-	char name[BUNDLE_NAME_MAX + 1];
+	char name[BUNDLE_NAME_MAX + 1] = "";
+	struct http_request hr;
 	size_t len = 0;
-	int status = request_read(c, req, sizeof(req)) ? 400 : 0;
+	int status = request_read(c, req, sizeof(req), &hr);
 
-	status = status ? status : request_parse(req, name, sizeof(name), nonce, sizeof(nonce));
+	status = status ? status : request_route(&hr, name, sizeof(name), nonce, sizeof(nonce));
 	if (status == 200)
 		status = serve_bundle(src, name, nonce, &json, &len);
 	if (status == 200)
