@@ -25,7 +25,7 @@ PROGRAMS += bulwark-vmm
 # core/vmm/crb.c (+ the TPM wire format attest/format/tpm.c).  $^ drops the
 # duplicate core/log.c and virtio sources.
 # Recursive (=): VIRTIO_VMM_SRCS is set later, in virtio.mk.
-bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vm.c core/vmm/vcpu.c \
+bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vmm_ctl.c core/vmm/vm.c core/vmm/vm_pause.c core/vmm/vcpu.c \
 	core/vmm/boot_load.c core/vmm/bus.c core/vmm/outbuf.c core/vmm/devices.c core/vmm/dev_uart.c core/vmm/dev_i8042.c \
 	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
 	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)

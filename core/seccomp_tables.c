@@ -122,13 +122,15 @@ static const uint64_t main_ioctls[] = {
 	KVM_IRQ_LINE,		/* console input raises the UART's line, a
 				 * signal the power button's (dev_ged.c) */
 	TCGETS,			/* isatty(stdin) in vmm_stdin_usable */
+	KVM_GET_CLOCK,		/* pause: save the guest clock (vm_pause.c) */
+	KVM_SET_CLOCK,		/* resume: put it back, no jump */
 };
 
 static const struct seccomp_rule main_rules[] = {
-	SC_IOCTL(main_ioctls, "console input"),
-	SC(poll, "event loop"),
-	SC(read, "eventfd, signalfd (power button, stop), stdin"),
-	SC(write, "eventfds, log lines"),
+	SC_IOCTL(main_ioctls, "console input, pause/resume clock"),
+	SC(poll, "event loop, pause waits"),
+	SC(read, "eventfd, signalfd (power button, stop), stdin, launcher orders"),
+	SC(write, "eventfds, log lines, replies to the launcher"),
 	SC_IN(newfstatat, 3, empty_path, "fstat(stdin) in vmm_stdin_usable"),
 	SC_IN(futex, 1, main_futex_ops, "locks, pthread_join"),
 	SC(getpid, "pthread_kill: kick the vCPUs on stop"),

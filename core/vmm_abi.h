@@ -31,7 +31,10 @@
 #define VMM_FD_EVLOG   17  /* sealed memfd: the measured boot's event log
 			    * (TCG crypto-agile), at most EVLOG_MAX_SIZE
 			    * bytes; absent without vTPM */
-#define VMM_FD_FIRST_FREE 18
+#define VMM_FD_CONTROL 18  /* the VMM end of a SOCK_SEQPACKET socketpair:
+			    * the launcher's orders (struct vmm_ctl_req),
+			    * the VMM's answers (struct vmm_ctl_reply) */
+#define VMM_FD_FIRST_FREE 19
 
 #define VMM_BINARY "bulwark-vmm"
 
@@ -50,5 +53,59 @@
  * (--stop-timeout, a second signal).
  */
 #define VMM_SIG_STOP     SIGUSR2
+
+/*
+ * VMM_FD_CONTROL: one request, one reply, in order, each one datagram of
+ * exactly its struct's size (anything else is refused with -EINVAL).  The
+ * VMM's main thread answers; it takes orders from the launcher only (the
+ * guest never reaches this socket).  Power button and hard stop stay
+ * signals (above).
+ *   VMM_CTL_PAUSE   every vCPU leaves KVM_RUN and parks, every virtio I/O
+ *                   thread finishes its request in flight and stops taking
+ *                   new ones, the guest clock is saved (KVM_GET_CLOCK).
+ *                   result 0, or -EALREADY when paused already
+ *   VMM_CTL_RESUME  the clock is put back (KVM_SET_CLOCK), I/O threads and
+ *                   vCPUs carry on.  result 0, or -EALREADY when running
+ *   VMM_CTL_STATS   the counters only
+ * Every reply carries the state and the counters (after the order).
+ */
+#include <stdint.h>
+
+#include "core/util.h"
+
+enum vmm_ctl_op { VMM_CTL_PAUSE = 1, VMM_CTL_RESUME = 2, VMM_CTL_STATS = 3 };
+
+/* Why vCPUs left KVM_RUN, as counted (the metrics' "reason" label). */
+enum vmm_exit_kind {
+	VMM_EXIT_KIND_IO, VMM_EXIT_KIND_MMIO, VMM_EXIT_KIND_HLT, VMM_EXIT_KIND_INTR,
+	VMM_EXIT_KIND_SYSTEM_EVENT, VMM_EXIT_KIND_OTHER, VMM_EXIT_KINDS
+};
+
+#define VMM_CTL_MAX_VCPUS 64      /* >= VM_MAX_CPUS (static_assert in vmm_main.c) */
+
+struct vmm_ctl_req {
+	uint32_t op;               /* enum vmm_ctl_op */
+	uint32_t seq;              /* echoed */
+};
+static_assert(sizeof(struct vmm_ctl_req) == 8, "on-wire");
+
+struct vmm_ctl_stats {
+	uint64_t exits[VMM_EXIT_KINDS];   /* all vCPUs */
+	uint64_t disk_read_bytes, disk_reads, disk_write_bytes, disk_writes;
+	uint64_t net_rx_bytes, net_rx_packets, net_tx_bytes, net_tx_packets;
+	uint32_t nvcpus;
+	int32_t vcpu_tid[VMM_CTL_MAX_VCPUS];   /* in the VMM's pid namespace */
+	uint32_t pad;
+};
+static_assert(sizeof(struct vmm_ctl_stats) == 6 * 8 + 8 * 8 + 4 + 64 * 4 + 4,
+	      "on-wire");
+
+struct vmm_ctl_reply {
+	uint32_t op, seq;          /* the request's */
+	int32_t result;            /* 0 or -errno */
+	uint32_t paused;           /* 1 while paused */
+	struct vmm_ctl_stats stats;
+};
+static_assert(sizeof(struct vmm_ctl_reply) == 16 + sizeof(struct vmm_ctl_stats), "on-wire");
 
 #endif

@@ -383,12 +383,26 @@ static void vcpu_exit_event(struct vcpu *v)
 	}
 }
 
+/* The metrics' reason for an exit (core/vmm_abi.h). */
+static enum vmm_exit_kind vcpu_exit_kind(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO: return VMM_EXIT_KIND_IO;
+	case KVM_EXIT_MMIO: return VMM_EXIT_KIND_MMIO;
+	case KVM_EXIT_HLT: return VMM_EXIT_KIND_HLT;
+	case KVM_EXIT_INTR: return VMM_EXIT_KIND_INTR;
+	case KVM_EXIT_SYSTEM_EVENT: return VMM_EXIT_KIND_SYSTEM_EVENT;
+	default: return VMM_EXIT_KIND_OTHER;
+	}
+}
+
 /* Handle one exit; returns 0 to keep running, -1 when the VM must stop. */
 static int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	char cause[96];
 
+	__atomic_fetch_add(&v->exits[vcpu_exit_kind(run->exit_reason)], 1, __ATOMIC_RELAXED);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vcpu_exit_io(v);
@@ -425,10 +439,16 @@ static int vcpu_handle_exit(struct vcpu *v)
 
 static void vcpu_run(struct vcpu *v)
 {
-	while (vm_running(v->vm)) {
+	for (;;) {
+		vm_park_point(v->vm, v->run);   /* a pause parks the vCPU here */
+		if (!vm_running(v->vm))
+			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				__atomic_fetch_add(&v->exits[VMM_EXIT_KIND_INTR], 1,
+						   __ATOMIC_RELAXED);
 				continue;
+			}
 			log_err("vcpu %u: KVM_RUN: %s", v->id, strerror(errno));
 			vcpu_dump(v, "KVM_RUN failed");
 			vm_request_stop(v->vm, VM_FAILED);
@@ -444,6 +464,9 @@ void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	sigset_t set;
 
+	/* Before its filter (gettid is not in the vCPU role's): the launcher
+	 * reads this thread's CPU time by it (metrics). */
+	atomic_store(&v->tid, (int)gettid());
 	/* Only this thread's KVM_RUN is to be interrupted by the kick. */
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);

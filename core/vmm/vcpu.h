@@ -5,9 +5,11 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/bootparams.h"
+#include "core/vmm_abi.h"
 
 struct vm;
 
@@ -18,6 +20,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	int started;
+	_Atomic int tid;             /* its thread id (VMM's pid namespace) */
+	uint64_t exits[VMM_EXIT_KINDS];  /* by reason, relaxed atomic adds */
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *v, uint32_t id);
@@ -37,8 +41,8 @@ void vcpu_cpuid_patch(struct kvm_cpuid2 *c, uint32_t id, uint32_t ncpus);
 void *vcpu_thread(void *arg);
 
 /* Make every vCPU leave KVM_RUN (immediate_exit + signal).  Main thread
- * only, after the VM left VM_RUNNING and before joining the vCPU threads
- * (so every thread it signals still exists). */
+ * only: after the VM left VM_RUNNING and before joining the vCPU threads
+ * (so every thread it signals still exists), or to pause (vm_pause). */
 void vcpu_kick_all(struct vm *vm);
 
 /* Signal used to kick vCPU threads; its handler does nothing. */

@@ -16,6 +16,18 @@
 
 #define VIRTIO_MAX_QUEUES 2
 
+/*
+ * Traffic of one device for the metrics (core/vmm_abi.h): "in" toward the
+ * guest (disk reads, frames received), "out" from it (disk writes, frames
+ * sent); bytes of data and requests (frames) that succeeded.
+ */
+struct virtio_counters {
+	uint64_t in_bytes, in_reqs, out_bytes, out_reqs;
+};
+
+/* One relaxed atomic add, for the device's own I/O thread. */
+#define VIRTIO_COUNT(field, n) __atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
+
 struct virtio_device_ops {
 	const char *name;               /* "virtio-blk" */
 	uint16_t device_id;             /* virtio device type (blk 2, net 1, rng 4) */
@@ -47,6 +59,10 @@ struct virtio_device_ops {
 	 */
 	int (*poll_fd)(void *dev, short *events);
 	uint16_t poll_queue;
+
+	/* Optional: its traffic counters (struct virtio_counters), kept by its
+	 * I/O thread, read by the main thread with relaxed atomic loads. */
+	const struct virtio_counters *(*counters)(void *dev);
 
 	/* Device reset: forget negotiated state (queues are the transport's). */
 	void (*reset)(void *dev);

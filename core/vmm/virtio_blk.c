@@ -85,6 +85,7 @@ struct virtio_blk {
 	struct blk_config cfg;         /* little-endian, what the guest reads */
 	struct iovec iov[VIRTQ_MAX_SIZE];
 	struct virtq_chain chain;
+	struct virtio_counters count;  /* reads in, writes out (metrics) */
 };
 
 /* Whether MODE works on this file: tried on a page past its end, then undone. */
@@ -218,6 +219,13 @@ static uint8_t blk_do_rw(struct virtio_blk *b, const struct virtq *q,
 		if (virtq_halted(q))
 			return BLK_S_HALTED;
 		rc = blk_rw(b->fd, b->iov, n, (sector << SECTOR_SHIFT) + done, write);
+	}
+	if (!rc && write) {
+		VIRTIO_COUNT(b->count.out_bytes, data_len);
+		VIRTIO_COUNT(b->count.out_reqs, 1);
+	} else if (!rc) {
+		VIRTIO_COUNT(b->count.in_bytes, data_len);
+		VIRTIO_COUNT(b->count.in_reqs, 1);
 	}
 	return blk_io_status(b, rc, write ? "pwritev" : "preadv");
 }
@@ -382,6 +390,11 @@ static void blk_reset(void *dev)
 }
 
 /* The device owns the image fd from virtio_blk_create() on. */
+static const struct virtio_counters *blk_counters(void *dev)
+{
+	return &((struct virtio_blk *)dev)->count;
+}
+
 static void blk_destroy(void *dev)
 {
 	struct virtio_blk *b = dev;
@@ -404,5 +417,6 @@ const struct virtio_device_ops virtio_blk_ops = {
 	.activate = blk_activate,
 	.queue_process = blk_queue_process,
 	.reset = blk_reset,
+	.counters = blk_counters,
 	.destroy = blk_destroy,
 };

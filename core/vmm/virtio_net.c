@@ -44,6 +44,7 @@ struct virtio_net {
 	struct net_config cfg;
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_SIZE];
+	struct virtio_counters count;   /* frames received in, sent out (metrics) */
 };
 
 int virtio_net_create(int tap_fd, const uint8_t mac[6], void **dev)
@@ -78,8 +79,13 @@ static void net_tx_one(struct virtio_net *n, const struct virtq_chain *c)
 		return;
 	}
 	k = virtq_iov_slice(c->iov, c->n_out, NET_HDR_LEN, len, n->iov);
-	if (writev(n->tap, n->iov, k) < 0 && errno != EAGAIN && n->errors++ == 0)
-		log_warn("tap write: %s (frames are dropped)", strerror(errno));
+	if (writev(n->tap, n->iov, k) < 0) {
+		if (errno != EAGAIN && n->errors++ == 0)
+			log_warn("tap write: %s (frames are dropped)", strerror(errno));
+		return;
+	}
+	VIRTIO_COUNT(n->count.out_bytes, len);
+	VIRTIO_COUNT(n->count.out_reqs, 1);
 }
 
 static int net_tx(struct virtio_net *n, struct virtq *q, const struct gmem *m)
@@ -113,6 +119,10 @@ static ssize_t net_rx_one(struct virtio_net *n, const struct virtq_chain *c)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (virtq_chain_write(c, 0, hdr, sizeof(hdr)))
 		return -EINVAL;         /* cannot be: in_len was checked */
+	if (r > 0) {
+		VIRTIO_COUNT(n->count.in_bytes, (uint64_t)r);
+		VIRTIO_COUNT(n->count.in_reqs, 1);
+	}
 	return r + NET_HDR_LEN;
 }
 
@@ -186,6 +196,11 @@ static void net_reset(void *dev)
 }
 
 /* The device owns the tap fd from virtio_net_create() on. */
+static const struct virtio_counters *net_counters(void *dev)
+{
+	return &((struct virtio_net *)dev)->count;
+}
+
 static void net_destroy(void *dev)
 {
 	struct virtio_net *n = dev;
@@ -210,5 +225,6 @@ const struct virtio_device_ops virtio_net_ops = {
 	.poll_fd = net_poll_fd,
 	.poll_queue = NET_RXQ,
 	.reset = net_reset,
+	.counters = net_counters,
 	.destroy = net_destroy,
 };

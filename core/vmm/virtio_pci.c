@@ -314,6 +314,26 @@ static void vp_process(struct virtio_pci *vp, uint16_t qi)
 		vp_wake(vp);
 }
 
+/*
+ * The stop fd woke the thread: 1 to end it, or 0 after a pause (parked
+ * until resumed; the request before it was done, the next waits).
+ */
+static int vp_park(struct virtio_pci *vp)
+{
+	uint64_t cnt;
+
+	if (read(vp->stop_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		log_warn("%s: stop fd: %s", vp->ops->name, strerror(errno));
+	pthread_mutex_lock(&vp->park_lock);
+	vp->parked = atomic_load(&vp->pause_req) && !atomic_load(&vp->stop_req);
+	pthread_cond_broadcast(&vp->park_cond);
+	while (atomic_load(&vp->pause_req) && !atomic_load(&vp->stop_req))
+		pthread_cond_wait(&vp->park_cond, &vp->park_lock);
+	vp->parked = false;
+	pthread_mutex_unlock(&vp->park_lock);
+	return atomic_load(&vp->stop_req);
+}
+
 /* Build the poll set: stop, one kick per queue, the device's own fd. */
 static nfds_t vp_pollset(struct virtio_pci *vp, struct pollfd *p)
 {
@@ -389,7 +409,7 @@ static void *vp_thread(void *arg)
 			log_err("%s: poll: %s", o->name, strerror(errno));
 			return NULL;
 		}
-		if (p[0].revents)
+		if (p[0].revents && vp_park(vp))
 			return NULL;
 		vp_dispatch(vp, p, n);
 	}
@@ -445,6 +465,8 @@ int virtio_pci_create(struct vm *vm, struct virtio_irq *irq, const struct gmem *
 	pthread_mutex_init(&vp->lock, NULL);
 	pthread_mutex_init(&vp->qlock, NULL);
 	pthread_mutex_init(&vp->msix_lock, NULL);
+	pthread_mutex_init(&vp->park_lock, NULL);
+	pthread_cond_init(&vp->park_cond, NULL);
 	vp->offered = ops->features(dev) | (1ULL << VIRTIO_F_VERSION_1);
 	for (uint16_t i = 0; i < ops->num_queues; i++) {
 		snprintf(vp->vq[i].name, sizeof(vp->vq[i].name), "%s.q%u", ops->name, i);
@@ -478,6 +500,51 @@ int virtio_pci_start(struct virtio_pci *vp)
 	return 0;
 }
 
+int virtio_pci_pause(struct virtio_pci *vp)
+{
+	uint64_t one = 1;
+	bool parked = false;
+
+	if (!vp->thread_started)
+		return 0;
+	atomic_store(&vp->pause_req, true);
+	if (write(vp->stop_fd, &one, sizeof(one)) < 0)
+		return -errno;
+	/* Polled, 10 ms at a time: the main thread reads no clock. */
+	for (int ms = 0; !parked && ms <= 5000; ms += 10) {
+		pthread_mutex_lock(&vp->park_lock);
+		parked = vp->parked;
+		pthread_mutex_unlock(&vp->park_lock);
+		if (!parked)
+			poll(NULL, 0, 10);
+	}
+	return parked ? 0 : -ETIMEDOUT;
+}
+
+void virtio_pci_resume(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->park_lock);
+	atomic_store(&vp->pause_req, false);
+	pthread_cond_broadcast(&vp->park_cond);
+	pthread_mutex_unlock(&vp->park_lock);
+}
+
+void virtio_pci_counters(const struct virtio_pci *vp, uint16_t *device_id,
+			 struct virtio_counters *out)
+{
+	const struct virtio_counters *c = vp->ops->counters && vp->dev ?
+					  vp->ops->counters(vp->dev) : NULL;
+
+	*device_id = vp->ops->device_id;
+	*out = (struct virtio_counters){ 0 };
+	if (!c)
+		return;
+	out->in_bytes = __atomic_load_n(&c->in_bytes, __ATOMIC_RELAXED);
+	out->in_reqs = __atomic_load_n(&c->in_reqs, __ATOMIC_RELAXED);
+	out->out_bytes = __atomic_load_n(&c->out_bytes, __ATOMIC_RELAXED);
+	out->out_reqs = __atomic_load_n(&c->out_reqs, __ATOMIC_RELAXED);
+}
+
 void virtio_pci_destroy(struct virtio_pci *vp)
 {
 	uint64_t one = 1;
@@ -485,6 +552,10 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	if (!vp)
 		return;
 	if (vp->thread_started) {
+		pthread_mutex_lock(&vp->park_lock);
+		atomic_store(&vp->stop_req, true);
+		pthread_cond_broadcast(&vp->park_cond);
+		pthread_mutex_unlock(&vp->park_lock);
 		if (write(vp->stop_fd, &one, sizeof(one)) < 0)
 			log_err("%s: cannot stop the I/O thread", vp->ops->name);
 		else
@@ -496,6 +567,8 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 		close(vp->wake_fd);
 	if (vp->dev && vp->ops->destroy)
 		vp->ops->destroy(vp->dev);
+	pthread_cond_destroy(&vp->park_cond);
+	pthread_mutex_destroy(&vp->park_lock);
 	pthread_mutex_destroy(&vp->msix_lock);
 	pthread_mutex_destroy(&vp->qlock);
 	pthread_mutex_destroy(&vp->lock);

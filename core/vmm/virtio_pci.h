@@ -44,6 +44,18 @@ int virtio_pci_create(struct vm *vm, struct virtio_irq *irq, const struct gmem *
 /* Start the device's I/O thread (it confines itself as VMM_ROLE_IO first). */
 int virtio_pci_start(struct virtio_pci *vp);
 
+/*
+ * Pause: the I/O thread finishes the request it is doing and parks (kicks
+ * wait in their eventfds, the tap in the kernel); 0 once parked, or
+ * -ETIMEDOUT after 5 s.  Resume lets it carry on.  Main thread only.
+ */
+int virtio_pci_pause(struct virtio_pci *vp);
+void virtio_pci_resume(struct virtio_pci *vp);
+
+/* The device's traffic counters (zero without a counters op). */
+void virtio_pci_counters(const struct virtio_pci *vp, uint16_t *device_id,
+			 struct virtio_counters *out);
+
 /* Stop and join the I/O thread, free everything (NULL is fine). */
 void virtio_pci_destroy(struct virtio_pci *vp);
 

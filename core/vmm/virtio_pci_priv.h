@@ -124,10 +124,17 @@ struct virtio_pci {
 	int irqfd[VP_MAX_VECTORS];
 	uint32_t gsi[VP_MAX_VECTORS];
 
-	int stop_fd;
+	int stop_fd;                    /* wakes the I/O thread: stop or pause */
 	int wake_fd;                    /* the VMM's own kicks: run every queue */
 	pthread_t thread;
 	bool thread_started;
+
+	/* Stop and pause (virtio_pci_pause): asked by the main thread, seen
+	 * by the I/O thread between requests. */
+	_Atomic bool stop_req, pause_req;
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond;
+	bool parked;                    /* under park_lock */
 };
 
 enum {

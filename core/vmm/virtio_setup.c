@@ -3,6 +3,7 @@
 #include "core/vmm/virtio_setup.h"
 
 #include <errno.h>
+#include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +119,48 @@ void virtio_teardown(struct virtio_set *s)
 		virtio_pci_destroy(s->vp[i]);
 	virtio_irq_destroy(s->irq);
 	free(s);
+}
+
+int virtio_pause(struct virtio_set *s)
+{
+	for (uint32_t i = 0; s && i < s->n; i++) {
+		int rc = virtio_pci_pause(s->vp[i]);
+
+		if (rc) {
+			log_err("cannot pause virtio device %u: %s", i, strerror(-rc));
+			virtio_resume(s);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void virtio_resume(struct virtio_set *s)
+{
+	for (uint32_t i = 0; s && i < s->n; i++)
+		virtio_pci_resume(s->vp[i]);
+}
+
+static void virtio_counters_add(struct virtio_counters *to, const struct virtio_counters *c)
+{
+	to->in_bytes += c->in_bytes;
+	to->in_reqs += c->in_reqs;
+	to->out_bytes += c->out_bytes;
+	to->out_reqs += c->out_reqs;
+}
+
+void virtio_counters_sum(const struct virtio_set *s, struct virtio_counters *disk,
+			 struct virtio_counters *net)
+{
+	*disk = *net = (struct virtio_counters){ 0 };
+	for (uint32_t i = 0; s && i < s->n; i++) {
+		struct virtio_counters c;
+		uint16_t id;
+
+		virtio_pci_counters(s->vp[i], &id, &c);
+		if (id == VIRTIO_ID_BLOCK)
+			virtio_counters_add(disk, &c);
+		else if (id == VIRTIO_ID_NET)
+			virtio_counters_add(net, &c);
+	}
 }

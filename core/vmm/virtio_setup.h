@@ -43,4 +43,14 @@ int virtio_setup(struct vm *vm, const struct virtio_setup_cfg *cfg, struct virti
 int virtio_start(struct virtio_set *s);
 void virtio_teardown(struct virtio_set *s);
 
+/*
+ * Pause every device's I/O thread (virtio_pci_pause; on failure the ones
+ * paused are resumed), resume them all (NULL is fine for both), and sum
+ * the devices' counters: disks into *disk, NICs into *net.
+ */
+int virtio_pause(struct virtio_set *s);
+void virtio_resume(struct virtio_set *s);
+void virtio_counters_sum(const struct virtio_set *s, struct virtio_counters *disk,
+			 struct virtio_counters *net);
+
 #endif

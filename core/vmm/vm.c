@@ -121,6 +121,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 	bus_init(&vm->mmio, "mmio");
 	pthread_mutex_init(&vm->gate_lock, NULL);
 	pthread_cond_init(&vm->gate_cond, NULL);
+	pthread_mutex_init(&vm->park_lock, NULL);
+	pthread_cond_init(&vm->park_cond, NULL);
 	rc = vm_check_caps(kvm_fd);
 	if (rc)
 		return rc;

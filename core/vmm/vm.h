@@ -6,6 +6,7 @@
 #ifndef BULWARK_VM_H
 #define BULWARK_VM_H
 
+#include <linux/kvm.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -58,6 +59,14 @@ struct vm {
 	pthread_mutex_t gate_lock;
 	pthread_cond_t gate_cond;
 	int gate_open;
+	/* Pause (core/vmm/vm_pause.c): vCPUs park before KVM_RUN while pause_req
+	 * is set; the main thread waits until all have (parked == nvcpus). */
+	_Atomic int pause_req;
+	uint32_t parked;              /* under park_lock */
+	pthread_mutex_t park_lock;
+	pthread_cond_t park_cond;     /* parked changed, or pause_req cleared */
+	int paused;                   /* main thread only */
+	struct kvm_clock_data clock;  /* the guest clock saved at pause */
 };
 
 /* A platform device: one file, one ops table (see devices.c for the list). */
@@ -88,6 +97,20 @@ static inline int vm_running(struct vm *vm)
 {
 	return atomic_load(&vm->state) == VM_RUNNING;
 }
+
+/*
+ * Pause and resume (core/vmm/vm_pause.c), main thread only.  vm_pause: every
+ * vCPU leaves KVM_RUN and parks, every virtio I/O thread finishes its
+ * request in flight and parks, the guest clock is saved; 0, -EALREADY, or
+ * -errno (the VM then runs on, as before).  vm_resume: the clock is put
+ * back, I/O threads and vCPUs carry on; 0 or -EALREADY.  vm_unpark_all:
+ * at stop, so parked threads see the stop and end.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+void vm_unpark_all(struct vm *vm);
+/* A vCPU thread, before each KVM_RUN: parks while a pause is asked. */
+void vm_park_point(struct vm *vm, struct kvm_run *run);
 
 int devices_init(struct vm *vm);
 void devices_fini(struct vm *vm);

@@ -5,7 +5,8 @@
  * it was given, builds the VM, then runs three kinds of thread, each entering
  * through vmm_thread_confine(): main (this one: signals, console input,
  * lifecycle: SIGTERM/SIGINT/SIGHUP press the ACPI power button, VMM_SIG_STOP
- * stops the vCPUs; vmm_abi.h), one per vCPU, and io (console output, one per virtio device).
+ * stops the vCPUs; the launcher's pause/resume/stats orders on
+ * VMM_FD_CONTROL, core/vmm/vmm_ctl.c; vmm_abi.h), one per vCPU, and io (console output, one per virtio device).
  *
  * Order (core/sandbox.h): every fd and mapping is made (KVM routes, irqfds,
  * ioeventfds of the virtio devices included); vmm_process_confine() compiles
@@ -36,6 +37,7 @@
 #include "core/vmm/virtio_setup.h"
 #include "core/vmm/vm.h"
 #include "core/vmm_abi.h"
+#include "core/vmm/vmm_ctl.h"
 
 static int vmm_read_config(struct vm_config *cfg)
 {
@@ -154,13 +156,15 @@ static void vmm_signal(struct vm *vm, int sfd)
 static void vmm_loop(struct vm *vm, int sfd)
 {
 	struct vmm_input in = { .enabled = vmm_stdin_usable() };
+	int ctl = VMM_FD_CONTROL;
 
 	while (vm_running(vm)) {
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 			{ .fd = vm->event_fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
 			{ .fd = in.enabled && in.off == in.len ? STDIN_FILENO : -1,
 			  .events = POLLIN },
+			{ .fd = ctl, .events = POLLIN },
 		};
 		int n = poll(p, ARRAY_SIZE(p), in.off < in.len ? 10 : -1);
 
@@ -170,6 +174,11 @@ static void vmm_loop(struct vm *vm, int sfd)
 			vmm_signal(vm, sfd);
 		if (p[2].revents & (POLLIN | POLLHUP | POLLERR) || in.off < in.len)
 			vmm_input_pump(vm, &in, !!p[2].revents);
+		/* The launcher's orders (vmm_abi.h); gone: no more orders. */
+		if (p[3].revents && vmm_ctl_service(vm, ctl)) {
+			log_warn("control channel closed: no more pause/resume");
+			ctl = -1;
+		}
 	}
 }
 
@@ -345,6 +354,7 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 		vmm_loop(vm, sfd);
 	}
 	vm_request_stop(vm, VM_FAILED);   /* no-op unless the loop broke */
+	vm_unpark_all(vm);                /* a paused guest stops too */
 	vcpu_kick_all(vm);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		if (vm->vcpus[i].started)
@@ -402,6 +412,10 @@ static int vmm_check_fds(const struct vm_config *cfg)
 			  !vmm_fd_is(VMM_FD_EVLOG, S_IFREG))) {
 		log_err("vTPM: fd %d (TPM proxy socket) or %d (event log) is missing",
 			VMM_FD_TPM, VMM_FD_EVLOG);
+		return -EBADF;
+	}
+	if (!vmm_fd_is(VMM_FD_CONTROL, S_IFSOCK)) {
+		log_err("fd %d (the launcher's control channel) is missing", VMM_FD_CONTROL);
 		return -EBADF;
 	}
 	if (!vmm_fd_is(VMM_FD_KVM, S_IFCHR) || !vmm_fd_is(VMM_FD_KERNEL, S_IFREG) ||
