@@ -3,7 +3,8 @@
 # sandbox, and attest/'s swtpm, measure, tpm and eventlog; the launcher adds
 # the vTPM start and the TPM proxy.
 bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
-	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c
+	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
+	core/launch/launch_control.c core/launch/launch_control_api.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -35,3 +36,10 @@ test_http_SRCS := tests/unit/test_http.c core/launch/http.c
 test_http_PKGS := cmocka
 FUZZ_TARGETS += fuzz_http
 fuzz_http_SRCS := tests/fuzz/fuzz_http.c core/launch/http.c
+
+# The guest's control socket (core/launch/launch_control.h): routing, orders to the
+# VMM, bounds and the peer check, over a real socket in a temporary folder.
+UNIT_TESTS += test_control
+test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
+	core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) core/log.c
+test_control_PKGS := cmocka json-c libselinux

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one HTTP/1.x request parser of the tree, used by `bulwark serve`
- * (attest/service.c) and by each guest's control socket (core/launch_control.c).
+ * (attest/service.c) and by each guest's control socket (core/launch/launch_control.c).
  * Both serve untrusted peers, so it is strict and bounded:
  *   - request line "METHOD SP /target SP HTTP/1.0|1.1" then header lines,
  *     CRLF (or bare LF) line ends, a blank line ends the head;

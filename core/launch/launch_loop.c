@@ -10,6 +10,10 @@
  *   swtpm pidfd swtpm died: the guest is stopped (fail closed)
  *   TPM proxy   the guest's TPM commands (tpmproxy_service); -EIO: stop
  *   attestd     the attestation control socket (attest/producer/attestd.h)
+ *   control     the guest's control socket and the VMM's order channel
+ *               (core/launch/launch_control.h): clients, pause/resume/stats
+ *               orders; its power button and hard stop act as the first
+ *               and second signal do
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,12 +27,33 @@
 #include <unistd.h>
 
 #include "attest/producer/attestd.h"
+#include "core/launch/launch_control.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 
 static struct attestd launch_ad;
 static struct attestd_guest launch_ad_id;
+static struct control launch_ctl;
+
+/* The control socket and the VMM's order channel (fail closed). */
+int launch_control_setup(struct launch *l)
+{
+	int rc = launch_control_open(&launch_ctl, l, ATTESTD_RUN_DIR, l->opt.control_gid,
+				     &l->vmm_ctl_fd);
+
+	if (!rc)
+		l->control = &launch_ctl;
+	return rc;
+}
+
+void launch_control_teardown(struct launch *l)
+{
+	if (!l->control)
+		return;
+	launch_control_close(&launch_ctl);
+	l->control = NULL;
+}
 
 /* Enrollment at first start and the control socket (fail closed). */
 int launch_attestd_open(struct launch *l)
@@ -67,6 +92,7 @@ void launch_attestd_close(struct launch *l)
 }
 
 enum { PFD_SIG, PFD_VMM, PFD_SWTPM, PFD_PROXY, PFD_ATTEST, PFD_COUNT };
+#define PFD_ALL (PFD_COUNT + CONTROL_POLLFDS)
 
 struct launch_loop {
 	struct launch *l;
@@ -75,7 +101,8 @@ struct launch_loop {
 	int stage;         /* STOP_*: how far the stop has gone */
 	long long deadline_ms;   /* CLOCK_MONOTONIC; 0: none */
 	long long last_ms;       /* the last signal that moved the stop on */
-	struct pollfd pfd[PFD_COUNT];
+	struct pollfd pfd[PFD_ALL];
+	int nctl;          /* control pollfds after PFD_COUNT */
 };
 
 enum { STOP_NONE, STOP_BUTTON, STOP_HARD, STOP_KILLED };
@@ -105,6 +132,9 @@ static void launch_loop_fds(struct launch_loop *lp)
 					     vt ? tpmproxy_events(&l->vtpm.proxy) : 0, 0 };
 	lp->pfd[PFD_ATTEST] = (struct pollfd){ vt && l->attestd ? attestd_fd(&launch_ad) : -1,
 					      POLLIN, 0 };
+	lp->nctl = l->control ? launch_control_fds(l->control, lp->pfd + PFD_COUNT) : 0;
+	if (l->control)
+		l->control->stopping = lp->stage;
 }
 
 /* One step further in stopping the guest: power button, hard stop, kill. */
@@ -146,6 +176,24 @@ static void launch_loop_signal(struct launch_loop *lp)
 		}
 		log_info("signal %u", si.ssi_signo);
 		lp->last_ms = launch_now_ms();
+		launch_loop_escalate(lp);
+	}
+}
+
+/* What control requests asked: the power button (once), or a hard stop. */
+static void launch_loop_control(struct launch_loop *lp)
+{
+	int act;
+
+	if (!lp->l->control)
+		return;
+	act = launch_control_service(lp->l->control, lp->pfd + PFD_COUNT, lp->nctl);
+	if (act & CONTROL_ACT_STOP) {
+		if (lp->stage == STOP_NONE)
+			lp->stage = STOP_BUTTON;   /* straight to the hard stop */
+		if (lp->stage == STOP_BUTTON)
+			launch_loop_escalate(lp);
+	} else if (act & CONTROL_ACT_BUTTON && lp->stage == STOP_NONE) {
 		launch_loop_escalate(lp);
 	}
 }
@@ -230,17 +278,22 @@ int launch_loop_run(struct launch *l, pid_t pid)
 	int have_tio = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio) == 0;
 	int status = 0;
 
+	if (l->control)
+		launch_control_start(l->control, pid);
 	if (launch_loop_open(&lp) == 0)
 		for (;;) {
 			int to = l->vtpm_running && !lp.failed ?
 				 tpmproxy_timeout_ms(&l->vtpm.proxy) : -1;
 
 			launch_loop_fds(&lp);
-			if (poll(lp.pfd, PFD_COUNT, launch_loop_timeout(&lp, to)) < 0 &&
-			    errno != EINTR)
+			if (l->control)
+				to = launch_control_timeout(l->control, to);
+			if (poll(lp.pfd, (nfds_t)(PFD_COUNT + lp.nctl),
+				 launch_loop_timeout(&lp, to)) < 0 && errno != EINTR)
 				launch_loop_stop(&lp, "poll failed");
 			if (lp.pfd[PFD_SIG].revents)
 				launch_loop_signal(&lp);
+			launch_loop_control(&lp);
 			launch_loop_deadline(&lp);
 			if (l->vtpm_running && !lp.failed)
 				launch_loop_vtpm(&lp);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -84,6 +85,19 @@ static int run_stop_timeout(const char *val, unsigned int *out)
 	return 0;
 }
 
+/* --control-group NAME: an existing group other than root's. */
+static int run_group(const char *val, gid_t *out)
+{
+	struct group *g = getgrnam(val);
+
+	if (!g || g->gr_gid == 0) {
+		log_err("--control-group: '%.32s' is not a group (root's is implied)", val);
+		return -EINVAL;
+	}
+	*out = g->gr_gid;
+	return 0;
+}
+
 /* The launcher's own flags (launcher_flag_cb); pass 2 only. */
 static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 {
@@ -108,6 +122,8 @@ static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 		}
 	if (!strcmp(flag, "stop-timeout"))
 		return run_stop_timeout(val, &o->stop_timeout);
+	if (!strcmp(flag, "control-group"))
+		return run_group(val, &o->control_gid);
 	if (strcmp(flag, "uid") && strcmp(flag, "gid"))
 		return -ENOENT;
 	rc = run_id_parse(val, flag, &id);
@@ -155,7 +171,7 @@ static void run_opts_default(struct launch *l)
 static void run_close(struct launch *l)
 {
 	int *fds[] = { &l->kernel_fd, &l->initrd_fd, &l->kvm_fd, &l->config_fd,
-		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd };
+		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd, &l->vmm_ctl_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -208,9 +224,12 @@ static int run_launch(struct launch *l)
 	rc = launch_attestd_open(l);
 	if (rc)
 		goto out_vtpm;
+	rc = launch_control_setup(l);
+	if (rc)
+		goto out_attestd;
 	pid = launch_child_start(l);
 	if (pid < 0)
-		goto out_attestd;
+		goto out_control;
 	rc = launch_exec_wait(l, pid);
 	if (!rc)
 		rc = launch_watch_start(l, pid);
@@ -224,6 +243,8 @@ static int run_launch(struct launch *l)
 	if (rc)
 		status = VMM_EXIT_SETUP;
 	launch_watch_stop(l);
+out_control:
+	launch_control_teardown(l);
 out_attestd:
 	launch_attestd_close(l);
 out_vtpm:
@@ -242,7 +263,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	l.kernel_fd = l.initrd_fd = l.kvm_fd = l.config_fd = l.vmm_fd = -1;
-	l.tap_fd = l.evlog_fd = -1;
+	l.tap_fd = l.evlog_fd = l.vmm_ctl_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(l.disk_fd); i++)
 		l.disk_fd[i] = -1;
 	l.vtpm.vmm_fd = -1;

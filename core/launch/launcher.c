@@ -40,7 +40,7 @@ static void run_usage(FILE *f)
 		"                  [--vtpm | --no-vtpm] [--seccomp kill|log]\n"
 		"                  [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR]\n"
 		"                  [--ek-ca-dir DIR] [--jail-root DIR] [--uid N] [--gid N]\n"
-		"                  [--stop-timeout SECONDS]\n"
+		"                  [--stop-timeout SECONDS] [--control-group GROUP]\n"
 		"Flags override the settings of --config.  SIGTERM, SIGINT or SIGHUP\n"
 		"presses the guest's ACPI power button; a second signal, or no power-off\n"
 		"within --stop-timeout seconds (default %u; 0: at once), stops it hard.\n"

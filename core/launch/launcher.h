@@ -10,6 +10,7 @@
  *   core/launch/launch_loop.c    supervision: signals (power button, stop
  *                         timeout), VMM, swtpm, TPM proxy, attestation socket
  *   core/launch/launch_watch.c   the watchdog: VMM and swtpm die with the launcher
+ *   core/launch/launch_control*.c  the guest's control socket (launch_control.h)
  *
  * The order (every step fails closed and is undone by run_unwind()).
  * First every check, with no change to the host (launch_validate()):
@@ -25,7 +26,7 @@
  *   label kernel, initrd, disks through svirt (by fd; each must still be
  *     the file validated), the config memfd, the jail root
  *   vtpm_start: swtpm (vTPM domain, own state type) + measured boot
- *   attestation socket (attestd, when linked)
+ *   attestation socket (attestd, when linked), control socket
  *   jail_clone (new namespaces) -> child: fds at their ABI numbers,
  *     setexeccon(guest label), jail_enter_child (pivot_root, rlimits,
  *     capabilities, uid/gid), fexecve(bulwark-vmm)
@@ -81,6 +82,8 @@ struct launch_opts {
 	gid_t gid;                         /* --gid; 0: per-guest default */
 	unsigned int stop_timeout;         /* --stop-timeout seconds: host policy,
 					    * not measured (the guest is the same) */
+	gid_t control_gid;                 /* --control-group: may use the control
+					    * socket beside root; 0: root only */
 };
 
 /* Everything the launcher prepared before starting the VMM. */
@@ -113,6 +116,10 @@ struct launch {
 	char vtpm_dir[PATH_MAX], cert_dir[PATH_MAX], log_path[PATH_MAX];
 	/* attestation control socket (attest/producer/attestd.h), when linked */
 	void *attestd;
+	/* the guest's control socket (core/launch_control.h) and the VMM's
+	 * end of its order channel (VMM_FD_CONTROL) */
+	struct control *control;
+	int vmm_ctl_fd;
 	/* the jail */
 	struct jail_config jail;
 	pid_t vmm_pid;
@@ -181,5 +188,7 @@ void launch_watch_stop(struct launch *l);
 int launch_attestd_open(struct launch *l);
 void launch_attestd_close(struct launch *l);
 int launch_loop_run(struct launch *l, pid_t pid);
+int launch_control_setup(struct launch *l);
+void launch_control_teardown(struct launch *l);
 
 #endif

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The control socket (core/launch/launch_control*.c) over a real unix socket in a
+ * temporary run directory, the test playing curl on one side and the VMM
+ * (VMM_FD_CONTROL, struct vmm_ctl_*) on the other: routing and answers,
+ * orders to the VMM and their replies, the bounds (size, time, number of
+ * clients), and the peer check (a peer of another uid is refused).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/launch/launch_control.h"
+#include "core/launch/launcher.h"
+
+struct fixture {
+	char dir[64];
+	struct launch l;
+	struct control ctl;
+	int vmm;                  /* the test's end of VMM_FD_CONTROL */
+	int acts;                 /* actions returned by the service */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/test_control.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	config_init(&f->l.cfg);
+	strcpy(f->l.cfg.name, "t1");
+	f->l.cfg.cpus = 2;
+	assert_int_equal(launch_control_open(&f->ctl, &f->l, f->dir, 0, &f->vmm), 0);
+	launch_control_start(&f->ctl, getpid());
+	f->ctl.read_ms = 200;
+	f->ctl.vmm_ms = 300;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+
+	launch_control_close(&f->ctl);
+	close(f->vmm);
+	snprintf(path, sizeof(path), "%s/t1", f->dir);
+	rmdir(path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* One turn of the launcher's loop for the control socket. */
+static void pump(struct fixture *f, int ms)
+{
+	struct pollfd p[CONTROL_POLLFDS];
+	int n = launch_control_fds(&f->ctl, p);
+
+	poll(p, (nfds_t)n, launch_control_timeout(&f->ctl, ms));
+	f->acts |= launch_control_service(&f->ctl, p, n);
+}
+
+static int client(const struct fixture *f)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", f->ctl.path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+/* Pumps until the client's answer is complete (the server closes). */
+static char *answer(struct fixture *f, int fd)
+{
+	static char buf[16384];
+	size_t len = 0;
+
+	for (int i = 0; i < 200; i++) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		pump(f, 10);
+		if (poll(&p, 1, 0) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static char *ask(struct fixture *f, const char *req)
+{
+	int fd = client(f);
+
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	return answer(f, fd);
+}
+
+/* The VMM's side: takes one order, answers RESULT with PAUSED. */
+static uint32_t vmm_answer(struct fixture *f, int result, uint32_t paused)
+{
+	struct vmm_ctl_req req;
+	struct vmm_ctl_reply rep = { 0 };
+
+	for (int i = 0; i < 50; i++) {
+		pump(f, 10);
+		if (recv(f->vmm, &req, sizeof(req), MSG_DONTWAIT) == (ssize_t)sizeof(req))
+			break;
+		req.op = 0;
+	}
+	assert_true(req.op != 0);
+	rep.op = req.op;
+	rep.seq = req.seq;
+	rep.result = result;
+	rep.paused = paused;
+	rep.stats.nvcpus = 1;
+	rep.stats.vcpu_tid[0] = -1;
+	rep.stats.exits[VMM_EXIT_KIND_IO] = 5;
+	rep.stats.disk_read_bytes = 4096;
+	assert_int_equal(send(f->vmm, &rep, sizeof(rep), 0), (ssize_t)sizeof(rep));
+	return req.op;
+}
+
+static char *ask_vmm(struct fixture *f, const char *req, int result, uint32_t paused,
+		     uint32_t want_op)
+{
+	int fd = client(f);
+
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	assert_int_equal(vmm_answer(f, result, paused), want_op);
+	return answer(f, fd);
+}
+
+static void test_info(void **state)
+{
+	struct fixture *f = *state;
+	char *r = ask(f, "GET /info HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
+
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(r, "Content-Type: application/json"));
+	assert_non_null(strstr(r, "\"name\":\"t1\""));
+	assert_non_null(strstr(r, "\"state\":\"running\""));
+	assert_non_null(strstr(r, "\"cpus\":2"));
+}
+
+static void test_pause_resume(void **state)
+{
+	struct fixture *f = *state;
+	char *r = ask_vmm(f, "PUT /pause HTTP/1.1\r\nHost: x\r\n\r\n", 0, 1, VMM_CTL_PAUSE);
+
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK"));
+	assert_non_null(strstr(r, "\"state\":\"paused\""));
+	assert_non_null(strstr(r, "\"latency_us\":"));
+	r = ask(f, "GET /info HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(r, "\"state\":\"paused\""));
+	r = ask_vmm(f, "POST /pause HTTP/1.1\r\n\r\n", -EALREADY, 1, VMM_CTL_PAUSE);
+	assert_non_null(strstr(r, "HTTP/1.1 409 Conflict"));
+	/* The power button of a paused guest would not be seen: refused. */
+	r = ask(f, "POST /power-button HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 409 Conflict"));
+	assert_int_equal(f->acts, CONTROL_ACT_NONE);
+	r = ask_vmm(f, "PUT /resume HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 0, 0,
+		    VMM_CTL_RESUME);
+	assert_non_null(strstr(r, "\"state\":\"running\""));
+}
+
+static void test_button_stop(void **state)
+{
+	struct fixture *f = *state;
+	char *r = ask(f, "PUT /power-button HTTP/1.1\r\n\r\n");
+
+	assert_non_null(strstr(r, "HTTP/1.1 202 Accepted"));
+	assert_int_equal(f->acts, CONTROL_ACT_BUTTON);
+	f->acts = 0;
+	r = ask(f, "PUT /stop HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 202 Accepted"));
+	assert_int_equal(f->acts, CONTROL_ACT_STOP);
+}
+
+static void test_metrics(void **state)
+{
+	struct fixture *f = *state;
+	char *r = ask_vmm(f, "GET /metrics HTTP/1.1\r\n\r\n", 0, 0, VMM_CTL_STATS);
+
+	assert_non_null(strstr(r, "HTTP/1.1 200 OK"));
+	assert_non_null(strstr(r, "text/plain; version=0.0.4"));
+	assert_non_null(strstr(r, "# TYPE bulwark_vcpu_exits_total counter\n"));
+	assert_non_null(strstr(r, "bulwark_vcpu_exits_total{guest=\"t1\",reason=\"io\"} 5\n"));
+	assert_non_null(strstr(r, "bulwark_disk_read_bytes_total{guest=\"t1\"} 4096\n"));
+}
+
+static void test_refusals(void **state)
+{
+	static char big[CONTROL_HEAD_MAX + 64];
+	struct fixture *f = *state;
+
+	assert_non_null(strstr(ask(f, "GET /nope HTTP/1.1\r\n\r\n"), " 404 "));
+	assert_non_null(strstr(ask(f, "GET /pause HTTP/1.1\r\n\r\n"), " 405 "));
+	assert_non_null(strstr(ask(f, "DELETE /info HTTP/1.1\r\n\r\n"), " 405 "));
+	assert_non_null(strstr(ask(f, "GET /info HTTP/9.9\r\n\r\n"), " 505 "));
+	assert_non_null(strstr(ask(f, "GET /info\x01 HTTP/1.1\r\n\r\n"), " 400 "));
+	assert_non_null(strstr(ask(f, "PUT /pause HTTP/1.1\r\nContent-Length: 99999\r\n\r\n"),
+			       " 413 "));
+	memset(big, 'a', sizeof(big) - 1);
+	memcpy(big, "GET /info HTTP/1.1\r\nX: ", 23);
+	assert_non_null(strstr(ask(f, big), " 431 "));
+	/* The VMM does not answer in time: 503, and the loop went on. */
+	{
+		int fd = client(f);
+
+		assert_int_equal(write(fd, "PUT /pause HTTP/1.1\r\n\r\n", 23), 23);
+		assert_non_null(strstr(answer(f, fd), " 503 "));
+	}
+}
+
+/* A client that never finishes is told 408 after the deadline; others are
+ * served meanwhile. */
+static void test_slow_client(void **state)
+{
+	struct fixture *f = *state;
+	int slow = client(f);
+
+	assert_int_equal(write(slow, "GET /in", 7), 7);
+	assert_non_null(strstr(ask(f, "GET /info HTTP/1.1\r\n\r\n"), " 200 "));
+	assert_non_null(strstr(answer(f, slow), " 408 "));
+}
+
+/* CONTROL_MAX_CLIENTS at once; one more is closed unanswered. */
+static void test_max_clients(void **state)
+{
+	struct fixture *f = *state;
+	int fd[CONTROL_MAX_CLIENTS + 1];
+	char c;
+
+	for (int i = 0; i <= CONTROL_MAX_CLIENTS; i++) {
+		fd[i] = client(f);
+		pump(f, 10);
+	}
+	assert_int_equal(read(fd[CONTROL_MAX_CLIENTS], &c, 1), 0);
+	for (int i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		assert_non_null(strstr(answer(f, fd[i]), " 408 "));
+}
+
+/* A peer as nobody: connects, sends, reads; exit 0 if it got 403. */
+static void peer_nobody(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[512] = "";
+	int fd;
+
+	if (setresuid(65534, 65534, 65534))
+		_exit(2);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		_exit(3);
+	if (write(fd, "GET /info HTTP/1.1\r\n\r\n", 22) != 22)
+		_exit(4);
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		_exit(5);
+	_exit(strstr(buf, " 403 ") ? 0 : 6);
+}
+
+/* A peer of another uid (not root, no group configured) gets 403; its
+ * way to the socket is opened here so that only the peer check stops it. */
+static void test_peer_refused(void **state)
+{
+	struct fixture *f = *state;
+	char sub[128];
+	int status = -1;
+	pid_t pid;
+
+	if (geteuid() != 0) {           /* we are the other uid ourselves */
+		assert_non_null(strstr(ask(f, "GET /info HTTP/1.1\r\n\r\n"), " 403 "));
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/t1", f->dir);
+	assert_int_equal(chmod(f->dir, 0755), 0);
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(chmod(f->ctl.path, 0777), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		peer_nobody(f->ctl.path);
+	for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		pump(f, 10);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(f->ctl.refused, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_button_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_refused, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
