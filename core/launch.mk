@@ -4,7 +4,7 @@
 # the vTPM start and the TPM proxy.
 bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
-	core/launch/launch_control.c core/launch/launch_control_api.c
+	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -43,3 +43,11 @@ UNIT_TESTS += test_control
 test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
 	core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) core/log.c
 test_control_PKGS := cmocka json-c libselinux
+
+# bulwark list/info/pause/resume/shutdown/destroy against a real socket.
+UNIT_TESTS += test_control_cli
+test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c \
+	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) \
+	$(SVIRT_SRCS) core/log.c
+test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
+test_control_cli_LDLIBS := -lpthread

@@ -15,5 +15,12 @@ int cmd_reference(int argc, char **argv); /* attest/: reference manifest */
 int cmd_enroll(int argc, char **argv);    /* attest/: AK enrollment */
 int cmd_serve(int argc, char **argv);     /* attest/: attestation service */
 int cmd_delete(int argc, char **argv);    /* core/: remove a guest's state */
+/* core/launch/cmd_control.c: clients of the guests' control sockets. */
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_shutdown(int argc, char **argv);
+int cmd_destroy(int argc, char **argv);
 
 #endif

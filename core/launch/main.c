@@ -23,6 +23,13 @@ static const struct command commands[] = {
 	{ "attest", cmd_attest, "attest NAME --nonce HEX --out FILE" },
 	{ "serve", cmd_serve, "run the attestation service" },
 	{ "reference", cmd_reference, "compute a reference manifest from artifacts" },
+	/* The guests' control sockets (core/launch/cmd_control.c). */
+	{ "list", cmd_list, "list [--json]: every guest on this host" },
+	{ "info", cmd_info, "info NAME [--json]: state, config, label, pids" },
+	{ "pause", cmd_pause, "pause NAME: park the vCPUs, stop the guest's clock" },
+	{ "resume", cmd_resume, "resume NAME: carry on after pause" },
+	{ "shutdown", cmd_shutdown, "shutdown NAME: press the guest's power button" },
+	{ "destroy", cmd_destroy, "destroy NAME: stop the guest hard, now" },
 };
 
 static void usage(FILE *f)
