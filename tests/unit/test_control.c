@@ -312,6 +312,37 @@ static void test_peer_refused(void **state)
 	assert_int_equal(f->ctl.refused, 1);
 }
 
+/* core/control-openapi.yaml documents every endpoint and every status
+ * the code answers (the test runs from the top of the tree). */
+static void test_openapi_matches(void **state)
+{
+	static const char *const paths[] = { "/info", "/metrics", "/pause", "/resume",
+					     "/power-button", "/stop" };
+	static const char *const codes[] = { "200", "202", "400", "403", "404", "405", "408",
+					     "409", "413", "431", "500", "501", "503", "505" };
+	static char doc[65536];
+	struct fixture *f = *state;
+	char want[64], req[128];
+	FILE *y = fopen("core/control-openapi.yaml", "re");
+	size_t n;
+
+	assert_non_null(y);
+	n = fread(doc, 1, sizeof(doc) - 1, y);
+	fclose(y);
+	doc[n] = '\0';
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		snprintf(want, sizeof(want), "\n  %s:\n", paths[i]);
+		if (!strstr(doc, want))
+			fail_msg("%s not in the OpenAPI document", paths[i]);
+		/* and the code knows it: never 404 */
+		snprintf(req, sizeof(req), "OPTIONS %s HTTP/1.1\r\n\r\n", paths[i]);
+		assert_non_null(strstr(ask(f, req), " 405 "));
+	}
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!strstr(doc, codes[i]))
+			fail_msg("status %s not in the OpenAPI document", codes[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +354,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slow_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openapi_matches, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
