@@ -235,7 +235,7 @@ DEPS := build-essential clang libclang-rt-14-dev pkg-config \
 	libselinux1-dev libsepol-dev libseccomp-dev libtss2-dev libcmocka-dev \
 	libssl-dev libjson-c-dev secilc swtpm swtpm-tools tpm2-tools \
 	qemu-system-x86 qemu-utils busybox-static cpio kmod iproute2 e2fsprogs \
-	python3 acpica-tools
+	python3 acpica-tools curl prometheus python3-prometheus-client
 deps:
 	$(Q)tests/install-deps $(DEPS)
 

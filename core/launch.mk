@@ -51,3 +51,13 @@ test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c 
 	$(SVIRT_SRCS) core/log.c
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread
+
+# The control socket in the lab (issue 16): two guests, list/info, pause and
+# resume with a ticking guest and disk I/O in flight, refused peers, the
+# malformed-request corpus, promtool and prometheus_client on /metrics.
+LAB_TESTS += tests/lab/test-control
+LAB_TOOLS += control-client
+control-client_SRCS := tests/lab/control-client.c
+control-client_PKGS := libselinux
+# Pause/resume latency beside QEMU's stop/cont over QMP (make bench).
+BENCHES += tests/bench/bench-control
