@@ -3,7 +3,7 @@
  * The guest's control socket, served by its launcher (`bulwark run`):
  * RUN_DIR/NAME/control (RUN_DIR is /run/bulwark), HTTP/1.1 (core/launch/http.h)
  * with JSON bodies, so `curl --unix-socket /run/bulwark/NAME/control
- * http://localhost/info` works.  The API is core/control-openapi.yaml.
+ * http://localhost/info` works.  The API is core/launch/control-openapi.yaml.
  *
  *   GET  /info          state, configuration, label and pair, pids, uptime,
  *                       vTPM and attestation status

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the control socket's requests do (core/launch/launch_control.h; the API
- * is core/control-openapi.yaml): the peer check, routing, /info, /metrics
+ * is core/launch/control-openapi.yaml): the peer check, routing, /info, /metrics
  * and the answers.  Every answer is JSON ({"error": ...} on refusal)
  * except /metrics (Prometheus text format 0.0.4).
  */

@@ -116,7 +116,7 @@ struct launch {
 	char vtpm_dir[PATH_MAX], cert_dir[PATH_MAX], log_path[PATH_MAX];
 	/* attestation control socket (attest/producer/attestd.h), when linked */
 	void *attestd;
-	/* the guest's control socket (core/launch_control.h) and the VMM's
+	/* the guest's control socket (core/launch/launch_control.h) and the VMM's
 	 * end of its order channel (VMM_FD_CONTROL) */
 	struct control *control;
 	int vmm_ctl_fd;

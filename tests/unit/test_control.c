@@ -312,7 +312,7 @@ static void test_peer_refused(void **state)
 	assert_int_equal(f->ctl.refused, 1);
 }
 
-/* core/control-openapi.yaml documents every endpoint and every status
+/* core/launch/control-openapi.yaml documents every endpoint and every status
  * the code answers (the test runs from the top of the tree). */
 static void test_openapi_matches(void **state)
 {
@@ -323,7 +323,7 @@ static void test_openapi_matches(void **state)
 	static char doc[65536];
 	struct fixture *f = *state;
 	char want[64], req[128];
-	FILE *y = fopen("core/control-openapi.yaml", "re");
+	FILE *y = fopen("core/launch/control-openapi.yaml", "re");
 	size_t n;
 
 	assert_non_null(y);
