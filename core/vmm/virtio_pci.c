@@ -503,22 +503,23 @@ int virtio_pci_start(struct virtio_pci *vp)
 int virtio_pci_pause(struct virtio_pci *vp)
 {
 	uint64_t one = 1;
-	bool parked = false;
 
 	if (!vp->thread_started)
 		return 0;
 	atomic_store(&vp->pause_req, true);
-	if (write(vp->stop_fd, &one, sizeof(one)) < 0)
-		return -errno;
-	/* Polled, 10 ms at a time: the main thread reads no clock. */
-	for (int ms = 0; !parked && ms <= 5000; ms += 10) {
-		pthread_mutex_lock(&vp->park_lock);
-		parked = vp->parked;
-		pthread_mutex_unlock(&vp->park_lock);
-		if (!parked)
-			poll(NULL, 0, 10);
-	}
-	return parked ? 0 : -ETIMEDOUT;
+	return write(vp->stop_fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+bool virtio_pci_parked(struct virtio_pci *vp)
+{
+	bool parked;
+
+	if (!vp->thread_started)
+		return true;
+	pthread_mutex_lock(&vp->park_lock);
+	parked = vp->parked;
+	pthread_mutex_unlock(&vp->park_lock);
+	return parked;
 }
 
 void virtio_pci_resume(struct virtio_pci *vp)

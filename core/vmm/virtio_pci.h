@@ -21,6 +21,7 @@
 #ifndef BULWARK_VIRTIO_PCI_H
 #define BULWARK_VIRTIO_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/vmm/bus.h"
@@ -45,11 +46,12 @@ int virtio_pci_create(struct vm *vm, struct virtio_irq *irq, const struct gmem *
 int virtio_pci_start(struct virtio_pci *vp);
 
 /*
- * Pause: the I/O thread finishes the request it is doing and parks (kicks
- * wait in their eventfds, the tap in the kernel); 0 once parked, or
- * -ETIMEDOUT after 5 s.  Resume lets it carry on.  Main thread only.
+ * Pause: asks the I/O thread to finish the request it is doing and park
+ * (kicks wait in their eventfds, the tap in the kernel); parked says when
+ * it has.  Resume lets it carry on.  Main thread only.
  */
 int virtio_pci_pause(struct virtio_pci *vp);
+bool virtio_pci_parked(struct virtio_pci *vp);
 void virtio_pci_resume(struct virtio_pci *vp);
 
 /* The device's traffic counters (zero without a counters op). */

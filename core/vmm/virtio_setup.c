@@ -3,6 +3,7 @@
 #include "core/vmm/virtio_setup.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,18 +122,29 @@ void virtio_teardown(struct virtio_set *s)
 	free(s);
 }
 
+/* Every device asked at once, then waited for: 1 ms polls (the main
+ * thread reads no clock), VIRTIO_PAUSE_TIMEOUT_MS at most. */
 int virtio_pause(struct virtio_set *s)
 {
-	for (uint32_t i = 0; s && i < s->n; i++) {
-		int rc = virtio_pci_pause(s->vp[i]);
+	bool all = false;
+	int rc = 0;
 
-		if (rc) {
-			log_err("cannot pause virtio device %u: %s", i, strerror(-rc));
-			virtio_resume(s);
-			return rc;
-		}
+	for (uint32_t i = 0; s && i < s->n && !rc; i++)
+		rc = virtio_pci_pause(s->vp[i]);
+	for (int ms = 0; !rc && !all; ms++) {
+		all = true;
+		for (uint32_t i = 0; s && i < s->n; i++)
+			all = all && virtio_pci_parked(s->vp[i]);
+		if (!all && ms >= VIRTIO_PAUSE_TIMEOUT_MS)
+			rc = -ETIMEDOUT;
+		else if (!all)
+			poll(NULL, 0, 1);
 	}
-	return 0;
+	if (rc) {
+		log_err("cannot pause the virtio devices: %s", strerror(-rc));
+		virtio_resume(s);
+	}
+	return rc;
 }
 
 void virtio_resume(struct virtio_set *s)

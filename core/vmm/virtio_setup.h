@@ -22,6 +22,7 @@
 #include "core/vmm/virtio_blk.h"
 #include "core/vmm/vm.h"
 
+#define VIRTIO_PAUSE_TIMEOUT_MS 5000   /* a request in flight that long */
 #define VIRTIO_MAX_DEVICES (VIRTIO_BLK_MAX_DISKS + 2)
 
 struct virtio_setup_cfg {

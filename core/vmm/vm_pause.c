@@ -45,12 +45,12 @@ void vm_park_point(struct vm *vm, struct kvm_run *run)
 }
 
 /*
- * Wait until every vCPU is parked, at most VM_PAUSE_TIMEOUT_MS, in 10 ms
+ * Wait until every vCPU is parked, at most VM_PAUSE_TIMEOUT_MS, in 1 ms
  * polls (no clock read: the main thread's filter has no clock_gettime).
  */
 static int vm_park_wait(struct vm *vm)
 {
-	for (int waited = 0; waited <= VM_PAUSE_TIMEOUT_MS; waited += 10) {
+	for (int waited = 0; waited <= VM_PAUSE_TIMEOUT_MS; waited++) {
 		uint32_t parked;
 
 		pthread_mutex_lock(&vm->park_lock);
@@ -60,7 +60,7 @@ static int vm_park_wait(struct vm *vm)
 			return -ESHUTDOWN;
 		if (parked == vm->nvcpus)
 			return 0;
-		poll(NULL, 0, 10);
+		poll(NULL, 0, 1);
 	}
 	return -ETIMEDOUT;
 }
