@@ -124,6 +124,9 @@ static const uint64_t main_ioctls[] = {
 	TCGETS,			/* isatty(stdin) in vmm_stdin_usable */
 	KVM_GET_CLOCK,		/* pause: save the guest clock (vm_pause.c) */
 	KVM_SET_CLOCK,		/* resume: put it back, no jump */
+	KVM_GET_DEVICE_ATTR,	/* pause: each vCPU's TSC offset (vm_pause.c) */
+	KVM_SET_DEVICE_ATTR,	/* resume: the offset less the pause, so a
+				 * guest clocked by its TSC sees no jump */
 };
 
 static const struct seccomp_rule main_rules[] = {

@@ -399,6 +399,16 @@ void control_vmm_done(struct control *ctl, struct control_client *c,
 				      "the guest is not paused");
 		return;
 	}
+	if (rep->result && rep->op == VMM_CTL_RESUME && !rep->paused) {
+		char msg[160];
+
+		/* The guest runs again, but its clock could not be put back. */
+		snprintf(msg, sizeof(msg), "resumed, but the guest's clock jumps by "
+			 "the pause: %s", strerror(-rep->result));
+		log_err("control: %s", msg);
+		control_error(c, 500, msg);
+		return;
+	}
 	if (rep->result) {
 		log_err("control: %s failed: %s", what, strerror(-rep->result));
 		control_error(c, 500, strerror(-rep->result));

@@ -67,6 +67,10 @@ struct vm {
 	pthread_cond_t park_cond;     /* parked changed, or pause_req cleared */
 	int paused;                   /* main thread only */
 	struct kvm_clock_data clock;  /* the guest clock saved at pause */
+	/* The guest's TSC at pause: the host's TSC then (each vCPU keeps its
+	 * own offset); tsc_saved is 0 where KVM has no KVM_VCPU_TSC_OFFSET. */
+	int tsc_saved;
+	uint64_t tsc_host_at_pause;
 };
 
 /* A platform device: one file, one ops table (see devices.c for the list). */
