@@ -10,6 +10,7 @@
  * the socket context is set).  For test-control (issue 16).
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +70,10 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--uid")) {
 			uid_t u = (uid_t)strtoul(argv[i + 1], NULL, 10);
 
-			if (setresuid(u, u, u))
-				return perror("setresuid"), 1;
+			/* gid and groups too: a client left in root's group
+			 * would be judged by the folders' group bits. */
+			if (setgroups(0, NULL) || setresgid(u, u, u) || setresuid(u, u, u))
+				return perror("--uid"), 1;
 		} else {
 			break;
 		}
