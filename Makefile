@@ -234,6 +234,7 @@ demo: deps all lab
 DEPS := build-essential clang libclang-rt-14-dev pkg-config \
 	libselinux1-dev libsepol-dev libseccomp-dev libtss2-dev libcmocka-dev \
 	libssl-dev libjson-c-dev secilc swtpm swtpm-tools tpm2-tools \
+	selinux-policy-default semodule-utils policycoreutils setools \
 	qemu-system-x86 qemu-utils busybox-static cpio kmod iproute2 e2fsprogs \
 	python3 acpica-tools curl prometheus python3-prometheus-client
 deps:
