@@ -39,6 +39,10 @@ bool pc_is_attr(const struct pc *pc, uint32_t value);
 /* Is CLASS:PERM allowed from SCTX to TCTX?  -errno when it cannot tell. */
 int pc_allowed(struct pc *pc, const char *sctx, const char *tctx,
 	       const char *cls, const char *perm, bool *allowed);
+/* The permissions of AV (class CLS) from guest type S to type T that no
+ * constraint takes away, at any target level or role (policy/check.c). */
+uint32_t pc_effective(struct pc *pc, uint32_t s, uint32_t t, uint16_t cls,
+		      uint32_t av);
 /* The first allow rule granting PERM on CLASS from type S to type T. */
 void pc_rule(const struct pc *pc, uint32_t s, uint32_t t, const char *cls,
 	     const char *perm, char *buf, size_t len);
@@ -77,6 +81,11 @@ int prop_cross_pair(struct pc *pc);
 int prop_content_readonly(struct pc *pc);
 int prop_vtpm_state(struct pc *pc);
 int prop_allowlist(struct pc *pc);
+/* The reviewed list of inherited rules (policy/check_inherited.c): why
+ * PERMS of class CLS on type T, granted to every domain by the host policy,
+ * may stay with guest domain D; NULL when they may not. */
+const char *pc_inherited_reason(const struct pc *pc, uint32_t d, uint32_t t,
+				uint16_t cls, uint32_t perms);
 int prop_vtpm_channel(struct pc *pc);
 int prop_unix_sockets(struct pc *pc);
 int prop_fd_signal(struct pc *pc);

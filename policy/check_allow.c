@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sepol/policydb/avtab.h>
@@ -119,7 +120,18 @@ struct scan {
 	struct pc *pc;
 	uint32_t guests[16];
 	size_t nguests;
+	FILE *inh;          /* the inherited rules, listed after the scan */
+	unsigned removed, accepted;
 };
+
+static void rule_text(const struct pc *pc, const avtab_key_t *k, uint32_t data,
+		      char *buf, size_t len)
+{
+	snprintf(buf, len, "allow %s %s:%s { %s }", pc_type_name(pc, k->source_type),
+		 pc_type_name(pc, k->target_type),
+		 pc->p->p_class_val_to_name[k->target_class - 1],
+		 pc_perms_str(k->target_class, data));
+}
 
 static void rule_violation(struct scan *sc, uint32_t d, uint32_t t,
 			   const avtab_key_t *k, uint32_t data, uint32_t extra)
@@ -131,21 +143,49 @@ static void rule_violation(struct scan *sc, uint32_t d, uint32_t t,
 		   (extra & perm_mask(k->target_class,
 				      "transition dyntransition setcurrent setexec"));
 
-	snprintf(rule, sizeof(rule), "allow %s %s:%s { %s }",
-		 pc_type_name(pc, k->source_type), pc_type_name(pc, k->target_type),
-		 cname, pc_perms_str(k->target_class, data));
+	rule_text(pc, k, data, rule, sizeof(rule));
 	snprintf(ex, sizeof(ex), "%s", pc_perms_str(k->target_class, extra));
 	pc_fail(sc->pc, "%s may %s:{ %s } on %s: \"%s\" is outside the allowlist%s",
 		pc_type_name(pc, d), cname, ex, pc_type_name(pc, t), rule,
 		out ? " (A WAY OUT OF THE DOMAIN)" : "");
 }
 
-/* One rule against one guest domain: the first target type it grants too
- * much on is reported (one line per rule and domain). */
+/* A rule that gives guest domain D more than the allowlist, all of it
+ * either taken away by a constraint or on the reviewed list: listed as
+ * inherited, once per rule and domain. */
+static void rule_inherited(struct scan *sc, uint32_t d, const avtab_key_t *k,
+			   uint32_t data, uint32_t removed, const char *reason)
+{
+	const struct pc *pc = sc->pc;
+	char rule[512], rm[512] = "";
+
+	rule_text(pc, k, data, rule, sizeof(rule));
+	if (removed)
+		snprintf(rm, sizeof(rm), "%s", pc_perms_str(k->target_class, removed));
+	if (reason) {
+		sc->accepted++;
+		fprintf(sc->inh, "  accepted %s: \"%s\"%s%s%s\n           because: %s\n",
+			pc_type_name(pc, d), rule, removed ? " (removed: { " : "", rm,
+			removed ? " })" : "", reason);
+	} else {
+		sc->removed++;
+		fprintf(sc->inh, "  removed  %s: \"%s\" (a constraint denies { %s })\n",
+			pc_type_name(pc, d), rule, rm);
+	}
+}
+
+/*
+ * One rule against one guest domain, target type by target type: what the
+ * allowlist does not cover must be taken away by a constraint, or be on the
+ * reviewed list of inherited rules; the first target type where neither
+ * holds is a violation (one line per rule and domain).
+ */
 static void scan_domain(struct scan *sc, uint32_t d, const avtab_key_t *k,
 			uint32_t data)
 {
-	const struct pc *pc = sc->pc;
+	struct pc *pc = sc->pc;
+	uint32_t removed = 0;
+	const char *reason = NULL;
 
 	if (!pc_type_has(pc, d, k->source_type))
 		return;
@@ -159,16 +199,27 @@ static void scan_domain(struct scan *sc, uint32_t d, const avtab_key_t *k,
 		return;
 	}
 	for (uint32_t t = 1; t <= pc->p->p_types.nprim; t++) {
-		uint32_t extra;
+		uint32_t extra, eff;
+		const char *r;
 
 		if (pc_is_attr(pc, t) || !pc_type_has(pc, t, k->target_type))
 			continue;
 		extra = data & ~allowed_mask(pc, d, t, k->target_class);
-		if (extra) {
-			rule_violation(sc, d, t, k, data, extra);
+		if (!extra)
+			continue;
+		eff = pc_effective(pc, d, t, k->target_class, extra);
+		removed |= extra & ~eff;
+		if (!eff)
+			continue;
+		r = pc_inherited_reason(pc, d, t, k->target_class, eff);
+		if (!r) {
+			rule_violation(sc, d, t, k, data, eff);
 			return;
 		}
+		reason = r;
 	}
+	if (removed || reason)
+		rule_inherited(sc, d, k, data, removed, reason);
 }
 
 static int scan_rule(avtab_key_t *k, avtab_datum_t *d, void *arg)
@@ -198,7 +249,12 @@ int prop_allowlist(struct pc *pc)
 	struct scan sc = { .pc = pc };
 	uint32_t attr = pc_type(pc, "bulwark_guest_domain");
 	unsigned before = pc->violations;
+	char *inh = NULL;
+	size_t len = 0;
 
+	sc.inh = open_memstream(&inh, &len);
+	if (!sc.inh)
+		return -ENOMEM;
 	fprintf(pc->out, "\n[5] guest domains reach only allowlisted types and "
 		"permissions, and never leave their domain\n");
 	print_members(pc, "bulwark_sys_file");
@@ -213,5 +269,13 @@ int prop_allowlist(struct pc *pc)
 	pc->checks++;
 	fprintf(pc->out, "%s every allow and type_transition rule of a guest domain\n",
 		pc->violations == before ? "  ok  " : "  ->");
+	fclose(sc.inh);
+	/* Listed apart: what the host policy grants every domain beyond the
+	 * allowlist, each rule removed by a constraint or accepted with the
+	 * reason from the reviewed list (policy/check_inherited.c). */
+	fprintf(pc->out, "\n[5b] inherited: rules beyond the allowlist that reach a "
+		"guest domain, %u removed by a constraint, %u accepted\n%s",
+		sc.removed, sc.accepted, inh ? inh : "");
+	free(inh);
 	return 0;
 }

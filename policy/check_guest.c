@@ -20,7 +20,8 @@
  * One rule scan: every allow rule that grants a source matching SRC to a
  * target matching TGT (each a type, or 0 for any) a permission of MASK on
  * class CLS, expanded to the concrete source and target types, is passed to
- * BAD, which says whether that pair is a violation.  Each violating rule is
+ * BAD, which says whether that pair is a violation, unless a constraint
+ * takes those permissions away from the pair.  Each violating rule is
  * reported once.
  */
 struct rscan {
@@ -35,7 +36,7 @@ struct rscan {
 
 static bool rscan_pair(struct rscan *rs, const avtab_key_t *k, uint32_t data)
 {
-	const struct pc *pc = rs->pc;
+	struct pc *pc = rs->pc;
 	uint32_t n = pc->p->p_types.nprim;
 
 	for (uint32_t s = rs->src ? rs->src : 1; s <= (rs->src ? rs->src : n); s++) {
@@ -46,6 +47,10 @@ static bool rscan_pair(struct rscan *rs, const avtab_key_t *k, uint32_t data)
 
 			if (pc_is_attr(pc, t) || !pc_type_has(pc, t, k->target_type) ||
 			    !rs->bad(rs, s, t))
+				continue;
+			/* A rule a constraint takes away from this pair
+			 * (policy/refpolicy.cil) grants nothing. */
+			if (!pc_effective(pc, s, t, k->target_class, data & rs->mask))
 				continue;
 			/* pc_perms_str's buffer is static: one call per line. */
 			snprintf(bad, sizeof(bad), "%s",

@@ -18,7 +18,7 @@ build/policy/bulwark.cil_DEPS := $(POLICY_MODULE_CIL)
 build/policy/bulwark.cil_CMD = cat $(POLICY_MODULE_CIL) >$@
 
 POLICY_CHECK_SRCS := policy/check.c policy/check_props.c policy/check_allow.c \
-	policy/check_guest.c
+	policy/check_guest.c policy/check_inherited.c
 bulwark_SRCS += $(POLICY_CHECK_SRCS)
 bulwark_PKGS += libcrypto
 # libsepol.so hides the policydb internals (avtab, ebitmap, sidtab) that an
