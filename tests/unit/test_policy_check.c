@@ -228,7 +228,7 @@ static void refpolicy_install(const char *root, const char *extra, char *pol,
 			 "selinux-policy-default (make deps)");
 	run("rm -rf %s && mkdir -p %s/var/lib/selinux %s/etc/selinux && "
 	    "cp -a /var/lib/selinux/default %s/var/lib/selinux/ && "
-	    "cp -a /etc/selinux/default /etc/selinux/config %s/etc/selinux/",
+	    "cp -a /etc/selinux/default %s/etc/selinux/",
 	    root, root, root, root, root);
 	snprintf(mod, sizeof(mod), "%s/bulwark.cil", root);
 	f = fopen(mod, "w");
