@@ -122,6 +122,35 @@ static const struct control controls[] = {
 	  { "dir", "search add_name write" }, "vTPM keeps its state" },
 };
 
+/*
+ * What a guest gets from its launcher, at the launcher's whole range: the
+ * descriptors it hands over (console pipes, socketpairs) and the exit
+ * signal.  A host's own MCS constraints may deny these (refpolicy's do for
+ * its mcs_constrained_type, which Bulwark's domains are therefore not in).
+ */
+static int positive_launcher_objects(struct pc *pc, uint32_t launcher, uint32_t vmm,
+				     uint32_t vtpm)
+{
+	static const struct perms p[] = {
+		{ "fd", "use" },
+		{ "fifo_file", "read write getattr" },
+		{ "unix_stream_socket", "read write getattr" },
+		{ "process", "sigchld" },
+	};
+	const uint32_t guests[] = { vmm, vtpm };
+	int rc, bad = 0;
+
+	for (size_t g = 0; g < ARRAY_SIZE(guests); g++)
+		for (size_t i = 0; i < ARRAY_SIZE(p); i++) {
+			rc = pc_expect(pc, guests[g], "s0:c1,c2", launcher, "s0-s0:c0.c1023",
+				       true, &p[i], true, "guest uses what its launcher hands over");
+			if (rc < 0)
+				return rc;
+			bad += rc;
+		}
+	return bad;
+}
+
 int prop_positive(struct pc *pc)
 {
 	static const struct perms trans = { "process", "transition" };
@@ -161,6 +190,10 @@ int prop_positive(struct pc *pc)
 		bad += rc;
 		rc = pc_expect(pc, launcher, "s0-s0:c0.c1023", vtpm, "s0:c1,c2", true,
 			       &trans, true, "launcher starts a vTPM");
+	}
+	if (rc >= 0) {
+		bad += rc;
+		rc = positive_launcher_objects(pc, launcher, vmm, vtpm);
 	}
 	return pc_report(pc, rc < 0 ? rc : bad + rc, "positive controls");
 }
