@@ -26,6 +26,7 @@ PROGRAMS += bulwark-vmm
 # duplicate core/log.c and virtio sources.
 # Recursive (=): VIRTIO_VMM_SRCS is set later, in virtio.mk.
 bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vmm_ctl.c core/vmm/vm.c core/vmm/vm_pause.c core/vmm/vcpu.c \
+	core/vmm/cpuid.c \
 	core/vmm/boot_load.c core/vmm/bus.c core/vmm/outbuf.c core/vmm/devices.c core/vmm/dev_uart.c core/vmm/dev_i8042.c \
 	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
 	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
@@ -43,6 +44,11 @@ test_bootparams_PKGS := cmocka
 UNIT_TESTS += test_acpi
 test_acpi_SRCS := tests/unit/test_acpi.c core/acpi.c core/aml.c $(CONFIG_SRCS) core/log.c
 test_acpi_PKGS := cmocka json-c tss2-mu libcrypto
+
+# The guest's CPUID filter: no nested virtualization, no PMU.
+UNIT_TESTS += test_cpuid
+test_cpuid_SRCS := tests/unit/test_cpuid.c core/vmm/cpuid.c
+test_cpuid_PKGS := cmocka
 
 # The power button's Generic Event Device: register, line, ack, concurrency.
 UNIT_TESTS += test_ged

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/vmm/vm.h"
+#include "core/vmm/cpuid.h"
 
 #define CPUID_MAX_ENTRIES 256
 
@@ -250,6 +251,7 @@ int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, supported, sz);
+	cpuid_filter(c);
 	vcpu_cpuid_patch(c, v->id, v->vm->nvcpus);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		rc = -errno;

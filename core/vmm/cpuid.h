@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The guest's CPUID: what of the host's KVM_GET_SUPPORTED_CPUID it may see. */
+#ifndef BULWARK_CPUID_H
+#define BULWARK_CPUID_H
+
+#include <linux/kvm.h>
+
+/* Remove from C what Bulwark does not give a guest: hardware
+ * virtualization (VMX, SVM and its feature leaf) and the performance
+ * monitoring units (Intel leaf 0xA, AMD PerfCtrExtCore/NB/LLC, PerfMonV2,
+ * PDCM).  Idempotent; touches no other bit. */
+void cpuid_filter(struct kvm_cpuid2 *c);
+
+#endif
