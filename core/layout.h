@@ -5,7 +5,8 @@
  *
  *   0x00000000  RAM (real-mode IVT, BDA; GDT, zero page, page tables, cmdline)
  *   0x000A0000  legacy VGA/ROM hole (reserved; 0xE0000.. holds the ACPI tables,
- *               0xF0000.. the TPM event log: LASA, LAML = 64 KiB)
+ *               0xE8000.. the TPM event log: LASA, LAML = 64 KiB; 0xFFFF0 the
+ *               reset stub, where a real-mode restart jumps)
  *   0x00100000  RAM (kernel at its pref_address, initrd at the top)
  *   0xC0000000  32-bit PCI MMIO window (BARs)
  *   0xE0000000  PCI ECAM, bus 0 only (1 MiB)
@@ -27,12 +28,17 @@
 #define GUEST_CMDLINE_MAX     0x10000ULL    /* our buffer; the kernel's limit is lower */
 #define GUEST_LOWMEM_END      0xA0000ULL
 #define GUEST_ACPI_ADDR       0xE0000ULL    /* RSDP first: the BIOS search area */
-#define GUEST_ACPI_MAX        0x10000ULL
+#define GUEST_ACPI_MAX        0x8000ULL
 /* The event log of the measured boot (TPM2 table LASA/LAML): fixed, so the
  * ACPI tables do not depend on the log (they are measured before it ends).
  * Inside the reserved 0xE0000..0x100000 e820 entry. */
-#define GUEST_EVLOG_ADDR      0xF0000ULL
+#define GUEST_EVLOG_ADDR      0xE8000ULL
 #define GUEST_EVLOG_SIZE      0x10000ULL    /* EVLOG_MAX_SIZE */
+/* F000:FFF0, the x86 reset vector in real mode.  Bulwark has no firmware,
+ * but Linux's restart path ends there (machine_real_restart(), which x86
+ * Linux picks on a hardware-reduced ACPI platform without EFI): a 16-byte
+ * stub pulses the i8042 reset line, as a BIOS would.  Above the log. */
+#define GUEST_RESET_STUB_ADDR 0xFFFF0ULL
 #define GUEST_HIMEM_START     0x100000ULL
 #define GUEST_MMIO_HOLE       0xC0000000ULL /* RAM below 4 GiB ends here */
 #define GUEST_PCI_MMIO32      0xC0000000ULL

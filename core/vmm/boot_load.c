@@ -2,6 +2,7 @@
 /* Direct Linux boot, the VMM's half: write everything into guest memory. */
 #include "core/vmm/boot_load.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +30,21 @@ static int boot_read_at(int fd, uint8_t *dst, uint64_t len, uint64_t off,
 	return 0;
 }
 
+/* Real mode, at F000:FFF0: mov al,0xfe; out 0x64,al (i8042 reset, which
+ * dev_i8042.c answers by ending the VM); cli; hlt; jmp back to the cli. */
+static void boot_write_reset_stub(uint8_t *mem)
+{
+	static const uint8_t stub[16] = {
+		0xb0, 0xfe, 0xe6, 0x64, 0xfa, 0xf4, 0xeb, 0xfc,
+	};
+
+	static_assert(GUEST_RESET_STUB_ADDR + sizeof(stub) == GUEST_HIMEM_START,
+		      "reset stub ends at 1 MiB");
+	static_assert(GUEST_EVLOG_ADDR + GUEST_EVLOG_SIZE <= GUEST_RESET_STUB_ADDR,
+		      "event log below the reset stub");
+	memcpy(mem + GUEST_RESET_STUB_ADDR, stub, sizeof(stub));
+}
+
 void boot_write_tables(uint8_t *mem)
 {
 	static const uint64_t gdt[] = {
@@ -49,6 +65,7 @@ void boot_write_tables(uint8_t *mem)
 		pdpt[i] = (GUEST_PD_ADDR + i * 4096) | 0x3;
 	for (uint64_t i = 0; i < 4 * 512; i++)
 		pd[i] = (i << 21) | 0x83;            /* present, writable, 2 MiB */
+	boot_write_reset_stub(mem);
 }
 
 int boot_load(struct vm *vm, const struct boot_plan *plan, int kernel_fd,
