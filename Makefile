@@ -165,7 +165,7 @@ BIN := $(addprefix $(O)/bin/,$(PROGRAMS))
 TESTBIN := $(addprefix $(O)/tests/,$(UNIT_TESTS))
 REGRESSBIN := $(addprefix $(O)/fuzz/,$(addsuffix _regress,$(FUZZ_TARGETS)))
 
-.PHONY: all check check-unit check-corpus check-layout check-lab check-san check-host fuzz bench \
+.PHONY: all check check-unit check-corpus check-layout check-lab check-distro check-san check-host fuzz bench \
 	demo deps clean lab
 LABBIN := $(addprefix $(O)/lab/bin/,$(LAB_TOOLS))
 all: $(BIN) $(TESTBIN) $(REGRESSBIN) $(LABBIN) $(DATA)
@@ -186,6 +186,10 @@ check-layout:
 
 check-lab: all lab
 	$(Q)tests/run-lab $(RESULTS) $(LAB_TESTS)
+
+# A whole Debian 12 under Bulwark, 1 and 2 vCPUs (about 15 lab minutes).
+check-distro: all lab
+	$(Q)tests/lab/test-distro
 
 check-san:
 	$(Q)$(MAKE) --no-print-directory SAN=1 check
