@@ -71,6 +71,8 @@ fuzz_config_PKGS := json-c
 LAB_TESTS += tests/lab/test-boot
 # SIGTERM: the ACPI power button, the stop timeout, a second signal.
 LAB_TESTS += tests/lab/test-shutdown
+# A guest's reboot or panic=-1 ends the VMM (the reset stub; 1 and 2 vCPUs).
+LAB_TESTS += tests/lab/test-guest-reset
 # Boot time and VMM memory overhead beside QEMU microvm and q35 (make bench).
 BENCHES += tests/bench/bench-boot
 
