@@ -4,10 +4,12 @@
  * this KVM can emulate, which includes nested virtualization (VMX/SVM:
  * the guest's kernel then loads kvm-intel/kvm-amd and drives a nested
  * hypervisor, a large attack surface in the host kernel that no Bulwark
- * guest needs) and the PMUs (counters the guest programs through MSRs;
- * where the host KVM has no PMU to offer, as under the lab's emulator, the
- * guest's writes land in "unhandled WRMSR").  Peers do the same: QEMU's
- * named CPU models leave both out unless asked, Firecracker's templates
+ * guest needs) and the extended PMUs (counters the guest programs through
+ * MSRs).  AMD's four legacy K7 counters (MSRs 0xC0010000..7) have no CPUID
+ * bit: a Linux guest still probes them, and where the host KVM has no PMU
+ * (the lab) that probe is logged as "Unhandled WRMSR(0xc0010007)" and
+ * fails safely (#GP, the guest disables perf).  Peers do the same: QEMU's
+ * named CPU models leave VMX/SVM out unless asked, Firecracker's templates
  * clear them.
  */
 #include "core/vmm/cpuid.h"
