@@ -159,20 +159,34 @@ static int launch_open_dev(const char *path, int flags, const char *what)
 	return fd < 0 ? -errno : fd;
 }
 
-/* bulwark-vmm beside our own executable, opened now and exec'd by fd later:
- * the bytes measured are the bytes run. */
+/* bulwark-vmm relative to our own executable, opened now and exec'd by fd
+ * later: the bytes measured are the bytes run.  Two layouts, both fixed
+ * relative to the launcher (no search path, no flag): installed,
+ * BIN/../libexec/bulwark/bulwark-vmm (make install, the Debian package); and
+ * the build tree, bulwark-vmm beside bulwark.  The installed one wins; the
+ * one beside is tried only when the installed one does not exist. */
 static int launch_open_vmm(void)
 {
-	char self[PATH_MAX], path[PATH_MAX + 16];
+	static const char *const rel[] = { "../libexec/bulwark/", "" };
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	const char *dir;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int fd = -ENOENT;
 
 	if (n <= 0) {
 		log_err("cannot find our own executable: %s", strerror(errno));
 		return -ENOENT;
 	}
 	self[n] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", dirname(self), VMM_BINARY);
-	return launch_open_dev(path, O_RDONLY | O_NOFOLLOW, "VMM binary");
+	dir = dirname(self);
+	for (size_t i = 0; i < ARRAY_SIZE(rel) && fd == -ENOENT; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", dir, rel[i], VMM_BINARY);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		fd = fd < 0 ? -errno : fd;
+	}
+	if (fd < 0)
+		log_err("VMM binary: %s: %s", path, strerror(-fd));
+	return fd;
 }
 
 /* Files: opened, typed, distinct, the kernel and initrd headers checked. */
