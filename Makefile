@@ -253,3 +253,6 @@ deps:
 
 clean:
 	rm -rf build/bin build/obj build/tests build/fuzz build/san build/results.txt
+
+# make install / uninstall / deb / check-pkg (rules of their own).
+include packaging/packaging.mk
