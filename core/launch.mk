@@ -61,3 +61,12 @@ control-client_SRCS := tests/lab/control-client.c
 control-client_PKGS := libselinux
 # Pause/resume latency beside QEMU's stop/cont over QMP (make bench).
 BENCHES += tests/bench/bench-control
+
+# The audit trail (core/launch/audit.c): libvirt's VIRT_* records through
+# libaudit, whose format auditors' tools (ausearch, aureport) read.
+bulwark_SRCS += core/launch/audit.c core/launch/launch_audit.c
+bulwark_PKGS += audit
+UNIT_TESTS += test_audit
+test_audit_SRCS = tests/unit/test_audit.c core/launch/audit.c core/log.c
+test_audit_PKGS = cmocka audit
+test_audit_WRAP = audit_open audit_log_user_message audit_close log_msg

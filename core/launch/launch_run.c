@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
@@ -204,37 +205,50 @@ static int run_act(struct launch *l)
 }
 
 /* The whole launch, one ladder: each step undone in reverse order.  Every
- * input is checked (launch_validate) before the first change to the host. */
+ * input is checked (launch_validate) before the first change to the host.
+ * WHY names the step a refused start failed at (its audit record). */
 static int run_launch(struct launch *l)
 {
+	const char *why = "validation";
 	pid_t pid;
 	int rc, status = VMM_EXIT_SETUP;
 
 	rc = launch_validate(l);
 	if (rc) {
 		run_close(l);
+		launch_audit_refused(l, why);
 		return VMM_EXIT_SETUP;
 	}
+	why = "labels";
 	rc = run_act(l);
 	if (rc)
 		goto out_files;
+	why = "vtpm";
 	rc = launch_vtpm_start(l);
 	if (rc)
 		goto out_files;
+	why = "attestation";
 	rc = launch_attestd_open(l);
 	if (rc)
 		goto out_vtpm;
+	why = "control";
 	rc = launch_control_setup(l);
 	if (rc)
 		goto out_attestd;
+	why = "jail";
 	pid = launch_child_start(l);
 	if (pid < 0)
 		goto out_control;
+	why = "exec";
 	rc = launch_exec_wait(l, pid);
 	if (!rc)
 		rc = launch_watch_start(l, pid);
-	if (rc)
+	if (rc) {
 		kill(pid, SIGKILL);
+	} else {
+		launch_audit_started(l);
+		why = NULL;
+	}
 	run_close(l);     /* the VMM holds them now (or is being killed) */
 	if (l->vtpm_running)
 		vtpm_vmm_fd_close(&l->vtpm);
@@ -252,6 +266,10 @@ out_vtpm:
 out_files:
 	run_close(l);
 	launch_svirt_release(l);
+	if (why)
+		launch_audit_refused(l, why);
+	else
+		launch_audit_stopped(l, status);
 	return status;
 }
 
