@@ -72,3 +72,7 @@ $(DEB_FILE): build/bin/bulwark build/bin/bulwark-verify build/bin/bulwark-vmm \
 
 check-pkg: all
 	$(Q)tests/pkg/test-install $(RESULTS)
+
+# The installed launcher boots a guest with auditd running in the lab, and
+# ausearch/aureport find its records (issue 14).
+LAB_TESTS += tests/lab/test-install-run
