@@ -43,6 +43,9 @@ UNIT_TESTS += test_control
 test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
 	core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) core/log.c
 test_control_PKGS := cmocka json-c libselinux
+# Its audit records are checked by the wrapper (the records themselves by
+# test_audit).
+test_control_WRAP := launch_audit_control
 
 # bulwark list/info/pause/resume/shutdown/destroy against a real socket.
 UNIT_TESTS += test_control_cli
@@ -51,6 +54,7 @@ test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c 
 	$(SVIRT_SRCS) core/log.c
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread
+test_control_cli_WRAP := launch_audit_control
 
 # The control socket in the lab (issue 16): two guests, list/info, pause and
 # resume with a ticking guest and disk I/O in flight, refused peers, the

@@ -69,10 +69,14 @@ void audit_resource(const struct audit_guest *g, const char *resrc,
  *   launch_audit_stopped()  VIRT_CONTROL op=stop with the reason read from
  *                           the exit status: power-off, stopped-hard,
  *                           killed, crashed (failed: set-up after exec)
+ *   launch_audit_control()  VIRT_CONTROL for each control API operation
  */
 struct launch;
 void launch_audit_refused(const struct launch *l, const char *reason);
 void launch_audit_started(const struct launch *l);
 void launch_audit_stopped(const struct launch *l, int status);
+/* A control API operation (core/launch/launch_control_api.c): VIRT_CONTROL
+ * op=pause|resume|shutdown|destroy reason=control-api, res= as OK. */
+void launch_audit_control(const struct launch *l, const char *op, bool ok);
 
 #endif

@@ -114,3 +114,12 @@ void launch_audit_stopped(const struct launch *l, int status)
 	launch_audit_guest(l, &g, uuid);
 	audit_control(&g, "stop", reason, status == VMM_EXIT_OK || status == VMM_EXIT_STOPPED);
 }
+
+void launch_audit_control(const struct launch *l, const char *op, bool ok)
+{
+	struct audit_guest g;
+	char uuid[37];
+
+	launch_audit_guest(l, &g, uuid);
+	audit_control(&g, op, "control-api", ok);
+}

@@ -20,6 +20,7 @@
 #include <selinux/selinux.h>
 
 #include "attest/producer/attestd.h"
+#include "core/launch/audit.h"
 #include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -392,6 +393,10 @@ void control_vmm_done(struct control *ctl, struct control_client *c,
 		control_metrics(ctl, c);
 		return;
 	}
+	/* Audited: every order the VMM answered, done or not (a refusal
+	 * for the guest's state, -EALREADY, changed nothing: not audited). */
+	if (rep->result != -EALREADY)
+		launch_audit_control(ctl->l, what, rep->result == 0);
 	if (rep->result == -EALREADY) {
 		log_info("control: %s refused: the guest is %s already", what,
 			 control_state(ctl));
@@ -445,6 +450,7 @@ static void control_stop(struct control *ctl, struct control_client *c, int rout
 		return;
 	}
 	log_info("control: %s", route == R_BUTTON ? "power button" : "hard stop");
+	launch_audit_control(ctl->l, route == R_BUTTON ? "shutdown" : "destroy", true);
 	ctl->actions |= route == R_BUTTON ? CONTROL_ACT_BUTTON : CONTROL_ACT_STOP;
 	control_state_reply(ctl, c, 202, route == R_BUTTON ? "power-button" : "stop", -1);
 }

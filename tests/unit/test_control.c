@@ -24,8 +24,23 @@
 
 #include <cmocka.h>
 
+#include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
 #include "core/launch/launcher.h"
+
+/* The control API's audit calls, as the launcher would write them
+ * (their record text: test_audit). */
+static char audited[256];
+
+void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok);
+void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok)
+{
+	size_t n = strlen(audited);
+
+	assert_non_null(l);
+	snprintf(audited + n, sizeof(audited) - n, "%s%s:%s", n ? " " : "", op,
+		 ok ? "ok" : "failed");
+}
 
 struct fixture {
 	char dir[64];
@@ -185,6 +200,13 @@ static void test_pause_resume(void **state)
 	r = ask_vmm(f, "PUT /resume HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 0, 0,
 		    VMM_CTL_RESUME);
 	assert_non_null(strstr(r, "\"state\":\"running\""));
+	/* Audited: the pause and the resume, not the refusals. */
+	assert_string_equal(audited, "pause:ok resume:ok");
+	audited[0] = '\0';
+	r = ask_vmm(f, "PUT /pause HTTP/1.1\r\n\r\n", -EIO, 0, VMM_CTL_PAUSE);
+	assert_non_null(strstr(r, "HTTP/1.1 500 "));
+	assert_string_equal(audited, "pause:failed");
+	audited[0] = '\0';
 }
 
 static void test_button_stop(void **state)
@@ -198,6 +220,8 @@ static void test_button_stop(void **state)
 	r = ask(f, "PUT /stop HTTP/1.1\r\n\r\n");
 	assert_non_null(strstr(r, "HTTP/1.1 202 Accepted"));
 	assert_int_equal(f->acts, CONTROL_ACT_STOP);
+	assert_string_equal(audited, "shutdown:ok destroy:ok");
+	audited[0] = '\0';
 }
 
 static void test_metrics(void **state)
