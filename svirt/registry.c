@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The host-wide registry of guests' categories and relabelled files: a
- * directory (default /run/bulwark/svirt, root only), a lock file every
+ * directory (default /var/lib/bulwark/svirt, root only), a lock file every
  * launcher takes with flock before it reads or changes anything, and one
  * file per guest, replaced atomically (write, fsync, rename, fsync the
  * directory) so a crash leaves the old or the new entry, never half of one.

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SVIRT_REGISTRY_DIR "/run/bulwark/svirt"
+#define SVIRT_REGISTRY_DIR "/var/lib/bulwark/svirt"
 #define SVIRT_POLICY_PATH "/sys/fs/selinux/policy"
 #define SVIRT_LABEL_MAX 256
 #define SVIRT_NAME_MAX 64

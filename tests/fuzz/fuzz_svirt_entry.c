@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The svirt registry entry parser (files under /run/bulwark/svirt), and the
+/* The svirt registry entry parser (files under /var/lib/bulwark/svirt), and the
  * /proc/PID/stat start-time parser; a parsed entry must format and parse
  * back to the same entry. */
 #include <stdlib.h>
