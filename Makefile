@@ -221,6 +221,7 @@ check: deps
 	$(Q)$(call step,check-layout)
 	$(Q)$(call step,check-unit)
 	$(Q)$(call step,check-corpus)
+	$(Q)$(call step,check-pkg)
 	$(Q)$(call step,check-lab)
 	$(Q)$(call step,SAN=1 all)
 	$(Q)$(call step,SAN=1 check-unit RESULTS=$(abspath $(RESULTS)))

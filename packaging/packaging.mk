@@ -22,7 +22,7 @@ SELINUXDIR ?= $(DATADIR)/selinux/packages/bulwark
 PKG_VERSION := 0.1
 
 PKG_UNITS := bulwark@.service bulwark-gc.service
-PKG_MAN := bulwark.1 bulwark-verify.1 bulwark-vmm.8 bulwark.json.5
+PKG_MAN := bulwark.1 bulwark-verify.1 bulwark-vmm.8 bulwark-control.8 bulwark.json.5
 # Every file make install writes, relative to DESTDIR (make uninstall's list).
 PKG_FILES = $(BINDIR)/bulwark $(BINDIR)/bulwark-verify \
 	$(LIBEXECDIR)/bulwark/bulwark-vmm $(SELINUXDIR)/bulwark.cil \
