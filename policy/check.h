@@ -81,6 +81,9 @@ int prop_cross_pair(struct pc *pc);
 int prop_content_readonly(struct pc *pc);
 int prop_vtpm_state(struct pc *pc);
 int prop_allowlist(struct pc *pc);
+/* The access vector of class CLS named by PERMS ("read open ..."); names
+ * the class lacks count for nothing. */
+uint32_t pc_perm_mask(uint16_t cls, const char *perms);
 /* The reviewed list of inherited rules (policy/check_inherited.c): why
  * PERMS of class CLS on type T, granted to every domain by the host policy,
  * may stay with guest domain D; NULL when they may not. */

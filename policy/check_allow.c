@@ -80,7 +80,7 @@ static const struct allow_entry allowlist[] = {
 	{ "bulwark_vtpm_t", "bulwark_key_t", "file", "read getattr" },
 };
 
-static uint32_t perm_mask(uint16_t cls, const char *perms)
+uint32_t pc_perm_mask(uint16_t cls, const char *perms)
 {
 	char buf[256], *save = NULL;
 	sepol_access_vector_t av, mask = 0;
@@ -111,7 +111,7 @@ static uint32_t allowed_mask(const struct pc *pc, uint32_t d, uint32_t t, uint16
 		} else if (!(at = pc_type(pc, a->target)) || !pc_type_has(pc, t, at)) {
 			continue;
 		}
-		mask |= perm_mask(cls, a->perms);
+		mask |= pc_perm_mask(cls, a->perms);
 	}
 	return mask;
 }
@@ -140,7 +140,7 @@ static void rule_violation(struct scan *sc, uint32_t d, uint32_t t,
 	const char *cname = pc->p->p_class_val_to_name[k->target_class - 1];
 	char rule[512], ex[512];
 	bool out = !strcmp(cname, "process") &&
-		   (extra & perm_mask(k->target_class,
+		   (extra & pc_perm_mask(k->target_class,
 				      "transition dyntransition setcurrent setexec"));
 
 	rule_text(pc, k, data, rule, sizeof(rule));

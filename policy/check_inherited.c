@@ -50,18 +50,6 @@ static const struct inherited accepted[] = {
 	  "descriptors" },
 };
 
-static uint32_t perm_mask(uint16_t cls, const char *perms)
-{
-	char buf[128], *save = NULL;
-	sepol_access_vector_t av, mask = 0;
-
-	snprintf(buf, sizeof(buf), "%s", perms);
-	for (char *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save))
-		if (!sepol_string_to_av_perm(cls, p, &av))
-			mask |= av;
-	return mask;
-}
-
 const char *pc_inherited_reason(const struct pc *pc, uint32_t d, uint32_t t,
 				uint16_t cls, uint32_t perms)
 {
@@ -81,7 +69,7 @@ const char *pc_inherited_reason(const struct pc *pc, uint32_t d, uint32_t t,
 		} else if (!(at = pc_type(pc, a->target)) || !pc_type_has(pc, t, at)) {
 			continue;
 		}
-		covered |= perm_mask(cls, a->perms);
+		covered |= pc_perm_mask(cls, a->perms);
 		reason = a->reason;
 	}
 	return (perms & ~covered) ? NULL : reason;
