@@ -179,3 +179,16 @@ test_attestd_SRCS += tests/attest8/attest_fixture_verify.c
 # A stock guest's own vTPM in the lab (issue 7): its log's replay equals its
 # PCRs and is the host's log; the VMM never held a swtpm channel; delete.
 LAB_TESTS += tests/lab/test-vtpm
+
+# --- the host's evidence (issue 15): its IMA list (ima-ng), PCR 10 replay ---
+ATTEST_IMALOG := attest/format/imalog.c attest/format/evlog_alg.c attest/format/eventlog.c \
+	core/log.c
+
+UNIT_TESTS += test_host_imalog
+test_host_imalog_SRCS := tests/unit/test_host_imalog.c $(ATTEST_IMALOG)
+test_host_imalog_PKGS := cmocka libcrypto
+
+# The list comes from the host operator: untrusted bytes for the verifier.
+FUZZ_TARGETS += fuzz_imalog
+fuzz_imalog_SRCS := tests/fuzz/fuzz_imalog.c $(ATTEST_IMALOG)
+fuzz_imalog_PKGS := libcrypto
