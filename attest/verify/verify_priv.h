@@ -77,6 +77,10 @@ void verify_result_finish(struct verify_result *res);
 int verify_certs(struct verify_ctx *ctx, struct verify_result *res);
 /* verify_quote.c: a TPM public area (RSA, ECC P-256/P-384) as an OpenSSL key. */
 EVP_PKEY *verify_tpm_pkey(const TPMT_PUBLIC *p);
+/* verify_quote.c: key (pub's) signed attest with sig in pub's own scheme;
+ * *hash gets the scheme's hash.  0 or -1. */
+int verify_tpm_signature(const TPMT_PUBLIC *pub, EVP_PKEY *key, const struct bundle_blob *sig,
+			 const struct bundle_blob *attest, uint16_t *hash);
 /* verify_quote.c: the AK's TPMT_PUBLIC against its certificate. */
 int verify_ak_public(struct verify_work *w, struct verify_result *res);
 /* verify_quote.c: TPMS_ATTEST, signature, nonce, PCR digest. */

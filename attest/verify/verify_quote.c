@@ -233,8 +233,9 @@ static int signature_canonical(const struct verify_work *w)
 	return s.signature.ecdsa.signatureR.size == fs && s.signature.ecdsa.signatureS.size == fs;
 }
 
-/* 0 when the AK signed the attest bytes; *hash gets the scheme's hash. */
-static int signature_check(struct verify_work *w, uint16_t *hash)
+/* 0 when key (pub's) signed attest with sig in pub's own scheme; *hash gets its hash. */
+int verify_tpm_signature(const TPMT_PUBLIC *pub, EVP_PKEY *key, const struct bundle_blob *sigb,
+			 const struct bundle_blob *attest, uint16_t *hash)
 {
 	TPMT_SIGNATURE s;
 	EVP_MD_CTX *mc = NULL;
@@ -243,9 +244,8 @@ static int signature_check(struct verify_work *w, uint16_t *hash)
 	size_t off = 0, siglen;
 	int len = 0, ok = 0;
 
-	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(w->b.signature.data, w->b.signature.len, &off, &s) ||
-	    off != w->b.signature.len || !(*hash = scheme_hash(&w->ak_public, &s)) ||
-	    !verify_md(*hash))
+	if (Tss2_MU_TPMT_SIGNATURE_Unmarshal(sigb->data, sigb->len, &off, &s) ||
+	    off != sigb->len || !(*hash = scheme_hash(pub, &s)) || !verify_md(*hash))
 		return -1;
 	if (s.sigAlg == TPM2_ALG_ECDSA) {
 		if (ecdsa_der(&s.signature.ecdsa, &der, &len))
@@ -257,11 +257,18 @@ static int signature_check(struct verify_work *w, uint16_t *hash)
 		siglen = s.signature.rsassa.sig.size;
 	}
 	mc = EVP_MD_CTX_new();
-	ok = mc && EVP_DigestVerifyInit(mc, NULL, verify_md(*hash), NULL, w->ak_key) == 1 &&
-	     EVP_DigestVerify(mc, sig, siglen, w->b.attest.data, w->b.attest.len) == 1;
+	ok = mc && EVP_DigestVerifyInit(mc, NULL, verify_md(*hash), NULL, key) == 1 &&
+	     EVP_DigestVerify(mc, sig, siglen, attest->data, attest->len) == 1;
 	EVP_MD_CTX_free(mc);
 	OPENSSL_free(der);
 	return ok ? 0 : -1;
+}
+
+/* 0 when the AK signed the attest bytes; *hash gets the scheme's hash. */
+static int signature_check(struct verify_work *w, uint16_t *hash)
+{
+	return verify_tpm_signature(&w->ak_public, w->ak_key, &w->b.signature, &w->b.attest,
+				    hash);
 }
 
 static int bank_index(const struct bundle_pcrs *p, uint16_t alg)
