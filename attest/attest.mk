@@ -45,8 +45,9 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 # need libcrypto, json-c and tss2-mu only (bulwark-verify links nothing else).
 ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
-	attest/format/eventlog.c attest/format/evlog_alg.c core/json.c core/path.c core/log.c
-ATTEST_VERIFY := attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
+	attest/format/eventlog.c attest/format/evlog_alg.c attest/format/imalog.c \
+	attest/format/bundle_host.c core/json.c core/path.c core/log.c
+ATTEST_VERIFY := attest/verify/verify_host.c attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
 	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
 	attest/verify/verify_store.c attest/verify/ear.c \
 	attest/format/secstate.c attest/format/tpm.c $(ATTEST_FORMATS)
@@ -192,3 +193,9 @@ test_host_imalog_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_imalog
 fuzz_imalog_SRCS := tests/fuzz/fuzz_imalog.c $(ATTEST_IMALOG)
 fuzz_imalog_PKGS := libcrypto
+
+# The host's appraisal against a real swtpm standing in for the host TPM.
+UNIT_TESTS += test_host_verify
+test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) \
+	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
+test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)

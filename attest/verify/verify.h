@@ -72,6 +72,20 @@ enum verify_reason {
 	VR_GUEST_CLONED,          /* batch: one UUID on two vTPMs (EKs) */
 	VR_SVIRT_MODE,            /* svirt static/off where the manifest wants dynamic */
 	VR_BUNDLE_NOT_CANONICAL,  /* the evidence in another encoding than the producer's */
+	/* Issue 15, the host's evidence: codes 1..51 keep their numbers. */
+	VR_HOST_MISSING,          /* no host evidence: a warning (guest-only) */
+	VR_HOST_EK_CHAIN,         /* host EK certificate not from a trusted vendor CA */
+	VR_HOST_AK_CHAIN,         /* host AK certificate not from a trusted CA */
+	VR_HOST_AK_EK_BINDING,    /* host AK certificate names another EK */
+	VR_HOST_AK_PUBLIC,        /* host AK public area not the certified key */
+	VR_HOST_QUOTE_MALFORMED,  /* host TPMS_ATTEST unreadable, not generated, not a quote */
+	VR_HOST_SIGNATURE,        /* host quote not signed by the host AK */
+	VR_HOST_BINDING,          /* host quote's qualifying data not this guest quote */
+	VR_HOST_PCR,              /* host PCR 10 not the quoted selection or digest */
+	VR_HOST_IMA_MALFORMED,    /* host IMA list unreadable */
+	VR_HOST_IMA_REPLAY,       /* host IMA list does not replay to the quoted PCR 10 */
+	VR_HOST_FILE,             /* a file the host measured is not on the allowlist */
+	VR_HOST_IMA_VIOLATION,    /* IMA recorded a violation: a warning */
 	VR_COUNT
 };
 

@@ -20,6 +20,7 @@
 static const struct {
 	const char *name;
 	enum verify_claim claim;
+	int warn;          /* a warning (value 32), never a contradiction */
 } reasons[VR_COUNT] = {
 	[VR_OK] = { "ok", TV_INSTANCE_IDENTITY },
 	[VR_BUNDLE_TOO_LARGE] = { "bundle-too-large", TV_INSTANCE_IDENTITY },
@@ -65,7 +66,7 @@ static const struct {
 	[VR_PROTECTION_OFF] = { "protection-off", TV_CONFIGURATION },
 	[VR_INTERNAL] = { "verifier-error", TV_INSTANCE_IDENTITY },
 	[VR_CLOCK_BACKWARDS] = { "clock-backwards", TV_INSTANCE_IDENTITY },
-	[VR_CLOCK_UNSAFE] = { "clock-not-safe", TV_INSTANCE_IDENTITY },
+	[VR_CLOCK_UNSAFE] = { "clock-not-safe", TV_INSTANCE_IDENTITY, 1 },
 	[VR_AK_CERT_PROFILE] = { "ak-cert-profile", TV_INSTANCE_IDENTITY },
 	[VR_CERT_NAME] = { "certificate-name-malformed", TV_INSTANCE_IDENTITY },
 	[VR_CERT_WEAK_SIGNATURE] = { "certificate-weak-signature", TV_INSTANCE_IDENTITY },
@@ -73,6 +74,19 @@ static const struct {
 	[VR_GUEST_CLONED] = { "guest-cloned", TV_INSTANCE_IDENTITY },
 	[VR_SVIRT_MODE] = { "svirt-mode-not-allowed", TV_RUNTIME_OPAQUE },
 	[VR_BUNDLE_NOT_CANONICAL] = { "bundle-not-canonical", TV_INSTANCE_IDENTITY },
+	[VR_HOST_MISSING] = { "host-evidence-missing", TV_HARDWARE, 1 },
+	[VR_HOST_EK_CHAIN] = { "host-ek-cert-untrusted", TV_HARDWARE },
+	[VR_HOST_AK_CHAIN] = { "host-ak-cert-untrusted", TV_INSTANCE_IDENTITY },
+	[VR_HOST_AK_EK_BINDING] = { "host-ak-not-bound-to-ek", TV_INSTANCE_IDENTITY },
+	[VR_HOST_AK_PUBLIC] = { "host-ak-public-mismatch", TV_INSTANCE_IDENTITY },
+	[VR_HOST_QUOTE_MALFORMED] = { "host-quote-malformed", TV_INSTANCE_IDENTITY },
+	[VR_HOST_SIGNATURE] = { "host-quote-signature-invalid", TV_INSTANCE_IDENTITY },
+	[VR_HOST_BINDING] = { "host-binding-mismatch", TV_INSTANCE_IDENTITY },
+	[VR_HOST_PCR] = { "host-pcr-mismatch", TV_EXECUTABLES },
+	[VR_HOST_IMA_MALFORMED] = { "host-ima-log-malformed", TV_EXECUTABLES },
+	[VR_HOST_IMA_REPLAY] = { "host-ima-replay-mismatch", TV_EXECUTABLES },
+	[VR_HOST_FILE] = { "host-file-not-allowed", TV_EXECUTABLES },
+	[VR_HOST_IMA_VIOLATION] = { "host-ima-violation", TV_RUNTIME_OPAQUE, 1 },
 };
 
 static const char *const claims[TV_COUNT] = {
@@ -123,7 +137,7 @@ void verify_fail(struct verify_result *res, enum verify_reason reason, const cha
 
 	if (reason <= VR_OK || reason >= VR_COUNT)
 		reason = VR_INTERNAL;
-	if (reason == VR_CLOCK_UNSAFE) {
+	if (reasons[reason].warn) {
 		int8_t *v = &res->vector[reasons[reason].claim];
 
 		if (*v < TV_WARN && *v != TV_MALFUNCTION)

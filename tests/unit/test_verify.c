@@ -1713,11 +1713,12 @@ static void test_nonce_store_large(void **state)
 	verify_ctx_free(ctx);
 }
 
-/* Last: every reason of verify_reasons.c was the primary one somewhere. */
+/* Last: every guest reason of verify_reasons.c was the primary one somewhere
+ * (the host's, VR_HOST_MISSING on, are test_host_verify's). */
 static void test_every_reason(void **state)
 {
 	(void)state;
-	for (int r = 0; r < VR_COUNT; r++) {
+	for (int r = 0; r < VR_HOST_MISSING; r++) {
 		if (!seen[r])
 			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
 		assert_true(seen[r]);

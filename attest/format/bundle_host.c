@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The host's evidence: the binding to a guest quote (bundle_host.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "attest/format/bundle_host.h"
+
+static int put_blob(EVP_MD_CTX *mc, const uint8_t *data, size_t len)
+{
+	uint8_t be[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			  (uint8_t)len };
+
+	if (len > UINT32_MAX)
+		return 0;
+	return EVP_DigestUpdate(mc, be, sizeof(be)) == 1 &&
+	       (!len || EVP_DigestUpdate(mc, data, len) == 1);
+}
+
+int bundle_host_binding(const struct bundle *g, uint8_t out[BUNDLE_HOST_BINDING_LEN])
+{
+	static const char tag[] = BUNDLE_HOST_BINDING_TAG;
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok;
+
+	ok = mc && EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(mc, tag, sizeof(tag)) == 1 &&
+	     put_blob(mc, g->attest.data, g->attest.len) &&
+	     put_blob(mc, g->signature.data, g->signature.len) &&
+	     put_blob(mc, g->nonce, g->nonce_len) &&
+	     EVP_DigestFinal_ex(mc, out, &n) == 1 && n == BUNDLE_HOST_BINDING_LEN;
+	EVP_MD_CTX_free(mc);
+	return ok ? 0 : -EIO;
+}
+
+static void chain_free(struct bundle_chain *c)
+{
+	free(c->cert.data);
+	for (size_t i = 0; i < c->nchain && i < BUNDLE_MAX_CHAIN; i++)
+		free(c->chain[i].data);
+	memset(c, 0, sizeof(*c));
+}
+
+void bundle_host_free(struct bundle_host *h)
+{
+	free(h->attest.data);
+	free(h->signature.data);
+	free(h->ak_public.data);
+	free(h->ima_log.data);
+	chain_free(&h->ak);
+	chain_free(&h->ek);
+	memset(h, 0, sizeof(*h));
+}

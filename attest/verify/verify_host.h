@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host's appraisal (issue 15, BUNDLE.md "Host evidence"): the host TPM's
+ * quote and its chain (AK certificate -> host EK certificate -> the vendor
+ * CA), its binding to the guest's quote, the host's IMA list replayed
+ * against the quoted PCR 10, and every measured file against the host
+ * allowlist.  The result is a trust vector of its own, beside the guest's.
+ */
+#ifndef BULWARK_ATTEST_VERIFY_HOST_H
+#define BULWARK_ATTEST_VERIFY_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "attest/format/bundle_host.h"
+#include "attest/verify/verify.h"
+
+/* One allowed file: its path as IMA writes it, and its digest in one bank. */
+struct verify_host_file {
+	const char *path;
+	uint16_t alg;                     /* EVLOG_ALG_* */
+	uint8_t digest[EVLOG_MAX_DIGEST];
+};
+
+struct verify_host_policy {
+	X509_STORE *ek_store;             /* host EK vendor CAs (in the lab: a local CA) */
+	X509_STORE *ak_store;             /* CAs that certify host AKs */
+	time_t at;                        /* certificate validity time, 0: now */
+	const struct verify_host_file *allow;   /* sorted: verify_host_allow_sort() */
+	size_t nallow;
+};
+
+/* Sorts an allowlist by path, then bank, then digest (for the lookups). */
+void verify_host_allow_sort(struct verify_host_file *f, size_t n);
+
+/*
+ * Appraises h, the host evidence beside the guest bundle g, into res (its
+ * own result: name "host", its own vector and reasons; res is zeroed
+ * first).  Every check runs that can; the first failure is the primary
+ * reason.  A file measured by IMA and not allowed is host-file-not-allowed
+ * naming the file; a violation is host-ima-violation, a warning.  Returns
+ * res->status.
+ */
+enum verify_status verify_host(const struct verify_host_policy *pol,
+			       const struct bundle_host *h, const struct bundle *g,
+			       struct verify_result *res);
+
+#endif

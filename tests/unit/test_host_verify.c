@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host's appraisal against REAL host evidence: a real swtpm stands for
+ * the host TPM (its EK certificate from swtpm_localca, standing in for the
+ * TPM vendor's CA), PCR 10 extended with an ima-ng list exactly as the
+ * kernel's IMA extends it (each bank with that bank's hash of the template
+ * data), an AK enrolled against the host EK by the producer's own enrollment
+ * (credential activation), and TPM2_Quote of PCR 10 whose qualifying data
+ * binds a guest quote.  Nothing mocked: the TPM, OpenSSL and the verifier.
+ *
+ * Checks: honest evidence affirms; a file not on the allowlist is named;
+ * altering any byte of the host quote, its signature, the IMA list or the
+ * bound guest quote/nonce is contraindicated with its own reason; wrong
+ * anchors, another AK, another EK, a changed PCR value each have theirs.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/x509v3.h>
+#include <tss2/tss2_mu.h>
+
+#include "attest/format/imalog.h"
+#include "attest/format/tpm.h"
+#include "attest/producer/enroll.h"
+#include "attest/producer/quote.h"
+#include "attest/verify/verify_host.h"
+#include "attest/vtpm/swtpm.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "tests/attest8/attest_fixture.h"
+
+#define HOST_NAME "host-1"
+#define HOST_UUID "6e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b"
+#define LIST_CAP  8192
+
+/* One host's evidence: the list, the quoted PCR, the quote. */
+struct host_ev {
+	uint8_t ima[LIST_CAP];
+	size_t ima_len;
+	struct bundle_host h;
+};
+
+static struct {
+	char root[64], state[96], keys[96], ca[96], certs[96], sock[96], ak_ca[96], other_ca[96];
+	struct swtpm tpm;
+	int fd;
+	struct quote_tpm t;
+	X509 *ek_cert, *ek_mid, *ca_cert, *other_cert, *ak_cert, *ak_other_ek;
+	EVP_PKEY *ca_key, *other_key;
+	TPM2B_PUBLIC ak_pub;
+	struct bundle guest;             /* the guest quote the host quote binds */
+	uint8_t guest_attest[96], guest_sig[64];
+	uint8_t list[LIST_CAP];          /* what IMA measured so far (the TPM agrees) */
+	size_t list_len;
+	struct host_ev honest, violated;
+	struct verify_host_file allow[8];
+	size_t nallow;
+	X509_STORE *ek_store, *ak_store, *other_store;
+} F;
+
+static int seen[VR_COUNT];
+
+static const char *const files[][2] = {
+	{ "boot_aggregate", "aggregate of PCRs 0-9" },
+	{ "/usr/bin/bulwark", "ELF bulwark" },
+	{ "/usr/bin/swtpm", "ELF swtpm" },
+	{ "/usr/lib/x86_64-linux-gnu/libc.so.6", "ELF libc" },
+	{ "/root/forge-vtpm", "ELF a forging tool" },
+};
+#define FORGE 4
+
+static int set_locality(uint8_t loc)
+{
+	return swtpm_ctrl(&F.tpm, SWTPM_CMD_SET_LOCALITY, &loc, 1, NULL, 0);
+}
+
+/* IMA's measurement: the entry logged, each bank extended with its own hash
+ * of the template data (all ones for a violation). */
+static int ima_measure(const char *path, const char *content, int violation)
+{
+	struct evlog_digest fd, d[2];
+	struct imalog_parser p;
+	struct imalog_entry e;
+	size_t at = F.list_len;
+	int rc;
+
+	memset(&fd, 0, sizeof(fd));
+	if (violation) {
+		fd.alg = EVLOG_ALG_SHA256;
+		fd.size = 32;
+	} else if ((rc = evlog_hash(EVLOG_ALG_SHA256, content, strlen(content), &fd))) {
+		return rc;
+	}
+	rc = imalog_append(F.list, &F.list_len, LIST_CAP, path, &fd, violation);
+	rc = rc ? rc : imalog_parse_begin(&p, F.list + at, F.list_len - at);
+	rc = rc ? rc : imalog_parse_next(&p, &e) == 1 ? 0 : -EIO;
+	for (int i = 0; !rc && i < 2; i++) {
+		uint16_t alg = i ? EVLOG_ALG_SHA384 : EVLOG_ALG_SHA256;
+
+		rc = evlog_hash(alg, e.template_data, e.template_data_len, &d[i]);
+		if (violation)
+			memset(d[i].bytes, 0xff, d[i].size);
+	}
+	return rc ? rc : tpm_pcr_extend(F.fd, IMALOG_PCR, d, 2);
+}
+
+static int der_copy(X509 *x, struct bundle_blob *b)
+{
+	struct bundle_blob o;
+
+	if (attest_fixture_der(x, &o))
+		return -1;
+	b->data = malloc(o.len);
+	if (b->data)
+		memcpy(b->data, o.data, o.len);
+	b->len = o.len;
+	OPENSSL_free(o.data);
+	return b->data ? 0 : -1;
+}
+
+static int blob_copy(struct bundle_blob *b, const void *data, size_t len)
+{
+	b->data = malloc(len);
+	if (!b->data)
+		return -1;
+	memcpy(b->data, data, len);
+	b->len = len;
+	return 0;
+}
+
+/* Quotes PCR 10 (sha256) with the host AK, binding F.guest: the evidence now. */
+static int host_quote(struct host_ev *ev)
+{
+	TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections = { { .hash = TPM2_ALG_SHA256,
+		.sizeofSelect = 3, .pcrSelect = { 0, 0x04, 0 } } } };
+	uint8_t bind[32], attest[1024], sig[1024], pub[1024];
+	size_t alen = 0, slen = 0, plen = 0;
+	struct quote_key ak;
+	struct evlog_digest pcr;
+	int rc = bundle_host_binding(&F.guest, bind);
+
+	memset(&ev->h, 0, sizeof(ev->h));
+	rc = rc ? rc : quote_ak_create(&F.t, QUOTE_AK_RSA2048, HOST_UUID, &ak);
+	if (rc)
+		return rc;
+	rc = set_locality(QUOTE_LOCALITY);
+	rc = rc ? rc : quote_sign(&F.t, &ak, bind, sizeof(bind), &sel, attest, &alen, sig,
+				  sizeof(sig), &slen);
+	set_locality(0);
+	quote_flush(&F.t, ak.handle);
+	rc = rc ? rc : tpm_pcr_read(F.fd, EVLOG_ALG_SHA256, IMALOG_PCR, &pcr);
+	rc = rc ? rc : Tss2_MU_TPMT_PUBLIC_Marshal(&F.ak_pub.publicArea, pub, sizeof(pub), &plen)
+		? -EIO : 0;
+	memcpy(ev->ima, F.list, F.list_len);
+	ev->ima_len = F.list_len;
+	ev->h.pcr_alg = EVLOG_ALG_SHA256;
+	memcpy(ev->h.pcr10, pcr.bytes, 32);
+	rc = rc || blob_copy(&ev->h.attest, attest, alen) || blob_copy(&ev->h.signature, sig, slen) ||
+	     blob_copy(&ev->h.ak_public, pub, plen) || blob_copy(&ev->h.ima_log, F.list, F.list_len) ||
+	     der_copy(F.ak_cert, &ev->h.ak.cert) || der_copy(F.ek_cert, &ev->h.ek.cert) ||
+	     der_copy(F.ek_mid, &ev->h.ek.chain[0]) ? -1 : 0;
+	ev->h.ek.nchain = 1;
+	return rc;
+}
+
+static int enroll_host(void)
+{
+	X509_STORE *anchors = X509_STORE_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	struct enroll_request req = { .name = HOST_NAME, .uuid = HOST_UUID,
+		.alg = QUOTE_AK_RSA2048, .ek_cert = F.ek_cert, .ek_chain = mid,
+		.ek_anchors = anchors, .ca_cert = F.ca_cert, .ca_key = F.ca_key, .days = 30 };
+	struct enroll_result res;
+	char path[160];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	rc = anchors && mid && X509_STORE_load_file(anchors, path) == 1 &&
+	     sk_X509_push(mid, F.ek_mid) ? 0 : -1;
+	rc = rc ? rc : enroll_guest(&F.t, &req, &res);
+	if (!rc) {
+		F.ak_cert = res.ak_cert;
+		F.ak_pub = res.ak_pub;
+		req.ek_cert = F.other_cert;      /* the right CA, naming another EK */
+		rc = enroll_issue(&req, &res.ak_pub.publicArea, &F.ak_other_ek);
+	}
+	sk_X509_free(mid);
+	X509_STORE_free(anchors);
+	return rc;
+}
+
+static X509_STORE *store_of(const char *path)
+{
+	X509_STORE *s = X509_STORE_new();
+
+	if (s && X509_STORE_load_file(s, path) != 1) {
+		X509_STORE_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int fixture_tpm(void)
+{
+	struct swtpm_config cfg = { .name = HOST_NAME, .state_dir = F.state, .key_dir = F.keys,
+		.ca_dir = F.ca, .cert_dir = F.certs, .sock_path = F.sock };
+	char path[160];
+	int rc = swtpm_start(&cfg, &F.tpm);
+
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
+	rc = rc ? rc : tpm_startup_clear(F.fd);
+	if (rc)
+		return rc;
+	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", F.certs);
+	F.ek_cert = attest_fixture_load_cert(path, 0);
+	snprintf(path, sizeof(path), "%s/issuercert.pem", F.ca);
+	F.ek_mid = attest_fixture_load_cert(path, 1);
+	snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	F.ek_store = store_of(path);
+	F.ak_store = store_of(F.ak_ca);
+	F.other_store = store_of(F.other_ca);
+	return F.ek_cert && F.ek_mid && F.ek_store && F.ak_store && F.other_store ? 0 : -1;
+}
+
+static int fixture_paths(void)
+{
+	snprintf(F.root, sizeof(F.root), "/tmp/bulwark-test-host.XXXXXX");
+	if (!mkdtemp(F.root))
+		return -1;
+	snprintf(F.state, sizeof(F.state), "%s/state", F.root);
+	snprintf(F.keys, sizeof(F.keys), "%s/keys", F.root);
+	snprintf(F.ca, sizeof(F.ca), "%s/ca", F.root);
+	snprintf(F.certs, sizeof(F.certs), "%s/certs", F.root);
+	snprintf(F.sock, sizeof(F.sock), "%s/tpm", F.root);
+	snprintf(F.ak_ca, sizeof(F.ak_ca), "%s/ak-ca.pem", F.root);
+	snprintf(F.other_ca, sizeof(F.other_ca), "%s/other-ca.pem", F.root);
+	return mkdir(F.keys, 0700);
+}
+
+/* The allowlist: every file of files[] but the forging tool (n - 1), or all. */
+static void allow_files(size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct evlog_digest d;
+
+		assert_int_equal(evlog_hash(EVLOG_ALG_SHA256, files[i][1], strlen(files[i][1]),
+					    &d), 0);
+		F.allow[i] = (struct verify_host_file){ .path = files[i][0],
+							.alg = EVLOG_ALG_SHA256 };
+		memcpy(F.allow[i].digest, d.bytes, 32);
+	}
+	F.nallow = n;
+	verify_host_allow_sort(F.allow, n);
+}
+
+static void guest_fill(void)
+{
+	for (size_t i = 0; i < sizeof(F.guest_attest); i++)
+		F.guest_attest[i] = (uint8_t)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(F.guest_sig); i++)
+		F.guest_sig[i] = (uint8_t)(i * 13 + 5);
+	F.guest.attest = (struct bundle_blob){ F.guest_attest, sizeof(F.guest_attest) };
+	F.guest.signature = (struct bundle_blob){ F.guest_sig, sizeof(F.guest_sig) };
+	memset(F.guest.nonce, 0x5a, 32);
+	F.guest.nonce_len = 32;
+}
+
+static int group_teardown(void **state);
+
+static int group_setup(void **state)
+{
+	int rc;
+
+	(void)state;
+	log_set_level(LOG_WARN);
+	F.fd = -1;
+	quote_tpm_fd(&F.t, &F.fd);
+	guest_fill();
+	rc = fixture_paths() ? 1 :
+	     attest_fixture_make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 2 :
+	     attest_fixture_make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 3 :
+	     fixture_tpm() ? 4 : enroll_host() ? 5 : 0;
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(files); i++)
+		rc = ima_measure(files[i][0], files[i][1], 0) ? 6 : 0;
+	rc = rc ? rc : host_quote(&F.honest) ? 7 : 0;
+	rc = rc ? rc : ima_measure("/var/log/forged.log", NULL, 1) ? 8 : 0;
+	rc = rc ? rc : host_quote(&F.violated) ? 9 : 0;
+	if (rc) {
+		fprintf(stderr, "host fixture failed at step %d\n", rc);
+		group_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (F.fd >= 0)
+		close(F.fd);
+	swtpm_stop(&F.tpm);
+	bundle_host_free(&F.honest.h);
+	bundle_host_free(&F.violated.h);
+	X509_free(F.ek_cert);
+	X509_free(F.ek_mid);
+	X509_free(F.ca_cert);
+	X509_free(F.other_cert);
+	X509_free(F.ak_cert);
+	X509_free(F.ak_other_ek);
+	EVP_PKEY_free(F.ca_key);
+	EVP_PKEY_free(F.other_key);
+	X509_STORE_free(F.ek_store);
+	X509_STORE_free(F.ak_store);
+	X509_STORE_free(F.other_store);
+	if (F.root[0])
+		nftw(F.root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static enum verify_status appraise(const struct bundle_host *h, struct verify_result *res)
+{
+	struct verify_host_policy pol = { .ek_store = F.ek_store, .ak_store = F.ak_store,
+					  .allow = F.allow, .nallow = F.nallow };
+	enum verify_status s = verify_host(&pol, h, &F.guest, res);
+
+	if (res->nfail && res->fail[0].reason < VR_COUNT)
+		seen[res->fail[0].reason] = 1;
+	return s;
+}
+
+static void expect(const struct bundle_host *h, enum verify_reason want)
+{
+	struct verify_result res;
+
+	assert_int_equal(appraise(h, &res), want == VR_HOST_IMA_VIOLATION ? VS_WARNING :
+					    VS_CONTRAINDICATED);
+	if (res.fail[0].reason != want)
+		print_error("primary %s (%s), wanted %s\n", verify_reason_name(res.fail[0].reason),
+			    res.fail[0].detail, verify_reason_name(want));
+	assert_int_equal(res.fail[0].reason, want);
+}
+
+static void test_honest_host_affirms(void **state)
+{
+	struct verify_result res;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	if (appraise(&F.honest.h, &res) != VS_AFFIRMING)
+		print_error("%s: %s\n", verify_reason_name(res.fail[0].reason), res.fail[0].detail);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	assert_int_equal(res.nfail, 0);
+	assert_int_equal(res.events, ARRAY_SIZE(files));
+	assert_int_equal(res.vector[TV_HARDWARE], 2);
+	assert_int_equal(res.vector[TV_EXECUTABLES], 2);
+	assert_int_equal(res.vector[TV_INSTANCE_IDENTITY], 2);
+	assert_string_equal(res.name, "host");
+}
+
+/* The forging tool ran on the host: it is in the IMA list, and named. */
+static void test_file_not_allowed_is_named(void **state)
+{
+	struct verify_result res;
+
+	(void)state;
+	allow_files(FORGE);             /* everything but /root/forge-vtpm */
+	assert_int_equal(appraise(&F.honest.h, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.nfail, 1);
+	assert_int_equal(res.fail[0].reason, VR_HOST_FILE);
+	assert_non_null(strstr(res.fail[0].detail, "/root/forge-vtpm"));
+	assert_int_equal(res.vector[TV_EXECUTABLES], 96);
+	allow_files(ARRAY_SIZE(files));
+	expect(&F.violated.h, VR_HOST_IMA_VIOLATION);
+}
+
+/* Every byte of the host's TPMS_ATTEST and TPMT_SIGNATURE. */
+static void test_quote_bytes(void **state)
+{
+	struct bundle_host h = F.honest.h;
+	uint8_t a[1024], s[1024];
+	struct verify_result res;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	memcpy(a, F.honest.h.attest.data, h.attest.len);
+	memcpy(s, F.honest.h.signature.data, h.signature.len);
+	h.attest.data = a;
+	h.signature.data = s;
+	for (size_t i = 0; i < h.attest.len; i++) {
+		a[i] ^= 0x01;
+		assert_int_equal(appraise(&h, &res), VS_CONTRAINDICATED);
+		assert_true(res.fail[0].reason == VR_HOST_QUOTE_MALFORMED ||
+			    res.fail[0].reason == VR_HOST_SIGNATURE);
+		a[i] ^= 0x01;
+	}
+	for (size_t i = 0; i < h.signature.len; i++) {
+		s[i] ^= 0x01;
+		assert_int_equal(appraise(&h, &res), VS_CONTRAINDICATED);
+		assert_int_equal(res.fail[0].reason, VR_HOST_SIGNATURE);
+		s[i] ^= 0x01;
+	}
+	a[0] ^= 0x80;                   /* magic: not TPM-generated */
+	expect(&h, VR_HOST_QUOTE_MALFORMED);
+}
+
+/* Every byte of the IMA list: malformed, or it no longer replays. */
+static void test_ima_bytes(void **state)
+{
+	struct bundle_host h = F.honest.h;
+	uint8_t l[LIST_CAP];
+	struct verify_result res;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	memcpy(l, F.honest.ima, F.honest.ima_len);
+	h.ima_log.data = l;
+	for (size_t i = 0; i < h.ima_log.len; i++) {
+		l[i] ^= 0x01;
+		assert_int_equal(appraise(&h, &res), VS_CONTRAINDICATED);
+		assert_true(res.fail[0].reason == VR_HOST_IMA_MALFORMED ||
+			    res.fail[0].reason == VR_HOST_IMA_REPLAY);
+		l[i] ^= 0x01;
+	}
+	h.ima_log.len -= 1;
+	expect(&h, VR_HOST_IMA_MALFORMED);
+	/* a whole entry dropped from the end: well formed, no longer the PCR */
+	{
+		struct imalog_parser p;
+		struct imalog_entry e;
+		size_t last = 0;
+
+		assert_int_equal(imalog_parse_begin(&p, l, F.honest.ima_len), 0);
+		while (imalog_parse_next(&p, &e) == 1)
+			last = e.offset;
+		h.ima_log.len = last;
+	}
+	expect(&h, VR_HOST_IMA_REPLAY);
+}
+
+/* The binding: any byte of the guest quote, its signature or the nonce. */
+static void test_binding_bytes(void **state)
+{
+	struct verify_result res;
+	uint8_t *parts[] = { F.guest_attest, F.guest_sig, F.guest.nonce };
+	size_t lens[] = { sizeof(F.guest_attest), sizeof(F.guest_sig), F.guest.nonce_len };
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	for (size_t k = 0; k < ARRAY_SIZE(parts); k++)
+		for (size_t i = 0; i < lens[k]; i++) {
+			parts[k][i] ^= 0x01;
+			assert_int_equal(appraise(&F.honest.h, &res), VS_CONTRAINDICATED);
+			assert_int_equal(res.fail[0].reason, VR_HOST_BINDING);
+			parts[k][i] ^= 0x01;
+		}
+	F.guest.nonce_len = 31;          /* a shorter nonce, same bytes */
+	expect(&F.honest.h, VR_HOST_BINDING);
+	F.guest.nonce_len = 32;
+	assert_int_equal(appraise(&F.honest.h, &res), VS_AFFIRMING);
+}
+
+static void test_chain_and_keys(void **state)
+{
+	struct verify_host_policy pol = { .ek_store = F.other_store, .ak_store = F.ak_store,
+					  .allow = F.allow, .nallow = F.nallow };
+	struct bundle_host h = F.honest.h;
+	struct verify_result res;
+	struct bundle_blob other;
+	uint8_t pcr[EVLOG_MAX_DIGEST];
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	pol.nallow = F.nallow;
+	assert_int_equal(verify_host(&pol, &h, &F.guest, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.fail[0].reason, VR_HOST_EK_CHAIN);
+	assert_int_equal(res.vector[TV_HARDWARE], 96);
+	seen[VR_HOST_EK_CHAIN] = 1;
+	pol.ek_store = F.ek_store;
+	pol.ak_store = F.other_store;
+	assert_int_equal(verify_host(&pol, &h, &F.guest, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.fail[0].reason, VR_HOST_AK_CHAIN);
+	seen[VR_HOST_AK_CHAIN] = 1;
+	/* an AK certificate (from the right CA) naming another EK */
+	assert_int_equal(der_copy(F.ak_other_ek, &other), 0);
+	h.ak.cert = other;
+	expect(&h, VR_HOST_AK_EK_BINDING);
+	free(other.data);
+	/* another public area than the certified one (the EK's, a storage key) */
+	h = F.honest.h;
+	h.ak_public = F.honest.h.ek.cert;   /* not even a TPMT_PUBLIC */
+	expect(&h, VR_HOST_AK_PUBLIC);
+	/* PCR 10 said to be something else than the TPM quoted */
+	h = F.honest.h;
+	memcpy(pcr, h.pcr10, sizeof(pcr));
+	pcr[0] ^= 1;
+	memcpy(h.pcr10, pcr, sizeof(pcr));
+	expect(&h, VR_HOST_PCR);
+}
+
+/* Last: every host reason verify_host() can give was the primary one. */
+static void test_every_host_reason(void **state)
+{
+	(void)state;
+	for (int r = VR_HOST_EK_CHAIN; r < VR_COUNT; r++) {
+		if (!seen[r])
+			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
+		assert_true(seen[r]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_honest_host_affirms),
+		cmocka_unit_test(test_file_not_allowed_is_named),
+		cmocka_unit_test(test_quote_bytes),
+		cmocka_unit_test(test_ima_bytes),
+		cmocka_unit_test(test_binding_bytes),
+		cmocka_unit_test(test_chain_and_keys),
+		cmocka_unit_test(test_every_host_reason),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
