@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "attest/format/bundle.h"
+#include "attest/format/bundle_host.h"
 #include "attest/format/bundle_json.h"
+#include "attest/format/imalog.h"
 #include "core/util.h"
 
 static int name_valid(const char *s)
@@ -120,21 +122,22 @@ static int parse_pcrs(json_object *top, struct bundle_pcrs *p, struct bundle_err
 	return 0;
 }
 
-static int parse_chain(json_object *top, const char *key, int with_public,
-		       struct bundle *b, struct bundle_chain *c, struct bundle_error *err)
+/* o[key] = {"public" (if pub), "certificate", "chain"}: into pub and c. */
+static int parse_chain(json_object *top, const char *key, struct bundle_blob *pub,
+		       struct bundle_chain *c, struct bundle_error *err)
 {
 	static const char *const keys[] = { "certificate", "chain", "public" };
 	json_object *o = bjson_get(top, key, json_type_object, err);
 	json_object *arr, *v;
 	int rc;
 
-	if (!o || bjson_keys(o, key, keys, ARRAY_SIZE(keys) - !with_public, err))
+	if (!o || bjson_keys(o, key, keys, ARRAY_SIZE(keys) - !pub, err))
 		return -EBADMSG;
 	if (!(v = bjson_get(o, "certificate", json_type_string, err)) ||
 	    (rc = bjson_b64(v, "certificate", BUNDLE_MAX_CERT, &c->cert, err)))
 		return -EBADMSG;
-	if (with_public && (!(v = bjson_get(o, "public", json_type_string, err)) ||
-			    bjson_b64(v, "public", BUNDLE_MAX_TPM, &b->ak_public, err)))
+	if (pub && (!(v = bjson_get(o, "public", json_type_string, err)) ||
+		    bjson_b64(v, "public", BUNDLE_MAX_TPM, pub, err)))
 		return -EBADMSG;
 	arr = bjson_get(o, "chain", json_type_array, err);
 	if (!arr)
@@ -153,17 +156,21 @@ static int parse_chain(json_object *top, const char *key, int with_public,
 static int parse_head(json_object *top, struct bundle *b, struct bundle_error *err)
 {
 	static const char *const keys[] = { "format", "version", "created", "guest",
-		"nonce", "quote", "pcrs", "event_log", "ak", "ek" };
+		"nonce", "quote", "pcrs", "event_log", "ak", "ek", "host" };
 	json_object *v;
 	const char *s;
 
-	if (bjson_keys(top, "bundle", keys, ARRAY_SIZE(keys), err))
-		return -EBADMSG;
 	if (bjson_str(top, "format", 1, 64, &s, NULL, err) || strcmp(s, BUNDLE_FORMAT))
 		return bjson_fail(err, BUNDLE_ERR_FORMAT, "format", "not " BUNDLE_FORMAT);
 	v = bjson_get(top, "version", json_type_int, err);
-	if (!v || json_object_get_int64(v) != BUNDLE_VERSION)
+	if (!v || (json_object_get_int64(v) != BUNDLE_VERSION &&
+		   json_object_get_int64(v) != BUNDLE_VERSION_HOST))
 		return bjson_fail(err, BUNDLE_ERR_FORMAT, "version", "unsupported");
+	b->version = (int)json_object_get_int64(v);
+	/* "host" is required in version 2 (bjson_get) and unknown in version 1. */
+	if (bjson_keys(top, "bundle", keys, ARRAY_SIZE(keys) - (b->version == BUNDLE_VERSION),
+		       err))
+		return -EBADMSG;
 	if (bjson_str(top, "created", 1, sizeof(b->created) - 1, &s, NULL, err) ||
 	    bundle_created_time(s) < 0)
 		return bjson_fail(err, 0, "created", "not YYYY-MM-DDTHH:MM:SSZ (RFC 3339, UTC, "
@@ -196,8 +203,42 @@ static int parse_body(json_object *top, struct bundle *b, struct bundle_error *e
 	if (!(v = bjson_get(top, "event_log", json_type_string, err)) ||
 	    bjson_b64(v, "event_log", EVLOG_MAX_SIZE, &b->event_log, err))
 		return -EBADMSG;
-	if (parse_chain(top, "ak", 1, b, &b->ak, err) ||
-	    parse_chain(top, "ek", 0, b, &b->ek, err))
+	if (parse_chain(top, "ak", &b->ak_public, &b->ak, err) ||
+	    parse_chain(top, "ek", NULL, &b->ek, err))
+		return -EBADMSG;
+	return 0;
+}
+
+/* o[key], a base64 string of 1..cap bytes, into *out. */
+static int parse_b64(json_object *o, const char *key, size_t cap, struct bundle_blob *out,
+		     struct bundle_error *err)
+{
+	json_object *v = bjson_get(o, key, json_type_string, err);
+
+	return !v || bjson_b64(v, key, cap, out, err) ? -EBADMSG : 0;
+}
+
+/* Version 2: "host" (BUNDLE.md, "Host evidence"). */
+static int parse_host(json_object *top, struct bundle_host *h, struct bundle_error *err)
+{
+	static const char *const keys[] = { "attest", "signature", "pcr_bank", "pcr10",
+		"ima_log", "ak", "ek" };
+	json_object *o = bjson_get(top, "host", json_type_object, err);
+	const char *bank;
+
+	if (!o || bjson_keys(o, "host", keys, ARRAY_SIZE(keys), err) ||
+	    parse_b64(o, "attest", BUNDLE_MAX_TPM, &h->attest, err) ||
+	    parse_b64(o, "signature", BUNDLE_MAX_TPM, &h->signature, err) ||
+	    bjson_str(o, "pcr_bank", 1, 16, &bank, NULL, err))
+		return -EBADMSG;
+	h->pcr_alg = bundle_bank_alg(bank);
+	if (!h->pcr_alg)
+		return bjson_fail(err, 0, "host.pcr_bank", "unknown bank");
+	if (bjson_hex(bjson_get(o, "pcr10", json_type_string, err), "host.pcr10", h->pcr10,
+		      sizeof(h->pcr10), evlog_alg_size(h->pcr_alg), NULL, err) ||
+	    parse_b64(o, "ima_log", IMALOG_MAX_SIZE, &h->ima_log, err) ||
+	    parse_chain(o, "ak", &h->ak_public, &h->ak, err) ||
+	    parse_chain(o, "ek", NULL, &h->ek, err))
 		return -EBADMSG;
 	return 0;
 }
@@ -224,6 +265,19 @@ long long bundle_created_time(const char *s)
 	return (long long)t;
 }
 
+/*
+ * Only a version 2 bundle may be larger than BUNDLE_MAX_SIZE, and the
+ * canonical form says so in its first bytes; anything else is bounded
+ * before JSON parsing as before.
+ */
+size_t bundle_max_size(const uint8_t *buf, size_t len)
+{
+	static const char v2[] = "{\n  \"format\":\"" BUNDLE_FORMAT "\",\n  \"version\":2,\n";
+
+	return len >= sizeof(v2) - 1 && !memcmp(buf, v2, sizeof(v2) - 1) ?
+	       BUNDLE_MAX_SIZE_HOST : BUNDLE_MAX_SIZE;
+}
+
 /* The bytes read must be the ones the writer makes of what they say. */
 static int canonical_check(const uint8_t *buf, size_t len, const struct bundle *b,
 			   struct bundle_error *err)
@@ -248,11 +302,12 @@ int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle
 	memset(b, 0, sizeof(*b));
 	if (err)
 		memset(err, 0, sizeof(*err));
-	rc = bjson_parse(buf, len, BUNDLE_MAX_SIZE, &top, err);
+	rc = bjson_parse(buf, len, bundle_max_size(buf, len), &top, err);
 	if (rc)
 		return rc;
 	rc = parse_head(top, b, err);
 	rc = rc ? rc : parse_body(top, b, err);
+	rc = rc || b->version != BUNDLE_VERSION_HOST ? rc : parse_host(top, &b->host, err);
 	rc = rc ? rc : canonical_check(buf, len, b, err);
 	json_object_put(top);
 	if (rc) {
@@ -271,6 +326,17 @@ static void chain_free(struct bundle_chain *c)
 		free(c->chain[i].data);
 }
 
+void bundle_host_free(struct bundle_host *h)
+{
+	free(h->attest.data);
+	free(h->signature.data);
+	free(h->ak_public.data);
+	free(h->ima_log.data);
+	chain_free(&h->ak);
+	chain_free(&h->ek);
+	memset(h, 0, sizeof(*h));
+}
+
 void bundle_free(struct bundle *b)
 {
 	free(b->attest.data);
@@ -279,5 +345,6 @@ void bundle_free(struct bundle *b)
 	free(b->event_log.data);
 	chain_free(&b->ak);
 	chain_free(&b->ek);
+	bundle_host_free(&b->host);
 	memset(b, 0, sizeof(*b));
 }

@@ -17,8 +17,11 @@
 #include "attest/format/eventlog.h"
 
 #define BUNDLE_FORMAT      "bulwark-evidence"
-#define BUNDLE_VERSION     1
-#define BUNDLE_MAX_SIZE    (1024u * 1024u)   /* whole JSON file */
+#define BUNDLE_VERSION     1                 /* guest evidence only */
+#define BUNDLE_VERSION_HOST 2                /* version 1 + "host" (BUNDLE.md) */
+#define BUNDLE_MAX_SIZE    (1024u * 1024u)   /* whole JSON file, version 1 */
+/* Version 2 carries the host's IMA list (imalog.h: 32 MiB, base64). */
+#define BUNDLE_MAX_SIZE_HOST (48u * 1024u * 1024u)
 #define BUNDLE_MAX_TPM     2048u             /* TPMS_ATTEST, TPMT_SIGNATURE, TPMT_PUBLIC */
 #define BUNDLE_MAX_CERT    16384u            /* one DER certificate */
 #define BUNDLE_MAX_CHAIN   4                 /* intermediates per chain */
@@ -51,7 +54,20 @@ struct bundle_pcrs {
 	uint8_t value[EVLOG_MAX_BANKS][EVLOG_NUM_PCRS][EVLOG_MAX_DIGEST];
 };
 
+/* The host's evidence (version 2; bundle_host.h: the binding). */
+struct bundle_host {
+	struct bundle_blob attest;       /* TPMS_ATTEST of the host quote, as signed */
+	struct bundle_blob signature;    /* TPMT_SIGNATURE */
+	struct bundle_blob ak_public;    /* TPMT_PUBLIC of the host AK */
+	struct bundle_chain ak;          /* host AK certificate (+ intermediates) */
+	struct bundle_chain ek;          /* host EK certificate (+ intermediates) */
+	uint16_t pcr_alg;                /* bank of the quoted PCR 10 */
+	uint8_t pcr10[EVLOG_MAX_DIGEST]; /* its value, evlog_alg_size(pcr_alg) bytes */
+	struct bundle_blob ima_log;      /* binary ima-ng list (imalog.h) */
+};
+
 struct bundle {
+	int version;                      /* BUNDLE_VERSION or BUNDLE_VERSION_HOST */
 	char name[BUNDLE_NAME_MAX + 1];   /* guest name */
 	char uuid[37];                    /* canonical lower-case UUID */
 	char label[BUNDLE_LABEL_MAX + 1]; /* SELinux context of the guest */
@@ -65,6 +81,7 @@ struct bundle {
 	struct bundle_chain ek;
 	struct bundle_pcrs pcrs;
 	struct bundle_blob event_log;
+	struct bundle_host host;          /* version 2 only */
 };
 
 /* Why a parse failed: code (BUNDLE_ERR_*) and "field: reason". */
@@ -89,6 +106,10 @@ int bundle_write(const struct bundle *b, char **out, size_t *out_len);
  * first byte that differs (or -EINVAL for a field the format cannot hold).
  * b must come from parsing buf. */
 int bundle_canonical(const uint8_t *buf, size_t len, const struct bundle *b, size_t *at);
+
+/* The size limit of the bundle in buf: BUNDLE_MAX_SIZE_HOST if it starts as
+ * a canonical version 2 bundle, else BUNDLE_MAX_SIZE. */
+size_t bundle_max_size(const uint8_t *buf, size_t len);
 
 /* Reads a whole file of at most max bytes; 0, -EFBIG or -errno. */
 int bundle_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The host's evidence: the binding to a guest quote (bundle_host.h). */
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
 
@@ -34,23 +33,4 @@ int bundle_host_binding(const struct bundle *g, uint8_t out[BUNDLE_HOST_BINDING_
 	     EVP_DigestFinal_ex(mc, out, &n) == 1 && n == BUNDLE_HOST_BINDING_LEN;
 	EVP_MD_CTX_free(mc);
 	return ok ? 0 : -EIO;
-}
-
-static void chain_free(struct bundle_chain *c)
-{
-	free(c->cert.data);
-	for (size_t i = 0; i < c->nchain && i < BUNDLE_MAX_CHAIN; i++)
-		free(c->chain[i].data);
-	memset(c, 0, sizeof(*c));
-}
-
-void bundle_host_free(struct bundle_host *h)
-{
-	free(h->attest.data);
-	free(h->signature.data);
-	free(h->ak_public.data);
-	free(h->ima_log.data);
-	chain_free(&h->ak);
-	chain_free(&h->ek);
-	memset(h, 0, sizeof(*h));
 }

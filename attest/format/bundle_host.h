@@ -16,17 +16,6 @@
 #define BUNDLE_HOST_BINDING_TAG "bulwark-host-quote-v1"
 #define BUNDLE_HOST_BINDING_LEN 32u
 
-struct bundle_host {
-	struct bundle_blob attest;       /* TPMS_ATTEST of the host quote, as signed */
-	struct bundle_blob signature;    /* TPMT_SIGNATURE */
-	struct bundle_blob ak_public;    /* TPMT_PUBLIC of the host AK */
-	struct bundle_chain ak;          /* host AK certificate (+ intermediates) */
-	struct bundle_chain ek;          /* host EK certificate (+ intermediates) */
-	uint16_t pcr_alg;                /* bank of the quoted PCR 10 */
-	uint8_t pcr10[EVLOG_MAX_DIGEST]; /* its value, evlog_alg_size(pcr_alg) bytes */
-	struct bundle_blob ima_log;      /* binary ima-ng list (imalog.h) */
-};
-
 /*
  * The host quote's qualifying data for the guest quote of g:
  *   SHA-256( "bulwark-host-quote-v1\0"

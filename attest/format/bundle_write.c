@@ -112,26 +112,60 @@ static void put_hex(struct sink *s, const uint8_t *b, size_t len)
 	emits(s, "\"");
 }
 
-static int put_chain(struct sink *s, const struct bundle_chain *c, const struct bundle_blob *pub)
+/* A chain object's body; ind: extra indentation ("" at the top level). */
+static int put_chain(struct sink *s, const char *ind, const struct bundle_chain *c,
+		     const struct bundle_blob *pub)
 {
 	int rc = 0;
 
 	if (c->nchain > BUNDLE_MAX_CHAIN)
 		return -EINVAL;
 	if (pub) {
+		emits(s, ind);
 		emits(s, "    \"public\":");
 		rc = put_b64(s, pub);
 		emits(s, ",\n");
 	}
+	emits(s, ind);
 	emits(s, "    \"certificate\":");
 	rc = rc ? rc : put_b64(s, &c->cert);
-	emits(s, ",\n    \"chain\":[\n");
+	emits(s, ",\n");
+	emits(s, ind);
+	emits(s, "    \"chain\":[\n");
 	for (size_t i = 0; !rc && i < c->nchain; i++) {
+		emits(s, ind);
 		emits(s, "      ");
 		rc = put_b64(s, &c->chain[i]);
 		emits(s, i + 1 < c->nchain ? ",\n" : "\n");
 	}
-	emits(s, "    ]\n  }");
+	emits(s, ind);
+	emits(s, "    ]\n");
+	emits(s, ind);
+	emits(s, "  }");
+	return rc;
+}
+
+/* Version 2: the host's evidence, after "ek" (BUNDLE.md, "Host evidence"). */
+static int put_host(struct sink *s, const struct bundle_host *h)
+{
+	uint16_t size = evlog_alg_size(h->pcr_alg);
+	int rc = size ? 0 : -EINVAL;
+
+	emits(s, ",\n  \"host\":{\n    \"attest\":");
+	rc = rc ? rc : put_b64(s, &h->attest);
+	emits(s, ",\n    \"signature\":");
+	rc = rc ? rc : put_b64(s, &h->signature);
+	emits(s, ",\n    \"pcr_bank\":\"");
+	emits(s, size ? evlog_alg_name(h->pcr_alg) : "");
+	emits(s, "\",\n    \"pcr10\":");
+	put_hex(s, h->pcr10, size);
+	emits(s, ",\n    \"ima_log\":");
+	rc = rc ? rc : put_b64(s, &h->ima_log);
+	emits(s, ",\n    \"ak\":{\n");
+	rc = rc ? rc : put_chain(s, "  ", &h->ak, &h->ak_public);
+	emits(s, ",\n    \"ek\":{\n");
+	rc = rc ? rc : put_chain(s, "  ", &h->ek, NULL);
+	emits(s, "\n  }");
 	return rc;
 }
 
@@ -190,9 +224,12 @@ static int put_bundle(struct sink *s, const struct bundle *b)
 {
 	int rc;
 
-	if (b->nonce_len > BUNDLE_MAX_NONCE)
+	if (b->nonce_len > BUNDLE_MAX_NONCE ||
+	    (b->version != BUNDLE_VERSION && b->version != BUNDLE_VERSION_HOST && b->version))
 		return -EINVAL;
-	emits(s, "{\n  \"format\":\"" BUNDLE_FORMAT "\",\n  \"version\":1,\n  \"created\":");
+	emits(s, "{\n  \"format\":\"" BUNDLE_FORMAT "\",\n  \"version\":");
+	emits(s, b->version == BUNDLE_VERSION_HOST ? "2" : "1");
+	emits(s, ",\n  \"created\":");
 	rc = put_str(s, b->created);
 	emits(s, ",\n  \"guest\":{\n    \"name\":");
 	rc = rc ? rc : put_str(s, b->name);
@@ -211,13 +248,15 @@ static int put_bundle(struct sink *s, const struct bundle *b)
 	emits(s, "  \"event_log\":");
 	rc = rc ? rc : put_b64(s, &b->event_log);
 	emits(s, ",\n  \"ak\":{\n");
-	rc = rc ? rc : put_chain(s, &b->ak, &b->ak_public);
+	rc = rc ? rc : put_chain(s, "", &b->ak, &b->ak_public);
 	emits(s, ",\n  \"ek\":{\n");
-	rc = rc ? rc : put_chain(s, &b->ek, NULL);
+	rc = rc ? rc : put_chain(s, "", &b->ek, NULL);
+	if (b->version == BUNDLE_VERSION_HOST)
+		rc = rc ? rc : put_host(s, &b->host);
 	emits(s, "\n}\n");
 	return rc;
 }
-static_assert(BUNDLE_VERSION == 1, "the writer spells the version");
+static_assert(BUNDLE_VERSION == 1 && BUNDLE_VERSION_HOST == 2, "the writer spells the version");
 
 int bundle_write(const struct bundle *b, char **out, size_t *out_len)
 {

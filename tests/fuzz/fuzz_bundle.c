@@ -30,6 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memcmp(again.event_log.data, b.event_log.data, b.event_log.len) ||
 	    strcmp(again.label, b.label) || memcmp(&again.pcrs, &b.pcrs, sizeof(b.pcrs)))
 		abort();
+	if (again.version != b.version || again.host.ima_log.len != b.host.ima_log.len ||
+	    (b.host.ima_log.len && memcmp(again.host.ima_log.data, b.host.ima_log.data,
+					  b.host.ima_log.len)) ||
+	    memcmp(again.host.pcr10, b.host.pcr10, sizeof(b.host.pcr10)))
+		abort();
 	bundle_free(&again);
 	bundle_free(&b);
 	free(text);

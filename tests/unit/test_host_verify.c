@@ -515,6 +515,61 @@ static void test_chain_and_keys(void **state)
 	expect(&h, VR_HOST_PCR);
 }
 
+/* A version 2 bundle: written, parsed back, the same evidence; one spelling. */
+static void test_bundle_v2_roundtrip(void **state)
+{
+	struct bundle b, back;
+	struct bundle_error err;
+	struct verify_result res;
+	char *json = NULL, *p;
+	size_t len = 0;
+
+	(void)state;
+	memset(&b, 0, sizeof(b));
+	b.version = BUNDLE_VERSION_HOST;
+	snprintf(b.name, sizeof(b.name), "guest-a");
+	snprintf(b.uuid, sizeof(b.uuid), "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11");
+	snprintf(b.label, sizeof(b.label), "system_u:system_r:bulwark_vmm_t:s0:c1,c2");
+	snprintf(b.created, sizeof(b.created), "2026-12-02T05:00:00Z");
+	memcpy(b.nonce, F.guest.nonce, F.guest.nonce_len);
+	b.nonce_len = F.guest.nonce_len;
+	b.attest = F.guest.attest;
+	b.signature = F.guest.signature;
+	b.ak_public = F.guest.attest;
+	b.ak.cert = F.honest.h.ak.cert;
+	b.ek = F.honest.h.ek;
+	b.event_log = F.guest.signature;
+	b.pcrs.banks = (struct evlog_banks){ .count = 1, .alg = { EVLOG_ALG_SHA256 },
+					     .size = { 32 } };
+	b.pcrs.mask[0] = 1;
+	b.host = F.honest.h;
+	assert_int_equal(bundle_write(&b, &json, &len), 0);
+	assert_non_null(strstr(json, "\"version\":2,"));
+	assert_int_equal(bundle_parse((const uint8_t *)json, len, &back, &err), 0);
+	assert_int_equal(back.version, BUNDLE_VERSION_HOST);
+	assert_int_equal(back.host.ima_log.len, F.honest.h.ima_log.len);
+	assert_memory_equal(back.host.ima_log.data, F.honest.h.ima_log.data, back.host.ima_log.len);
+	assert_memory_equal(back.host.attest.data, F.honest.h.attest.data, back.host.attest.len);
+	assert_int_equal(back.host.ek.nchain, 1);
+	assert_memory_equal(back.host.pcr10, F.honest.h.pcr10, 32);
+	/* the parsed host evidence appraises as the original */
+	assert_int_equal(appraise(&back.host, &res), VS_AFFIRMING);
+	bundle_free(&back);
+	/* another spelling of the same evidence is refused */
+	p = strstr(json, "\"pcr_bank\":");
+	assert_non_null(p);
+	p[-1] = '\t';
+	assert_int_equal(bundle_parse((const uint8_t *)json, len, &back, &err), -EBADMSG);
+	assert_int_equal(err.code, BUNDLE_ERR_CANONICAL);
+	p[-1] = ' ';
+	/* version 1 with a host member is refused by name */
+	p = strstr(json, "\"version\":2");
+	p[10] = '1';
+	assert_int_equal(bundle_parse((const uint8_t *)json, len, &back, &err), -EBADMSG);
+	assert_int_equal(err.code, BUNDLE_ERR_FIELD);
+	free(json);
+}
+
 /* Last: every host reason verify_host() can give was the primary one. */
 static void test_every_host_reason(void **state)
 {
@@ -535,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_ima_bytes),
 		cmocka_unit_test(test_binding_bytes),
 		cmocka_unit_test(test_chain_and_keys),
+		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_every_host_reason),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1107,8 +1107,10 @@ static void test_json_tampering(void **state)
 			 VR_BUNDLE_NOT_CANONICAL);
 	p = strstr(d.json, "\"version\":1");
 	assert_non_null(p);
-	p[10] = '2';
+	p[10] = '3';
 	assert_int_equal(verdict(&d), VR_BUNDLE_FORMAT);
+	p[10] = '2';                      /* version 2 requires "host" */
+	assert_int_equal(verdict(&d), VR_BUNDLE_FIELD);
 	p[10] = '1';
 	p = strstr(d.json, "\"nonce\":\"");
 	assert_non_null(p);
