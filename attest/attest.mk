@@ -46,7 +46,7 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
 	attest/format/eventlog.c attest/format/evlog_alg.c attest/format/imalog.c \
-	attest/format/bundle_host.c core/json.c core/path.c core/log.c
+	attest/format/bundle_host.c attest/format/host_allow.c core/json.c core/path.c core/log.c
 ATTEST_VERIFY := attest/verify/verify_host.c attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
 	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
 	attest/verify/verify_store.c attest/verify/ear.c \
@@ -199,3 +199,13 @@ UNIT_TESTS += test_host_verify
 test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
+
+# The host allowlist (host_allow.h): the auditor's file, maybe handed over.
+HOST_ALLOW_SRCS := attest/format/host_allow.c attest/format/bundle_codec.c core/path.c \
+	$(ATTEST_IMALOG)
+UNIT_TESTS += test_host_allow
+test_host_allow_SRCS := tests/unit/test_host_allow.c $(HOST_ALLOW_SRCS)
+test_host_allow_PKGS := cmocka libcrypto
+FUZZ_TARGETS += fuzz_host_allow
+fuzz_host_allow_SRCS := tests/fuzz/fuzz_host_allow.c $(HOST_ALLOW_SRCS)
+fuzz_host_allow_PKGS := libcrypto

@@ -239,11 +239,31 @@ static int parse_svirt(json_object *top, struct manifest *m, struct bundle_error
 	return 0;
 }
 
+/*
+ * "host_evidence" (optional): "required" (a bundle without the host's
+ * evidence is at best a warning) or "guest-only" (explicitly accepted).
+ * Absent: guest-only, the behaviour before host evidence existed.
+ */
+static int parse_host(json_object *top, struct manifest *m, struct bundle_error *err)
+{
+	const char *s;
+
+	m->host_required = 0;
+	if (!json_object_object_get_ex(top, "host_evidence", NULL))
+		return 0;
+	if (bjson_str(top, "host_evidence", 1, 16, &s, NULL, err))
+		return -EBADMSG;
+	if (strcmp(s, "required") && strcmp(s, "guest-only"))
+		return bjson_fail(err, 0, "host_evidence", "not \"required\" or \"guest-only\"");
+	m->host_required = !strcmp(s, "required");
+	return 0;
+}
+
 static int parse_all(json_object *top, struct manifest *m, struct bundle_error *err)
 {
 	static const char *const keys[] = { "format", "version", "id", "banks",
 		"vmm_identity", "config", "acpi", "kernel", "cmdline", "initrd", "selinux",
-		"label", "svirt", "seccomp", "protections_off" };
+		"label", "svirt", "seccomp", "protections_off", "host_evidence" };
 	json_object *v;
 	const char *s;
 
@@ -262,7 +282,7 @@ static int parse_all(json_object *top, struct manifest *m, struct bundle_error *
 			return bjson_fail(err, 0, "id", "not printable");
 	if (parse_banks(top, m, err) || parse_items(top, m, err) ||
 	    parse_selinux(top, m, err) || parse_svirt(top, m, err) ||
-	    parse_seccomp(top, m, err) || parse_off(top, m, err))
+	    parse_seccomp(top, m, err) || parse_off(top, m, err) || parse_host(top, m, err))
 		return -EBADMSG;
 	return 0;
 }

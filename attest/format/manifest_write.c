@@ -104,6 +104,8 @@ static int policy_json(json_object *top, const struct manifest *m)
 	rc = rc ? rc : put(top, "svirt", json_object_get(svirt));
 	rc = rc ? rc : put(top, "seccomp", json_object_get(sc));
 	rc = rc ? rc : put(top, "protections_off", json_object_get(off));
+	if (m->host_required)
+		rc = rc ? rc : put(top, "host_evidence", json_object_new_string("required"));
 	json_object_put(se);
 	json_object_put(lab);
 	json_object_put(sc);

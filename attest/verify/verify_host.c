@@ -195,32 +195,11 @@ static int host_quote(const struct bundle_host *h, const struct bundle *g,
 	return 0;
 }
 
-static int host_file_cmp(const void *a, const void *b)
-{
-	const struct verify_host_file *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
-
-	if (c)
-		return c;
-	if (x->alg != y->alg)
-		return x->alg < y->alg ? -1 : 1;
-	return memcmp(x->digest, y->digest, EVLOG_MAX_DIGEST);
-}
-
-void verify_host_allow_sort(struct verify_host_file *f, size_t n)
-{
-	if (n)
-		qsort(f, n, sizeof(*f), host_file_cmp);
-}
-
 /* Is (path, alg, digest) on the sorted allowlist? */
 static int host_allowed(const struct verify_host_policy *pol, const struct imalog_entry *e)
 {
-	struct verify_host_file key = { .path = e->path, .alg = e->file_alg };
-
-	memcpy(key.digest, e->file_digest, e->file_digest_size);
-	return pol->nallow &&
-	       bsearch(&key, pol->allow, pol->nallow, sizeof(key), host_file_cmp) != NULL;
+	return host_allow_find(pol->allow, pol->nallow, e->path, e->file_alg, e->file_digest,
+			       e->file_digest_size);
 }
 
 /* Every entry of the list: allowed, or named; violations counted. */

@@ -16,25 +16,16 @@
 #include <openssl/x509.h>
 
 #include "attest/format/bundle_host.h"
+#include "attest/format/host_allow.h"
 #include "attest/verify/verify.h"
-
-/* One allowed file: its path as IMA writes it, and its digest in one bank. */
-struct verify_host_file {
-	const char *path;
-	uint16_t alg;                     /* EVLOG_ALG_* */
-	uint8_t digest[EVLOG_MAX_DIGEST];
-};
 
 struct verify_host_policy {
 	X509_STORE *ek_store;             /* host EK vendor CAs (in the lab: a local CA) */
 	X509_STORE *ak_store;             /* CAs that certify host AKs */
 	time_t at;                        /* certificate validity time, 0: now */
-	const struct verify_host_file *allow;   /* sorted: verify_host_allow_sort() */
+	const struct host_allow_entry *allow;   /* sorted (host_allow_sort) */
 	size_t nallow;
 };
-
-/* Sorts an allowlist by path, then bank, then digest (for the lookups). */
-void verify_host_allow_sort(struct verify_host_file *f, size_t n);
 
 /*
  * Appraises h, the host evidence beside the guest bundle g, into res (its

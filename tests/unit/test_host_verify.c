@@ -63,7 +63,7 @@ static struct {
 	uint8_t list[LIST_CAP];          /* what IMA measured so far (the TPM agrees) */
 	size_t list_len;
 	struct host_ev honest, violated;
-	struct verify_host_file allow[8];
+	struct host_allow_entry allow[8];
 	size_t nallow;
 	X509_STORE *ek_store, *ak_store, *other_store;
 } F;
@@ -255,12 +255,12 @@ static void allow_files(size_t n)
 
 		assert_int_equal(evlog_hash(EVLOG_ALG_SHA256, files[i][1], strlen(files[i][1]),
 					    &d), 0);
-		F.allow[i] = (struct verify_host_file){ .path = files[i][0],
+		F.allow[i] = (struct host_allow_entry){ .path = files[i][0],
 							.alg = EVLOG_ALG_SHA256 };
 		memcpy(F.allow[i].digest, d.bytes, 32);
 	}
 	F.nallow = n;
-	verify_host_allow_sort(F.allow, n);
+	host_allow_sort(F.allow, n);
 }
 
 static void guest_fill(void)
