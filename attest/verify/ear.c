@@ -18,18 +18,18 @@ static int put(json_object *o, const char *key, json_object *v)
 	return rc ? -ENOMEM : 0;
 }
 
-static json_object *reasons_json(const struct verify_result *res)
+static json_object *reasons_json(const struct verify_failure *fail, size_t nfail)
 {
 	json_object *arr = json_object_new_array();
 
-	for (size_t i = 0; arr && i < res->nfail; i++) {
+	for (size_t i = 0; arr && i < nfail; i++) {
 		json_object *f = json_object_new_object();
 		int rc = f ? 0 : -ENOMEM;
 
 		rc = rc ? rc : put(f, "reason", json_object_new_string(
-				   verify_reason_name(res->fail[i].reason)));
-		rc = rc ? rc : put(f, "code", json_object_new_int(res->fail[i].reason));
-		rc = rc ? rc : put(f, "detail", json_object_new_string(res->fail[i].detail));
+				   verify_reason_name(fail[i].reason)));
+		rc = rc ? rc : put(f, "code", json_object_new_int(fail[i].reason));
+		rc = rc ? rc : put(f, "detail", json_object_new_string(fail[i].detail));
 		if (rc || put(arr, NULL, f)) {
 			json_object_put(rc ? f : NULL);
 			json_object_put(arr);
@@ -77,9 +77,30 @@ static json_object *submod_json(const struct verify_result *res, const char *sou
 	rc = rc ? rc : put(s, "bulwark.nonce", json_object_new_string(res->nonce_hex));
 	rc = rc ? rc : put(s, "bulwark.fresh", json_object_new_boolean(res->fresh));
 	rc = rc ? rc : put(s, "bulwark.clock", clock_json(res));
-	rc = rc ? rc : put(s, "bulwark.reasons", reasons_json(res));
+	rc = rc ? rc : put(s, "bulwark.reasons", reasons_json(res->fail, res->nfail));
 	json_object_put(tv);
 	json_object_put(g);
+	if (rc) {
+		json_object_put(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The host that ran the guest: its own status and trust vector (issue 15). */
+static json_object *host_submod_json(const struct verify_host_result *h, const char *policy)
+{
+	json_object *s = json_object_new_object(), *tv = json_object_new_object();
+	int rc = s && tv ? 0 : -ENOMEM;
+
+	for (int i = 0; !rc && i < TV_COUNT; i++)
+		rc = put(tv, verify_claim_name(i), json_object_new_int(h->vector[i]));
+	rc = rc ? rc : put(s, "ear.status", json_object_new_string(verify_status_name(h->status)));
+	rc = rc ? rc : put(s, "ear.trustworthiness-vector", json_object_get(tv));
+	rc = rc ? rc : put(s, "ear.appraisal-policy-id", json_object_new_string(policy));
+	rc = rc ? rc : put(s, "bulwark.ima-entries", json_object_new_int64(h->entries));
+	rc = rc ? rc : put(s, "bulwark.reasons", reasons_json(h->fail, h->nfail));
+	json_object_put(tv);
 	if (rc) {
 		json_object_put(s);
 		return NULL;
@@ -101,6 +122,9 @@ static json_object *ear_object(const struct verify_result *res, const char *sour
 	rc = rc ? rc : put(o, "ear.verifier-id", json_object_get(vid));
 	rc = rc ? rc : put(subs, res->name[0] ? res->name : "unknown",
 			   submod_json(res, source, policy));
+	/* "bulwark:host": a colon is in no guest name ([A-Za-z0-9_.-]). */
+	if (res->host.present)
+		rc = rc ? rc : put(subs, "bulwark:host", host_submod_json(&res->host, policy));
 	rc = rc ? rc : put(o, "submods", json_object_get(subs));
 	json_object_put(vid);
 	json_object_put(subs);
@@ -166,4 +190,14 @@ void ear_report(FILE *f, const struct verify_result *res, const char *source)
 	for (size_t i = 0; i < res->nfail; i++)
 		fprintf(f, "  FAIL %-28s %s\n", verify_reason_name(res->fail[i].reason),
 			res->fail[i].detail);
+	if (!res->host.present)
+		return;
+	fprintf(f, "  host       %s, %u IMA entries\n  host vector",
+		verify_status_name(res->host.status), res->host.entries);
+	for (int i = 0; i < TV_COUNT; i++)
+		fprintf(f, " %s=%d", verify_claim_name(i), res->host.vector[i]);
+	fprintf(f, "\n");
+	for (size_t i = 0; i < res->host.nfail; i++)
+		fprintf(f, "  HOST FAIL %-28s %s\n", verify_reason_name(res->host.fail[i].reason),
+			res->host.fail[i].detail);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 
+#include "attest/verify/verify_host.h"
 #include "attest/verify/verify_priv.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -70,6 +72,15 @@ static int store_load(X509_STORE **out, const char *const *files, size_t n)
 	return 0;
 }
 
+/* Host anchors are optional: none is an empty store (nothing chains to it). */
+static int host_store_load(X509_STORE **out, const char *const *files, size_t n)
+{
+	if (n)
+		return store_load(out, files, n);
+	*out = X509_STORE_new();
+	return *out ? 0 : -ENOMEM;
+}
+
 int verify_ctx_new(const struct verify_options *opt, struct verify_ctx **out)
 {
 	struct verify_ctx *ctx;
@@ -82,8 +93,11 @@ int verify_ctx_new(const struct verify_options *opt, struct verify_ctx **out)
 		return -ENOMEM;
 	ctx->m = opt->manifest;
 	ctx->at = opt->at;
+	ctx->host_allow = opt->host_allow;
 	rc = store_load(&ctx->ak_store, opt->ak_ca, opt->nak_ca);
 	rc = rc ? rc : store_load(&ctx->ek_store, opt->ek_ca, opt->nek_ca);
+	rc = rc ? rc : host_store_load(&ctx->host_ak_store, opt->host_ak_ca, opt->nhost_ak_ca);
+	rc = rc ? rc : host_store_load(&ctx->host_ek_store, opt->host_ek_ca, opt->nhost_ek_ca);
 	if (rc) {
 		verify_ctx_free(ctx);
 		return rc;
@@ -100,6 +114,8 @@ void verify_ctx_free(struct verify_ctx *ctx)
 		EVP_PKEY_free(ctx->ids[i].ak_key);
 	X509_STORE_free(ctx->ak_store);
 	X509_STORE_free(ctx->ek_store);
+	X509_STORE_free(ctx->host_ak_store);
+	X509_STORE_free(ctx->host_ek_store);
 	free(ctx->issued.h);
 	free(ctx->issued.slot);
 	free(ctx->used.h);
@@ -249,6 +265,33 @@ static enum verify_reason parse_reason(int code)
 	}
 }
 
+/* The host's evidence, appraised on its own (verify_host.h) into res->host. */
+static void host_appraise(struct verify_ctx *ctx, struct verify_result *res)
+{
+	const struct host_allowlist *al = ctx->host_allow;
+	struct verify_host_policy pol = { .ek_store = ctx->host_ek_store,
+		.ak_store = ctx->host_ak_store, .at = ctx->at,
+		.allow = al ? al->e : NULL, .nallow = al ? al->n : 0 };
+	struct verify_result *hr = malloc(sizeof(*hr));
+	struct verify_host_result *h = &res->host;
+
+	h->present = 1;
+	if (!hr) {
+		h->status = VS_CONTRAINDICATED;
+		h->vector[TV_INSTANCE_IDENTITY] = 1;
+		h->nfail = 1;
+		h->fail[0].reason = VR_INTERNAL;
+		snprintf(h->fail[0].detail, sizeof(h->fail[0].detail), "out of memory");
+		return;
+	}
+	h->status = verify_host(&pol, &ctx->w.b.host, &ctx->w.b, hr);
+	memcpy(h->vector, hr->vector, sizeof(h->vector));
+	h->nfail = hr->nfail;
+	memcpy(h->fail, hr->fail, sizeof(h->fail));
+	h->entries = hr->events;
+	free(hr);
+}
+
 enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, size_t len,
 				 struct verify_result *res)
 {
@@ -268,11 +311,23 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
 		verify_references(ctx, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a stage stopped without a reason");
-	/* A warning: last, so that any contradiction stays the primary reason. */
+	/* Warnings: last, so that any contradiction stays the primary reason. */
 	if (res->clock_known && !res->clock_safe)
 		verify_fail(res, VR_CLOCK_UNSAFE, "the vTPM's clock may have run backwards (a "
 			    "TPM reset without an orderly shutdown): its quotes have no order by clock");
+	if (w->b.version != BUNDLE_VERSION_HOST && ctx->m->host_required)
+		verify_fail(res, VR_HOST_MISSING, "no host evidence: nothing shows what the host "
+			    "ran (the manifest requires it)");
 	verify_result_finish(res);
+	if (w->b.version == BUNDLE_VERSION_HOST)
+		host_appraise(ctx, res);
 	work_reset(w);
+	return verify_result_worst(res);
+}
+
+enum verify_status verify_result_worst(const struct verify_result *res)
+{
+	if (res->host.present && res->host.status > res->status)
+		return res->host.status;
 	return res->status;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "attest/format/bundle.h"
+#include "attest/format/host_allow.h"
 #include "attest/format/manifest.h"
 
 enum verify_reason {
@@ -111,8 +112,18 @@ struct verify_failure {
 	char detail[160];
 };
 
-struct verify_result {
+/* The host's appraisal beside the guest's (version 2 bundles; verify_host.h). */
+struct verify_host_result {
+	int present;                        /* the bundle carried host evidence */
 	enum verify_status status;
+	int8_t vector[TV_COUNT];
+	size_t nfail;
+	struct verify_failure fail[VERIFY_MAX_FAILURES];
+	uint32_t entries;                   /* IMA list entries */
+};
+
+struct verify_result {
+	enum verify_status status;          /* the guest's (see verify_result_worst) */
 	int8_t vector[TV_COUNT];
 	size_t nfail;                       /* failures[0] is the primary reason */
 	struct verify_failure fail[VERIFY_MAX_FAILURES];
@@ -129,7 +140,11 @@ struct verify_result {
 	int clock_known, clock_safe;        /* clockInfo.safe == YES */
 	char ek_spki[65];                   /* the vTPM: SHA-256 of its EK key (hex) */
 	int64_t created;                    /* bundle's "created" (host clock), 0: unknown */
+	struct verify_host_result host;
 };
+
+/* The worse of the guest's status and (if present) the host's. */
+enum verify_status verify_result_worst(const struct verify_result *res);
 
 struct verify_ctx;
 
@@ -140,6 +155,13 @@ struct verify_options {
 	size_t nek_ca;
 	const struct manifest *manifest;
 	time_t at;                 /* certificate validity time, 0: now */
+	/* Host evidence (version 2 bundles): anchors and allowlist, all optional;
+	 * without them host evidence cannot affirm. */
+	const char *const *host_ek_ca;   /* PEM files of the host TPM vendor's CAs */
+	size_t nhost_ek_ca;
+	const char *const *host_ak_ca;   /* PEM files of the CAs that certify host AKs */
+	size_t nhost_ak_ca;
+	const struct host_allowlist *host_allow;
 };
 
 /* Loads the anchors; 0 or -errno (logged). */
@@ -174,7 +196,8 @@ void verify_store_close(struct verify_store *st);
 /* Forgets every used nonce (benchmark rounds re-verify the same bundles). */
 void verify_ctx_forget_used(struct verify_ctx *ctx);
 
-/* Verifies one bundle file's bytes; res always filled.  Returns res->status. */
+/* Verifies one bundle file's bytes; res always filled.  Returns
+ * verify_result_worst(res): the guest's status, or the host's if worse. */
 enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, size_t len,
 				 struct verify_result *res);
 

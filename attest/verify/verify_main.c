@@ -28,6 +28,8 @@ struct args {
 	const char *manifest, *ear, *nonces, *used;
 	const char *ak_ca[MAX_ANCHORS], *ek_ca[MAX_ANCHORS];
 	size_t nak, nek;
+	const char *host_ak_ca[MAX_ANCHORS], *host_ek_ca[MAX_ANCHORS], *host_allow;
+	size_t nhost_ak, nhost_ek;
 	const char *nonce_hex[MAX_ANCHORS];
 	size_t nnonce;
 	time_t at;
@@ -41,7 +43,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: bulwark-verify --manifest FILE --ak-ca PEM --ek-ca PEM\n"
 		"         [--nonce HEX]... [--nonces FILE] [--used-nonces FILE] [--at UNIXTIME]\n"
-		"         [--ear FILE|-] [--quiet] [--bench ROUNDS] BUNDLE...\n"
+		"         [--ear FILE|-] [--quiet] [--bench ROUNDS]\n"
+		"         [--host-ek-ca PEM]... [--host-ak-ca PEM]... [--host-allowlist FILE]\n"
+		"         BUNDLE...\n"
 		"exit: 0 all affirming, 1 warning, 2 contraindicated, 3 error\n");
 }
 
@@ -74,10 +78,12 @@ static int args_parse(int argc, char **argv, struct args *a)
 		{ "ek-ca", 1, NULL, 'e' }, { "nonce", 1, NULL, 'n' },
 		{ "nonces", 1, NULL, 'N' }, { "used-nonces", 1, NULL, 'u' },
 		{ "at", 1, NULL, 't' }, { "ear", 1, NULL, 'j' }, { "quiet", 0, NULL, 'q' },
-		{ "bench", 1, NULL, 'b' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "bench", 1, NULL, 'b' }, { "help", 0, NULL, 'h' },
+		{ "host-ek-ca", 1, NULL, 'E' }, { "host-ak-ca", 1, NULL, 'A' },
+		{ "host-allowlist", 1, NULL, 'L' }, { NULL, 0, NULL, 0 },
 	};
 	/* Only the trust anchors and --nonce repeat. */
-	int c, rc = args_once(argc, argv, opts, "aen");
+	int c, rc = args_once(argc, argv, opts, "aenAE");
 
 	while (!rc && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -91,6 +97,9 @@ static int args_parse(int argc, char **argv, struct args *a)
 		case 'j': a->ear = optarg; break;
 		case 'q': a->quiet = 1; break;
 		case 'b': a->bench = strtol(optarg, NULL, 10); break;
+		case 'E': rc = add_arg(a->host_ek_ca, &a->nhost_ek, optarg); break;
+		case 'A': rc = add_arg(a->host_ak_ca, &a->nhost_ak, optarg); break;
+		case 'L': a->host_allow = optarg; break;
 		default: rc = -EINVAL; break;
 		}
 	}
@@ -141,11 +150,12 @@ static void verify_file(struct verify_ctx *ctx, const char *path, struct verify_
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = bundle_read_file(path, BUNDLE_MAX_SIZE, &buf, &len);
+	/* bundle_parse() bounds all but a version 2 bundle at BUNDLE_MAX_SIZE. */
+	int rc = bundle_read_file(path, BUNDLE_MAX_SIZE_HOST, &buf, &len);
 
 	memset(res, 0, sizeof(*res));
 	if (rc == -EFBIG)
-		verify_fail(res, VR_BUNDLE_TOO_LARGE, "larger than %u bytes", BUNDLE_MAX_SIZE);
+		verify_fail(res, VR_BUNDLE_TOO_LARGE, "larger than %u bytes", BUNDLE_MAX_SIZE_HOST);
 	else if (rc)
 		verify_fail(res, VR_INTERNAL, "cannot read: %s", strerror(-rc));
 	else
@@ -167,12 +177,13 @@ static int batch(struct verify_ctx *ctx, const struct args *a, const char *m_id,
 	verify_batch_clock(res, a->nbundles);
 	verify_batch_clones(res, a->nbundles);
 	for (size_t i = 0; i < a->nbundles; i++) {
+		enum verify_status st = verify_result_worst(&res[i]);  /* guest and host */
+
 		if (!a->quiet)
 			ear_report(a->ear && !strcmp(a->ear, "-") ? stderr : stdout, &res[i],
 				   a->bundles[i]);
-		if (res[i].status != VS_AFFIRMING && (worst == VS_AFFIRMING ||
-						      res[i].status == VS_CONTRAINDICATED))
-			worst = res[i].status == VS_WARNING ? VS_WARNING : VS_CONTRAINDICATED;
+		if (st != VS_AFFIRMING && (worst == VS_AFFIRMING || st != VS_WARNING))
+			worst = st == VS_WARNING ? VS_WARNING : VS_CONTRAINDICATED;
 	}
 	if (a->ear) {
 		ear = strcmp(a->ear, "-") ? fopen(a->ear, "we") : stdout;
@@ -204,7 +215,7 @@ static int bench(struct verify_ctx *ctx, const struct args *a)
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < a->nbundles; i++)
-		rc = bundle_read_file(a->bundles[i], BUNDLE_MAX_SIZE, &buf[i], &len[i]);
+		rc = bundle_read_file(a->bundles[i], BUNDLE_MAX_SIZE_HOST, &buf[i], &len[i]);
 	w0 = seconds(CLOCK_MONOTONIC);
 	c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
 	for (long r = 0; !rc && r < a->bench; r++) {
@@ -242,13 +253,10 @@ static int manifest_load(const char *path, struct manifest *m)
 	return rc;
 }
 
-/* The trust anchor files are opened like every other input first (no
- * symlink anywhere, regular files only): OpenSSL would block on a FIFO. */
-static int anchors_check(const struct args *a)
+static int anchor_files_check(const char *const *files, size_t n, const char *opt)
 {
-	for (size_t i = 0; i < a->nak + a->nek; i++) {
-		int fd = path_open_regular(i < a->nak ? a->ak_ca[i] : a->ek_ca[i - a->nak],
-					   O_RDONLY, i < a->nak ? "--ak-ca" : "--ek-ca", NULL);
+	for (size_t i = 0; i < n; i++) {
+		int fd = path_open_regular(files[i], O_RDONLY, opt, NULL);
 
 		if (fd < 0)
 			return fd;
@@ -257,15 +265,54 @@ static int anchors_check(const struct args *a)
 	return 0;
 }
 
+/* The trust anchor files are opened like every other input first (no
+ * symlink anywhere, regular files only): OpenSSL would block on a FIFO. */
+static int anchors_check(const struct args *a)
+{
+	int rc = anchor_files_check(a->ak_ca, a->nak, "--ak-ca");
+
+	rc = rc ? rc : anchor_files_check(a->ek_ca, a->nek, "--ek-ca");
+	rc = rc ? rc : anchor_files_check(a->host_ak_ca, a->nhost_ak, "--host-ak-ca");
+	return rc ? rc : anchor_files_check(a->host_ek_ca, a->nhost_ek, "--host-ek-ca");
+}
+
+/* --host-allowlist FILE (host_allow.h); none: an empty list. */
+static int allowlist_load(const char *path, struct host_allowlist *l)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char why[96];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (!path)
+		return 0;
+	rc = bundle_read_file(path, HOST_ALLOW_MAX_SIZE, &buf, &len);
+	if (rc) {
+		log_err("host allowlist %s: %s", path, strerror(-rc));
+		return rc;
+	}
+	rc = host_allow_parse(buf, len, l, why, sizeof(why));
+	if (rc)
+		log_err("host allowlist %s: %s", path, rc == -EBADMSG ? why : strerror(-rc));
+	free(buf);
+	return rc;
+}
+
 static int run(const struct args *a, struct manifest *m)
 {
+	struct host_allowlist allow;
 	struct verify_options o = { .ak_ca = a->ak_ca, .nak_ca = a->nak, .ek_ca = a->ek_ca,
-				    .nek_ca = a->nek, .manifest = m, .at = a->at };
+				    .nek_ca = a->nek, .manifest = m, .at = a->at,
+				    .host_ek_ca = a->host_ek_ca, .nhost_ek_ca = a->nhost_ek,
+				    .host_ak_ca = a->host_ak_ca, .nhost_ak_ca = a->nhost_ak,
+				    .host_allow = &allow };
 	struct verify_result *res = NULL;
 	struct verify_store *store = NULL;
 	struct verify_ctx *ctx = NULL;
-	int rc = manifest_load(a->manifest, m);
+	int rc = allowlist_load(a->host_allow, &allow);
 
+	rc = rc ? rc : manifest_load(a->manifest, m);
 	rc = rc ? rc : anchors_check(a);
 	rc = rc ? rc : verify_ctx_new(&o, &ctx);
 	rc = rc ? rc : nonces_setup(ctx, a);
@@ -285,6 +332,7 @@ out:
 	verify_store_close(store);
 	free(res);
 	verify_ctx_free(ctx);
+	host_allow_free(&allow);
 	return rc < 0 ? 3 : rc;
 }
 

@@ -59,6 +59,8 @@ struct verify_work {
 
 struct verify_ctx {
 	X509_STORE *ak_store, *ek_store;
+	X509_STORE *host_ak_store, *host_ek_store;   /* empty stores if none given */
+	const struct host_allowlist *host_allow;
 	const struct manifest *m;
 	time_t at;
 	struct verify_nonces issued;   /* the nonces a bundle may carry */

@@ -33,6 +33,9 @@
 #include "attest/format/tpm.h"
 #include "attest/producer/enroll.h"
 #include "attest/producer/quote.h"
+#include "attest/producer/reference.h"
+#include "attest/verify/ear.h"
+#include "attest/vtpm/measure.h"
 #include "attest/verify/verify_host.h"
 #include "attest/vtpm/swtpm.h"
 #include "core/log.h"
@@ -41,6 +44,9 @@
 
 #define HOST_NAME "host-1"
 #define HOST_UUID "6e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b"
+#define GUEST_NAME "guest-a"
+#define GUEST_UUID "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11"
+#define GUEST_LABEL "system_u:system_r:bulwark_vmm_t:s0:c12,c345"
 #define LIST_CAP  8192
 
 /* One host's evidence: the list, the quoted PCR, the quote. */
@@ -63,6 +69,15 @@ static struct {
 	uint8_t list[LIST_CAP];          /* what IMA measured so far (the TPM agrees) */
 	size_t list_len;
 	struct host_ev honest, violated;
+	/* A real guest bundle (measured boot, enrolled AK, quote) and the same
+	 * with the host's evidence bound to it: version 1 and version 2. */
+	X509 *guest_ak;
+	struct bundle real;
+	char *v1, *v2;
+	size_t v1_len, v2_len;
+	struct host_ev bound;
+	struct measure_secstate sec;
+	struct measure_boot boot;
 	struct host_allow_entry allow[8];
 	size_t nallow;
 	X509_STORE *ek_store, *ak_store, *other_store;
@@ -82,6 +97,12 @@ static const char *const files[][2] = {
 static int set_locality(uint8_t loc)
 {
 	return swtpm_ctrl(&F.tpm, SWTPM_CMD_SET_LOCALITY, &loc, 1, NULL, 0);
+}
+
+static int set_locality_cb(void *arg, uint8_t loc)
+{
+	(void)arg;
+	return set_locality(loc);
 }
 
 /* IMA's measurement: the entry logged, each bank extended with its own hash
@@ -217,8 +238,7 @@ static int fixture_tpm(void)
 	char path[160];
 	int rc = swtpm_start(&cfg, &F.tpm);
 
-	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
-	rc = rc ? rc : tpm_startup_clear(F.fd);
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);   /* started by measure_boot_run */
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/ek-rsa2048.crt", F.certs);
@@ -275,6 +295,74 @@ static void guest_fill(void)
 	F.guest.nonce_len = 32;
 }
 
+/*
+ * The guest's evidence, on the same swtpm (one real TPM plays both parts
+ * here: the guest's quote covers PCRs 0-9 with the guest's AK, the host's
+ * PCR 10 with the host's; the lab gives them two TPMs).  Measured boot,
+ * enrollment, quote_collect, as the launcher does them.
+ */
+static int guest_evidence(void)
+{
+	X509_STORE *anchors = X509_STORE_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	struct enroll_request req = { .name = GUEST_NAME, .uuid = GUEST_UUID,
+		.alg = QUOTE_AK_RSA2048, .ek_cert = F.ek_cert, .ek_chain = mid,
+		.ek_anchors = anchors, .ca_cert = F.ca_cert, .ca_key = F.ca_key, .days = 30 };
+	struct quote_guest g = { .name = GUEST_NAME, .uuid = GUEST_UUID, .label = GUEST_LABEL,
+		.alg = QUOTE_AK_RSA2048 };
+	struct enroll_result res;
+	struct evlog_writer log;
+	uint8_t nonce[32];
+	char path[160];
+	int rc;
+
+	F.sec = attest_fixture_secstate(GUEST_LABEL);
+	F.boot = attest_fixture_boot(&F.sec);
+	snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	rc = anchors && mid && X509_STORE_load_file(anchors, path) == 1 &&
+	     sk_X509_push(mid, F.ek_mid) ? 0 : -1;
+	rc = rc ? rc : measure_boot_run(F.fd, NULL, &F.boot, &log);
+	rc = rc ? rc : enroll_guest(&F.t, &req, &res);
+	sk_X509_free(mid);
+	X509_STORE_free(anchors);
+	if (rc)
+		return rc;
+	F.guest_ak = res.ak_cert;
+	g.log = (struct bundle_blob){ log.buf, log.len };
+	g.set_locality = set_locality_cb;
+	g.arg = NULL;
+	rc = attest_fixture_der(F.guest_ak, &g.ak.cert) || attest_fixture_der(F.ek_cert, &g.ek.cert) ||
+	     attest_fixture_der(F.ek_mid, &g.ek.chain[0]) ? -1 : 0;
+	g.ek.nchain = 1;
+	memset(nonce, 0xc3, sizeof(nonce));
+	rc = rc ? rc : quote_collect(&F.t, &g, nonce, sizeof(nonce), &F.real);
+	rc = rc ? rc : bundle_write(&F.real, &F.v1, &F.v1_len);
+	OPENSSL_free(g.ak.cert.data);
+	OPENSSL_free(g.ek.cert.data);
+	OPENSSL_free(g.ek.chain[0].data);
+	evlog_writer_free(&log);
+	return rc;
+}
+
+/* The host's evidence bound to the real guest quote, in a version 2 bundle. */
+static int guest_evidence_v2(void)
+{
+	struct bundle saved = F.guest;
+	int rc;
+
+	F.guest = F.real;                 /* host_quote() binds F.guest */
+	rc = host_quote(&F.bound);
+	F.guest = saved;
+	if (rc)
+		return rc;
+	F.real.version = BUNDLE_VERSION_HOST;
+	F.real.host = F.bound.h;
+	rc = bundle_write(&F.real, &F.v2, &F.v2_len);
+	memset(&F.real.host, 0, sizeof(F.real.host));   /* F.bound owns it */
+	F.real.version = BUNDLE_VERSION;
+	return rc;
+}
+
 static int group_teardown(void **state);
 
 static int group_setup(void **state)
@@ -289,10 +377,11 @@ static int group_setup(void **state)
 	rc = fixture_paths() ? 1 :
 	     attest_fixture_make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 2 :
 	     attest_fixture_make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 3 :
-	     fixture_tpm() ? 4 : enroll_host() ? 5 : 0;
+	     fixture_tpm() ? 4 : guest_evidence() ? 10 : enroll_host() ? 5 : 0;
 	for (size_t i = 0; !rc && i < ARRAY_SIZE(files); i++)
 		rc = ima_measure(files[i][0], files[i][1], 0) ? 6 : 0;
 	rc = rc ? rc : host_quote(&F.honest) ? 7 : 0;
+	rc = rc ? rc : guest_evidence_v2() ? 11 : 0;
 	rc = rc ? rc : ima_measure("/var/log/forged.log", NULL, 1) ? 8 : 0;
 	rc = rc ? rc : host_quote(&F.violated) ? 9 : 0;
 	if (rc) {
@@ -319,6 +408,11 @@ static int group_teardown(void **state)
 	swtpm_stop(&F.tpm);
 	bundle_host_free(&F.honest.h);
 	bundle_host_free(&F.violated.h);
+	bundle_host_free(&F.bound.h);
+	bundle_free(&F.real);
+	free(F.v1);
+	free(F.v2);
+	X509_free(F.guest_ak);
 	X509_free(F.ek_cert);
 	X509_free(F.ek_mid);
 	X509_free(F.ca_cert);
@@ -570,11 +664,80 @@ static void test_bundle_v2_roundtrip(void **state)
 	free(json);
 }
 
+/* bulwark-verify's path: verify_bundle() of real version 1 and 2 bundles. */
+static enum verify_status verify_real(const char *json, size_t len, int host_required,
+				      size_t nallow, struct verify_result *res)
+{
+	static struct manifest m;
+	const struct evlog_banks banks = { .count = 2,
+		.alg = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 }, .size = { 32, 48 } };
+	char ek_ca[160];
+	const char *ak[] = { F.ak_ca }, *ek[] = { ek_ca };
+	struct host_allowlist al = { .e = F.allow, .n = nallow };
+	const struct verify_options o = { .ak_ca = ak, .nak_ca = 1, .ek_ca = ek, .nek_ca = 1,
+		.manifest = &m, .host_ek_ca = ek, .nhost_ek_ca = 1, .host_ak_ca = ak,
+		.nhost_ak_ca = 1, .host_allow = &al };
+	struct verify_ctx *ctx = NULL;
+	uint8_t nonce[32];
+	enum verify_status st;
+
+	snprintf(ek_ca, sizeof(ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	assert_int_equal(reference_build(&F.boot, &banks, "host-test", 1, &m), 0);
+	m.host_required = host_required;
+	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
+	memset(nonce, 0xc3, sizeof(nonce));
+	assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, sizeof(nonce)), 0);
+	st = verify_bundle(ctx, (const uint8_t *)json, len, res);
+	verify_ctx_free(ctx);
+	return st;
+}
+
+static void test_verify_bundle_with_host(void **state)
+{
+	struct verify_result res;
+	char *ear = NULL;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	/* version 1, host evidence not required: the guest alone, as before */
+	if (verify_real(F.v1, F.v1_len, 0, F.nallow, &res) != VS_AFFIRMING)
+		print_error("%s: %s\n", verify_reason_name(res.fail[0].reason), res.fail[0].detail);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	assert_int_equal(res.host.present, 0);
+	/* version 1, required: at best a warning */
+	assert_int_equal(verify_real(F.v1, F.v1_len, 1, F.nallow, &res), VS_WARNING);
+	assert_int_equal(res.fail[0].reason, VR_HOST_MISSING);
+	assert_int_equal(res.vector[TV_HARDWARE], 32);
+	seen[VR_HOST_MISSING] = 1;
+	/* version 2, honest host: both affirm, two trust vectors */
+	if (verify_real(F.v2, F.v2_len, 1, F.nallow, &res) != VS_AFFIRMING)
+		ear_report(stderr, &res, "v2");
+	assert_int_equal(verify_result_worst(&res), VS_AFFIRMING);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	assert_int_equal(res.host.present, 1);
+	assert_int_equal(res.host.status, VS_AFFIRMING);
+	assert_int_equal(res.host.vector[TV_HARDWARE], 2);
+	assert_int_equal(res.host.entries, ARRAY_SIZE(files));
+	assert_int_equal(ear_json(&res, "b.json", "host-test", 0, &ear), 0);
+	assert_non_null(strstr(ear, "\"bulwark:host\""));
+	assert_non_null(strstr(ear, "\"bulwark.ima-entries\":5"));
+	free(ear);
+	/* the forging tool not on the allowlist: the guest still affirms, the
+	 * host does not, and the bundle's verdict is the worse of the two */
+	allow_files(FORGE);
+	assert_int_equal(verify_real(F.v2, F.v2_len, 1, F.nallow, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	assert_int_equal(res.host.status, VS_CONTRAINDICATED);
+	assert_int_equal(res.host.fail[0].reason, VR_HOST_FILE);
+	assert_non_null(strstr(res.host.fail[0].detail, "/root/forge-vtpm"));
+	allow_files(ARRAY_SIZE(files));
+}
+
 /* Last: every host reason verify_host() can give was the primary one. */
 static void test_every_host_reason(void **state)
 {
 	(void)state;
-	for (int r = VR_HOST_EK_CHAIN; r < VR_COUNT; r++) {
+	for (int r = VR_HOST_MISSING; r < VR_COUNT; r++) {
 		if (!seen[r])
 			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
 		assert_true(seen[r]);
@@ -591,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_binding_bytes),
 		cmocka_unit_test(test_chain_and_keys),
 		cmocka_unit_test(test_bundle_v2_roundtrip),
+		cmocka_unit_test(test_verify_bundle_with_host),
 		cmocka_unit_test(test_every_host_reason),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
