@@ -196,7 +196,9 @@ fuzz_imalog_PKGS := libcrypto
 
 # The host's appraisal against a real swtpm standing in for the host TPM.
 UNIT_TESTS += test_host_verify
-test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) \
+# The producer's half: the host quote bound to a guest quote, the IMA prefix.
+bulwark_SRCS += attest/producer/host_quote.c
+test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) attest/producer/host_quote.c \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 

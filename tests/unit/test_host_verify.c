@@ -32,6 +32,7 @@
 #include "attest/format/imalog.h"
 #include "attest/format/tpm.h"
 #include "attest/producer/enroll.h"
+#include "attest/producer/host_quote.h"
 #include "attest/producer/quote.h"
 #include "attest/producer/reference.h"
 #include "attest/verify/ear.h"
@@ -105,6 +106,8 @@ static int set_locality_cb(void *arg, uint8_t loc)
 	return set_locality(loc);
 }
 
+static int host_quote(struct host_ev *ev);
+
 /* IMA's measurement: the entry logged, each bank extended with its own hash
  * of the template data (all ones for a violation). */
 static int ima_measure(const char *path, const char *content, int violation)
@@ -149,48 +152,44 @@ static int der_copy(X509 *x, struct bundle_blob *b)
 	return b->data ? 0 : -1;
 }
 
-static int blob_copy(struct bundle_blob *b, const void *data, size_t len)
+/* The list as the kernel shows it: F.list plus extra (measured, not yet
+ * extended: the list may run ahead of the TPM while we read it). */
+static int write_list(const uint8_t *extra, size_t extra_len)
 {
-	b->data = malloc(len);
-	if (!b->data)
-		return -1;
-	memcpy(b->data, data, len);
-	b->len = len;
-	return 0;
+	char path[160];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/binary_runtime_measurements", F.root);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ok = fwrite(F.list, 1, F.list_len, f) == F.list_len &&
+	     (!extra_len || fwrite(extra, 1, extra_len, f) == extra_len);
+	return fclose(f) || !ok ? -EIO : 0;
 }
 
-/* Quotes PCR 10 (sha256) with the host AK, binding F.guest: the evidence now. */
+/* The producer's host_quote_collect(), binding F.guest: the evidence now. */
 static int host_quote(struct host_ev *ev)
 {
-	TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections = { { .hash = TPM2_ALG_SHA256,
-		.sizeofSelect = 3, .pcrSelect = { 0, 0x04, 0 } } } };
-	uint8_t bind[32], attest[1024], sig[1024], pub[1024];
-	size_t alen = 0, slen = 0, plen = 0;
-	struct quote_key ak;
-	struct evlog_digest pcr;
-	int rc = bundle_host_binding(&F.guest, bind);
+	char ima[160];
+	struct host_source src = { .t = &F.t, .alg = QUOTE_AK_RSA2048, .uuid = HOST_UUID,
+		.set_locality = set_locality_cb, .ima_path = ima, .bank = EVLOG_ALG_SHA256 };
+	int rc;
 
-	memset(&ev->h, 0, sizeof(ev->h));
-	rc = rc ? rc : quote_ak_create(&F.t, QUOTE_AK_RSA2048, HOST_UUID, &ak);
-	if (rc)
-		return rc;
-	rc = set_locality(QUOTE_LOCALITY);
-	rc = rc ? rc : quote_sign(&F.t, &ak, bind, sizeof(bind), &sel, attest, &alen, sig,
-				  sizeof(sig), &slen);
-	set_locality(0);
-	quote_flush(&F.t, ak.handle);
-	rc = rc ? rc : tpm_pcr_read(F.fd, EVLOG_ALG_SHA256, IMALOG_PCR, &pcr);
-	rc = rc ? rc : Tss2_MU_TPMT_PUBLIC_Marshal(&F.ak_pub.publicArea, pub, sizeof(pub), &plen)
-		? -EIO : 0;
-	memcpy(ev->ima, F.list, F.list_len);
-	ev->ima_len = F.list_len;
-	ev->h.pcr_alg = EVLOG_ALG_SHA256;
-	memcpy(ev->h.pcr10, pcr.bytes, 32);
-	rc = rc || blob_copy(&ev->h.attest, attest, alen) || blob_copy(&ev->h.signature, sig, slen) ||
-	     blob_copy(&ev->h.ak_public, pub, plen) || blob_copy(&ev->h.ima_log, F.list, F.list_len) ||
-	     der_copy(F.ak_cert, &ev->h.ak.cert) || der_copy(F.ek_cert, &ev->h.ek.cert) ||
-	     der_copy(F.ek_mid, &ev->h.ek.chain[0]) ? -1 : 0;
-	ev->h.ek.nchain = 1;
+	snprintf(ima, sizeof(ima), "%s/binary_runtime_measurements", F.root);
+	rc = attest_fixture_der(F.ak_cert, &src.ak.cert) || attest_fixture_der(F.ek_cert, &src.ek.cert) ||
+	     attest_fixture_der(F.ek_mid, &src.ek.chain[0]) ? -1 : 0;
+	src.ek.nchain = 1;
+	rc = rc ? rc : write_list(NULL, 0);
+	rc = rc ? rc : host_quote_collect(&src, &F.guest, &ev->h);
+	if (!rc) {
+		memcpy(ev->ima, ev->h.ima_log.data, ev->h.ima_log.len);
+		ev->ima_len = ev->h.ima_log.len;
+	}
+	OPENSSL_free(src.ak.cert.data);
+	OPENSSL_free(src.ek.cert.data);
+	OPENSSL_free(src.ek.chain[0].data);
 	return rc;
 }
 
@@ -609,6 +608,41 @@ static void test_chain_and_keys(void **state)
 	expect(&h, VR_HOST_PCR);
 }
 
+/*
+ * The producer reads the list after quoting: entries the kernel logged after
+ * the quote are cut off, so the list in the bundle is exactly the quoted
+ * one; a list that no prefix of replays to PCR 10 is refused (-ESTALE).
+ */
+static void test_producer_cuts_list_at_quote(void **state)
+{
+	struct evlog_digest d = { .alg = EVLOG_ALG_SHA256, .size = 32 };
+	uint8_t extra[512], saved[LIST_CAP];
+	size_t n = 0, saved_len = F.list_len;
+	struct host_source src = { .t = &F.t, .alg = QUOTE_AK_RSA2048, .uuid = HOST_UUID,
+		.set_locality = set_locality_cb, .bank = EVLOG_ALG_SHA256 };
+	struct bundle_host h;
+	char ima[160];
+
+	(void)state;
+	snprintf(ima, sizeof(ima), "%s/binary_runtime_measurements", F.root);
+	src.ima_path = ima;
+	src.ak.cert = F.honest.h.ak.cert;
+	src.ek = F.honest.h.ek;
+	assert_int_equal(imalog_append(extra, &n, sizeof(extra), "/usr/bin/later", &d, 0), 0);
+	assert_int_equal(write_list(extra, n), 0);
+	assert_int_equal(host_quote_collect(&src, &F.guest, &h), 0);
+	assert_int_equal(h.ima_log.len, F.list_len);
+	assert_memory_equal(h.ima_log.data, F.list, F.list_len);
+	bundle_host_free(&h);
+	/* a list the TPM never saw (its first entry changed) */
+	memcpy(saved, F.list, F.list_len);
+	F.list[40] ^= 1;
+	assert_int_equal(write_list(NULL, 0), 0);
+	assert_int_equal(host_quote_collect(&src, &F.guest, &h), -ESTALE);
+	memcpy(F.list, saved, saved_len);
+	assert_int_equal(write_list(NULL, 0), 0);
+}
+
 /* A version 2 bundle: written, parsed back, the same evidence; one spelling. */
 static void test_bundle_v2_roundtrip(void **state)
 {
@@ -753,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_ima_bytes),
 		cmocka_unit_test(test_binding_bytes),
 		cmocka_unit_test(test_chain_and_keys),
+		cmocka_unit_test(test_producer_cuts_list_at_quote),
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
 		cmocka_unit_test(test_every_host_reason),

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The host's evidence for a guest bundle (BUNDLE.md section 7): a quote of
+ * the host TPM's PCR 10 by the host AK, bound to the guest's quote, and the
+ * prefix of the host's IMA list that the quoted PCR 10 covers.
+ *
+ * The IMA list keeps growing while we work, so it is read AFTER the quote
+ * and cut at the entry where its replay equals the quoted PCR digest: the
+ * bundle's list is exactly what the TPM vouched for, never a list read
+ * before and quoted after (which could miss the last entries).
+ */
+#ifndef BULWARK_ATTEST_HOST_QUOTE_H
+#define BULWARK_ATTEST_HOST_QUOTE_H
+
+#include "attest/format/bundle_host.h"
+#include "attest/producer/quote.h"
+
+/* The kernel's list (securityfs): st_size is 0, read to EOF. */
+#define HOST_IMA_PATH "/sys/kernel/security/ima/binary_runtime_measurements"
+
+struct host_source {
+	const struct quote_tpm *t;        /* the host TPM */
+	enum quote_ak_alg alg;            /* the host AK, enrolled like a guest's */
+	const char *uuid;                 /* the host's identity (its AK policy) */
+	struct bundle_chain ak, ek;       /* certificates (DER), copied into out */
+	/* Locality for the AK's policy (swtpm's control channel); required. */
+	int (*set_locality)(void *arg, uint8_t locality);
+	void *arg;
+	const char *ima_path;             /* HOST_IMA_PATH, or a test's file */
+	uint16_t bank;                    /* PCR 10's bank, e.g. EVLOG_ALG_SHA256 */
+};
+
+/*
+ * Quotes PCR 10 binding g (bundle_host_binding), then reads the IMA list and
+ * keeps its prefix that replays to the quoted digest.  out gets copies of
+ * everything (bundle_host_free()).  0, -EBUSY (no TPM slot), -ESTALE (no
+ * prefix of the list replays to the quote: not IMA's PCR 10), or -errno.
+ */
+int host_quote_collect(const struct host_source *s, const struct bundle *g,
+		       struct bundle_host *out);
+
+#endif
