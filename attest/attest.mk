@@ -197,7 +197,7 @@ fuzz_imalog_PKGS := libcrypto
 # The host's appraisal against a real swtpm standing in for the host TPM.
 UNIT_TESTS += test_host_verify
 # The producer's half: the host quote bound to a guest quote, the IMA prefix.
-bulwark_SRCS += attest/producer/host_quote.c
+bulwark_SRCS += attest/producer/host_quote.c attest/producer/host_allow_build.c
 test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) attest/producer/host_quote.c \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
@@ -206,7 +206,8 @@ test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
 HOST_ALLOW_SRCS := attest/format/host_allow.c attest/format/bundle_codec.c core/path.c \
 	$(ATTEST_IMALOG)
 UNIT_TESTS += test_host_allow
-test_host_allow_SRCS := tests/unit/test_host_allow.c $(HOST_ALLOW_SRCS)
+test_host_allow_SRCS := tests/unit/test_host_allow.c attest/producer/host_allow_build.c \
+	$(HOST_ALLOW_SRCS)
 test_host_allow_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_host_allow
 fuzz_host_allow_SRCS := tests/fuzz/fuzz_host_allow.c $(HOST_ALLOW_SRCS)

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "attest/vtpm/policy_digest.h"
+#include "attest/producer/host_allow_build.h"
 #include "attest/producer/reference.h"
 #include "core/args.h"
 #include "core/config.h"
@@ -242,6 +243,58 @@ static int ref_write(const char *out, const struct manifest *m)
 	return rc;
 }
 
+/*
+ * bulwark reference --host-allowlist OUT [--root DIR] [--boot-aggregate HEX]
+ *                   [PATH...]      (default PATH: /usr)
+ */
+static int cmd_reference_host(int argc, char **argv)
+{
+	static const struct option o[] = {
+		{ "host-allowlist", 1, NULL, 'H' }, { "root", 1, NULL, 'r' },
+		{ "boot-aggregate", 1, NULL, 'B' }, { NULL, 0, NULL, 0 },
+	};
+	static const char *const usr[] = { "/usr" };
+	const char *out = NULL, *root = "", *agg = NULL;
+	uint8_t d[32];
+	size_t n = 0, count = 0;
+	FILE *f = NULL;
+	int c, rc = args_once(argc, argv, o, "");
+
+	while (!rc && (c = getopt_long(argc, argv, "", o, NULL)) != -1)
+		switch (c) {
+		case 'H': out = optarg; break;
+		case 'r': root = optarg; break;
+		case 'B': agg = optarg;
+			rc = bundle_hex_decode(agg, strlen(agg), d, sizeof(d), &n) || n != 32 ?
+			     -EINVAL : 0;
+			break;
+		default: rc = -EINVAL; break;
+		}
+	if (rc || !out) {
+		fprintf(stderr, "usage: bulwark reference --host-allowlist OUT [--root DIR] "
+			"[--boot-aggregate SHA256HEX] [PATH...]\n");
+		return 2;
+	}
+	f = fopen(out, "wxe");
+	rc = f ? 0 : -errno;
+	if (!rc && agg && fprintf(f, "sha256:%s boot_aggregate\n", agg) < 0)
+		rc = -EIO;
+	rc = rc ? rc : optind < argc ?
+	     host_allow_build(root, (const char *const *)argv + optind, (size_t)(argc - optind),
+			      f, &count) :
+	     host_allow_build(root, usr, ARRAY_SIZE(usr), f, &count);
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (rc) {
+		fprintf(stderr, "bulwark reference --host-allowlist %s: %s\n", out, strerror(-rc));
+		if (f)
+			unlink(out);            /* no partial list left behind */
+		return 1;
+	}
+	fprintf(stderr, "%s: %zu files\n", out, count);
+	return 0;
+}
+
 int cmd_reference(int argc, char **argv)
 {
 	struct ref_args a = { 0 };
@@ -249,6 +302,11 @@ int cmd_reference(int argc, char **argv)
 	struct manifest *m = malloc(sizeof(*m));
 	int rc = in && m ? 0 : -ENOMEM;
 
+	if (argc > 1 && !strncmp(argv[1], "--host-allowlist", 16)) {
+		free(in);
+		free(m);
+		return cmd_reference_host(argc, argv);
+	}
 	if (in)
 		in->kernel_fd = in->initrd_fd = -1;
 	rc = rc ? rc : ref_parse(argc, argv, &a);
