@@ -197,7 +197,8 @@ fuzz_imalog_PKGS := libcrypto
 # The host's appraisal against a real swtpm standing in for the host TPM.
 UNIT_TESTS += test_host_verify
 # The producer's half: the host quote bound to a guest quote, the IMA prefix.
-bulwark_SRCS += attest/producer/host_quote.c attest/producer/host_allow_build.c
+bulwark_SRCS += attest/producer/host_quote.c attest/producer/host_allow_build.c \
+	attest/producer/cmd_attest_host.c
 test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) attest/producer/host_quote.c \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)
@@ -212,3 +213,5 @@ test_host_allow_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_host_allow
 fuzz_host_allow_SRCS := tests/fuzz/fuzz_host_allow.c $(HOST_ALLOW_SRCS)
 fuzz_host_allow_PKGS := libcrypto
+# test_host_verify also runs the real `bulwark attest --host-tpm`.
+$(O)/tests/test_host_verify: | $(O)/bin/bulwark

@@ -16,6 +16,7 @@
 #include "attest/producer/attestd.h"
 #include "attest/producer/cmd_attest.h"
 #include "attest/producer/enroll.h"
+#include "attest/producer/host_quote.h"
 #include "core/launch/commands.h"
 #include "attest/vtpm/measure.h"
 #include "core/args.h"
@@ -181,6 +182,7 @@ int cmd_enroll(int argc, char **argv)
 
 struct attest_args {
 	const char *name, *nonce, *out, *dir, *log, *label, *tpm, *run_dir;
+	const char *host_tpm, *host_dir, *host_ima;   /* issue 15: host evidence */
 	int info;
 };
 
@@ -190,11 +192,13 @@ static int attest_parse(int argc, char **argv, struct attest_args *a)
 		{ "nonce", 1, NULL, 'n' }, { "out", 1, NULL, 'o' }, { "dir", 1, NULL, 'd' },
 		{ "log", 1, NULL, 'l' }, { "label", 1, NULL, 'L' }, { "tpm", 1, NULL, 't' },
 		{ "run-dir", 1, NULL, 'r' }, { "info", 0, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
+		{ "host-tpm", 1, NULL, 'H' }, { "host-dir", 1, NULL, 'D' },
+		{ "host-ima", 1, NULL, 'M' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	a->run_dir = ATTESTD_RUN_DIR;
+	a->host_ima = HOST_IMA_PATH;
 	if (args_once(argc, argv, o, ""))
 		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
@@ -207,10 +211,14 @@ static int attest_parse(int argc, char **argv, struct attest_args *a)
 		case 't': a->tpm = optarg; break;
 		case 'r': a->run_dir = optarg; break;
 		case 'i': a->info = 1; break;
+		case 'H': a->host_tpm = optarg; break;
+		case 'D': a->host_dir = optarg; break;
+		case 'M': a->host_ima = optarg; break;
 		default: return -EINVAL;
 		}
 	}
-	if (optind + 1 != argc || !a->out || !a->nonce == !a->info)
+	if (optind + 1 != argc || !a->out || !a->nonce == !a->info ||
+	    !a->host_tpm != !a->host_dir || (a->host_tpm && a->info))
 		return -EINVAL;
 	a->name = argv[optind];
 	/* Direct (test) mode: all of --tpm --dir --log --label, a quote only. */
@@ -245,7 +253,9 @@ int cmd_attest(int argc, char **argv)
 		fprintf(stderr, "usage: bulwark attest NAME --nonce HEX --out FILE [--run-dir DIR]\n"
 			"       bulwark attest NAME --info --out FILE [--run-dir DIR]\n"
 			"       bulwark attest NAME --nonce HEX --out FILE --tpm SOCK --dir ATTESTDIR "
-			"--log EVENTLOG --label CONTEXT   (test sockets)\n");
+			"--log EVENTLOG --label CONTEXT   (test sockets)\n"
+			"       ... --host-tpm SOCK --host-dir HOSTATTESTDIR [--host-ima FILE]"
+			"   (adds the host's evidence: version 2)\n");
 		return 2;
 	}
 	if (a.tpm)
@@ -253,6 +263,8 @@ int cmd_attest(int argc, char **argv)
 	else
 		rc = attest_launcher_bundle(a.run_dir, a.name, a.info ? NULL : a.nonce,
 					    ATTEST_CLIENT_TIMEOUT_MS, &json, &len);
+	if (!rc && a.host_tpm)
+		rc = attest_host_add(a.host_dir, a.host_tpm, a.host_ima, &json, &len);
 	rc = rc ? rc : attest_file_put(a.out, json, len, 0644);
 	free(json);
 	if (rc)

@@ -39,6 +39,21 @@ int attest_source_open(struct attest_source *s, const char *dir, const char *log
 		       const char *label, const char *tpm_path);
 void attest_source_close(struct attest_source *s);
 
+/*
+ * The host TPM's side (issue 15): DIR is the host's attestation directory
+ * (`bulwark enroll` run against the host TPM, with the host's own UUID), the
+ * TPM reached at tpm_path like a vTPM's test sockets.  No log, no label.
+ */
+int attest_host_open(struct attest_source *s, const char *dir, const char *tpm_path);
+
+/*
+ * Adds the host's evidence to the bundle in *json (replaced by the version 2
+ * text): host quote bound to its guest quote, the IMA list of ima_path cut at
+ * the quote (host_quote.h).  0 or -errno.
+ */
+int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path, char **json,
+		    size_t *len);
+
 /* One bundle for nonce (hex) as JSON text (malloc'd); 0 or -errno. */
 int attest_source_bundle(struct attest_source *s, const char *nonce_hex, char **json,
 			 size_t *len);

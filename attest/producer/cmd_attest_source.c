@@ -113,8 +113,8 @@ int attest_tpm_connect(const char *path, int *fd)
 	return 0;
 }
 
-int attest_source_open(struct attest_source *s, const char *dir, const char *log_path,
-		       const char *label, const char *tpm_path)
+/* DIR's identity and certificates, and the TPM's sockets; log and label not. */
+static int source_open(struct attest_source *s, const char *dir, const char *tpm_path)
 {
 	int rc;
 
@@ -122,15 +122,43 @@ int attest_source_open(struct attest_source *s, const char *dir, const char *log
 	s->fd = -1;
 	s->ctrl.ctrl_fd = -1;
 	s->ctrl.pidfd = -1;
-	if (!label || strlen(label) > BUNDLE_LABEL_MAX || !tpm_path ||
-	    strlen(tpm_path) >= sizeof(s->ctrl.sock_path))
+	if (!tpm_path || strlen(tpm_path) >= sizeof(s->ctrl.sock_path))
 		return -EINVAL;
-	snprintf(s->label, sizeof(s->label), "%s", label);
 	snprintf(s->ctrl.sock_path, sizeof(s->ctrl.sock_path), "%s", tpm_path);
 	rc = read_identity(s, dir);
 	rc = rc ? rc : read_in(dir, "ak.crt", BUNDLE_MAX_CERT, &s->g.ak.cert);
 	rc = rc ? rc : read_in(dir, "ek.crt", BUNDLE_MAX_CERT, &s->g.ek.cert);
-	rc = rc ? rc : read_chain(dir, "ek-chain.pem", &s->g.ek);
+	return rc ? rc : read_chain(dir, "ek-chain.pem", &s->g.ek);
+}
+
+int attest_host_open(struct attest_source *s, const char *dir, const char *tpm_path)
+{
+	int rc = source_open(s, dir, tpm_path);
+
+	if (!rc && (s->fd = data_connect(tpm_path)) < 0)
+		rc = s->fd;
+	if (rc) {
+		log_err("host attestation sources %s: %s", dir, strerror(-rc));
+		attest_source_close(s);
+		return rc;
+	}
+	quote_tpm_fd(&s->t, &s->fd);
+	s->g.name = s->name;
+	s->g.uuid = s->uuid;
+	s->g.set_locality = set_locality;
+	s->g.arg = &s->ctrl;
+	return 0;
+}
+
+int attest_source_open(struct attest_source *s, const char *dir, const char *log_path,
+		       const char *label, const char *tpm_path)
+{
+	int rc;
+
+	if (!label || strlen(label) > BUNDLE_LABEL_MAX)
+		return -EINVAL;
+	rc = source_open(s, dir, tpm_path);
+	snprintf(s->label, sizeof(s->label), "%s", label);
 	rc = rc ? rc : bundle_read_file(log_path, EVLOG_MAX_SIZE, &s->g.log.data, &s->g.log.len);
 	if (!rc && (s->fd = data_connect(tpm_path)) < 0)
 		rc = s->fd;

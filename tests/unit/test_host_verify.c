@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <limits.h>
 #include <cmocka.h>
 
 #include <openssl/x509v3.h>
@@ -79,6 +80,8 @@ static struct {
 	struct host_ev bound;
 	struct measure_secstate sec;
 	struct measure_boot boot;
+	uint8_t *glog;                   /* the guest's event log */
+	size_t glog_len;
 	struct host_allow_entry allow[8];
 	size_t nallow;
 	X509_STORE *ek_store, *ak_store, *other_store;
@@ -335,6 +338,11 @@ static int guest_evidence(void)
 	g.ek.nchain = 1;
 	memset(nonce, 0xc3, sizeof(nonce));
 	rc = rc ? rc : quote_collect(&F.t, &g, nonce, sizeof(nonce), &F.real);
+	F.glog = rc ? NULL : malloc(log.len);
+	if (F.glog) {
+		memcpy(F.glog, log.buf, log.len);
+		F.glog_len = log.len;
+	}
 	rc = rc ? rc : bundle_write(&F.real, &F.v1, &F.v1_len);
 	OPENSSL_free(g.ak.cert.data);
 	OPENSSL_free(g.ek.cert.data);
@@ -411,6 +419,7 @@ static int group_teardown(void **state)
 	bundle_free(&F.real);
 	free(F.v1);
 	free(F.v2);
+	free(F.glog);
 	X509_free(F.guest_ak);
 	X509_free(F.ek_cert);
 	X509_free(F.ek_mid);
@@ -767,6 +776,100 @@ static void test_verify_bundle_with_host(void **state)
 	allow_files(ARRAY_SIZE(files));
 }
 
+static void put_bytes(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* What `bulwark enroll` writes (cmd_attest.h), for the guest's or the host's AK. */
+static void attest_dir(const char *dir, const char *name, const char *uuid, X509 *ak)
+{
+	struct bundle_blob der;
+	char id[128], path[256];
+	uint8_t *chain = NULL;
+	size_t n = 0;
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(id, sizeof(id), "%s\n%s\n", name, uuid);
+	put_bytes(dir, "identity", id, strlen(id));
+	put_bytes(dir, "ak.alg", "rsa2048\n", 8);
+	assert_int_equal(attest_fixture_der(ak, &der), 0);
+	put_bytes(dir, "ak.crt", der.data, der.len);
+	OPENSSL_free(der.data);
+	assert_int_equal(attest_fixture_der(F.ek_cert, &der), 0);
+	put_bytes(dir, "ek.crt", der.data, der.len);
+	OPENSSL_free(der.data);
+	snprintf(path, sizeof(path), "%s/issuercert.pem", F.ca);
+	assert_int_equal(bundle_read_file(path, 1u << 20, &chain, &n), 0);
+	put_bytes(dir, "ek-chain.pem", chain, n);
+	free(chain);
+}
+
+/* build/bin/bulwark beside this test's build/tests (or build/san/...). */
+static void bulwark_bin(char *out, size_t cap)
+{
+	char self[PATH_MAX - 32];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	if (snprintf(out, cap, "%s/../bin/bulwark", self) >= (int)cap)
+		fail_msg("path too long");
+	if (access(out, X_OK))
+		fail_msg("%s not built: make build/bin/bulwark (or all)", out);
+}
+
+/*
+ * The real `bulwark attest --host-tpm`: the guest's quote from its vTPM's
+ * test sockets, the host's evidence added, a version 2 bundle that
+ * bulwark-verify's path appraises (the host list has the fixture's
+ * violation by now: the host's only reason is that warning).
+ */
+static void test_cli_attest_with_host(void **state)
+{
+	char bin[PATH_MAX], gdir[128], hdir[128], out[128], cmd[PATH_MAX + 2048];
+	struct verify_result res;
+	uint8_t *json = NULL;
+	size_t len = 0;
+
+	(void)state;
+	bulwark_bin(bin, sizeof(bin));
+	snprintf(gdir, sizeof(gdir), "%s/guest-dir", F.root);
+	snprintf(hdir, sizeof(hdir), "%s/host-dir", F.root);
+	snprintf(out, sizeof(out), "%s/cli.json", F.root);
+	attest_dir(gdir, GUEST_NAME, GUEST_UUID, F.guest_ak);
+	attest_dir(hdir, HOST_NAME, HOST_UUID, F.ak_cert);
+	put_bytes(F.root, "guest.log", F.glog, F.glog_len);
+	assert_int_equal(write_list(NULL, 0), 0);
+	close(F.fd);                      /* swtpm serves one data channel */
+	F.fd = -1;
+	snprintf(cmd, sizeof(cmd), "%s attest %s --nonce %s --out %s --tpm %s --dir %s "
+		 "--log %s/guest.log --label %s --host-tpm %s --host-dir %s "
+		 "--host-ima %s/binary_runtime_measurements >/dev/null", bin, GUEST_NAME,
+		 "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", out, F.sock,
+		 gdir, F.root, GUEST_LABEL, F.sock, hdir, F.root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(swtpm_open_data(&F.tpm, &F.fd), 0);
+	assert_int_equal(bundle_read_file(out, BUNDLE_MAX_SIZE_HOST, &json, &len), 0);
+	assert_non_null(strstr((char *)json, "\"version\":2,"));
+	allow_files(ARRAY_SIZE(files));
+	assert_int_equal(verify_real((char *)json, len, 1, F.nallow, &res), VS_WARNING);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	assert_int_equal(res.host.present, 1);
+	assert_int_equal(res.host.nfail, 1);
+	assert_int_equal(res.host.fail[0].reason, VR_HOST_IMA_VIOLATION);
+	assert_int_equal(res.host.entries, ARRAY_SIZE(files) + 1);
+	free(json);
+}
+
 /* Last: every host reason verify_host() can give was the primary one. */
 static void test_every_host_reason(void **state)
 {
@@ -790,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_producer_cuts_list_at_quote),
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
+		cmocka_unit_test(test_cli_attest_with_host),
 		cmocka_unit_test(test_every_host_reason),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
