@@ -215,3 +215,8 @@ fuzz_host_allow_SRCS := tests/fuzz/fuzz_host_allow.c $(HOST_ALLOW_SRCS)
 fuzz_host_allow_PKGS := libcrypto
 # test_host_verify also runs the real `bulwark attest --host-tpm`.
 $(O)/tests/test_host_verify: | $(O)/bin/bulwark
+
+# bench-verify with host evidence: a stand-in kernel IMA over a real swtpm.
+LAB_TOOLS += ima-fill
+ima-fill_SRCS := tests/bench/ima_fill.c attest/format/tpm.c $(ATTEST_IMALOG)
+ima-fill_PKGS := libcrypto tss2-mu
