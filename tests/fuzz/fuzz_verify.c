@@ -86,6 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st == VS_AFFIRMING || !res.nfail || res.fail[0].reason <= VR_OK ||
 	    res.fail[0].reason >= VR_COUNT)
 		abort();
+	/* Nor can the host's evidence (no host anchors, empty allowlist). */
+	if (res.host.present && (res.host.status == VS_AFFIRMING || !res.host.nfail ||
+				 (res.host.fail[0].reason < VR_HOST_MISSING &&
+				  res.host.fail[0].reason != VR_INTERNAL) ||
+				 res.host.fail[0].reason >= VR_COUNT))
+		abort();
 	verify_ctx_forget_used(ctx);
 	return 0;
 }
