@@ -124,6 +124,8 @@ static int enroll_run(const struct enroll_args *a, struct enroll_request *req)
 		log_err("enroll %s: CA key, certificates or EK anchors unusable", a->name);
 		return -EINVAL;
 	}
+	/* A TPM device is a hardware host TPM: its AK cannot demand locality 3. */
+	req->host_hw = attest_tpm_is_device(a->tpm);
 	rc = attest_tpm_connect(a->tpm, &fd);
 	quote_tpm_fd(&t, &fd);
 	rc = rc ? rc : enroll_guest(&t, req, &res);

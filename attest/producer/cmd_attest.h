@@ -31,8 +31,10 @@ struct attest_source {
 	char name[BUNDLE_NAME_MAX + 1], uuid[37], label[BUNDLE_LABEL_MAX + 1];
 };
 
-/* Connects to swtpm's data socket at path; 0 or -errno. */
+/* Connects to swtpm's data socket at path, or opens a TPM device
+ * (attest_tpm_is_device: a path under /dev/); 0 or -errno. */
 int attest_tpm_connect(const char *path, int *fd);
+int attest_tpm_is_device(const char *path);
 
 /* Loads DIR, the log and the label; connects to the vTPM at tpm_path. */
 int attest_source_open(struct attest_source *s, const char *dir, const char *log_path,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A guest's attestation directory and its vTPM (cmd_attest.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +104,25 @@ static int data_connect(const char *path)
 	return fd;
 }
 
+/* A TPM device (/dev/tpmrm0: a hardware host TPM) or swtpm's data socket. */
+static int tpm_open(const char *path)
+{
+	int fd;
+
+	if (!attest_tpm_is_device(path))
+		return data_connect(path);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int attest_tpm_is_device(const char *path)
+{
+	return !strncmp(path, "/dev/", 5);
+}
+
 int attest_tpm_connect(const char *path, int *fd)
 {
-	*fd = data_connect(path);
+	*fd = tpm_open(path);
 	if (*fd < 0) {
 		log_err("vTPM at %s: %s", path, strerror(-*fd));
 		return *fd;
@@ -135,7 +152,7 @@ int attest_host_open(struct attest_source *s, const char *dir, const char *tpm_p
 {
 	int rc = source_open(s, dir, tpm_path);
 
-	if (!rc && (s->fd = data_connect(tpm_path)) < 0)
+	if (!rc && (s->fd = tpm_open(tpm_path)) < 0)
 		rc = s->fd;
 	if (rc) {
 		log_err("host attestation sources %s: %s", dir, strerror(-rc));
@@ -145,7 +162,8 @@ int attest_host_open(struct attest_source *s, const char *dir, const char *tpm_p
 	quote_tpm_fd(&s->t, &s->fd);
 	s->g.name = s->name;
 	s->g.uuid = s->uuid;
-	s->g.set_locality = set_locality;
+	/* A device gives user space no locality: the hardware host AK has none. */
+	s->g.set_locality = attest_tpm_is_device(tpm_path) ? NULL : set_locality;
 	s->g.arg = &s->ctrl;
 	return 0;
 }

@@ -214,7 +214,8 @@ static int activate(const struct quote_tpm *t, const struct enroll_request *req,
 	TPM2B_ID_OBJECT blob;
 	TPM2B_ENCRYPTED_SECRET enc;
 	TPM2B_DIGEST got = { 0 };
-	int rc = quote_ak_create(t, req->alg, req->uuid, ak);
+	int rc = req->host_hw ? quote_ak_create_host(t, req->alg, req->uuid, ak) :
+				quote_ak_create(t, req->alg, req->uuid, ak);
 
 	if (rc)
 		return rc;

@@ -35,6 +35,7 @@ struct enroll_request {
 	X509 *ca_cert;                /* the attestation CA */
 	EVP_PKEY *ca_key;
 	int days;                     /* AK certificate validity */
+	int host_hw;                  /* a host AK for a hardware TPM (no locality) */
 };
 
 struct enroll_result {

@@ -121,14 +121,16 @@ static int host_sign(const struct host_source *s, const uint8_t bind[32], struct
 	uint8_t attest[BUNDLE_MAX_TPM], sig[BUNDLE_MAX_TPM], pub[BUNDLE_MAX_TPM];
 	size_t alen = 0, slen = 0, plen = 0;
 	struct quote_key ak;
-	int rc = quote_ak_create(s->t, s->alg, s->uuid, &ak);
+	int rc = s->set_locality ? quote_ak_create(s->t, s->alg, s->uuid, &ak) :
+				   quote_ak_create_host(s->t, s->alg, s->uuid, &ak);
 
 	if (rc)
 		return rc;
-	rc = s->set_locality(s->arg, QUOTE_LOCALITY);
+	rc = s->set_locality ? s->set_locality(s->arg, QUOTE_LOCALITY) : 0;
 	rc = rc ? rc : quote_sign(s->t, &ak, bind, BUNDLE_HOST_BINDING_LEN, &sel, attest, &alen,
 				  sig, sizeof(sig), &slen);
-	s->set_locality(s->arg, 0);
+	if (s->set_locality)
+		s->set_locality(s->arg, 0);
 	quote_flush(s->t, ak.handle);
 	if (!rc && Tss2_MU_TPMT_PUBLIC_Marshal(&ak.pub.publicArea, pub, sizeof(pub), &plen))
 		rc = -EIO;
@@ -146,7 +148,7 @@ int host_quote_collect(const struct host_source *s, const struct bundle *g,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!s->set_locality || !s->ima_path || !evlog_alg_size(s->bank))
+	if (!s->ima_path || !evlog_alg_size(s->bank))
 		return -EINVAL;
 	rc = bundle_host_binding(g, bind);
 	rc = rc ? rc : host_sign(s, bind, out);

@@ -23,7 +23,11 @@ struct host_source {
 	enum quote_ak_alg alg;            /* the host AK, enrolled like a guest's */
 	const char *uuid;                 /* the host's identity (its AK policy) */
 	struct bundle_chain ak, ek;       /* certificates (DER), copied into out */
-	/* Locality for the AK's policy (swtpm's control channel); required. */
+	/*
+	 * Locality for the AK's policy (swtpm's control channel).  NULL: a
+	 * hardware TPM (/dev/tpmrm0), whose host AK has no PolicyLocality
+	 * (quote_ak_create_host, enrolled with enroll_request.host_hw).
+	 */
 	int (*set_locality)(void *arg, uint8_t locality);
 	void *arg;
 	const char *ima_path;             /* HOST_IMA_PATH, or a test's file */

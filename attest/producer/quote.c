@@ -223,6 +223,18 @@ int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, const char
 	return rc ? rc : verify_ak_policy_ref(uuid, ak->policy_ref);
 }
 
+int quote_ak_create_host(const struct quote_tpm *t, enum quote_ak_alg alg, const char *uuid,
+			 struct quote_key *ak)
+{
+	TPM2B_PUBLIC tmpl;
+	int rc = quote_ak_template(alg, uuid, &tmpl);
+
+	rc = rc ? rc : verify_host_ak_policy(uuid, tmpl.publicArea.authPolicy.buffer);
+	rc = rc ? rc : create_primary(t, &tmpl, ak, "CreatePrimary(host AK)");
+	ak->no_locality = 1;
+	return rc ? rc : verify_ak_policy_ref(uuid, ak->policy_ref);
+}
+
 int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek)
 {
 	/* TCG EK Credential Profile, template L-1: PolicySecret(endorsement). */
@@ -383,7 +395,7 @@ int quote_sign(const struct quote_tpm *t, const struct quote_key *ak, const uint
 		return -EINVAL;
 	memcpy(q.buffer, nonce, nonce_len);
 	rc = policy_start(t, &session);
-	rc = rc ? rc : policy_locality(t, session);
+	rc = rc || ak->no_locality ? rc : policy_locality(t, session);
 	rc = rc ? rc : policy_secret_eh(t, session, ak->policy_ref);
 	if (rc)
 		goto out;

@@ -58,6 +58,7 @@ struct quote_key {
 	uint8_t name[2 + 64];         /* nameAlg || H(TPMT_PUBLIC) */
 	size_t name_len;
 	uint8_t policy_ref[16];       /* AK: the guest's UUID (its policy's policyRef) */
+	int no_locality;              /* a hardware host AK: no PolicyLocality */
 };
 
 /* The AK's template for the guest uuid (policy: verify_ak_policy(uuid)). */
@@ -68,6 +69,11 @@ int quote_ak_template(enum quote_ak_alg alg, const char *uuid, TPM2B_PUBLIC *tmp
 int quote_ak_create(const struct quote_tpm *t, enum quote_ak_alg alg, const char *uuid,
 		    struct quote_key *ak);
 int quote_ek_create(const struct quote_tpm *t, struct quote_key *ek);
+
+/* The host AK for a hardware TPM (verify_host_ak_policy(): no locality);
+ * quote_sign() then sends no PolicyLocality. */
+int quote_ak_create_host(const struct quote_tpm *t, enum quote_ak_alg alg, const char *uuid,
+			 struct quote_key *ak);
 
 /* The Name of a public area: nameAlg || H_nameAlg(marshalled TPMT_PUBLIC). */
 int quote_name(const TPMT_PUBLIC *pub, uint8_t *name, size_t cap, size_t *len);

@@ -236,6 +236,13 @@ size_t verify_batch_clones(struct verify_result *res, size_t n);
 #define VERIFY_AK_POLICY_REF_LEN 16
 int verify_ak_policy_ref(const char *uuid, uint8_t ref[VERIFY_AK_POLICY_REF_LEN]);
 int verify_ak_policy(const char *uuid, uint8_t digest[32]);
+/*
+ * A host AK on a hardware TPM (issue 15): user space cannot choose a
+ * locality through /dev/tpmrm0, so its policy is PolicySecret(endorsement)
+ * with the host's UUID alone.  (On the host, root may use the host AK in
+ * any case: what it signs, PCR 10, is the kernel's to extend.)  0 or -EINVAL.
+ */
+int verify_host_ak_policy(const char *uuid, uint8_t digest[32]);
 
 /* Records a failure, sets its claim, recomputes the status. */
 void verify_fail(struct verify_result *res, enum verify_reason reason, const char *fmt, ...)

@@ -101,6 +101,20 @@ static int host_ak_name_ok(const struct bundle_blob *pub, const TPMT_PUBLIC *p, 
 	       !strcmp(name, certified);
 }
 
+/* The AK's policy: the certified host UUID's, with locality 3 (a swtpm host
+ * TPM) or without (a hardware TPM: verify_host_ak_policy). */
+static int host_policy_ok(const TPMT_PUBLIC *p, X509 *cert)
+{
+	uint8_t a[32], b[32];
+	char uuid[40];
+
+	if (verify_san_uri(cert, VERIFY_AK_SAN_UUID, uuid, sizeof(uuid)) ||
+	    verify_ak_policy(uuid, a) || verify_host_ak_policy(uuid, b) ||
+	    p->authPolicy.size != 32)
+		return 0;
+	return !memcmp(p->authPolicy.buffer, a, 32) || !memcmp(p->authPolicy.buffer, b, 32);
+}
+
 /* Chains, AK bound to the EK, AK public area = the certified key.  0 or -1 (stop). */
 static int host_certs(const struct verify_host_policy *pol, const struct bundle_host *h,
 		      struct host_work *w, struct verify_result *res)
@@ -135,6 +149,8 @@ static int host_certs(const struct verify_host_policy *pol, const struct bundle_
 	if (!tk || EVP_PKEY_eq(tk, w->ak_key) != 1)
 		verify_fail(res, VR_HOST_AK_PUBLIC, "host AK key differs from its certificate's");
 	EVP_PKEY_free(tk);
+	if (!host_policy_ok(&w->ak_public, w->ak_cert))
+		verify_fail(res, VR_HOST_AK_PUBLIC, "host AK policy is not the certified host's");
 	return 0;
 }
 

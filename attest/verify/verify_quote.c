@@ -134,6 +134,17 @@ int verify_ak_policy(const char *uuid, uint8_t digest[32])
 	return rc ? rc : policy_extend(digest, ref, sizeof(ref));
 }
 
+int verify_host_ak_policy(const char *uuid, uint8_t digest[32])
+{
+	static const uint8_t secret[] = { 0, 0, 0x01, 0x51, 0x40, 0, 0, 0x0b };  /* CC, RH_ENDORSEMENT */
+	uint8_t ref[VERIFY_AK_POLICY_REF_LEN];
+	int rc = verify_ak_policy_ref(uuid, ref);
+
+	memset(digest, 0, 32);
+	rc = rc ? rc : policy_extend(digest, secret, sizeof(secret));
+	return rc ? rc : policy_extend(digest, ref, sizeof(ref));
+}
+
 /* The AK's policy is the one of the guest its certificate names. */
 static void ak_guest_check(struct verify_work *w, struct verify_result *res)
 {

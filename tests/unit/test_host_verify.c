@@ -652,6 +652,63 @@ static void test_producer_cuts_list_at_quote(void **state)
 	assert_int_equal(write_list(NULL, 0), 0);
 }
 
+/*
+ * A hardware host TPM's AK (no PolicyLocality: /dev/tpmrm0 gives user space
+ * no locality), enrolled by credential activation and quoted at locality 0
+ * on the same real TPM: the evidence verifies (the fixture's list has a
+ * violation by now: that warning is the only reason); and the locality-3 AK
+ * cannot sign at locality 0.
+ */
+static void test_hardware_host_ak(void **state)
+{
+	X509_STORE *anchors = X509_STORE_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	struct enroll_request req = { .name = HOST_NAME, .uuid = HOST_UUID,
+		.alg = QUOTE_AK_RSA2048, .ek_cert = F.ek_cert, .ek_chain = mid,
+		.ek_anchors = anchors, .ca_cert = F.ca_cert, .ca_key = F.ca_key, .days = 30,
+		.host_hw = 1 };
+	struct host_source src = { .t = &F.t, .alg = QUOTE_AK_RSA2048, .uuid = HOST_UUID,
+		.bank = EVLOG_ALG_SHA256 };
+	struct enroll_result er;
+	struct verify_result res;
+	struct bundle_host h;
+	char path[160], ima[160];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", F.ca);
+	assert_int_equal(X509_STORE_load_file(anchors, path), 1);
+	assert_true(sk_X509_push(mid, F.ek_mid) > 0);
+	assert_int_equal(enroll_guest(&F.t, &req, &er), 0);
+	snprintf(ima, sizeof(ima), "%s/binary_runtime_measurements", F.root);
+	src.ima_path = ima;
+	assert_int_equal(attest_fixture_der(er.ak_cert, &src.ak.cert), 0);
+	src.ek = F.honest.h.ek;
+	assert_int_equal(write_list(NULL, 0), 0);
+	assert_int_equal(host_quote_collect(&src, &F.guest, &h), 0);   /* locality 0 */
+	allow_files(ARRAY_SIZE(files));
+	assert_int_equal(appraise(&h, &res), VS_WARNING);     /* the fixture's violation */
+	assert_int_equal(res.nfail, 1);
+	assert_int_equal(res.fail[0].reason, VR_HOST_IMA_VIOLATION);
+	bundle_host_free(&h);
+	OPENSSL_free(src.ak.cert.data);
+	/* the locality-3 AK at locality 0: the TPM refuses to sign */
+	{
+		TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections = { {
+			.hash = TPM2_ALG_SHA256, .sizeofSelect = 3, .pcrSelect = { 0, 4, 0 } } } };
+		uint8_t att[1024], sig[1024], bind[32] = { 0 };
+		size_t alen = 0, slen = 0;
+		struct quote_key ak;
+
+		assert_int_equal(quote_ak_create(&F.t, QUOTE_AK_RSA2048, HOST_UUID, &ak), 0);
+		assert_int_not_equal(quote_sign(&F.t, &ak, bind, sizeof(bind), &sel, att, &alen, sig,
+						sizeof(sig), &slen), 0);
+		quote_flush(&F.t, ak.handle);
+	}
+	X509_free(er.ak_cert);
+	sk_X509_free(mid);
+	X509_STORE_free(anchors);
+}
+
 /* A version 2 bundle: written, parsed back, the same evidence; one spelling. */
 static void test_bundle_v2_roundtrip(void **state)
 {
@@ -891,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_binding_bytes),
 		cmocka_unit_test(test_chain_and_keys),
 		cmocka_unit_test(test_producer_cuts_list_at_quote),
+		cmocka_unit_test(test_hardware_host_ak),
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
 		cmocka_unit_test(test_cli_attest_with_host),
