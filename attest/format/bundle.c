@@ -218,11 +218,29 @@ static int parse_b64(json_object *o, const char *key, size_t cap, struct bundle_
 	return !v || bjson_b64(v, key, cap, out, err) ? -EBADMSG : 0;
 }
 
+/* Version 2, optional: "host"."enrollment" (BUNDLE.md, "Enrollment bound to the host"). */
+static int parse_enroll(json_object *host, struct bundle_host *h, struct bundle_error *err)
+{
+	static const char *const keys[] = { "attest", "signature", "pcr10", "ima_log" };
+	json_object *o = bjson_get(host, "enrollment", json_type_object, err);
+	struct bundle_host_enroll *e = &h->enroll;
+
+	if (!o || bjson_keys(o, "host.enrollment", keys, ARRAY_SIZE(keys), err) ||
+	    parse_b64(o, "attest", BUNDLE_MAX_TPM, &e->attest, err) ||
+	    parse_b64(o, "signature", BUNDLE_MAX_TPM, &e->signature, err) ||
+	    bjson_hex(bjson_get(o, "pcr10", json_type_string, err), "host.enrollment.pcr10",
+		      e->pcr10, sizeof(e->pcr10), evlog_alg_size(h->pcr_alg), NULL, err) ||
+	    parse_b64(o, "ima_log", IMALOG_MAX_SIZE, &e->ima_log, err))
+		return -EBADMSG;
+	e->present = 1;
+	return 0;
+}
+
 /* Version 2: "host" (BUNDLE.md, "Host evidence"). */
 static int parse_host(json_object *top, struct bundle_host *h, struct bundle_error *err)
 {
 	static const char *const keys[] = { "attest", "signature", "pcr_bank", "pcr10",
-		"ima_log", "ak", "ek" };
+		"ima_log", "ak", "ek", "enrollment" };
 	json_object *o = bjson_get(top, "host", json_type_object, err);
 	const char *bank;
 
@@ -240,7 +258,7 @@ static int parse_host(json_object *top, struct bundle_host *h, struct bundle_err
 	    parse_chain(o, "ak", &h->ak_public, &h->ak, err) ||
 	    parse_chain(o, "ek", NULL, &h->ek, err))
 		return -EBADMSG;
-	return 0;
+	return json_object_object_get_ex(o, "enrollment", NULL) ? parse_enroll(o, h, err) : 0;
 }
 
 long long bundle_created_time(const char *s)
@@ -332,6 +350,9 @@ void bundle_host_free(struct bundle_host *h)
 	free(h->signature.data);
 	free(h->ak_public.data);
 	free(h->ima_log.data);
+	free(h->enroll.attest.data);
+	free(h->enroll.signature.data);
+	free(h->enroll.ima_log.data);
 	chain_free(&h->ak);
 	chain_free(&h->ek);
 	memset(h, 0, sizeof(*h));

@@ -54,6 +54,19 @@ struct bundle_pcrs {
 	uint8_t value[EVLOG_MAX_BANKS][EVLOG_NUM_PCRS][EVLOG_MAX_DIGEST];
 };
 
+/*
+ * The host quote made when the guest's AK certificate was issued (optional
+ * in version 2; bundle_host.h: its binding to the AK's Name).  Same host AK
+ * and PCR 10 bank as the bundle's host quote.
+ */
+struct bundle_host_enroll {
+	int present;
+	struct bundle_blob attest;       /* TPMS_ATTEST, extraData binds the guest AK's Name */
+	struct bundle_blob signature;    /* TPMT_SIGNATURE by the host AK */
+	uint8_t pcr10[EVLOG_MAX_DIGEST]; /* PCR 10 then, in the host's pcr_alg */
+	struct bundle_blob ima_log;      /* the IMA list then (imalog.h) */
+};
+
 /* The host's evidence (version 2; bundle_host.h: the binding). */
 struct bundle_host {
 	struct bundle_blob attest;       /* TPMS_ATTEST of the host quote, as signed */
@@ -64,6 +77,7 @@ struct bundle_host {
 	uint16_t pcr_alg;                /* bank of the quoted PCR 10 */
 	uint8_t pcr10[EVLOG_MAX_DIGEST]; /* its value, evlog_alg_size(pcr_alg) bytes */
 	struct bundle_blob ima_log;      /* binary ima-ng list (imalog.h) */
+	struct bundle_host_enroll enroll; /* "enrollment", optional */
 };
 
 struct bundle {

@@ -34,3 +34,21 @@ int bundle_host_binding(const struct bundle *g, uint8_t out[BUNDLE_HOST_BINDING_
 	EVP_MD_CTX_free(mc);
 	return ok ? 0 : -EIO;
 }
+
+int bundle_host_enroll_binding(const uint8_t *name, size_t len,
+			       uint8_t out[BUNDLE_HOST_BINDING_LEN])
+{
+	static const char tag[] = BUNDLE_HOST_ENROLL_TAG;
+	EVP_MD_CTX *mc;
+	unsigned int n = 0;
+	int ok;
+
+	if (!name || !len)
+		return -EINVAL;
+	mc = EVP_MD_CTX_new();
+	ok = mc && EVP_DigestInit_ex(mc, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(mc, tag, sizeof(tag)) == 1 && put_blob(mc, name, len) &&
+	     EVP_DigestFinal_ex(mc, out, &n) == 1 && n == BUNDLE_HOST_BINDING_LEN;
+	EVP_MD_CTX_free(mc);
+	return ok ? 0 : -EIO;
+}

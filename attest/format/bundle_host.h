@@ -26,6 +26,19 @@
  */
 int bundle_host_binding(const struct bundle *g, uint8_t out[BUNDLE_HOST_BINDING_LEN]);
 
+/* Domain separation of the enrollment binding (its NUL included). */
+#define BUNDLE_HOST_ENROLL_TAG "bulwark-host-enroll-v1"
+
+/*
+ * The qualifying data of the host quote made at enrollment, for the guest
+ * AK whose TPM Name (nameAlg || H(TPMT_PUBLIC)) is name:
+ *   SHA-256( "bulwark-host-enroll-v1\0" || u32be len || name )
+ * A different tag from the quote binding's, so neither can stand for the
+ * other.  0, -EINVAL (no name) or -EIO.
+ */
+int bundle_host_enroll_binding(const uint8_t *name, size_t len,
+			       uint8_t out[BUNDLE_HOST_BINDING_LEN]);
+
 /* Frees every blob of h (not h itself). */
 void bundle_host_free(struct bundle_host *h);
 

@@ -145,6 +145,24 @@ static int put_chain(struct sink *s, const char *ind, const struct bundle_chain 
 	return rc;
 }
 
+/* Version 2, optional: the host quote made at enrollment, after the host's "ek". */
+static int put_enroll(struct sink *s, const struct bundle_host *h)
+{
+	const struct bundle_host_enroll *e = &h->enroll;
+	int rc;
+
+	emits(s, ",\n    \"enrollment\":{\n      \"attest\":");
+	rc = put_b64(s, &e->attest);
+	emits(s, ",\n      \"signature\":");
+	rc = rc ? rc : put_b64(s, &e->signature);
+	emits(s, ",\n      \"pcr10\":");
+	put_hex(s, e->pcr10, evlog_alg_size(h->pcr_alg));
+	emits(s, ",\n      \"ima_log\":");
+	rc = rc ? rc : put_b64(s, &e->ima_log);
+	emits(s, "\n    }");
+	return rc;
+}
+
 /* Version 2: the host's evidence, after "ek" (BUNDLE.md, "Host evidence"). */
 static int put_host(struct sink *s, const struct bundle_host *h)
 {
@@ -165,6 +183,7 @@ static int put_host(struct sink *s, const struct bundle_host *h)
 	rc = rc ? rc : put_chain(s, "  ", &h->ak, &h->ak_public);
 	emits(s, ",\n    \"ek\":{\n");
 	rc = rc ? rc : put_chain(s, "  ", &h->ek, NULL);
+	rc = rc || !h->enroll.present ? rc : put_enroll(s, h);
 	emits(s, "\n  }");
 	return rc;
 }

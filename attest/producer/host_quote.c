@@ -114,7 +114,8 @@ static int chain_dup(struct bundle_chain *out, const struct bundle_chain *in)
 }
 
 /* The quote (locality set around it, AK flushed): attest, signature, AK public. */
-static int host_sign(const struct host_source *s, const uint8_t bind[32], struct bundle_host *out)
+static int host_sign(const struct host_source *s, const uint8_t bind[32], struct bundle_blob *attest_out,
+		     struct bundle_blob *sig_out, struct bundle_blob *pub_out)
 {
 	TPML_PCR_SELECTION sel = { .count = 1, .pcrSelections = { { .hash = s->bank,
 		.sizeofSelect = 3, .pcrSelect = { 0, 0x04, 0 } } } };
@@ -134,38 +135,72 @@ static int host_sign(const struct host_source *s, const uint8_t bind[32], struct
 	quote_flush(s->t, ak.handle);
 	if (!rc && Tss2_MU_TPMT_PUBLIC_Marshal(&ak.pub.publicArea, pub, sizeof(pub), &plen))
 		rc = -EIO;
-	rc = rc ? rc : blob_dup(&out->attest, attest, alen);
-	rc = rc ? rc : blob_dup(&out->signature, sig, slen);
-	return rc ? rc : blob_dup(&out->ak_public, pub, plen);
+	rc = rc ? rc : blob_dup(attest_out, attest, alen);
+	rc = rc ? rc : blob_dup(sig_out, sig, slen);
+	return rc || !pub_out ? rc : blob_dup(pub_out, pub, plen);
+}
+
+/* Quote PCR 10 with bind as qualifying data, then the IMA prefix it covers. */
+static int host_evidence(const struct host_source *s, const uint8_t bind[32],
+			 struct bundle_blob *attest, struct bundle_blob *sig,
+			 struct bundle_blob *pub, uint8_t *pcr10, struct bundle_blob *ima)
+{
+	uint8_t *list = NULL;
+	TPMS_ATTEST a;
+	size_t len = 0, cut = 0, off = 0;
+	int rc;
+
+	if (!s->ima_path || !evlog_alg_size(s->bank))
+		return -EINVAL;
+	rc = host_sign(s, bind, attest, sig, pub);
+	rc = rc ? rc : Tss2_MU_TPMS_ATTEST_Unmarshal(attest->data, attest->len, &off, &a)
+		? -EIO : 0;
+	rc = rc ? rc : ima_read(s->ima_path, &list, &len);
+	/* The AK signs with SHA-256 (quote.h): pcrDigest = SHA-256(PCR 10). */
+	rc = rc ? rc : ima_prefix(list, len, s->bank, EVLOG_ALG_SHA256,
+				  &a.attested.quote.pcrDigest, &cut, pcr10);
+	if (rc == -ESTALE)
+		log_err("no prefix of %s replays to the quoted PCR 10", s->ima_path);
+	rc = rc ? rc : blob_dup(ima, list, cut);
+	free(list);
+	return rc;
 }
 
 int host_quote_collect(const struct host_source *s, const struct bundle *g,
 		       struct bundle_host *out)
 {
-	uint8_t bind[BUNDLE_HOST_BINDING_LEN], *list = NULL;
-	TPMS_ATTEST a;
-	size_t len = 0, cut = 0, off = 0;
+	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!s->ima_path || !evlog_alg_size(s->bank))
-		return -EINVAL;
 	rc = bundle_host_binding(g, bind);
-	rc = rc ? rc : host_sign(s, bind, out);
-	rc = rc ? rc : Tss2_MU_TPMS_ATTEST_Unmarshal(out->attest.data, out->attest.len, &off, &a)
-		? -EIO : 0;
-	rc = rc ? rc : ima_read(s->ima_path, &list, &len);
-	/* The AK signs with SHA-256 (quote.h): pcrDigest = SHA-256(PCR 10). */
-	rc = rc ? rc : ima_prefix(list, len, s->bank, EVLOG_ALG_SHA256,
-				  &a.attested.quote.pcrDigest, &cut, out->pcr10);
-	if (rc == -ESTALE)
-		log_err("no prefix of %s replays to the quoted PCR 10", s->ima_path);
+	rc = rc ? rc : host_evidence(s, bind, &out->attest, &out->signature, &out->ak_public,
+				     out->pcr10, &out->ima_log);
 	out->pcr_alg = s->bank;
-	rc = rc ? rc : blob_dup(&out->ima_log, list, cut);
 	rc = rc ? rc : chain_dup(&out->ak, &s->ak);
 	rc = rc ? rc : chain_dup(&out->ek, &s->ek);
-	free(list);
 	if (rc)
 		bundle_host_free(out);
 	return rc;
+}
+
+int host_quote_enroll(const struct host_source *s, const uint8_t *ak_name, size_t name_len,
+		      struct bundle_host_enroll *out)
+{
+	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = bundle_host_enroll_binding(ak_name, name_len, bind);
+	rc = rc ? rc : host_evidence(s, bind, &out->attest, &out->signature, NULL, out->pcr10,
+				     &out->ima_log);
+	if (rc) {
+		free(out->attest.data);
+		free(out->signature.data);
+		free(out->ima_log.data);
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	out->present = 1;
+	return 0;
 }

@@ -43,4 +43,15 @@ struct host_source {
 int host_quote_collect(const struct host_source *s, const struct bundle *g,
 		       struct bundle_host *out);
 
+/*
+ * Enrollment bound to the host (BUNDLE.md section 7): right after the guest
+ * AK's certificate is issued, quotes the host's PCR 10 with the host AK,
+ * qualifying data bundle_host_enroll_binding(ak_name), and keeps the IMA
+ * prefix that quote covers.  The caller stores out with the AK certificate
+ * and copies it into each bundle's "host"."enrollment".  Free out's blobs
+ * with free().  0 or -errno as host_quote_collect.
+ */
+int host_quote_enroll(const struct host_source *s, const uint8_t *ak_name, size_t name_len,
+		      struct bundle_host_enroll *out);
+
 #endif

@@ -87,6 +87,14 @@ enum verify_reason {
 	VR_HOST_IMA_REPLAY,       /* host IMA list does not replay to the quoted PCR 10 */
 	VR_HOST_FILE,             /* a file the host measured is not on the allowlist */
 	VR_HOST_IMA_VIOLATION,    /* IMA recorded a violation: a warning */
+	/* The host quote made at enrollment ("host"."enrollment"). */
+	VR_HOST_ENROLL_MALFORMED, /* its TPMS_ATTEST unreadable, not generated, not a quote */
+	VR_HOST_ENROLL_SIGNATURE, /* not signed by the host AK */
+	VR_HOST_ENROLL_BINDING,   /* its qualifying data is not the guest AK's Name */
+	VR_HOST_ENROLL_PCR,       /* its PCR 10 not the quoted selection or digest */
+	VR_HOST_ENROLL_IMA_MALFORMED, /* its IMA list unreadable */
+	VR_HOST_ENROLL_IMA_REPLAY,    /* its IMA list does not replay to its PCR 10 */
+	VR_HOST_ENROLL_FILE,      /* a file the host had measured at enrollment is not allowed */
 	VR_COUNT
 };
 

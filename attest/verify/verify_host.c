@@ -26,7 +26,6 @@ struct host_work {
 	X509 *ak_cert, *ek_cert;
 	EVP_PKEY *ak_key;
 	TPMT_PUBLIC ak_public;
-	TPMS_ATTEST attest;
 };
 
 static X509 *host_der_cert(const struct bundle_blob *b)
@@ -154,16 +153,47 @@ static int host_certs(const struct verify_host_policy *pol, const struct bundle_
 	return 0;
 }
 
-/* The selection is exactly PCR 10 of h->pcr_alg, its digest H(value). */
-static void host_pcrs(const struct bundle_host *h, const struct host_work *w, uint16_t hash,
-		      struct verify_result *res)
+/*
+ * One host quote as the stages see it: the bundle's (bound to the guest
+ * quote) or the one made at enrollment (bound to the guest AK's Name), each
+ * with its own reasons.
+ */
+struct host_codes {
+	enum verify_reason malformed, signature, binding, pcr, ima_malformed, ima_replay, file;
+	const char *what;                 /* "host", "host enrollment" */
+	const char *unbound;              /* the binding's failure */
+};
+
+struct host_view {
+	const struct bundle_blob *attest, *signature, *ima_log;
+	const uint8_t *pcr10;
+	uint16_t pcr_alg;
+	const struct host_codes *c;
+	TPMS_ATTEST a;
+};
+
+static const struct host_codes host_quote_codes = {
+	VR_HOST_QUOTE_MALFORMED, VR_HOST_SIGNATURE, VR_HOST_BINDING, VR_HOST_PCR,
+	VR_HOST_IMA_MALFORMED, VR_HOST_IMA_REPLAY, VR_HOST_FILE, "host",
+	"host quote's qualifying data does not bind this guest quote and nonce"
+};
+
+static const struct host_codes host_enroll_codes = {
+	VR_HOST_ENROLL_MALFORMED, VR_HOST_ENROLL_SIGNATURE, VR_HOST_ENROLL_BINDING,
+	VR_HOST_ENROLL_PCR, VR_HOST_ENROLL_IMA_MALFORMED, VR_HOST_ENROLL_IMA_REPLAY,
+	VR_HOST_ENROLL_FILE, "host enrollment",
+	"host enrollment quote does not bind this guest's AK Name"
+};
+
+/* The selection is exactly PCR 10 of v->pcr_alg, its digest H(value). */
+static void host_pcrs(const struct host_view *v, uint16_t hash, struct verify_result *res)
 {
-	const TPML_PCR_SELECTION *sel = &w->attest.attested.quote.pcrSelect;
-	const TPM2B_DIGEST *qd = &w->attest.attested.quote.pcrDigest;
-	uint16_t size = evlog_alg_size(h->pcr_alg);
+	const TPML_PCR_SELECTION *sel = &v->a.attested.quote.pcrSelect;
+	const TPM2B_DIGEST *qd = &v->a.attested.quote.pcrDigest;
+	uint16_t size = evlog_alg_size(v->pcr_alg);
 	uint8_t d[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
-	int only10 = sel->count == 1 && sel->pcrSelections[0].hash == h->pcr_alg &&
+	int only10 = sel->count == 1 && sel->pcrSelections[0].hash == v->pcr_alg &&
 		     sel->pcrSelections[0].sizeofSelect >= 2 &&
 		     sel->pcrSelections[0].pcrSelect[1] == 0x04 &&
 		     sel->pcrSelections[0].pcrSelect[0] == 0;
@@ -171,44 +201,40 @@ static void host_pcrs(const struct bundle_host *h, const struct host_work *w, ui
 	for (uint8_t i = 2; only10 && i < sel->pcrSelections[0].sizeofSelect; i++)
 		only10 = !sel->pcrSelections[0].pcrSelect[i];
 	if (!only10 || !size) {
-		verify_fail(res, VR_HOST_PCR, "host quote does not select PCR 10 of %s alone",
-			    evlog_alg_name(h->pcr_alg) ? evlog_alg_name(h->pcr_alg) : "?");
+		verify_fail(res, v->c->pcr, "%s quote does not select PCR 10 of %s alone",
+			    v->c->what, evlog_alg_name(v->pcr_alg) ? evlog_alg_name(v->pcr_alg) : "?");
 		return;
 	}
-	if (!verify_md(hash) || !EVP_Digest(h->pcr10, size, d, &n, verify_md(hash), NULL) ||
+	if (!verify_md(hash) || !EVP_Digest(v->pcr10, size, d, &n, verify_md(hash), NULL) ||
 	    qd->size != n || memcmp(qd->buffer, d, n))
-		verify_fail(res, VR_HOST_PCR, "host PCR 10 is not the value the host TPM quoted");
+		verify_fail(res, v->c->pcr, "%s PCR 10 is not the value the host TPM quoted",
+			    v->c->what);
 }
 
-/* TPMS_ATTEST, signature, binding to the guest quote, PCR 10.  0 or -1 (stop). */
-static int host_quote(const struct bundle_host *h, const struct bundle *g,
-		      struct host_work *w, struct verify_result *res)
+/* TPMS_ATTEST, signature, qualifying data = bind, PCR 10.  0, 1 (bound) or -1 (stop). */
+static int host_quote(struct host_view *v, const uint8_t bind[BUNDLE_HOST_BINDING_LEN],
+		      const struct host_work *w, struct verify_result *res)
 {
-	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
-	const TPM2B_DATA *xd = &w->attest.extraData;
+	const TPM2B_DATA *xd = &v->a.extraData;
 	uint16_t hash = 0;
 	size_t off = 0;
+	int bound;
 
-	if (Tss2_MU_TPMS_ATTEST_Unmarshal(h->attest.data, h->attest.len, &off, &w->attest) ||
-	    off != h->attest.len || w->attest.magic != TPM2_GENERATED_VALUE ||
-	    w->attest.type != TPM2_ST_ATTEST_QUOTE) {
-		verify_fail(res, VR_HOST_QUOTE_MALFORMED,
-			    "host TPMS_ATTEST malformed, not TPM-generated or not a quote");
+	if (Tss2_MU_TPMS_ATTEST_Unmarshal(v->attest->data, v->attest->len, &off, &v->a) ||
+	    off != v->attest->len || v->a.magic != TPM2_GENERATED_VALUE ||
+	    v->a.type != TPM2_ST_ATTEST_QUOTE) {
+		verify_fail(res, v->c->malformed,
+			    "%s TPMS_ATTEST malformed, not TPM-generated or not a quote", v->c->what);
 		return -1;
 	}
-	if (verify_tpm_signature(&w->ak_public, w->ak_key, &h->signature, &h->attest, &hash))
-		verify_fail(res, VR_HOST_SIGNATURE, "host quote not signed by the host AK");
-	if (bundle_host_binding(g, bind)) {
-		verify_fail(res, VR_INTERNAL, "binding digest");
-		return -1;
-	}
-	if (xd->size != sizeof(bind) || memcmp(xd->buffer, bind, sizeof(bind)))
-		verify_fail(res, VR_HOST_BINDING,
-			    "host quote's qualifying data does not bind this guest quote and nonce");
-	else
-		res->fresh = 1;   /* as fresh as the guest quote it binds */
-	host_pcrs(h, w, hash ? hash : TPM2_ALG_SHA256, res);
-	return 0;
+	if (verify_tpm_signature(&w->ak_public, w->ak_key, v->signature, v->attest, &hash))
+		verify_fail(res, v->c->signature, "%s quote not signed by the host AK", v->c->what);
+	bound = xd->size == BUNDLE_HOST_BINDING_LEN &&
+		!memcmp(xd->buffer, bind, BUNDLE_HOST_BINDING_LEN);
+	if (!bound)
+		verify_fail(res, v->c->binding, "%s", v->c->unbound);
+	host_pcrs(v, hash ? hash : TPM2_ALG_SHA256, res);
+	return bound;
 }
 
 /* Is (path, alg, digest) on the sorted allowlist? */
@@ -219,7 +245,7 @@ static int host_allowed(const struct verify_host_policy *pol, const struct imalo
 }
 
 /* Every entry of the list: allowed, or named; violations counted. */
-static void host_allowlist(const struct verify_host_policy *pol, const struct bundle_host *h,
+static void host_allowlist(const struct verify_host_policy *pol, const struct host_view *v,
 			   struct verify_result *res)
 {
 	struct imalog_parser p;
@@ -227,7 +253,7 @@ static void host_allowlist(const struct verify_host_policy *pol, const struct bu
 	uint32_t violations = 0, refused = 0;
 	char hex[2 * EVLOG_MAX_DIGEST + 1];
 
-	if (imalog_parse_begin(&p, h->ima_log.data, h->ima_log.len))
+	if (imalog_parse_begin(&p, v->ima_log->data, v->ima_log->len))
 		return;
 	while (imalog_parse_next(&p, &e) == 1) {
 		if (e.violation) {
@@ -238,41 +264,110 @@ static void host_allowlist(const struct verify_host_policy *pol, const struct bu
 			continue;
 		if (refused++ < VERIFY_MAX_FAILURES / 2) {
 			hex_encode(e.file_digest, e.file_digest_size, hex);
-			verify_fail(res, VR_HOST_FILE, "%.100s %s:%.16s... (entry %u)", e.path,
+			verify_fail(res, v->c->file, "%.100s %s:%.16s... (entry %u)", e.path,
 				    evlog_alg_name(e.file_alg), hex, e.index);
 		}
 	}
 	if (refused > VERIFY_MAX_FAILURES / 2)
-		verify_fail(res, VR_HOST_FILE, "%u files not allowed in all", refused);
+		verify_fail(res, v->c->file, "%u files not allowed in all", refused);
 	if (violations)
-		verify_fail(res, VR_HOST_IMA_VIOLATION, "IMA recorded %u violation(s): a file "
-			    "measured while open for writing (names not bound)", violations);
+		verify_fail(res, VR_HOST_IMA_VIOLATION, "%s: IMA recorded %u violation(s): a file "
+			    "measured while open for writing (names not bound)", v->c->what,
+			    violations);
 }
 
 /* The list replays to the quoted PCR 10; then its files against the allowlist. */
-static void host_ima(const struct verify_host_policy *pol, const struct bundle_host *h,
-		     struct verify_result *res)
+static void host_ima(const struct verify_host_policy *pol, const struct host_view *v,
+		     uint32_t *entries, struct verify_result *res)
 {
 	struct evlog_digest pcr;
 	struct evlog_error err;
 	char msg[160];
-	int rc = imalog_replay(h->ima_log.data, h->ima_log.len, h->pcr_alg, &pcr,
-			       &res->events, &err);
+	int rc = imalog_replay(v->ima_log->data, v->ima_log->len, v->pcr_alg, &pcr, entries,
+			       &err);
 
 	if (rc == -EBADMSG) {
 		evlog_strerror(&err, msg, sizeof(msg));
-		verify_fail(res, VR_HOST_IMA_MALFORMED, "host IMA list: %s", msg);
+		verify_fail(res, v->c->ima_malformed, "%s IMA list: %s", v->c->what, msg);
 		return;
 	}
 	if (rc) {
-		verify_fail(res, VR_HOST_IMA_MALFORMED, "host IMA list: bank %04x (%d)",
-			    h->pcr_alg, rc);
+		verify_fail(res, v->c->ima_malformed, "%s IMA list: bank %04x (%d)", v->c->what,
+			    v->pcr_alg, rc);
 		return;
 	}
-	if (memcmp(pcr.bytes, h->pcr10, pcr.size))
-		verify_fail(res, VR_HOST_IMA_REPLAY, "host IMA list (%u entries) does not replay "
-			    "to the quoted PCR 10", res->events);
-	host_allowlist(pol, h, res);
+	if (memcmp(pcr.bytes, v->pcr10, pcr.size))
+		verify_fail(res, v->c->ima_replay, "%s IMA list (%u entries) does not replay "
+			    "to the quoted PCR 10", v->c->what, *entries);
+	host_allowlist(pol, v, res);
+}
+
+/* The bundle's host quote: bound to the guest quote and the nonce. */
+static int host_current(const struct verify_host_policy *pol, const struct bundle_host *h,
+			const struct bundle *g, const struct host_work *w,
+			struct verify_result *res)
+{
+	struct host_view v = { &h->attest, &h->signature, &h->ima_log, h->pcr10, h->pcr_alg,
+			       &host_quote_codes, { 0 } };
+	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
+	int bound;
+
+	if (bundle_host_binding(g, bind)) {
+		verify_fail(res, VR_INTERNAL, "binding digest");
+		return -1;
+	}
+	bound = host_quote(&v, bind, w, res);
+	if (bound < 0)
+		return -1;
+	if (bound)
+		res->fresh = 1;   /* as fresh as the guest quote it binds */
+	host_ima(pol, &v, &res->events, res);
+	return 0;
+}
+
+/* The guest AK's Name (nameAlg || H(TPMT_PUBLIC)) from the bundle's AK public area. */
+static int host_guest_ak_name(const struct bundle *g, uint8_t *name, size_t *len)
+{
+	TPMT_PUBLIC p;
+	unsigned int n = 0;
+	size_t off = 0;
+	const EVP_MD *md;
+
+	if (!g->ak_public.data ||
+	    Tss2_MU_TPMT_PUBLIC_Unmarshal(g->ak_public.data, g->ak_public.len, &off, &p) ||
+	    off != g->ak_public.len || !(md = verify_md(p.nameAlg)) ||
+	    !EVP_Digest(g->ak_public.data, g->ak_public.len, name + 2, &n, md, NULL))
+		return -1;
+	name[0] = (uint8_t)(p.nameAlg >> 8);
+	name[1] = (uint8_t)p.nameAlg;
+	*len = 2 + n;
+	return 0;
+}
+
+/*
+ * The host quote made when the guest's AK certificate was issued: signed
+ * by the same host AK, bound to the guest AK's Name, its IMA list replayed
+ * and appraised against the same allowlist.
+ */
+static void host_enrollment(const struct verify_host_policy *pol, const struct bundle_host *h,
+			    const struct bundle *g, const struct host_work *w,
+			    struct verify_result *res)
+{
+	const struct bundle_host_enroll *e = &h->enroll;
+	struct host_view v = { &e->attest, &e->signature, &e->ima_log, e->pcr10, h->pcr_alg,
+			       &host_enroll_codes, { 0 } };
+	uint8_t name[2 + EVP_MAX_MD_SIZE], bind[BUNDLE_HOST_BINDING_LEN];
+	uint32_t entries = 0;
+	size_t len = 0;
+	int bound;
+
+	if (!e->present)
+		return;
+	if (host_guest_ak_name(g, name, &len) || bundle_host_enroll_binding(name, len, bind))
+		memset(bind, 0, sizeof(bind));   /* no guest AK: nothing can be bound to it */
+	bound = host_quote(&v, bind, w, res);
+	if (bound >= 0)
+		host_ima(pol, &v, &entries, res);
 }
 
 enum verify_status verify_host(const struct verify_host_policy *pol,
@@ -284,8 +379,8 @@ enum verify_status verify_host(const struct verify_host_policy *pol,
 	memset(res, 0, sizeof(*res));
 	memset(&w, 0, sizeof(w));
 	snprintf(res->name, sizeof(res->name), "host");
-	if (!host_certs(pol, h, &w, res) && !host_quote(h, g, &w, res))
-		host_ima(pol, h, res);
+	if (!host_certs(pol, h, &w, res) && !host_current(pol, h, g, &w, res))
+		host_enrollment(pol, h, g, &w, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a host stage stopped without a reason");
 	verify_result_finish(res);

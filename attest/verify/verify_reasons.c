@@ -87,6 +87,15 @@ static const struct {
 	[VR_HOST_IMA_REPLAY] = { "host-ima-replay-mismatch", TV_EXECUTABLES },
 	[VR_HOST_FILE] = { "host-file-not-allowed", TV_EXECUTABLES },
 	[VR_HOST_IMA_VIOLATION] = { "host-ima-violation", TV_RUNTIME_OPAQUE, 1 },
+	[VR_HOST_ENROLL_MALFORMED] = { "host-enrollment-quote-malformed", TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_SIGNATURE] = { "host-enrollment-signature-invalid", TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_BINDING] = { "host-enrollment-binding-mismatch", TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_PCR] = { "host-enrollment-pcr-mismatch", TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_IMA_MALFORMED] = { "host-enrollment-ima-log-malformed",
+					   TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_IMA_REPLAY] = { "host-enrollment-ima-replay-mismatch",
+					TV_INSTANCE_IDENTITY },
+	[VR_HOST_ENROLL_FILE] = { "host-enrollment-file-not-allowed", TV_INSTANCE_IDENTITY },
 };
 
 static const char *const claims[TV_COUNT] = {

@@ -85,6 +85,9 @@ static struct {
 	struct host_allow_entry allow[8];
 	size_t nallow;
 	X509_STORE *ek_store, *ak_store, *other_store;
+	/* Host quotes made at the guest AK's enrollment: before the forging
+	 * tool ran (clean), and after (forged). */
+	struct bundle_host_enroll enr_clean, enr_forged;
 } F;
 
 static int seen[VR_COUNT];
@@ -194,6 +197,33 @@ static int host_quote(struct host_ev *ev)
 	OPENSSL_free(src.ek.cert.data);
 	OPENSSL_free(src.ek.chain[0].data);
 	return rc;
+}
+
+static void enroll_free(struct bundle_host_enroll *e)
+{
+	free(e->attest.data);
+	free(e->signature.data);
+	free(e->ima_log.data);
+	memset(e, 0, sizeof(*e));
+}
+
+/* The producer's host_quote_enroll() for F.guest's AK: the host then. */
+static int host_enroll_quote(struct bundle_host_enroll *out)
+{
+	char ima[160];
+	struct host_source src = { .t = &F.t, .alg = QUOTE_AK_RSA2048, .uuid = HOST_UUID,
+		.set_locality = set_locality_cb, .ima_path = ima, .bank = EVLOG_ALG_SHA256 };
+	uint8_t name[2 + 64];
+	size_t nlen = 0, off = 0;
+	TPMT_PUBLIC pub;
+	int rc;
+
+	snprintf(ima, sizeof(ima), "%s/binary_runtime_measurements", F.root);
+	rc = Tss2_MU_TPMT_PUBLIC_Unmarshal(F.guest.ak_public.data, F.guest.ak_public.len, &off,
+					   &pub) ? -EIO : 0;
+	rc = rc ? rc : quote_name(&pub, name, sizeof(name), &nlen);
+	rc = rc ? rc : write_list(NULL, 0);
+	return rc ? rc : host_quote_enroll(&src, name, nlen, out);
 }
 
 static int enroll_host(void)
@@ -385,8 +415,12 @@ static int group_setup(void **state)
 	     attest_fixture_make_ca("Bulwark test attestation CA", F.ak_ca, &F.ca_key, &F.ca_cert) ? 2 :
 	     attest_fixture_make_ca("Somebody else's CA", F.other_ca, &F.other_key, &F.other_cert) ? 3 :
 	     fixture_tpm() ? 4 : guest_evidence() ? 10 : enroll_host() ? 5 : 0;
-	for (size_t i = 0; !rc && i < ARRAY_SIZE(files); i++)
-		rc = ima_measure(files[i][0], files[i][1], 0) ? 6 : 0;
+	F.guest.ak_public = F.real.ak_public;   /* the guest AK enrollment binds */
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(files); i++) {
+		rc = i == FORGE && host_enroll_quote(&F.enr_clean) ? 12 : 0;
+		rc = rc ? rc : ima_measure(files[i][0], files[i][1], 0) ? 6 : 0;
+	}
+	rc = rc ? rc : host_enroll_quote(&F.enr_forged) ? 13 : 0;
 	rc = rc ? rc : host_quote(&F.honest) ? 7 : 0;
 	rc = rc ? rc : guest_evidence_v2() ? 11 : 0;
 	rc = rc ? rc : ima_measure("/var/log/forged.log", NULL, 1) ? 8 : 0;
@@ -416,6 +450,8 @@ static int group_teardown(void **state)
 	bundle_host_free(&F.honest.h);
 	bundle_host_free(&F.violated.h);
 	bundle_host_free(&F.bound.h);
+	enroll_free(&F.enr_clean);
+	enroll_free(&F.enr_forged);
 	bundle_free(&F.real);
 	free(F.v1);
 	free(F.v2);
@@ -927,6 +963,172 @@ static void test_cli_attest_with_host(void **state)
 	free(json);
 }
 
+/* Does res name reason r with a detail containing what? */
+static int has_reason(const struct verify_result *res, enum verify_reason r, const char *what)
+{
+	for (size_t i = 0; i < res->nfail; i++)
+		if (res->fail[i].reason == r && (!what || strstr(res->fail[i].detail, what)))
+			return 1;
+	return 0;
+}
+
+/* Enrollment bound to the host: clean affirms, forged names the tool. */
+static void test_enrollment_honest_and_forged(void **state)
+{
+	struct bundle_host h = F.honest.h;
+	struct verify_result res;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	h.enroll = F.enr_clean;
+	assert_int_equal(appraise(&h, &res), VS_AFFIRMING);
+	assert_int_equal(res.nfail, 0);
+	assert_int_equal(res.events, ARRAY_SIZE(files));   /* the current list's */
+	h.enroll = F.enr_forged;
+	assert_int_equal(appraise(&h, &res), VS_AFFIRMING);
+	/* the forging tool is not allowed: the certificate was issued after it ran */
+	allow_files(FORGE);
+	h.enroll = F.enr_clean;
+	assert_int_equal(appraise(&h, &res), VS_CONTRAINDICATED);
+	assert_false(has_reason(&res, VR_HOST_ENROLL_FILE, NULL));
+	h.enroll = F.enr_forged;
+	assert_int_equal(appraise(&h, &res), VS_CONTRAINDICATED);
+	assert_true(has_reason(&res, VR_HOST_FILE, "/root/forge-vtpm"));
+	assert_true(has_reason(&res, VR_HOST_ENROLL_FILE, "/root/forge-vtpm"));
+	seen[VR_HOST_ENROLL_FILE] = 1;
+	allow_files(ARRAY_SIZE(files));
+}
+
+static void expect_enroll(const struct bundle_host *h, enum verify_reason a, enum verify_reason b)
+{
+	struct verify_result res;
+
+	assert_int_equal(appraise(h, &res), VS_CONTRAINDICATED);
+	if (res.fail[0].reason != a && res.fail[0].reason != b)
+		print_error("primary %s (%s)\n", verify_reason_name(res.fail[0].reason),
+			    res.fail[0].detail);
+	assert_true(res.fail[0].reason == a || res.fail[0].reason == b);
+}
+
+/* Every byte of the enrollment quote, its signature, PCR 10 and IMA list. */
+static void test_enrollment_bytes(void **state)
+{
+	struct bundle_host h = F.honest.h;
+	struct bundle_host_enroll *e = &h.enroll;
+	uint8_t a[1024], s[1024], l[LIST_CAP];
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	h.enroll = F.enr_forged;
+	memcpy(a, e->attest.data, e->attest.len);
+	memcpy(s, e->signature.data, e->signature.len);
+	memcpy(l, e->ima_log.data, e->ima_log.len);
+	e->attest.data = a;
+	e->signature.data = s;
+	e->ima_log.data = l;
+	for (size_t i = 0; i < e->attest.len; i++) {
+		a[i] ^= 0x01;
+		expect_enroll(&h, VR_HOST_ENROLL_MALFORMED, VR_HOST_ENROLL_SIGNATURE);
+		a[i] ^= 0x01;
+	}
+	for (size_t i = 0; i < e->signature.len; i++) {
+		s[i] ^= 0x01;
+		expect_enroll(&h, VR_HOST_ENROLL_SIGNATURE, VR_HOST_ENROLL_SIGNATURE);
+		s[i] ^= 0x01;
+	}
+	for (size_t i = 0; i < e->ima_log.len; i++) {
+		l[i] ^= 0x01;
+		expect_enroll(&h, VR_HOST_ENROLL_IMA_MALFORMED, VR_HOST_ENROLL_IMA_REPLAY);
+		l[i] ^= 0x01;
+	}
+	e->ima_log = F.enr_clean.ima_log;     /* an earlier, well-formed list */
+	expect_enroll(&h, VR_HOST_ENROLL_IMA_REPLAY, VR_HOST_ENROLL_IMA_REPLAY);
+	e->ima_log = (struct bundle_blob){ l, F.enr_forged.ima_log.len };
+	for (size_t i = 0; i < 32; i++) {
+		e->pcr10[i] ^= 0x01;
+		expect_enroll(&h, VR_HOST_ENROLL_PCR, VR_HOST_ENROLL_PCR);
+		e->pcr10[i] ^= 0x01;
+	}
+	a[0] ^= 0x80;                         /* magic: not TPM-generated */
+	expect_enroll(&h, VR_HOST_ENROLL_MALFORMED, VR_HOST_ENROLL_MALFORMED);
+	a[0] ^= 0x80;
+	{
+		struct verify_result res;
+
+		assert_int_equal(appraise(&h, &res), VS_AFFIRMING);
+	}
+}
+
+/* The binding: the guest AK's Name, and no other quote stands for it. */
+static void test_enrollment_binding(void **state)
+{
+	struct bundle_host h = F.honest.h;
+	struct bundle_blob saved = F.guest.ak_public;
+	uint8_t pub[BUNDLE_MAX_TPM];
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	h.enroll = F.enr_forged;
+	assert_true(saved.len <= sizeof(pub));
+	memcpy(pub, saved.data, saved.len);
+	F.guest.ak_public.data = pub;
+	for (size_t i = 0; i < saved.len; i++) {
+		pub[i] ^= 0x01;
+		expect_enroll(&h, VR_HOST_ENROLL_BINDING, VR_HOST_ENROLL_BINDING);
+		pub[i] ^= 0x01;
+	}
+	F.guest.ak_public = saved;
+	/* the bundle's own host quote (bound to the guest quote) as the enrollment's */
+	h.enroll.attest = F.honest.h.attest;
+	h.enroll.signature = F.honest.h.signature;
+	h.enroll.ima_log = F.honest.h.ima_log;
+	memcpy(h.enroll.pcr10, F.honest.h.pcr10, 32);
+	expect_enroll(&h, VR_HOST_ENROLL_BINDING, VR_HOST_ENROLL_BINDING);
+	/* and the enrollment quote as the bundle's */
+	h = F.honest.h;
+	h.attest = F.enr_forged.attest;
+	h.signature = F.enr_forged.signature;
+	h.ima_log = F.enr_forged.ima_log;
+	memcpy(h.pcr10, F.enr_forged.pcr10, 32);
+	expect(&h, VR_HOST_BINDING);
+}
+
+/* "host"."enrollment" written, parsed back, canonical, optional. */
+static void test_enrollment_roundtrip(void **state)
+{
+	struct bundle_error err;
+	struct verify_result res;
+	struct bundle back;
+	char *json = NULL, *p;
+	size_t len = 0;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	F.real.version = BUNDLE_VERSION_HOST;
+	F.real.host = F.bound.h;
+	F.real.host.enroll = F.enr_forged;
+	assert_int_equal(bundle_write(&F.real, &json, &len), 0);
+	memset(&F.real.host, 0, sizeof(F.real.host));
+	F.real.version = BUNDLE_VERSION;
+	assert_non_null(strstr(json, "\n    \"enrollment\":{\n      \"attest\":"));
+	assert_int_equal(bundle_parse((const uint8_t *)json, len, &back, &err), 0);
+	assert_true(back.host.enroll.present);
+	assert_int_equal(back.host.enroll.ima_log.len, F.enr_forged.ima_log.len);
+	assert_memory_equal(back.host.enroll.attest.data, F.enr_forged.attest.data,
+			    F.enr_forged.attest.len);
+	assert_int_equal(verify_host(&(struct verify_host_policy){ .ek_store = F.ek_store,
+		.ak_store = F.ak_store, .allow = F.allow, .nallow = F.nallow }, &back.host, &back,
+		&res), VS_AFFIRMING);
+	bundle_free(&back);
+	p = strstr(json, "\"pcr10\":\"");
+	p = p ? strstr(p + 1, "\"pcr10\":\"") : NULL;    /* the enrollment's */
+	assert_non_null(p);
+	memcpy(p, "\"pcrXX\"", 7);
+	assert_int_equal(bundle_parse((const uint8_t *)json, len, &back, &err), -EBADMSG);
+	assert_int_equal(err.code, BUNDLE_ERR_FIELD);
+	free(json);
+}
+
 /* Last: every host reason verify_host() can give was the primary one. */
 static void test_every_host_reason(void **state)
 {
@@ -952,6 +1154,10 @@ int main(void)
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
 		cmocka_unit_test(test_cli_attest_with_host),
+		cmocka_unit_test(test_enrollment_honest_and_forged),
+		cmocka_unit_test(test_enrollment_bytes),
+		cmocka_unit_test(test_enrollment_binding),
+		cmocka_unit_test(test_enrollment_roundtrip),
 		cmocka_unit_test(test_every_host_reason),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
