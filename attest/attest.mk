@@ -198,7 +198,7 @@ fuzz_imalog_PKGS := libcrypto
 UNIT_TESTS += test_host_verify
 # The producer's half: the host quote bound to a guest quote, the IMA prefix.
 bulwark_SRCS += attest/producer/host_quote.c attest/producer/host_allow_build.c \
-	attest/producer/cmd_attest_host.c
+	attest/producer/cmd_attest_host.c attest/producer/cmd_enroll_host.c
 test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) attest/producer/host_quote.c \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)

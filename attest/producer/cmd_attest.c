@@ -26,6 +26,7 @@
 
 struct enroll_args {
 	const char *name, *uuid, *tpm, *ek_cert, *ek_chain, *ek_ca, *ca_cert, *ca_key, *out;
+	const char *host_tpm, *host_dir, *host_ima;   /* enrollment bound to the host */
 	enum quote_ak_alg alg;
 	int days;
 };
@@ -37,11 +38,13 @@ static int enroll_parse(int argc, char **argv, struct enroll_args *a)
 		{ "ek-chain", 1, NULL, 'i' }, { "ek-ca", 1, NULL, 'r' },
 		{ "ca-cert", 1, NULL, 'c' }, { "ca-key", 1, NULL, 'k' },
 		{ "alg", 1, NULL, 'a' }, { "days", 1, NULL, 'd' }, { "out-dir", 1, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+		{ "host-tpm", 1, NULL, 'H' }, { "host-dir", 1, NULL, 'D' },
+		{ "host-ima", 1, NULL, 'M' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	a->days = 3650;
+	a->host_ima = HOST_IMA_PATH;
 	if (args_once(argc, argv, o, ""))
 		return -EINVAL;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
@@ -59,9 +62,14 @@ static int enroll_parse(int argc, char **argv, struct enroll_args *a)
 			break;
 		case 'd': a->days = atoi(optarg); break;
 		case 'o': a->out = optarg; break;
+		case 'H': a->host_tpm = optarg; break;
+		case 'D': a->host_dir = optarg; break;
+		case 'M': a->host_ima = optarg; break;
 		default: return -EINVAL;
 		}
 	}
+	if (!a->host_tpm != !a->host_dir)
+		return -EINVAL;
 	a->name = optind + 1 == argc ? argv[optind] : NULL;
 	if (!a->name || !a->uuid || !a->tpm || !a->ek_cert || !a->ek_chain || !a->ek_ca ||
 	    !a->ca_cert || !a->ca_key || !a->out || a->days <= 0)
@@ -130,6 +138,9 @@ static int enroll_run(const struct enroll_args *a, struct enroll_request *req)
 	quote_tpm_fd(&t, &fd);
 	rc = rc ? rc : enroll_guest(&t, req, &res);
 	rc = rc ? rc : enroll_write(a, res.ak_cert, req->ek_cert);
+	if (!rc && a->host_tpm)
+		rc = enroll_host_bind(a->out, a->host_dir, a->host_tpm, a->host_ima,
+				      &res.ak_pub.publicArea);
 	if (!rc)
 		printf("enrolled %s (%s): AK certificate in %s/ak.crt\n", a->name, a->uuid,
 		       a->out);
@@ -164,7 +175,9 @@ int cmd_enroll(int argc, char **argv)
 	if (enroll_parse(argc, argv, &a)) {
 		fprintf(stderr, "usage: bulwark enroll NAME --uuid UUID --tpm SOCK --ek-cert DER "
 			"--ek-chain PEM --ek-ca PEM --ca-cert PEM --ca-key PEM [--alg rsa2048|p256] "
-			"[--days N] --out-dir DIR\n");
+			"[--days N] --out-dir DIR\n"
+			"       ... [--host-tpm SOCK --host-dir HOSTATTESTDIR [--host-ima FILE]]"
+			"   (a host quote bound to the AK, for bundles' host evidence)\n");
 		return 2;
 	}
 	req = (struct enroll_request){ .name = a.name, .uuid = a.uuid, .alg = a.alg,
@@ -266,7 +279,7 @@ int cmd_attest(int argc, char **argv)
 		rc = attest_launcher_bundle(a.run_dir, a.name, a.info ? NULL : a.nonce,
 					    ATTEST_CLIENT_TIMEOUT_MS, &json, &len);
 	if (!rc && a.host_tpm)
-		rc = attest_host_add(a.host_dir, a.host_tpm, a.host_ima, &json, &len);
+		rc = attest_host_add(a.host_dir, a.host_tpm, a.host_ima, a.dir, &json, &len);
 	rc = rc ? rc : attest_file_put(a.out, json, len, 0644);
 	free(json);
 	if (rc)

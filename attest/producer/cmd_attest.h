@@ -53,8 +53,19 @@ int attest_host_open(struct attest_source *s, const char *dir, const char *tpm_p
  * text): host quote bound to its guest quote, the IMA list of ima_path cut at
  * the quote (host_quote.h).  0 or -errno.
  */
-int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path, char **json,
-		    size_t *len);
+int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path,
+		    const char *guest_dir, char **json, size_t *len);
+
+/*
+ * Enrollment bound to the host (cmd_enroll_host.c): after the guest AK ak is
+ * certified, the host TPM (host_tpm, host_dir as above) quotes PCR 10 bound
+ * to ak's Name; the quote, PCR 10 and the IMA prefix go to out_dir as
+ * host-enroll.{attest,sig,pcr10,ima}.  0 or -errno.
+ */
+int enroll_host_bind(const char *out_dir, const char *host_dir, const char *host_tpm,
+		     const char *ima_path, const TPMT_PUBLIC *ak);
+/* Those files of guest_dir into e (e->present = 0 when there are none).  0 or -errno. */
+int attest_host_enroll_load(const char *guest_dir, struct bundle_host_enroll *e);
 
 /* One bundle for nonce (hex) as JSON text (malloc'd); 0 or -errno. */
 int attest_source_bundle(struct attest_source *s, const char *nonce_hex, char **json,

@@ -8,8 +8,8 @@
 #include "attest/producer/host_quote.h"
 #include "core/log.h"
 
-int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path, char **json,
-		    size_t *len)
+int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path,
+		    const char *guest_dir, char **json, size_t *len)
 {
 	struct attest_source hs;
 	struct bundle_error err;
@@ -31,6 +31,9 @@ int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path,
 		rc = host_quote_collect(&src, &b, &b.host);
 		attest_source_close(&hs);
 	}
+	/* The host quote made when the guest's AK was certified, if kept. */
+	if (!rc && guest_dir)
+		rc = attest_host_enroll_load(guest_dir, &b.host.enroll);
 	if (!rc) {
 		b.version = BUNDLE_VERSION_HOST;
 		rc = bundle_write(&b, &out, &out_len);

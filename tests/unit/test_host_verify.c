@@ -963,6 +963,65 @@ static void test_cli_attest_with_host(void **state)
 	free(json);
 }
 
+/*
+ * `bulwark attest --host-tpm` copies the host quote made at enrollment
+ * (DIR/host-enroll.*, as `bulwark enroll --host-tpm` writes them) into the
+ * bundle; a byte changed in the kept signature is contraindicated.
+ */
+static void test_cli_attest_with_enrollment(void **state)
+{
+	char bin[PATH_MAX], gdir[128], hdir[128], out[128], cmd[PATH_MAX + 2048];
+	struct bundle_host_enroll e;
+	struct verify_result res;
+	uint8_t *json = NULL;
+	size_t len = 0;
+
+	(void)state;
+	bulwark_bin(bin, sizeof(bin));
+	snprintf(gdir, sizeof(gdir), "%s/guest-dir", F.root);
+	snprintf(hdir, sizeof(hdir), "%s/host-dir", F.root);
+	snprintf(out, sizeof(out), "%s/cli-enroll.json", F.root);
+	assert_int_equal(host_enroll_quote(&e), 0);
+	put_bytes(gdir, "host-enroll.attest", e.attest.data, e.attest.len);
+	put_bytes(gdir, "host-enroll.sig", e.signature.data, e.signature.len);
+	put_bytes(gdir, "host-enroll.pcr10", e.pcr10, 32);
+	put_bytes(gdir, "host-enroll.ima", e.ima_log.data, e.ima_log.len);
+	close(F.fd);
+	F.fd = -1;
+	for (int round = 0; round < 2; round++) {
+		snprintf(cmd, sizeof(cmd), "%s attest %s --nonce %s --out %s --tpm %s --dir %s "
+			 "--log %s/guest.log --label %s --host-tpm %s --host-dir %s "
+			 "--host-ima %s/binary_runtime_measurements >/dev/null", bin, GUEST_NAME,
+			 "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3", out,
+			 F.sock, gdir, F.root, GUEST_LABEL, F.sock, hdir, F.root);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(bundle_read_file(out, BUNDLE_MAX_SIZE_HOST, &json, &len), 0);
+		assert_non_null(strstr((char *)json, "\n    \"enrollment\":{"));
+		allow_files(ARRAY_SIZE(files));
+		verify_real((char *)json, len, 1, F.nallow, &res);
+		free(json);
+		assert_int_equal(res.status, VS_AFFIRMING);
+		assert_int_equal(res.host.present, 1);
+		if (!round) {
+			/* the violation (a warning) is in both lists: nothing else */
+			assert_int_equal(res.host.status, VS_WARNING);
+			for (size_t i = 0; i < res.host.nfail; i++)
+				assert_int_equal(res.host.fail[i].reason, VR_HOST_IMA_VIOLATION);
+			e.signature.data[e.signature.len - 1] ^= 0x01;
+			put_bytes(gdir, "host-enroll.sig", e.signature.data, e.signature.len);
+		} else {
+			size_t i = 0;
+
+			assert_int_equal(res.host.status, VS_CONTRAINDICATED);
+			while (i < res.host.nfail && res.host.fail[i].reason != VR_HOST_ENROLL_SIGNATURE)
+				i++;
+			assert_true(i < res.host.nfail);
+		}
+	}
+	assert_int_equal(swtpm_open_data(&F.tpm, &F.fd), 0);
+	enroll_free(&e);
+}
+
 /* Does res name reason r with a detail containing what? */
 static int has_reason(const struct verify_result *res, enum verify_reason r, const char *what)
 {
@@ -1154,6 +1213,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
 		cmocka_unit_test(test_cli_attest_with_host),
+		cmocka_unit_test(test_cli_attest_with_enrollment),
 		cmocka_unit_test(test_enrollment_honest_and_forged),
 		cmocka_unit_test(test_enrollment_bytes),
 		cmocka_unit_test(test_enrollment_binding),
