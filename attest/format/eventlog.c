@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* TCG crypto-agile event log: writer, bounded parser, replay (eventlog.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +23,37 @@ static const char locality_sig[16] = "StartupLocality";
 /* TCG_EfiSpecIdEventAlgorithmSize on the wire: algId u16, digestSize u16. */
 #define SPEC_ALG_SIZE 4u
 
+static EVP_MD *evlog_mds[EVLOG_MAX_BANKS];
+static pthread_once_t evlog_mds_once = PTHREAD_ONCE_INIT;
+static const uint16_t evlog_md_algs[EVLOG_MAX_BANKS] = {
+	EVLOG_ALG_SHA1, EVLOG_ALG_SHA256, EVLOG_ALG_SHA384, EVLOG_ALG_SHA512,
+};
+
+static void evlog_mds_fetch(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(evlog_md_algs); i++)
+		evlog_mds[i] = EVP_MD_fetch(NULL, evlog_alg_name(evlog_md_algs[i]), NULL);
+}
+
+const EVP_MD *evlog_md(uint16_t alg)
+{
+	pthread_once(&evlog_mds_once, evlog_mds_fetch);
+	for (size_t i = 0; i < ARRAY_SIZE(evlog_md_algs); i++)
+		if (evlog_md_algs[i] == alg)
+			return evlog_mds[i];
+	return NULL;
+}
+
 int evlog_hash(uint16_t alg, const void *data, size_t len, struct evlog_digest *out)
 {
 	uint16_t size = evlog_alg_size(alg);
+	const EVP_MD *md = evlog_md(alg);
 	unsigned int n = 0;
 
 	if (!size)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	if (!EVP_Digest(data, len, out->bytes, &n, EVP_get_digestbyname(evlog_alg_name(alg)),
-			NULL) || n != size)
+	if (!md || !EVP_Digest(data, len, out->bytes, &n, md, NULL) || n != size)
 		return -EIO;
 	out->alg = alg;
 	out->size = size;

@@ -91,6 +91,12 @@ uint16_t evlog_alg_size(uint16_t alg);
 const char *evlog_alg_name(uint16_t alg);
 /* out->alg/size/bytes = alg(data); 0 or -EINVAL (unsupported) / -EIO. */
 int evlog_hash(uint16_t alg, const void *data, size_t len, struct evlog_digest *out);
+/* OpenSSL's digest of a supported algorithm, fetched once per process
+ * (OpenSSL 3 looks an implicitly fetched digest up again, under a lock, on
+ * every use: a fifth of the verifier's time, more than the hashing itself
+ * on an IMA list); NULL if unsupported or unavailable. */
+struct evp_md_st;
+const struct evp_md_st *evlog_md(uint16_t alg);
 
 /* ---- writer ----------------------------------------------------------- */
 

@@ -5,49 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <pthread.h>
 
-#include <openssl/evp.h>
 
 #include "attest/format/imalog.h"
 #include "core/util.h"
-
-/*
- * The digests fetched once: OpenSSL 3 looks an algorithm up by name on every
- * implicit use, which cost more than the hashing itself on a list of 100,000
- * short entries.
- */
-static EVP_MD *mds[4];
-static pthread_once_t mds_once = PTHREAD_ONCE_INIT;
-
-static void mds_fetch(void)
-{
-	static const char *const names[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		mds[i] = EVP_MD_fetch(NULL, names[i], NULL);
-}
-
-/* evlog_hash() with the fetched digests; 0, -EINVAL or -EIO. */
-static int ima_hash(uint16_t alg, const void *data, size_t len, struct evlog_digest *out)
-{
-	static const uint16_t ids[] = { EVLOG_ALG_SHA1, EVLOG_ALG_SHA256, EVLOG_ALG_SHA384,
-					EVLOG_ALG_SHA512 };
-	unsigned int n = 0;
-
-	pthread_once(&mds_once, mds_fetch);
-	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
-		if (ids[i] != alg)
-			continue;
-		if (!mds[i] || !EVP_Digest(data, len, out->bytes, &n, mds[i], NULL) ||
-		    n != evlog_alg_size(alg))
-			return -EIO;
-		out->alg = alg;
-		out->size = (uint16_t)n;
-		return 0;
-	}
-	return -EINVAL;
-}
 
 static const char template_ng[] = "ima-ng";
 #define NAME_NG_LEN (sizeof(template_ng) - 1)
@@ -181,7 +142,7 @@ static int check_template_digest(struct imalog_parser *p, struct imalog_entry *e
 					    "a violation's file digest is not zero");
 		return 0;
 	}
-	if (ima_hash(EVLOG_ALG_SHA1, e->template_data, e->template_data_len, &d))
+	if (evlog_hash(EVLOG_ALG_SHA1, e->template_data, e->template_data_len, &d))
 		return -EIO;
 	if (memcmp(d.bytes, e->template_sha1, IMALOG_SHA1_SIZE))
 		return fail(p, e->offset + 4, "template_digest",
@@ -231,7 +192,7 @@ static int extend(uint16_t alg, struct evlog_digest *pcr, const uint8_t *t)
 
 	memcpy(buf, pcr->bytes, pcr->size);
 	memcpy(buf + pcr->size, t, pcr->size);
-	return ima_hash(alg, buf, 2u * pcr->size, pcr);
+	return evlog_hash(alg, buf, 2u * pcr->size, pcr);
 }
 
 int imalog_replay(const uint8_t *buf, size_t len, uint16_t alg, struct evlog_digest *pcr,
@@ -251,7 +212,7 @@ int imalog_replay(const uint8_t *buf, size_t len, uint16_t alg, struct evlog_dig
 	while (!rc && (rc = imalog_parse_next(&p, &e)) == 1) {
 		if (e.violation)
 			memset(t.bytes, 0xff, pcr->size);
-		else if ((rc = ima_hash(alg, e.template_data, e.template_data_len, &t)))
+		else if ((rc = evlog_hash(alg, e.template_data, e.template_data_len, &t)))
 			break;
 		if ((rc = extend(alg, pcr, t.bytes)))
 			break;
@@ -299,7 +260,7 @@ int imalog_append(uint8_t *buf, size_t *len, size_t cap, const char *path,
 	put32(td, &tl, sizeof(td), (uint32_t)(pl + 1));
 	put(td, &tl, sizeof(td), path, pl + 1);
 	memset(&sha1, 0, sizeof(sha1));
-	if (!violation && (rc = ima_hash(EVLOG_ALG_SHA1, td, tl, &sha1)))
+	if (!violation && (rc = evlog_hash(EVLOG_ALG_SHA1, td, tl, &sha1)))
 		return rc;
 	if (!range_fits(*len, 4 + IMALOG_SHA1_SIZE + 4 + NAME_NG_LEN + 4 + tl, cap))
 		return -ENOSPC;  /* whole entry or nothing */

@@ -6,7 +6,6 @@
  * the primary reason.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,36 +19,10 @@
 #include "core/log.h"
 #include "core/util.h"
 
-/*
- * Digests fetched once: OpenSSL 3 looks an implicitly fetched EVP_sha256()
- * up again (under a lock) on every use, which was a fifth of the time.
- */
-static EVP_MD *mds[4];
-static pthread_once_t mds_once = PTHREAD_ONCE_INIT;
-
-static void mds_fetch(void)
-{
-	static const char *const names[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		mds[i] = EVP_MD_fetch(NULL, names[i], NULL);
-}
-
+/* The digests are fetched once per process (eventlog.h: evlog_md). */
 const EVP_MD *verify_md(uint16_t alg)
 {
-	pthread_once(&mds_once, mds_fetch);
-	switch (alg) {
-	case TPM2_ALG_SHA1:
-		return mds[0];
-	case TPM2_ALG_SHA256:
-		return mds[1];
-	case TPM2_ALG_SHA384:
-		return mds[2];
-	case TPM2_ALG_SHA512:
-		return mds[3];
-	default:
-		return NULL;
-	}
+	return evlog_md(alg);
 }
 
 /* Every certificate in every PEM file becomes a trust anchor. */
