@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "attest/producer/attestd.h"
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/launch/launcher.h"
@@ -203,6 +204,20 @@ static int run_act(struct launch *l)
 		rc = launch_jail_setup(l);
 	return rc < 0 ? rc : 0;
 }
+/* RUN_DIR/NAME, emptied by the control socket's and attestd's close: gone
+ * too, so a stopped guest leaves nothing in /run.  Not empty (a file that
+ * is not ours) or already gone: left as it is. */
+static void launch_run_dir_remove(const struct launch *l)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", ATTESTD_RUN_DIR, l->cfg.name) >=
+	    (int)sizeof(path))
+		return;
+	if (rmdir(path) && errno != ENOENT && errno != ENOTEMPTY)
+		log_warn("%s: %s", path, strerror(errno));
+}
+
 
 /* The whole launch, one ladder: each step undone in reverse order.  Every
  * input is checked (launch_validate) before the first change to the host.
@@ -261,6 +276,7 @@ out_control:
 	launch_control_teardown(l);
 out_attestd:
 	launch_attestd_close(l);
+	launch_run_dir_remove(l);
 out_vtpm:
 	launch_vtpm_stop(l);
 out_files:
