@@ -165,6 +165,10 @@ void attestd_close(struct attestd *d)
 {
 	if (d->listen_fd >= 0)
 		unlinkat(d->dir_fd, ATTESTD_SOCK_NAME, 0);
+	/* The lock file too, while we still hold it: the guest's gstate lock
+	 * makes us its only launcher, so no one else can be taking it. */
+	if (d->lock_fd >= 0)
+		unlinkat(d->dir_fd, ATTESTD_LOCK_NAME, 0);
 	attestd_fds_close(d);
 }
 
