@@ -84,6 +84,9 @@ int prop_allowlist(struct pc *pc);
 /* The access vector of class CLS named by PERMS ("read open ..."); names
  * the class lacks count for nothing. */
 uint32_t pc_perm_mask(uint16_t cls, const char *perms);
+/* A list entry's target names type T for domain D: "self" (T is D), or a
+ * type or attribute of the policy that T is or has. */
+bool pc_target_matches(const struct pc *pc, const char *target, uint32_t d, uint32_t t);
 /* The reviewed list of inherited rules (policy/check_inherited.c): why
  * PERMS of class CLS on type T, granted to every domain by the host policy,
  * may stay with guest domain D; NULL when they may not. */

@@ -92,6 +92,15 @@ uint32_t pc_perm_mask(uint16_t cls, const char *perms)
 	return mask;
 }
 
+bool pc_target_matches(const struct pc *pc, const char *target, uint32_t d, uint32_t t)
+{
+	uint32_t at;
+
+	if (!strcmp(target, "self"))
+		return t == d;
+	return (at = pc_type(pc, target)) && pc_type_has(pc, t, at);
+}
+
 /* What the allowlist lets domain D do to type T in class CLS. */
 static uint32_t allowed_mask(const struct pc *pc, uint32_t d, uint32_t t, uint16_t cls)
 {
@@ -100,17 +109,12 @@ static uint32_t allowed_mask(const struct pc *pc, uint32_t d, uint32_t t, uint16
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowlist); i++) {
 		const struct allow_entry *a = &allowlist[i];
-		uint32_t at;
 
 		if (strcmp(a->cls, cname) ||
 		    (a->domain && strcmp(a->domain, pc_type_name(pc, d))))
 			continue;
-		if (!strcmp(a->target, "self")) {
-			if (t != d)
-				continue;
-		} else if (!(at = pc_type(pc, a->target)) || !pc_type_has(pc, t, at)) {
+		if (!pc_target_matches(pc, a->target, d, t))
 			continue;
-		}
 		mask |= pc_perm_mask(cls, a->perms);
 	}
 	return mask;

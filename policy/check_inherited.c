@@ -59,16 +59,9 @@ const char *pc_inherited_reason(const struct pc *pc, uint32_t d, uint32_t t,
 
 	for (size_t i = 0; i < ARRAY_SIZE(accepted); i++) {
 		const struct inherited *a = &accepted[i];
-		uint32_t at;
 
-		if (strcmp(a->cls, cname))
+		if (strcmp(a->cls, cname) || !pc_target_matches(pc, a->target, d, t))
 			continue;
-		if (!strcmp(a->target, "self")) {
-			if (t != d)
-				continue;
-		} else if (!(at = pc_type(pc, a->target)) || !pc_type_has(pc, t, at)) {
-			continue;
-		}
 		covered |= pc_perm_mask(cls, a->perms);
 		reason = a->reason;
 	}
