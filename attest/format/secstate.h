@@ -76,4 +76,21 @@ int measure_value_ok(const char *v, size_t n);
 const struct measure_kv *measure_kv_find(const struct measure_kv *kv, size_t n,
 					 const char *key);
 
+/* ---- the restore event (attest/vtpm/measure.h) ------------------------- */
+#define MEASURE_RESTORE_HEADER "bulwark-restore v1\n"
+#define MEASURE_RESTORE_TAG    0x42575253u       /* "BWRS" */
+#define MEASURE_RESTORE_TIME_LEN 20              /* YYYY-MM-DDTHH:MM:SSZ */
+
+struct measure_restore_view {
+	uint8_t snapshot_sha256[32];
+	char time[MEASURE_RESTORE_TIME_LEN + 1];
+	const uint8_t *secstate;       /* into the parsed bytes */
+	size_t secstate_len;
+};
+
+/* Parses untrusted restore-event data (the tagged event, whole): tag, size,
+ * header, the two lines (hex, a valid UTC time), and that a security state
+ * follows (its text is parsed by measure_secstate_parse).  0 or -EBADMSG. */
+int measure_restore_parse(const uint8_t *data, size_t len, struct measure_restore_view *v);
+
 #endif

@@ -122,6 +122,41 @@ int measure_hash_blob(const struct measure_blob *b, const struct evlog_banks *ba
 int measure_boot_run(int tpm_fd, const struct evlog_banks *banks,
 		     const struct measure_boot *b, struct evlog_writer *log);
 
+/* ---- the restore (issue 17) -------------------------------------------- *
+ *
+ * A guest restored from a snapshot keeps its vTPM (the PCRs of its boot,
+ * swtpm_state_restore) and its event log; the launcher then measures one
+ * restore event, after the boot's events, into the PCR of the boot's
+ * security state (MEASURE_PCR_SECURITY) and the log:
+ *   PCR 7, EV_EVENT_TAG, data = TCG_PCClientTaggedEvent {
+ *     u32 taggedEventID = MEASURE_RESTORE_TAG, u32 size, then the text }
+ *   text:  bulwark-restore v1\n
+ *          snapshot.sha256=HEX\n         the sealed file's digest
+ *          time=YYYY-MM-DDTHH:MM:SSZ\n   UTC, the launcher's clock
+ *          the security state now (secstate.h, its own header line first)
+ *   digest = H(data) in every bank.
+ * A guest restored again gets one more such event.  attest/format/secstate.h
+ * parses it (measure_restore_parse), attest/verify appraises it.
+ */
+struct vtpm;
+
+/* The event's data (above) into buf; 0, -EINVAL or -ENOSPC. */
+int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
+			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
+			   size_t *len);
+/* Extends the TPM behind tpm_fd (if >= 0) and appends to log: the pure half. */
+int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
+			int64_t unix_time, const struct measure_secstate *now);
+/*
+ * The launcher's call (attest/vtpm/measure_restore.c): v->log holds the
+ * snapshot's log (the boot's events and earlier restores), v->proxy the
+ * swtpm channel, the guest paused.  Extends PCR 7 through the proxy's host
+ * channel, appends to v->log and saves it to v->log_path.  0 or -errno; on
+ * failure the guest must not be resumed (the log and the PCR may differ).
+ */
+int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],
+		    const struct measure_secstate *now);
+
 /* Writes the log to path atomically (temporary file, fsync, rename), 0644. */
 int measure_log_save(const struct evlog_writer *log, const char *path);
 /*

@@ -49,9 +49,20 @@ enum swtpm_ctrl_cmd {
 	SWTPM_CMD_INIT = 2,
 	SWTPM_CMD_SHUTDOWN = 3,
 	SWTPM_CMD_SET_LOCALITY = 5,
+	SWTPM_CMD_GET_STATEBLOB = 12,
+	SWTPM_CMD_SET_STATEBLOB = 13,
 	SWTPM_CMD_STOP = 14,
 	SWTPM_CMD_SET_DATAFD = 16,
 };
+
+/* swtpm's state blobs (ptm.h PTM_BLOB_TYPE_*). */
+enum swtpm_blob {
+	SWTPM_BLOB_PERMANENT = 1,
+	SWTPM_BLOB_VOLATILE = 2,
+	SWTPM_BLOB_SAVESTATE = 3,
+};
+/* Bound on one blob (swtpm's NV is at most 128 KiB plus headers). */
+#define SWTPM_BLOB_MAX (1u << 20)
 
 #define SWTPM_NAME_MAX 64
 
@@ -109,6 +120,34 @@ int swtpm_check(struct swtpm *tpm);
 
 /* CMD_SHUTDOWN, wait (bounded), SIGKILL as a last resort; reaps; idempotent. */
 int swtpm_stop(struct swtpm *tpm);
+
+/*
+ * The vTPM's state for a snapshot (issue 17), swtpm's CMD_GET_STATEBLOB /
+ * CMD_SET_STATEBLOB on the control channel (ptm.h's ptm_getstate and
+ * ptm_setstate, big-endian; on a socket the blob follows the reply header,
+ * resp. the request header, whole).  Always the decrypted blob: the state
+ * key of the swtpm it goes to may differ, and the snapshot is sealed by
+ * the launcher (core/launch/snapbox.h).
+ *
+ * get: the guest paused and no TPM command in flight (the proxy idle);
+ * *buf malloc'd (caller frees), at most SWTPM_BLOB_MAX.  A volatile or
+ * savestate blob that swtpm does not have is returned empty (len 0).
+ * set: on a swtpm stopped with CMD_STOP (swtpm_state_restore below does
+ * the whole sequence).  0 or -errno (-EIO: swtpm's result code logged).
+ */
+int swtpm_state_get(struct swtpm *s, enum swtpm_blob which, uint8_t **buf, size_t *len);
+int swtpm_state_set(struct swtpm *s, enum swtpm_blob which, const uint8_t *buf, size_t len);
+
+/*
+ * A restore onto a running, freshly started swtpm: CMD_STOP, the three blobs
+ * (an empty one skipped), CMD_INIT.  The TPM then has the snapshot's keys,
+ * NV, sessions and PCRs.  0 or -errno; on failure the swtpm must be stopped.
+ */
+struct swtpm_blobs {
+	const uint8_t *data[3];            /* [which - 1] */
+	size_t len[3];
+};
+int swtpm_state_restore(struct swtpm *s, const struct swtpm_blobs *b);
 
 /* Removes the state directory's files and the key (swtpm must be stopped). */
 int swtpm_delete(const struct swtpm_config *cfg);
