@@ -74,3 +74,13 @@ UNIT_TESTS += test_audit
 test_audit_SRCS = tests/unit/test_audit.c core/launch/audit.c core/log.c
 test_audit_PKGS = cmocka audit
 test_audit_WRAP = audit_open audit_log_user_message audit_close log_msg
+
+# The sealed snapshot file and its key (issue 17, core/launch/snapbox.h).
+SNAPBOX_SRCS := core/launch/snapbox.c core/launch/snapbox_key.c core/path.c core/log.c
+bulwark_SRCS += core/launch/snapbox.c core/launch/snapbox_key.c
+UNIT_TESTS += test_snapbox
+test_snapbox_SRCS := tests/unit/test_snapbox.c $(SNAPBOX_SRCS)
+test_snapbox_PKGS := cmocka libcrypto
+FUZZ_TARGETS += fuzz_snapbox
+fuzz_snapbox_SRCS := tests/fuzz/fuzz_snapbox.c $(SNAPBOX_SRCS)
+fuzz_snapbox_PKGS := libcrypto
