@@ -220,3 +220,9 @@ $(O)/tests/test_host_verify: | $(O)/bin/bulwark
 LAB_TOOLS += ima-fill
 ima-fill_SRCS := tests/bench/ima_fill.c attest/format/tpm.c $(ATTEST_IMALOG)
 ima-fill_PKGS := libcrypto tss2-mu
+
+# --- snapshot and restore (issue 17): the vTPM's state blobs ---
+# Two real swtpm, tpm2-tools: a key, NV and PCRs move with the three blobs.
+UNIT_TESTS += test_swtpm_state
+test_swtpm_state_SRCS := tests/unit/test_swtpm_state.c $(ATTEST_VTPM)
+test_swtpm_state_PKGS := cmocka libcrypto tss2-mu

@@ -782,3 +782,125 @@ int swtpm_delete(const struct swtpm_config *cfg)
 		log_info("vTPM %s: state and key deleted", cfg->name);
 	return rc;
 }
+
+/* ---- state blobs (issue 17) -------------------------------------------- */
+
+#define STATE_FLAG_DECRYPTED 1u        /* ptm.h PTM_STATE_FLAG_DECRYPTED */
+#define STATE_FLAG_ENCRYPTED 2u        /* ptm.h PTM_STATE_FLAG_ENCRYPTED */
+#define INIT_FLAG_DELETE_VOLATILE 1u   /* ptm.h PTM_INIT_FLAG_DELETE_VOLATILE */
+#define TPM_RETRY_BIT 0x800u           /* "no such blob": an empty one */
+
+static const char *blob_name(enum swtpm_blob which)
+{
+	static const char *const names[] = { "permanent", "volatile", "savestate" };
+
+	return which >= SWTPM_BLOB_PERMANENT && which <= SWTPM_BLOB_SAVESTATE ?
+		names[which - 1] : NULL;
+}
+
+/* ptm_getstate's reply: result, flags, totlength, length, then the blob. */
+static int state_get_reply(struct swtpm *tpm, int fd, const char *name, uint8_t **buf,
+			   size_t *len)
+{
+	uint32_t h[4];
+	int rc = ctrl_read(fd, (uint8_t *)h, sizeof(h));
+
+	for (size_t i = 0; !rc && i < ARRAY_SIZE(h); i++)
+		h[i] = be32toh(h[i]);
+	if (rc)
+		return rc;
+	if (h[0] && (h[0] & TPM_RETRY_BIT) && !h[2])
+		return 0;                          /* swtpm has no such blob */
+	if (h[0] || h[2] != h[3] || h[2] > SWTPM_BLOB_MAX || (h[1] & STATE_FLAG_ENCRYPTED)) {
+		log_err("vTPM %s: %s blob refused: result 0x%x, flags 0x%x, %u of %u bytes "
+			"(at most %u, decrypted)", tpm->name, name, h[0], h[1], h[3], h[2],
+			SWTPM_BLOB_MAX);
+		return h[0] ? -EIO : -EPROTO;
+	}
+	if (!h[2])
+		return 0;
+	*buf = malloc(h[2]);
+	if (!*buf)
+		return -ENOMEM;
+	rc = ctrl_read(fd, *buf, h[2]);
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+		return rc;
+	}
+	*len = h[2];
+	return 0;
+}
+
+int swtpm_state_get(struct swtpm *s, enum swtpm_blob which, uint8_t **buf, size_t *len)
+{
+	const char *name = blob_name(which);
+	uint32_t req[3] = { htobe32(STATE_FLAG_DECRYPTED), htobe32((uint32_t)which), 0 };
+	int fd, rc;
+
+	*buf = NULL;
+	*len = 0;
+	if (!name)
+		return -EINVAL;
+	fd = ctrl_get(s);
+	if (fd < 0)
+		return fd;
+	rc = ctrl_send(fd, SWTPM_CMD_GET_STATEBLOB, req, sizeof(req), -1);
+	rc = rc ? rc : state_get_reply(s, fd, name, buf, len);
+	ctrl_put(s, fd);
+	if (rc)
+		log_err("vTPM %s: cannot read its %s state: %s", s->name, name, strerror(-rc));
+	else
+		log_debug("vTPM %s: %s state, %zu bytes", s->name, name, *len);
+	return rc;
+}
+
+int swtpm_state_set(struct swtpm *s, enum swtpm_blob which, const uint8_t *buf, size_t len)
+{
+	const char *name = blob_name(which);
+	uint32_t req[3] = { 0, htobe32((uint32_t)which), htobe32((uint32_t)len) };
+	uint32_t result = 0;
+	int fd, rc;
+
+	if (!name || len > SWTPM_BLOB_MAX || (len && !buf))
+		return -EINVAL;
+	fd = ctrl_get(s);
+	if (fd < 0)
+		return fd;
+	/* header and blob in one stream: swtpm reads them as one command */
+	rc = ctrl_send(fd, SWTPM_CMD_SET_STATEBLOB, req, sizeof(req), -1);
+	rc = rc ? rc : write_all(fd, buf, len);
+	rc = rc ? rc : ctrl_read(fd, (uint8_t *)&result, sizeof(result));
+	ctrl_put(s, fd);
+	if (!rc && be32toh(result)) {
+		log_err("vTPM %s: %s state refused by swtpm: result 0x%x", s->name, name,
+			be32toh(result));
+		rc = -EIO;
+	} else if (rc) {
+		log_err("vTPM %s: cannot set its %s state: %s", s->name, name, strerror(-rc));
+	}
+	return rc;
+}
+
+int swtpm_state_restore(struct swtpm *s, const struct swtpm_blobs *b)
+{
+	uint32_t init_flags = htobe32(INIT_FLAG_DELETE_VOLATILE);
+	int rc;
+
+	if (!b->len[0]) {
+		log_err("vTPM %s: a restore needs the permanent state", s->name);
+		return -EINVAL;
+	}
+	rc = ctrl_exchange(s, SWTPM_CMD_STOP, NULL, 0, -1, NULL, 0);
+	for (int w = SWTPM_BLOB_PERMANENT; !rc && w <= SWTPM_BLOB_SAVESTATE; w++)
+		if (b->len[w - 1])
+			rc = swtpm_state_set(s, (enum swtpm_blob)w, b->data[w - 1],
+					     b->len[w - 1]);
+	/* INIT loads what was set (volatile: the PCRs, loaded objects, sessions)
+	 * and then deletes the volatile file, as QEMU does on an incoming
+	 * migration, so a later plain restart cannot resume it again. */
+	rc = rc ? rc : ctrl_exchange(s, SWTPM_CMD_INIT, &init_flags, 4, -1, NULL, 0);
+	if (rc)
+		log_err("vTPM %s: state restore failed: %s", s->name, strerror(-rc));
+	return rc;
+}
