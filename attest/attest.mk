@@ -226,3 +226,5 @@ ima-fill_PKGS := libcrypto tss2-mu
 UNIT_TESTS += test_swtpm_state
 test_swtpm_state_SRCS := tests/unit/test_swtpm_state.c $(ATTEST_VTPM)
 test_swtpm_state_PKGS := cmocka libcrypto tss2-mu
+# The restore event on a running vTPM (measure_restore, through the proxy).
+bulwark_SRCS += attest/vtpm/measure_restore.c

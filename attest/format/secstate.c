@@ -207,3 +207,82 @@ const struct measure_kv *measure_kv_find(const struct measure_kv *kv, size_t n,
 			return &kv[i];
 	return NULL;
 }
+
+/* ---- the restore event (secstate.h) ------------------------------------- */
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* "KEY=VALUE\n" with a known key at data[*pos]; the value and its length. */
+static int restore_line(const uint8_t *data, size_t len, size_t *pos, const char *key,
+			const char **value, size_t *vlen)
+{
+	size_t k = strlen(key);
+	const uint8_t *nl;
+
+	if (len - *pos <= k + 1 || memcmp(data + *pos, key, k) || data[*pos + k] != '=')
+		return -EBADMSG;
+	nl = memchr(data + *pos + k + 1, '\n', len - *pos - k - 1);
+	if (!nl)
+		return -EBADMSG;
+	*value = (const char *)data + *pos + k + 1;
+	*vlen = (size_t)(nl - (const uint8_t *)*value);
+	*pos = (size_t)(nl - data) + 1;
+	return measure_value_ok(*value, *vlen) ? 0 : -EBADMSG;
+}
+
+static int hex_nibble(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* YYYY-MM-DDTHH:MM:SSZ with digits where digits belong, fields in range. */
+static int time_ok(const char *t, size_t n)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+	int mo, d, h, mi, s;
+
+	if (n != MEASURE_RESTORE_TIME_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (form[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != form[i])
+			return 0;
+	mo = (t[5] - '0') * 10 + t[6] - '0';
+	d = (t[8] - '0') * 10 + t[9] - '0';
+	h = (t[11] - '0') * 10 + t[12] - '0';
+	mi = (t[14] - '0') * 10 + t[15] - '0';
+	s = (t[17] - '0') * 10 + t[18] - '0';
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61;
+}
+
+int measure_restore_parse(const uint8_t *data, size_t len, struct measure_restore_view *v)
+{
+	size_t hl = strlen(MEASURE_RESTORE_HEADER), pos = 8 + hl, n;
+	const char *val;
+
+	memset(v, 0, sizeof(*v));
+	if (len < pos || len > 8 + MEASURE_MAX_TEXT || le32_at(data) != MEASURE_RESTORE_TAG ||
+	    le32_at(data + 4) != len - 8 || memcmp(data + 8, MEASURE_RESTORE_HEADER, hl))
+		return -EBADMSG;
+	if (restore_line(data, len, &pos, "snapshot.sha256", &val, &n) || n != 64)
+		return -EBADMSG;
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hex_nibble(val[2 * i]), lo = hex_nibble(val[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EBADMSG;
+		v->snapshot_sha256[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (restore_line(data, len, &pos, "time", &val, &n) || !time_ok(val, n))
+		return -EBADMSG;
+	memcpy(v->time, val, n);
+	if (len - pos < strlen(MEASURE_SECSTATE_HEADER) ||
+	    memcmp(data + pos, MEASURE_SECSTATE_HEADER, strlen(MEASURE_SECSTATE_HEADER)))
+		return -EBADMSG;
+	v->secstate = data + pos;
+	v->secstate_len = len - pos;
+	return 0;
+}

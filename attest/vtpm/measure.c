@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -313,6 +314,84 @@ out:
 		log_err("measured boot failed: %s; the vTPM must not be used", strerror(-rc));
 	free(sec);
 	return rc;
+}
+
+/* ---- the restore (measure.h) -------------------------------------------- */
+
+int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
+			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
+			   size_t *len)
+{
+	char hex[65], when[MEASURE_RESTORE_TIME_LEN + 1];
+	time_t t = (time_t)unix_time;
+	struct tm tm;
+	size_t head, sec = 0;
+	int n;
+
+	if (!snap_digest || !now || cap < 8 || unix_time < 0 || !gmtime_r(&t, &tm) ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) != MEASURE_RESTORE_TIME_LEN)
+		return -EINVAL;
+	hex_encode(snap_digest, 32, hex);
+	n = snprintf((char *)buf + 8, cap - 8, "%ssnapshot.sha256=%s\ntime=%s\n",
+		     MEASURE_RESTORE_HEADER, hex, when);
+	if (n < 0 || (size_t)n >= cap - 8)
+		return -ENOSPC;
+	head = 8 + (size_t)n;
+	n = measure_secstate_encode(now, (char *)buf + head, cap - head, &sec);
+	if (n)
+		return n;
+	if (head + sec > 8 + MEASURE_MAX_TEXT)
+		return -ENOSPC;
+	put_le(buf, MEASURE_RESTORE_TAG, 4);       /* TCG_PCClientTaggedEvent */
+	put_le(buf + 4, head - 8 + sec, 4);
+	*len = head + sec;
+	return 0;
+}
+
+int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
+			int64_t unix_time, const struct measure_secstate *now)
+{
+	struct run r = { .fd = tpm_fd, .log = log };
+	uint8_t *data = malloc(8 + MEASURE_MAX_TEXT + 256);
+	size_t len = 0;
+	int rc;
+
+	if (!data)
+		return -ENOMEM;
+	rc = measure_restore_encode(snap_digest, unix_time, now, data, 8 + MEASURE_MAX_TEXT + 256,
+				    &len);
+	if (rc)
+		log_err("restore event: inputs cannot be encoded: %s", strerror(-rc));
+	rc = rc ? rc : run_data(&r, MEASURE_PCR_SECURITY, EV_EVENT_TAG, data, len);
+	free(data);
+	return rc;
+}
+
+int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len)
+{
+	struct evlog_parser p;
+	struct evlog_event ev;
+	struct evlog_writer ref;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	rc = evlog_parse_begin(&p, buf, len);
+	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1)
+		rc = 0;
+	if (rc < 0)
+		return -EBADMSG;
+	rc = evlog_writer_init(&ref, p.banks.alg, p.banks.count, EVLOG_MAX_SIZE);
+	if (rc)
+		return rc;
+	/* the launcher's own header for these banks, and room for the rest */
+	if (len > ref.capacity || len < ref.len || memcmp(ref.buf, buf, ref.len)) {
+		evlog_writer_free(&ref);
+		return -EBADMSG;
+	}
+	memcpy(ref.buf, buf, len);
+	ref.len = len;
+	*w = ref;
+	return 0;
 }
 
 int attest_file_put(const char *path, const void *buf, size_t len, mode_t mode)

@@ -147,6 +147,10 @@ int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
 /* Extends the TPM behind tpm_fd (if >= 0) and appends to log: the pure half. */
 int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
 			int64_t unix_time, const struct measure_secstate *now);
+/* A log of the launcher's (e.g. from a snapshot) as a writer to append to:
+ * every event parses, the header is evlog_writer_init's for its banks.
+ * 0, -EBADMSG or -ENOMEM; w freed with evlog_writer_free. */
+int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len);
 /*
  * The launcher's call (attest/vtpm/measure_restore.c): v->log holds the
  * snapshot's log (the boot's events and earlier restores), v->proxy the

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The restore event on a running vTPM, through the proxy's host channel
+ * (measure.h, vtpm.h). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "attest/format/tpm.h"
+#include "attest/vtpm/measure.h"
+#include "attest/vtpm/vtpm.h"
+#include "core/log.h"
+
+struct restore_arg {
+	struct vtpm *v;
+	const uint8_t *digest;
+	const struct measure_secstate *now;
+	int64_t when;
+};
+
+/* On the swtpm channel, nothing else running: the TPM's banks must be the
+ * log's (the restored state is the snapshot's), then the event. */
+static int restore_on_tpm(void *arg, int tpm_fd)
+{
+	struct restore_arg *a = arg;
+	struct evlog_banks banks;
+	int rc = tpm_pcr_banks(tpm_fd, &banks);
+
+	if (!rc && (banks.count != a->v->log.banks.count ||
+		    memcmp(banks.alg, a->v->log.banks.alg, banks.count * sizeof(banks.alg[0])))) {
+		log_err("restore: the vTPM's PCR banks are not the event log's");
+		rc = -EPROTO;
+	}
+	return rc ? rc : measure_restore_run(tpm_fd, &a->v->log, a->digest, a->when, a->now);
+}
+
+int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],
+		    const struct measure_secstate *now)
+{
+	struct restore_arg a = { .v = v, .digest = snap_digest, .now = now,
+				 .when = (int64_t)time(NULL) };
+	int rc;
+
+	if (!v || !v->running || !v->log.buf || !snap_digest || !now)
+		return -EINVAL;
+	rc = tpmproxy_host_run(&v->proxy, restore_on_tpm, &a);
+	rc = rc ? rc : measure_log_save(&v->log, v->log_path);
+	if (rc)
+		log_err("restore event not measured: %s; the guest must not run", strerror(-rc));
+	return rc;
+}
