@@ -259,11 +259,31 @@ static int parse_host(json_object *top, struct manifest *m, struct bundle_error 
 	return 0;
 }
 
+/*
+ * "allow_restore" (optional, boolean): whether a guest restored from a
+ * snapshot (attest/vtpm/measure.h's restore event) may be affirming.
+ * Absent: false.
+ */
+static int parse_restore(json_object *top, struct manifest *m, struct bundle_error *err)
+{
+	json_object *v;
+
+	m->allow_restore = 0;
+	if (!json_object_object_get_ex(top, "allow_restore", NULL))
+		return 0;
+	v = bjson_get(top, "allow_restore", json_type_boolean, err);
+	if (!v)
+		return -EBADMSG;
+	m->allow_restore = json_object_get_boolean(v);
+	return 0;
+}
+
 static int parse_all(json_object *top, struct manifest *m, struct bundle_error *err)
 {
 	static const char *const keys[] = { "format", "version", "id", "banks",
 		"vmm_identity", "config", "acpi", "kernel", "cmdline", "initrd", "selinux",
-		"label", "svirt", "seccomp", "protections_off", "host_evidence" };
+		"label", "svirt", "seccomp", "protections_off", "host_evidence",
+		"allow_restore" };
 	json_object *v;
 	const char *s;
 
@@ -282,7 +302,8 @@ static int parse_all(json_object *top, struct manifest *m, struct bundle_error *
 			return bjson_fail(err, 0, "id", "not printable");
 	if (parse_banks(top, m, err) || parse_items(top, m, err) ||
 	    parse_selinux(top, m, err) || parse_svirt(top, m, err) ||
-	    parse_seccomp(top, m, err) || parse_off(top, m, err) || parse_host(top, m, err))
+	    parse_seccomp(top, m, err) || parse_off(top, m, err) || parse_host(top, m, err) ||
+	    parse_restore(top, m, err))
 		return -EBADMSG;
 	return 0;
 }

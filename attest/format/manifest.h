@@ -74,6 +74,7 @@ struct manifest {
 	size_t noff;
 	char off_allowed[MANIFEST_MAX_OFF][MANIFEST_WORD_MAX + 1];
 	int host_required;                /* "host_evidence": "required" */
+	int allow_restore;                /* "allow_restore": true (absent: false) */
 };
 
 /* JSON key of an item ("vmm_identity", "kernel", ...). */

@@ -106,6 +106,8 @@ static int policy_json(json_object *top, const struct manifest *m)
 	rc = rc ? rc : put(top, "protections_off", json_object_get(off));
 	if (m->host_required)
 		rc = rc ? rc : put(top, "host_evidence", json_object_new_string("required"));
+	if (m->allow_restore)
+		rc = rc ? rc : put(top, "allow_restore", json_object_new_boolean(1));
 	json_object_put(se);
 	json_object_put(lab);
 	json_object_put(sc);

@@ -56,6 +56,40 @@ static json_object *clock_json(const struct verify_result *res)
 	return c;
 }
 
+/* The security states the guest ran under: its boot, then each restore. */
+static json_object *chain_json(const struct verify_result *res)
+{
+	json_object *arr = json_object_new_array();
+	int rc = arr ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < res->nchain; i++) {
+		const struct verify_link *l = &res->chain[i];
+		json_object *o = json_object_new_object();
+
+		rc = o ? 0 : -ENOMEM;
+		rc = rc ? rc : put(o, "event", json_object_new_string(l->restored ? "restored" :
+									 "booted"));
+		if (l->restored) {
+			rc = rc ? rc : put(o, "snapshot_sha256", json_object_new_string(l->snapshot));
+			rc = rc ? rc : put(o, "time", json_object_new_string(l->time));
+		}
+		rc = rc ? rc : put(o, "label", json_object_new_string(l->label));
+		rc = rc ? rc : put(o, "svirt", json_object_new_string(l->svirt));
+		rc = rc ? rc : put(o, "selinux", json_object_new_string(l->selinux));
+		rc = rc ? rc : put(o, "policy_sha256", json_object_new_string(l->policy));
+		rc = rc ? rc : put(o, "filters", json_object_new_string(l->filters));
+		if (rc)
+			json_object_put(o);
+		else
+			rc = put(arr, NULL, o);
+	}
+	if (rc) {
+		json_object_put(arr);
+		return NULL;
+	}
+	return arr;
+}
+
 static json_object *submod_json(const struct verify_result *res, const char *source,
 				const char *policy)
 {
@@ -78,6 +112,7 @@ static json_object *submod_json(const struct verify_result *res, const char *sou
 	rc = rc ? rc : put(s, "bulwark.fresh", json_object_new_boolean(res->fresh));
 	rc = rc ? rc : put(s, "bulwark.clock", clock_json(res));
 	rc = rc ? rc : put(s, "bulwark.reasons", reasons_json(res->fail, res->nfail));
+	rc = rc ? rc : put(s, "bulwark.chain", chain_json(res));
 	json_object_put(tv);
 	json_object_put(g);
 	if (rc) {
@@ -183,6 +218,17 @@ void ear_report(FILE *f, const struct verify_result *res, const char *source)
 	fprintf(f, "  quote      clock %llu ms%s, resets %u, restarts %u, %u events\n",
 		(unsigned long long)res->clock, res->clock_safe ? "" : " (not safe)",
 		res->reset_count, res->restart_count, res->events);
+	for (size_t i = 0; i < res->nchain; i++) {
+		const struct verify_link *l = &res->chain[i];
+
+		if (l->restored)
+			fprintf(f, "  %-10s %s from snapshot %s\n", i ? "" : "chain",
+				l->time, l->snapshot);
+		fprintf(f, "  %-10s %s under %s, svirt %s, selinux %s, policy %.16s, "
+			"filters %s\n", i ? "" : "chain", l->restored ? "restored" : "booted",
+			l->label[0] ? l->label : "?", l->svirt, l->selinux, l->policy,
+			l->filters[0] ? l->filters : "none");
+	}
 	fprintf(f, "  vector    ");
 	for (int i = 0; i < TV_COUNT; i++)
 		fprintf(f, " %s=%d", verify_claim_name(i), res->vector[i]);

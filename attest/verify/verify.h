@@ -95,6 +95,9 @@ enum verify_reason {
 	VR_HOST_ENROLL_IMA_MALFORMED, /* its IMA list unreadable */
 	VR_HOST_ENROLL_IMA_REPLAY,    /* its IMA list does not replay to its PCR 10 */
 	VR_HOST_ENROLL_FILE,      /* a file the host had measured at enrollment is not allowed */
+	/* Issue 17, restores from snapshots: codes 1..72 keep their numbers. */
+	VR_RESTORE_NOT_ALLOWED,   /* restored from a snapshot; the manifest allows none */
+	VR_RESTORE_MALFORMED,     /* a restore event that is not measure.h's */
 	VR_COUNT
 };
 
@@ -130,6 +133,19 @@ struct verify_host_result {
 	uint32_t entries;                   /* IMA list entries */
 };
 
+/* One security state the guest ran under, in the log's order: its boot,
+ * then each restore from a snapshot (the report's chain). */
+#define VERIFY_MAX_RESTORES 8
+struct verify_link {
+	int restored;                       /* 0: the boot */
+	char snapshot[65];                  /* restores: the sealed file's SHA-256 */
+	char time[21];                      /* restores: UTC, the launcher's clock */
+	char label[BUNDLE_LABEL_MAX + 1];   /* svirt.label as measured */
+	char svirt[16], selinux[16];
+	char policy[65];                    /* selinux.policy.sha256 */
+	char filters[200];                  /* ROLE=first 16 hex digits, ... */
+};
+
 struct verify_result {
 	enum verify_status status;          /* the guest's (see verify_result_worst) */
 	int8_t vector[TV_COUNT];
@@ -149,6 +165,8 @@ struct verify_result {
 	char ek_spki[65];                   /* the vTPM: SHA-256 of its EK key (hex) */
 	int64_t created;                    /* bundle's "created" (host clock), 0: unknown */
 	struct verify_host_result host;
+	size_t nchain;                      /* 1 + restores, once the log is read */
+	struct verify_link chain[1 + VERIFY_MAX_RESTORES];
 };
 
 /* The worse of the guest's status and (if present) the host's. */

@@ -13,6 +13,7 @@
 #include "attest/verify/verify_priv.h"
 #include "core/util.h"
 
+#define ITEM_RESTORE   (-3)
 #define ITEM_SECSTATE  (-2)
 #define ITEM_SEPARATOR (-1)
 
@@ -49,7 +50,10 @@ static const struct expected {
 	  NULL, 0 },
 	{ MEASURE_PCR_CMDLINE, EV_IPL, MANIFEST_CMDLINE, PL_CMDLINE, NULL, 0 },
 	{ MEASURE_PCR_INITRD, EV_IPL, MANIFEST_INITRD, PL_LABEL, MEASURE_INITRD_LABEL, 1 },
+	/* after the boot, once per restore from a snapshot (measure.h) */
+	{ MEASURE_PCR_SECURITY, EV_EVENT_TAG, ITEM_RESTORE, PL_HASHED, NULL, 1 },
 };
+#define ROW_RESTORE (ARRAY_SIZE(expected) - 1)
 
 static int expected_row(const struct evlog_event *ev)
 {
@@ -131,14 +135,18 @@ static int shape_check(struct verify_work *w, struct verify_result *res)
 	for (size_t i = 0; i < w->nev; i++) {
 		int k = expected_row(&w->ev[i]);
 
-		if (k < 0 || count[k]++) {
+		if (k < 0 || (count[k]++ && k != (int)ROW_RESTORE) ||
+		    count[k] > VERIFY_MAX_RESTORES) {
 			verify_fail(res, VR_EVENT_UNEXPECTED, "event %zu (PCR %u, type 0x%x)", i,
 				    w->ev[i].pcr, w->ev[i].type);
 			return -1;
 		}
-		ordered &= k > last;
+		/* boot rows once each in order; restores only after all of them */
+		ordered &= k > last || (k == last && k == (int)ROW_RESTORE);
 		last = k;
-		if (expected[k].item >= 0)
+		if (k == (int)ROW_RESTORE)
+			w->restore[w->nrestore++] = (int)i;
+		else if (expected[k].item >= 0)
 			w->item[expected[k].item] = (int)i;
 		else if (expected[k].item == ITEM_SECSTATE)
 			w->secstate = (int)i;

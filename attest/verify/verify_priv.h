@@ -55,6 +55,8 @@ struct verify_work {
 	struct evlog_event ev[VERIFY_MAX_EVENTS];
 	int item[MANIFEST_ITEMS]; /* index in ev, -1: absent */
 	int secstate;             /* index in ev of the PCR 7 event, -1: absent */
+	size_t nrestore;          /* restore events (PCR 7, EV_EVENT_TAG) */
+	int restore[VERIFY_MAX_RESTORES];   /* their indexes in ev */
 };
 
 struct verify_ctx {

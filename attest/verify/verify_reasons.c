@@ -96,6 +96,8 @@ static const struct {
 	[VR_HOST_ENROLL_IMA_REPLAY] = { "host-enrollment-ima-replay-mismatch",
 					TV_INSTANCE_IDENTITY },
 	[VR_HOST_ENROLL_FILE] = { "host-enrollment-file-not-allowed", TV_INSTANCE_IDENTITY },
+	[VR_RESTORE_NOT_ALLOWED] = { "restore-not-allowed", TV_RUNTIME_OPAQUE },
+	[VR_RESTORE_MALFORMED] = { "restore-event-malformed", TV_CONFIGURATION },
 };
 
 static const char *const claims[TV_COUNT] = {

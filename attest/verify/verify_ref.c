@@ -137,8 +137,30 @@ static unsigned svirt_check(const struct manifest *m, const struct measure_kv *k
 	return m->svirt_allowed & mode;
 }
 
+/* A state before a restore ran under another label (a restored guest gets
+ * a fresh pair): well-formed is all it must be. */
+static void earlier_label_check(const struct manifest *m, const struct measure_kv *lab,
+				unsigned svirt, struct verify_result *res)
+{
+	char label[BUNDLE_LABEL_MAX + 1];
+
+	if (svirt == MANIFEST_SVIRT_OFF)
+		return;
+	if (!lab || lab->value_len >= sizeof(label)) {
+		verify_fail(res, VR_LABEL_MALFORMED, "no well-formed label measured");
+		return;
+	}
+	memcpy(label, lab->value, lab->value_len);
+	label[lab->value_len] = 0;
+	if (label_valid(m, label))
+		verify_fail(res, VR_LABEL_MALFORMED, "label %s: not %s:%s:%s:%s:cA,cB[,...] "
+			    "ascending", label, m->label_user, m->label_role, m->label_type,
+			    m->label_sensitivity);
+}
+
+/* last: the state the guest runs under now, whose label the bundle names. */
 static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, size_t n,
-			  struct verify_result *res)
+			  int last, struct verify_result *res)
 {
 	const struct measure_kv *mode = measure_kv_find(kv, n, "selinux");
 	const struct measure_kv *pol = measure_kv_find(kv, n, "selinux.policy.sha256");
@@ -157,6 +179,10 @@ static void selinux_check(struct verify_ctx *ctx, const struct measure_kv *kv, s
 	if (!pol || dl != 32 || i == m->npolicy)
 		verify_fail(res, VR_SELINUX_POLICY, "policy digest not allowed");
 	svirt = svirt_check(m, kv, n, res);
+	if (!last) {
+		earlier_label_check(m, lab, svirt, res);
+		return;
+	}
 	if (!lab || lab->value_len != strlen(ctx->w.b.label) ||
 	    memcmp(lab->value, ctx->w.b.label, lab->value_len))
 		verify_fail(res, VR_LABEL_MISMATCH, "bundle label is not the measured label");
@@ -244,11 +270,104 @@ static void off_check(const struct manifest *m, const struct measure_kv *off,
 	}
 }
 
-void verify_references(struct verify_ctx *ctx, struct verify_result *res)
+/* The value of key (at most cap - 1 bytes) into out, "" if absent. */
+static void kv_copy(const struct measure_kv *kv, size_t n, const char *key, char *out,
+		    size_t cap)
+{
+	const struct measure_kv *v = measure_kv_find(kv, n, key);
+	size_t len = v ? (v->value_len < cap ? v->value_len : cap - 1) : 0;
+
+	if (len)
+		memcpy(out, v->value, len);
+	out[len] = 0;
+}
+
+/* What the report shows of one security state. */
+static void link_fill(struct verify_link *l, const struct measure_kv *kv, size_t n)
+{
+	size_t used = 0, rl;
+
+	kv_copy(kv, n, "svirt.label", l->label, sizeof(l->label));
+	kv_copy(kv, n, "svirt", l->svirt, sizeof(l->svirt));
+	kv_copy(kv, n, "selinux", l->selinux, sizeof(l->selinux));
+	kv_copy(kv, n, "selinux.policy.sha256", l->policy, sizeof(l->policy));
+	l->filters[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *role = filter_role(&kv[i], &rl);
+		int w;
+
+		if (!role)
+			continue;
+		w = snprintf(l->filters + used, sizeof(l->filters) - used, "%s%.*s=%.*s",
+			     used ? "," : "", (int)rl, role,
+			     (int)(kv[i].value_len < 16 ? kv[i].value_len : 16), kv[i].value);
+		if (w < 0 || (size_t)w >= sizeof(l->filters) - used)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* One security state appraised against the manifest. */
+static void secstate_appraise(struct verify_ctx *ctx, const uint8_t *data, size_t len,
+			      int last, struct verify_link *link, struct verify_result *res)
 {
 	struct measure_kv kv[SECSTATE_MAX_KEYS];
+	int n = measure_secstate_parse(data, len, kv, ARRAY_SIZE(kv));
+
+	if (n < 0) {
+		verify_fail(res, VR_SECSTATE_MALFORMED, "security state does not parse");
+		return;
+	}
+	link_fill(link, kv, (size_t)n);
+	selinux_check(ctx, kv, (size_t)n, last, res);
+	seccomp_check(ctx->m, kv, (size_t)n, res);
+	off_check(ctx->m, measure_kv_find(kv, (size_t)n, "protections.off"), res);
+}
+
+/* Failures from index from on say which restore they are about. */
+static void failures_prefix(struct verify_result *res, size_t from, size_t restore)
+{
+	for (size_t i = from; i < res->nfail; i++) {
+		char tmp[sizeof(res->fail[i].detail)];
+
+		snprintf(tmp, sizeof(tmp), "after restore %zu: %s", restore, res->fail[i].detail);
+		memcpy(res->fail[i].detail, tmp, sizeof(tmp));
+	}
+}
+
+/* Each restore event: its form, its security state, the manifest's word. */
+static void restores_check(struct verify_ctx *ctx, struct verify_result *res)
+{
+	struct verify_work *w = &ctx->w;
+
+	for (size_t i = 0; i < w->nrestore; i++) {
+		const struct evlog_event *ev = &w->ev[w->restore[i]];
+		struct verify_link *l = &res->chain[res->nchain];
+		struct measure_restore_view v;
+		size_t before = res->nfail;
+
+		if (measure_restore_parse(ev->data, ev->data_size, &v)) {
+			verify_fail(res, VR_RESTORE_MALFORMED, "restore %zu: event data is not a "
+				    "restore record", i + 1);
+			continue;
+		}
+		memset(l, 0, sizeof(*l));
+		l->restored = 1;
+		hex_encode(v.snapshot_sha256, 32, l->snapshot);
+		memcpy(l->time, v.time, sizeof(l->time));
+		res->nchain++;
+		secstate_appraise(ctx, v.secstate, v.secstate_len, i + 1 == w->nrestore, l, res);
+		failures_prefix(res, before, i + 1);
+	}
+	if (w->nrestore && !ctx->m->allow_restore)
+		verify_fail(res, VR_RESTORE_NOT_ALLOWED, "restored %zu time(s) from a snapshot, "
+			    "last at %s; the manifest does not allow restores", w->nrestore,
+			    res->nchain > 1 ? res->chain[res->nchain - 1].time : "?");
+}
+
+void verify_references(struct verify_ctx *ctx, struct verify_result *res)
+{
 	const struct evlog_event *ev;
-	int n;
 
 	items_check(ctx, res);
 	if (ctx->w.secstate < 0) {
@@ -256,12 +375,9 @@ void verify_references(struct verify_ctx *ctx, struct verify_result *res)
 		return;
 	}
 	ev = &ctx->w.ev[ctx->w.secstate];
-	n = measure_secstate_parse(ev->data, ev->data_size, kv, ARRAY_SIZE(kv));
-	if (n < 0) {
-		verify_fail(res, VR_SECSTATE_MALFORMED, "security state does not parse");
-		return;
-	}
-	selinux_check(ctx, kv, (size_t)n, res);
-	seccomp_check(ctx->m, kv, (size_t)n, res);
-	off_check(ctx->m, measure_kv_find(kv, (size_t)n, "protections.off"), res);
+	res->nchain = 1;
+	memset(&res->chain[0], 0, sizeof(res->chain[0]));
+	secstate_appraise(ctx, ev->data, ev->data_size, ctx->w.nrestore == 0, &res->chain[0],
+			  res);
+	restores_check(ctx, res);
 }
