@@ -4,7 +4,8 @@
  * arbitrary bytes.  Must never crash, hang or read out of bounds; whatever
  * parses must replay, and the error of whatever does not must lie inside it.
  * The same bytes, and every event's data, also go through the parser of the
- * security-state encoding (event data a verifier reads from the log).
+ * security-state encoding (event data a verifier reads from the log), and
+ * of the restore record (issue 17), whose security state must lie inside it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,18 @@ static void secstate_check(const uint8_t *data, size_t size)
 			abort();
 }
 
+static void restore_check(const uint8_t *data, size_t size)
+{
+	struct measure_restore_view v;
+
+	if (measure_restore_parse(data, size, &v))
+		return;
+	if (v.secstate < data || v.secstate + v.secstate_len > data + size ||
+	    strlen(v.time) != MEASURE_RESTORE_TIME_LEN)
+		abort();
+	secstate_check(v.secstate, v.secstate_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct evlog_pcrs pcrs;
@@ -35,11 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	log_set_level(LOG_ERR);
 	secstate_check(data, size);
+	restore_check(data, size);
 	rc = evlog_parse_begin(&p, data, size);
 	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
 		if (ev.data_size && (ev.data < data || ev.data + ev.data_size > data + size))
 			abort();
 		secstate_check(ev.data, ev.data_size);
+		restore_check(ev.data, ev.data_size);
 		n++;
 		rc = 0;
 	}

@@ -326,6 +326,72 @@ static void test_one_input_one_pcr(void **state)
 	free(pcrs);
 }
 
+/* The restore record: encoded, parsed back, and every damaged form refused;
+ * a log taken back (measure_log_load) takes the event after the boot's. */
+static void test_restore_record(void **state)
+{
+	static const uint8_t digest[32] = { 0xd1, [31] = 0x9e };
+	struct measure_secstate s = secstate();
+	struct measure_restore_view v;
+	struct evlog_banks banks = { .count = 2, .alg = { banks2[0], banks2[1] },
+				     .size = { 32, 48 } };
+	struct evlog_writer w, again;
+	struct evlog_parser p;
+	struct evlog_event ev;
+	struct measure_boot b;
+	struct inputs in;
+	uint8_t buf[MEASURE_MAX_TEXT + 8], bad[MEASURE_MAX_TEXT + 8];
+	size_t len = 0, n = 0;
+	char sec[MEASURE_MAX_TEXT];
+
+	(void)state;
+	assert_int_equal(measure_restore_encode(digest, 1796201445, &s, buf, sizeof(buf), &len), 0);
+	assert_int_equal(measure_restore_parse(buf, len, &v), 0);
+	assert_memory_equal(v.snapshot_sha256, digest, 32);
+	assert_string_equal(v.time, "2026-12-02T08:50:45Z");
+	assert_int_equal(measure_secstate_encode(&s, sec, sizeof(sec), &n), 0);
+	assert_int_equal(v.secstate_len, n);
+	assert_memory_equal(v.secstate, sec, n);
+	assert_true(measure_secstate_parse(v.secstate, v.secstate_len, NULL, 0) == -E2BIG);
+	/* every truncation (the size field then lies), every single flip of the
+	 * fixed parts: tag, size, header, keys, hex, time */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(measure_restore_parse(buf, cut, &v), -EBADMSG);
+	for (size_t i = 0; i < 8 + 19 + 17 + 64 + 1 + 25 + 1; i++) {
+		memcpy(bad, buf, len);
+		bad[i] = i >= 8 + 19 + 16 && i < 8 + 19 + 16 + 64 ? 'G' : bad[i] ^ 0x40;
+		if (i == 8 + 19 + 16 - 1)
+			continue;       /* '=' ^ 0x40 is '}', still refused below */
+		assert_int_equal(measure_restore_parse(bad, len, &v), -EBADMSG);
+	}
+	memcpy(bad, buf, len);
+	memcpy(bad + 8 + 19 + 81 + 5, "2026-13-02T08:50:45Z", 20);    /* month 13 */
+	assert_int_equal(measure_restore_parse(bad, len, &v), -EBADMSG);
+	assert_int_equal(measure_restore_encode(digest, -1, &s, buf, sizeof(buf), &len), -EINVAL);
+	assert_int_equal(measure_restore_encode(digest, 0, &s, buf, 100, &len), -ENOSPC);
+
+	/* the boot's log back from its bytes, then the restore event */
+	inputs_default(&in);
+	b = boot_of(&in, 1);
+	assert_int_equal(measure_boot_run(-1, &banks, &b, &w), 0);
+	assert_int_equal(measure_log_load(&again, w.buf, w.len), 0);
+	assert_int_equal(measure_restore_run(-1, &again, digest, 1796201445, &s), 0);
+	assert_int_equal(evlog_parse_begin(&p, again.buf, again.len), 0);
+	n = 0;
+	while (evlog_parse_next(&p, &ev) == 1)
+		n++;
+	assert_int_equal(n, 16);
+	assert_int_equal(ev.pcr, MEASURE_PCR_SECURITY);
+	assert_int_equal(ev.type, EV_EVENT_TAG);
+	assert_int_equal(measure_restore_parse(ev.data, ev.data_size, &v), 0);
+	evlog_writer_free(&again);
+	/* a log that is not the launcher's is refused */
+	w.buf[40] ^= 1;
+	assert_int_equal(measure_log_load(&again, w.buf, w.len), -EBADMSG);
+	assert_int_equal(measure_log_load(&again, w.buf, 10), -EBADMSG);
+	evlog_writer_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_sequence),
 		cmocka_unit_test(test_one_input_one_pcr),
+		cmocka_unit_test(test_restore_record),
 	};
 	log_set_level(LOG_ERR + 0);
 	return cmocka_run_group_tests_name("measure", tests, NULL, NULL);

@@ -39,6 +39,7 @@
 #define LABEL_G "system_u:system_r:bulwark_vmm_t:s0:c12,c345,c1000"   /* + a disk group */
 #define LABEL_UNSORTED "system_u:system_r:bulwark_vmm_t:s0:c345,c12"
 #define LABEL_ONE "system_u:system_r:bulwark_vmm_t:s0:c12"
+#define LABEL_D "system_u:system_r:bulwark_vmm_t:s0:c3,c4"      /* restored again */
 #define UUID_A  "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11"
 #define UUID_B  "5b2c9e0d-8f71-4c3a-b1d2-7e6f5a4b3c22"
 
@@ -67,11 +68,13 @@ static struct {
 	struct doc sec_unsorted, sec_no_off, off_seccomp_log;
 	struct doc rsa_later, unsafe;
 	struct doc svirt_static, svirt_off, all_pcrs, clone;
+	struct doc restored, restored_twice, restored_permissive, restore_bad, restore_early;
 } F;
 
 /* Every reason some test produced as the primary one (test_every_reason). */
 static int seen[VR_COUNT];
 static size_t last_nfail;
+static const struct verify_result *last_res;   /* of the last verdict */
 
 static enum verify_reason seen_mark(enum verify_reason r, size_t nfail)
 {
@@ -377,6 +380,115 @@ static int clock_evidence(void)
 	return rc;
 }
 
+/* ---- restores (issue 17) ---------------------------------------------- */
+
+static const uint8_t snap_digest[32] = { 0xd1, 0x9e, 0x57 };
+#define RESTORE_TIME 1796201445    /* 2026-12-02T08:50:45Z */
+
+/* Guest A booted at LABEL_A, then restored (measure_restore_run, the
+ * launcher's code, into the vTPM and the log) under each label of labels
+ * with SELinux se; quoted under the last label. */
+static int restored_evidence(const char *const *labels, size_t n, enum measure_selinux se,
+			     struct doc *out)
+{
+	struct evlog_writer log;
+	int rc = measured_boot(LABEL_A, MEASURE_SELINUX_ENFORCING, 1, &log);
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct measure_secstate s;
+		struct measure_boot b;
+
+		boot_inputs(&b, &s, labels[i]);
+		s.selinux = se;
+		rc = measure_restore_run(F.fd, &log, snap_digest, RESTORE_TIME + (int64_t)i, &s);
+	}
+	rc = rc ? rc : quote_doc("guest-a", UUID_A, labels[n - 1], F.ak_rsa, QUOTE_AK_RSA2048,
+				 &log, out);
+	if (!rc || log.buf)
+		evlog_writer_free(&log);
+	return rc;
+}
+
+/* A boot of guest A with an event (PCR 7, EV_EVENT_TAG, data) put before
+ * event number before of the launcher's boot (or after all of them), into
+ * the vTPM and the log alike: a consistent log the launcher never writes. */
+static int boot_with_tag_event(size_t before, const uint8_t *data, size_t len,
+			       struct doc *out)
+{
+	struct measure_secstate s;
+	struct measure_boot b;
+	struct evlog_writer ref, log;
+	struct evlog_banks banks;
+	struct evlog_parser p;
+	struct evlog_event ev;
+	struct evlog_digest d[EVLOG_MAX_BANKS];
+	uint32_t init_flags = 0;
+	size_t i = 0;
+	int rc;
+
+	boot_inputs(&b, &s, LABEL_A);
+	orderly_shutdown();
+	if (F.fd >= 0)
+		close(F.fd);
+	F.fd = -1;
+	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
+	rc = rc ? rc : tpm_startup_clear(F.fd);
+	rc = rc ? rc : tpm_pcr_banks(F.fd, &banks);
+	rc = rc ? rc : measure_boot_run(-1, &banks, &b, &ref);
+	if (rc)
+		return rc;
+	rc = evlog_writer_init(&log, banks.alg, banks.count, EVLOG_MAX_SIZE);
+	rc = rc ? rc : evlog_parse_begin(&p, ref.buf, ref.len);
+	while (!rc) {
+		int more = evlog_parse_next(&p, &ev);
+
+		if (more < 0) {
+			rc = more;
+			break;
+		}
+		if (i++ == before || (!more && before == SIZE_MAX)) {
+			rc = evlog_digest_data(&log, data, len, d);
+			rc = rc ? rc : evlog_append(&log, MEASURE_PCR_SECURITY, EV_EVENT_TAG, d,
+						    banks.count, data, len);
+			rc = rc ? rc : tpm_pcr_extend(F.fd, MEASURE_PCR_SECURITY, d, banks.count);
+		}
+		if (!more)
+			break;
+		rc = rc ? rc : evlog_append(&log, ev.pcr, ev.type, ev.digests, banks.count,
+					    ev.data, ev.data_size);
+		rc = rc ? rc : tpm_pcr_extend(F.fd, ev.pcr, ev.digests, banks.count);
+	}
+	evlog_writer_free(&ref);
+	rc = rc ? rc : quote_doc("guest-a", UUID_A, LABEL_C, F.ak_rsa, QUOTE_AK_RSA2048, &log,
+				 out);
+	evlog_writer_free(&log);
+	return rc;
+}
+
+static int restore_evidence(void)
+{
+	static const char *const once[] = { LABEL_C }, *const twice[] = { LABEL_C, LABEL_D };
+	static const char junk[] = "BWRS not a restore record";
+	struct measure_secstate s;
+	struct measure_boot b;
+	uint8_t data[MEASURE_MAX_TEXT + 8];
+	size_t len = 0;
+	int rc;
+
+	rc = restored_evidence(once, 1, MEASURE_SELINUX_ENFORCING, &F.restored);
+	rc = rc ? rc : restored_evidence(twice, 2, MEASURE_SELINUX_ENFORCING, &F.restored_twice);
+	rc = rc ? rc : restored_evidence(once, 1, MEASURE_SELINUX_PERMISSIVE,
+					 &F.restored_permissive);
+	rc = rc ? rc : boot_with_tag_event(SIZE_MAX, (const uint8_t *)junk, sizeof(junk) - 1,
+					   &F.restore_bad);
+	/* the launcher's own restore record, but before the kernel's event */
+	boot_inputs(&b, &s, LABEL_C);
+	rc = rc ? rc : measure_restore_encode(snap_digest, RESTORE_TIME, &s, data, sizeof(data),
+					      &len);
+	return rc ? rc : boot_with_tag_event(12, data, len, &F.restore_early);
+}
+
 /* Last of all: after it, safe stays NO until the vTPM saves its clock. */
 static int unsafe_evidence(void)
 {
@@ -602,6 +714,7 @@ static int group_setup(void **state)
 	rc = rc ? rc : svirt_evidence();
 	rc = rc ? rc : all_pcrs_evidence();
 	rc = rc ? rc : clone_evidence();
+	rc = rc ? rc : restore_evidence();
 	rc = rc ? rc : unsafe_evidence();     /* a reset without shutdown: safe = NO */
 	if (rc)
 		group_teardown(state);
@@ -615,7 +728,8 @@ static int group_teardown(void **state)
 			       &F.guest_c, &F.group, &F.unsorted, &F.one_cat,
 			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log,
 			       &F.rsa_later, &F.unsafe, &F.svirt_static, &F.svirt_off,
-			       &F.all_pcrs, &F.clone };
+			       &F.all_pcrs, &F.clone, &F.restored, &F.restored_twice,
+			       &F.restored_permissive, &F.restore_bad, &F.restore_early };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -671,6 +785,7 @@ static enum verify_reason verdict_with(const char *json, size_t len, const struc
 	enum verify_status st = verify_bundle(ctx, (const uint8_t *)json, len, &res);
 
 	verify_ctx_free(ctx);
+	last_res = &res;
 	if (!res.nfail) {
 		assert_int_equal(st, VS_AFFIRMING);
 		return seen_mark(VR_OK, 0);
@@ -1717,6 +1832,87 @@ static void test_nonce_store_large(void **state)
 
 /* Last: every guest reason of verify_reasons.c was the primary one somewhere
  * (the host's, VR_HOST_MISSING on, are test_host_verify's). */
+/* With BULWARK_SEEDS=DIR: the restored bundles and the manifest as fuzz
+ * seeds (tests/fuzz/corpus/fuzz_verify, fuzz_bundle, fuzz_manifest). */
+static void seeds_write(const char *manifest, size_t mlen)
+{
+	const char *dir = getenv("BULWARK_SEEDS");
+	const struct { const char *name; const char *data; size_t len; } f[] = {
+		{ "restored.json", F.restored.json, F.restored.len },
+		{ "restored-twice.json", F.restored_twice.json, F.restored_twice.len },
+		{ "restore-early.json", F.restore_early.json, F.restore_early.len },
+		{ "manifest-allow-restore.json", manifest, mlen },
+	};
+	char path[256];
+
+	for (size_t i = 0; dir && i < ARRAY_SIZE(f); i++) {
+		FILE *o;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, f[i].name);
+		o = fopen(path, "w");
+		assert_non_null(o);
+		assert_int_equal(fwrite(f[i].data, 1, f[i].len, o), f[i].len);
+		fclose(o);
+	}
+}
+
+/* A restored guest: affirming only where the manifest allows restores, every
+ * security state appraised, the chain in the result. */
+static void test_restore(void **state)
+{
+	static struct manifest m, again;
+	const struct verify_result *r;
+	struct bundle_error err;
+	char *text = NULL, hex[65];
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(F.m.allow_restore, 0);
+	assert_int_equal(verdict(&F.restored), VR_RESTORE_NOT_ALLOWED);
+	assert_int_equal(last_nfail, 1);
+	assert_non_null(strstr(last_res->fail[0].detail, "2026-12-02T08:50:45Z"));
+	m = F.m;
+	m.allow_restore = 1;
+	assert_int_equal(verdict_with(F.restored.json, F.restored.len, &m, F.restored.nonce),
+			 VR_OK);
+	r = last_res;
+	hex_encode(snap_digest, 32, hex);
+	assert_int_equal(r->nchain, 2);
+	assert_int_equal(r->chain[0].restored, 0);
+	assert_string_equal(r->chain[0].label, LABEL_A);
+	assert_int_equal(r->chain[1].restored, 1);
+	assert_string_equal(r->chain[1].label, LABEL_C);
+	assert_string_equal(r->chain[1].snapshot, hex);
+	assert_string_equal(r->chain[1].time, "2026-12-02T08:50:45Z");
+	assert_string_equal(r->chain[1].selinux, "enforcing");
+	assert_string_equal(r->chain[1].svirt, "dynamic");
+	assert_non_null(strstr(r->chain[1].filters, "vmm=1102"));
+	assert_string_equal(r->label, LABEL_C);
+	/* twice: three states, the last label is the bundle's */
+	assert_int_equal(verdict_with(F.restored_twice.json, F.restored_twice.len, &m,
+				      F.restored_twice.nonce), VR_OK);
+	assert_int_equal(last_res->nchain, 3);
+	assert_string_equal(last_res->chain[2].label, LABEL_D);
+	assert_string_equal(last_res->chain[2].time, "2026-12-02T08:50:46Z");
+	/* the restore's own state is appraised (and says which it is) */
+	assert_int_equal(verdict_with(F.restored_permissive.json, F.restored_permissive.len, &m,
+				      F.restored_permissive.nonce), VR_SELINUX_NOT_ENFORCING);
+	assert_int_equal(last_nfail, 1);
+	assert_non_null(strstr(last_res->fail[0].detail, "after restore 1: "));
+	/* a restore record before the boot is over; one not in measure.h's form */
+	assert_int_equal(verdict_with(F.restore_early.json, F.restore_early.len, &m,
+				      F.restore_early.nonce), VR_EVENT_ORDER);
+	assert_int_equal(verdict_with(F.restore_bad.json, F.restore_bad.len, &m,
+				      F.restore_bad.nonce), VR_RESTORE_MALFORMED);
+	/* the manifest says it, and reads back what it said */
+	assert_int_equal(manifest_write(&m, &text, &len), 0);
+	assert_non_null(strstr(text, "\"allow_restore\":true"));
+	assert_int_equal(manifest_parse((uint8_t *)text, len, &again, &err), 0);
+	assert_int_equal(again.allow_restore, 1);
+	seeds_write(text, len);
+	free(text);
+}
+
 static void test_every_reason(void **state)
 {
 	(void)state;
@@ -1756,6 +1952,7 @@ int main(void)
 		cmocka_unit_test(test_quote_of_all_pcrs),
 		cmocka_unit_test(test_nonce_store_concurrent),
 		cmocka_unit_test(test_nonce_store_large),
+		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_every_reason),
 	};
 
