@@ -77,10 +77,15 @@ test_audit_WRAP = audit_open audit_log_user_message audit_close log_msg
 
 # The sealed snapshot file and its key (issue 17, core/launch/snapbox.h).
 SNAPBOX_SRCS := core/launch/snapbox.c core/launch/snapbox_key.c core/path.c core/log.c
-bulwark_SRCS += core/launch/snapbox.c core/launch/snapbox_key.c
+bulwark_SRCS += core/launch/snapbox.c core/launch/snapbox_key.c core/launch/cmd_snapbox.c
 UNIT_TESTS += test_snapbox
 test_snapbox_SRCS := tests/unit/test_snapbox.c $(SNAPBOX_SRCS)
 test_snapbox_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_snapbox
 fuzz_snapbox_SRCS := tests/fuzz/fuzz_snapbox.c $(SNAPBOX_SRCS)
 fuzz_snapbox_PKGS := libcrypto
+# snapshot-export/import: the real binary, keys and files in a temporary folder.
+UNIT_TESTS += test_snapbox_cli
+test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c $(SNAPBOX_SRCS)
+test_snapbox_cli_PKGS := cmocka libcrypto
+$(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark

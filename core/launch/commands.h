@@ -22,5 +22,8 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+/* core/launch/cmd_snapbox.c: a sealed snapshot between hosts (issue 17). */
+int cmd_snapshot_export(int argc, char **argv);
+int cmd_snapshot_import(int argc, char **argv);
 
 #endif

@@ -30,6 +30,11 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, "resume NAME: carry on after pause" },
 	{ "shutdown", cmd_shutdown, "shutdown NAME: press the guest's power button" },
 	{ "destroy", cmd_destroy, "destroy NAME: stop the guest hard, now" },
+	/* A sealed snapshot between hosts (core/launch/cmd_snapbox.c). */
+	{ "snapshot-export", cmd_snapshot_export,
+	  "snapshot-export DIR --transport-key FILE --out DIR: re-seal for another host" },
+	{ "snapshot-import", cmd_snapshot_import,
+	  "snapshot-import DIR --transport-key FILE --out DIR: re-seal for this host" },
 };
 
 static void usage(FILE *f)

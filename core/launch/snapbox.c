@@ -369,8 +369,9 @@ static int header_check(struct snapbox *b, uint64_t size)
 	if (memcmp(h + 16, b->key.id, 8)) {
 		hex_encode(h + 16, 8, have);
 		snapbox_key_id_hex(&b->key, want);
-		log_err("snapshot: sealed under key id %s, this host's key is %s: "
-			"another host's snapshot needs snapshot-export/import", have, want);
+		log_err("snapshot: sealed under key id %s, not under the key given (id %s); "
+			"a snapshot from another host needs snapshot-export there and "
+			"snapshot-import here", have, want);
 		return -EKEYREJECTED;
 	}
 	return EVP_DigestUpdate(b->sha, h, SNAPBOX_HEADER_SIZE) ? 0 : -EIO;

@@ -122,8 +122,4 @@ int snapbox_reseal(const char *src_dir, const struct snapbox_key *from,
  */
 int snapbox_check_buf(const uint8_t *buf, size_t len, const struct snapbox_key *k);
 
-/* `bulwark snapshot-export` and `snapshot-import` (core/launch/cmd_snapbox.c). */
-int cmd_snapshot_export(int argc, char **argv);
-int cmd_snapshot_import(int argc, char **argv);
-
 #endif
