@@ -95,7 +95,7 @@ enum verify_reason {
 	VR_HOST_ENROLL_IMA_MALFORMED, /* its IMA list unreadable */
 	VR_HOST_ENROLL_IMA_REPLAY,    /* its IMA list does not replay to its PCR 10 */
 	VR_HOST_ENROLL_FILE,      /* a file the host had measured at enrollment is not allowed */
-	/* Issue 17, restores from snapshots: codes 1..72 keep their numbers. */
+	/* Issue 17, restores from snapshots: codes 1..71 keep their numbers. */
 	VR_RESTORE_NOT_ALLOWED,   /* restored from a snapshot; the manifest allows none */
 	VR_RESTORE_MALFORMED,     /* a restore event that is not measure.h's */
 	VR_COUNT
