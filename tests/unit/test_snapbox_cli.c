@@ -73,6 +73,8 @@ static void key_at(const char *name, struct snapbox_key *k)
 
 static void test_export_import(void **state)
 {
+	static const char meta[] =
+		"{\"name\":\"g1\",\"uuid\":\"0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11\"}";
 	struct snapbox_key ha, hb, t;
 	struct snapbox *b;
 	char out[1024], path[160];
@@ -89,9 +91,7 @@ static void test_export_import(void **state)
 	snprintf(path, sizeof(path), "%s/snap", root);
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(snapbox_create(path, &ha, &b), 0);
-	assert_int_equal(snapbox_put(b, SNAPBOX_META,
-				     "{\"name\":\"g1\",\"uuid\":\"0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11\"}",
-				     62), 0);
+	assert_int_equal(snapbox_put(b, SNAPBOX_META, meta, strlen(meta)), 0);
 	assert_int_equal(snapbox_put(b, SNAPBOX_VMSTATE, "state", 5), 0);
 	assert_int_equal(snapbox_commit(b, d), 0);
 
