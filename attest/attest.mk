@@ -228,3 +228,9 @@ test_swtpm_state_SRCS := tests/unit/test_swtpm_state.c $(ATTEST_VTPM)
 test_swtpm_state_PKGS := cmocka libcrypto tss2-mu
 # The restore event on a running vTPM (measure_restore, through the proxy).
 bulwark_SRCS += attest/vtpm/measure_restore.c
+# The launcher's restore of a vTPM: blobs into a fresh vtpm_start, the
+# snapshot's log back, measure_restore through the proxy (real swtpm).
+UNIT_TESTS += test_vtpm_restore
+test_vtpm_restore_SRCS := tests/unit/test_vtpm_restore.c attest/vtpm/measure_restore.c \
+	$(ATTEST_LAUNCH)
+test_vtpm_restore_PKGS := cmocka libcrypto tss2-mu
