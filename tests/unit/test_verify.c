@@ -1916,7 +1916,9 @@ static void test_restore(void **state)
 static void test_every_reason(void **state)
 {
 	(void)state;
-	for (int r = 0; r < VR_HOST_MISSING; r++) {
+	for (int r = 0; r < VR_COUNT; r++) {
+		if (r >= VR_HOST_MISSING && r <= VR_HOST_ENROLL_FILE)
+			continue;      /* the host's: test_host_verify */
 		if (!seen[r])
 			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
 		assert_true(seen[r]);
