@@ -29,6 +29,7 @@
 #include "attest/producer/reference.h"
 #include "attest/vtpm/swtpm.h"
 #include "attest/format/tpm.h"
+#include "attest/verify/ear.h"
 #include "attest/verify/verify.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -1856,6 +1857,34 @@ static void seeds_write(const char *manifest, size_t mlen)
 	}
 }
 
+/* The printed report and the EAR show the chain. */
+static void report_has_chain(const struct verify_result *r, const char *hex)
+{
+	const char *const src[] = { "restored.json" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	ear_report(f, r, "restored.json");
+	fclose(f);
+	assert_non_null(strstr(text, "  chain      booted under " LABEL_A ", svirt dynamic, "
+				     "selinux enforcing, policy 5e119a0000000000, filters "
+				     "vcpu=2201000000000000,vmm=1102000000000000\n"));
+	assert_non_null(strstr(text, "2026-12-02T08:50:45Z from snapshot "));
+	assert_non_null(strstr(text, hex));
+	assert_non_null(strstr(text, "restored under " LABEL_C ", svirt dynamic"));
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(ear_write(f, r, src, 1, "test-policy", 0), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\"bulwark.chain\""));
+	assert_non_null(strstr(text, "\"event\":\"restored\""));
+	assert_non_null(strstr(text, hex));
+	free(text);
+}
+
 /* A restored guest: affirming only where the manifest allows restores, every
  * security state appraised, the chain in the result. */
 static void test_restore(void **state)
@@ -1888,6 +1917,7 @@ static void test_restore(void **state)
 	assert_string_equal(r->chain[1].svirt, "dynamic");
 	assert_non_null(strstr(r->chain[1].filters, "vmm=1102"));
 	assert_string_equal(r->label, LABEL_C);
+	report_has_chain(r, hex);
 	/* twice: three states, the last label is the bundle's */
 	assert_int_equal(verdict_with(F.restored_twice.json, F.restored_twice.len, &m,
 				      F.restored_twice.nonce), VR_OK);
