@@ -137,6 +137,12 @@ int measure_boot_run(int tpm_fd, const struct evlog_banks *banks,
  *   digest = H(data) in every bank.
  * A guest restored again gets one more such event.  attest/format/secstate.h
  * parses it (measure_restore_parse), attest/verify appraises it.
+ *
+ * Changed from snap-iface.md's interface E: measure_restore's security
+ * state is a struct measure_secstate (secstate.h; there is no struct
+ * secstate).  Added: measure_restore_encode, measure_restore_run (no vTPM
+ * object, for tests and reference values), measure_log_load (the log out
+ * of the snapshot's META, back into v->log before measure_restore).
  */
 struct vtpm;
 

@@ -29,6 +29,10 @@
  * Reading: snapbox_open authenticates every chunk (and the parts' shape)
  * before it returns; snapbox_read decrypts again (the file was opened once
  * and is read through the same fd; a file changed in between fails its tag).
+ *
+ * Beyond snap-iface.md's interface C (additions only, nothing changed):
+ * SNAPBOX_PART_END, snapbox_key_id_hex, snapbox_part_size, snapbox_reseal
+ * (export/import), snapbox_check_buf (the fuzz target's entry).
  */
 #ifndef BULWARK_LAUNCH_SNAPBOX_H
 #define BULWARK_LAUNCH_SNAPBOX_H
