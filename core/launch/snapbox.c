@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "core/launch/snapbox.h"
+#include "core/layout.h"
 #include "core/log.h"
 #include "core/path.h"
 #include "core/util.h"
@@ -23,6 +24,8 @@
 #define NPARTS (SNAPBOX_PART_END - SNAPBOX_META)
 
 static_assert(SNAPBOX_HEADER_SIZE == 8 + 4 + 4 + 8 + NONCE_LEN + 28, "header layout");
+static_assert(SNAPBOX_MAX_FILE >= (VM_MAX_MEMORY_MIB << 20) + (1ull << 30),
+	      "the largest guest's snapshot fits");
 
 struct snapbox {
 	int fd;                          /* the file (temp while writing) */
@@ -419,6 +422,8 @@ static int chunk_shape(struct snapbox *b, uint32_t part, uint32_t flags, uint32_
 
 	if (part != (uint32_t)b->cur)
 		why = "belongs to another part than expected";
+	else if (get_le32(b->chunk + 12))
+		why = "has reserved bytes set";
 	else if (flags & ~(uint32_t)(SNAPBOX_FLAG_LAST_IN_PART | SNAPBOX_FLAG_FINAL))
 		why = "has unknown flags";
 	else if (!last && len != SNAPBOX_CHUNK)

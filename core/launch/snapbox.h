@@ -51,8 +51,9 @@
 #define SNAPBOX_TAG         16u
 #define SNAPBOX_FLAG_LAST_IN_PART 1u
 #define SNAPBOX_FLAG_FINAL        2u
-/* Bound on a whole file (a snapshot of the largest guest allowed, 64 GiB of
- * memory, plus state): anything longer is refused before reading it. */
+/* Bound on a whole file (a snapshot of the largest guest allowed,
+ * VM_MAX_MEMORY_MIB of memory, plus state and chunk overhead): anything
+ * longer is refused before reading it. */
 #define SNAPBOX_MAX_FILE (65ull << 30)
 
 struct snapbox_key {
