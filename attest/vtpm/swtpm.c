@@ -855,6 +855,22 @@ int swtpm_state_get(struct swtpm *s, enum swtpm_blob which, uint8_t **buf, size_
 	return rc;
 }
 
+/* All of buf to the control channel, without SIGPIPE if swtpm went away. */
+static int ctrl_send_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 int swtpm_state_set(struct swtpm *s, enum swtpm_blob which, const uint8_t *buf, size_t len)
 {
 	const char *name = blob_name(which);
@@ -869,7 +885,7 @@ int swtpm_state_set(struct swtpm *s, enum swtpm_blob which, const uint8_t *buf, 
 		return fd;
 	/* header and blob in one stream: swtpm reads them as one command */
 	rc = ctrl_send(fd, SWTPM_CMD_SET_STATEBLOB, req, sizeof(req), -1);
-	rc = rc ? rc : write_all(fd, buf, len);
+	rc = rc ? rc : ctrl_send_all(fd, buf, len);
 	rc = rc ? rc : ctrl_read(fd, (uint8_t *)&result, sizeof(result));
 	ctrl_put(s, fd);
 	if (!rc && be32toh(result)) {
