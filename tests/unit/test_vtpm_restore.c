@@ -7,7 +7,8 @@
  * blobs: every PCR of every bank is then the replay of A's log; the restore
  * event goes in through B's proxy: every PCR is the replay of A's log plus
  * the event, PCR 7 alone changed, the host's log file is that log, and its
- * last event parses as the restore record of the new security state.
+ * last event parses as the restore record of the new security state; the
+ * platform hierarchy stays closed (phEnable off) in the restored TPM.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -108,6 +109,23 @@ static int pcrs_compare(void *arg, int tpm_fd)
 	return 0;
 }
 
+/* TPM2_GetCapability(TPM_PROPERTIES, TPM2_PT_STARTUP_CLEAR): its value. */
+static int startup_clear(void *arg, int tpm_fd)
+{
+	static const uint8_t cmd[] = { 0x80, 0x01, 0, 0, 0, 22, 0, 0, 0x01, 0x7a,
+				       0, 0, 0, 6, 0, 0, 0x02, 0x01, 0, 0, 0, 1 };
+	uint8_t rsp[64];
+	size_t n = 0;
+	uint32_t rc = 0;
+	int err = tpm_transact(tpm_fd, cmd, sizeof(cmd), rsp, sizeof(rsp), &n, &rc);
+
+	if (err || rc || n < 27)
+		return err ? err : -EIO;
+	*(uint32_t *)arg = (uint32_t)rsp[23] << 24 | (uint32_t)rsp[24] << 16 |
+			   (uint32_t)rsp[25] << 8 | rsp[26];
+	return 0;
+}
+
 static void pcrs_equal_replay(struct vtpm *v, const uint8_t *log, size_t len)
 {
 	static struct evlog_pcrs want;
@@ -153,6 +171,14 @@ static void test_restore(void **state)
 	assert_int_equal(evlog_replay(b.v.log.buf, b.v.log.len, &before, &err), 0);
 	assert_int_equal(swtpm_state_restore(&b.v.swtpm, &blobs), 0);
 	pcrs_equal_replay(&b.v, alog, alen);           /* A's PCRs, not B's boot */
+	/* the platform hierarchy stays closed (A's boot closed it), storage
+	 * and endorsement on: the restored TPM is not a fresh one */
+	{
+		uint32_t sc = 0xffffffff;
+
+		assert_int_equal(tpmproxy_host_run(&b.v.proxy, startup_clear, &sc), 0);
+		assert_int_equal(sc & 7, 6);
+	}
 
 	/* the launcher's restore: A's log back, the restore event measured */
 	evlog_writer_free(&b.v.log);
