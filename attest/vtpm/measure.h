@@ -160,8 +160,10 @@ int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len);
 /*
  * The launcher's call (attest/vtpm/measure_restore.c): v->log holds the
  * snapshot's log (the boot's events and earlier restores), v->proxy the
- * swtpm channel, the guest paused.  Extends PCR 7 through the proxy's host
- * channel, appends to v->log and saves it to v->log_path.  0 or -errno; on
+ * swtpm channel, the guest paused.  Checks the TPM's banks are the log's
+ * and every PCR is the log's replay (the blobs and the log belong
+ * together), extends PCR 7 through the proxy's host channel, appends to
+ * v->log and saves it to v->log_path.  0 or -errno; on
  * failure the guest must not be resumed (the log and the PCR may differ).
  */
 int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],

@@ -17,8 +17,30 @@ struct restore_arg {
 	int64_t when;
 };
 
+/* Every PCR of every bank is the log's replay: the blobs and the log came
+ * from the same guest at the same moment, or the restore goes no further. */
+static int pcrs_are_log(int tpm_fd, const struct evlog_writer *log)
+{
+	static struct evlog_pcrs want;
+	struct evlog_error err;
+	struct evlog_digest d;
+	int rc = evlog_replay(log->buf, log->len, &want, &err);
+
+	for (uint32_t b = 0; !rc && b < want.banks.count; b++)
+		for (uint32_t pcr = 0; !rc && pcr < EVLOG_NUM_PCRS; pcr++) {
+			rc = tpm_pcr_read(tpm_fd, want.banks.alg[b], pcr, &d);
+			if (!rc && memcmp(d.bytes, want.value[b][pcr], want.banks.size[b])) {
+				log_err("restore: the vTPM's PCR %u (bank 0x%x) is not the "
+					"snapshot log's replay", pcr, want.banks.alg[b]);
+				rc = -EPROTO;
+			}
+		}
+	return rc;
+}
+
 /* On the swtpm channel, nothing else running: the TPM's banks must be the
- * log's (the restored state is the snapshot's), then the event. */
+ * log's and its PCRs the log's replay (the restored state is the
+ * snapshot's), then the event. */
 static int restore_on_tpm(void *arg, int tpm_fd)
 {
 	struct restore_arg *a = arg;
@@ -30,6 +52,7 @@ static int restore_on_tpm(void *arg, int tpm_fd)
 		log_err("restore: the vTPM's PCR banks are not the event log's");
 		rc = -EPROTO;
 	}
+	rc = rc ? rc : pcrs_are_log(tpm_fd, &a->v->log);
 	return rc ? rc : measure_restore_run(tpm_fd, &a->v->log, a->digest, a->when, a->now);
 }
 

@@ -903,8 +903,10 @@ int swtpm_state_restore(struct swtpm *s, const struct swtpm_blobs *b)
 	uint32_t init_flags = htobe32(INIT_FLAG_DELETE_VOLATILE);
 	int rc;
 
-	if (!b->len[0]) {
-		log_err("vTPM %s: a restore needs the permanent state", s->name);
+	if (!b->len[0] || !b->len[1]) {
+		/* without the volatile state the TPM would come up reset: no
+		 * PCRs, no startup, not the guest's TPM */
+		log_err("vTPM %s: a restore needs the permanent and volatile state", s->name);
 		return -EINVAL;
 	}
 	rc = ctrl_exchange(s, SWTPM_CMD_STOP, NULL, 0, -1, NULL, 0);

@@ -142,7 +142,7 @@ int swtpm_state_set(struct swtpm *s, enum swtpm_blob which, const uint8_t *buf, 
  * (Beyond snap-iface.md's interface D: swtpm_state_restore and struct
  * swtpm_blobs, the whole restore sequence in one call.)
  * A restore onto a running, freshly started swtpm: CMD_STOP, the three blobs
- * (an empty one skipped), CMD_INIT.  The TPM then has the snapshot's keys,
+ * (permanent and volatile required, an empty savestate skipped), CMD_INIT.  The TPM then has the snapshot's keys,
  * NV, sessions and PCRs.  0 or -errno; on failure the swtpm must be stopped.
  */
 struct swtpm_blobs {

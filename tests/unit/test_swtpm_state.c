@@ -177,6 +177,8 @@ static void test_move_state(void **state)
 	buf[0][blobs.len[0] / 2] ^= 0x5a;
 	buf[0][20] ^= 0x5a;
 	assert_int_not_equal(swtpm_state_restore(&b.tpm, &blobs), 0);
+	blobs.len[1] = 0;
+	assert_int_equal(swtpm_state_restore(&b.tpm, &blobs), -EINVAL);
 	blobs.len[0] = 0;
 	assert_int_equal(swtpm_state_restore(&b.tpm, &blobs), -EINVAL);
 	assert_int_equal(swtpm_state_set(&b.tpm, 0, buf[0], 4), -EINVAL);

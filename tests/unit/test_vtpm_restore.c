@@ -139,12 +139,12 @@ static void pcrs_equal_replay(struct vtpm *v, const uint8_t *log, size_t len)
 
 static void test_restore(void **state)
 {
-	static struct side a, b;
+	static struct side a, b, c;
 	static struct evlog_pcrs before, after;
 	static const uint8_t digest[32] = { 0x5a, [31] = 0xa5 };
 	struct swtpm_blobs blobs = { 0 };
-	uint8_t *buf[3] = { NULL }, *alog, *file;
-	size_t alen, flen;
+	uint8_t *buf[3] = { NULL }, *alog, *blog, *file;
+	size_t alen, blen, flen;
 	struct evlog_parser p;
 	struct evlog_event ev, last = { 0 };
 	struct measure_restore_view rv;
@@ -169,6 +169,10 @@ static void test_restore(void **state)
 	side_init(&b, "guestB", "console=ttyS0 other");
 	assert_int_equal(vtpm_start(&b.cfg, &b.v), 0);
 	assert_int_equal(evlog_replay(b.v.log.buf, b.v.log.len, &before, &err), 0);
+	blen = b.v.log.len;
+	blog = malloc(blen);
+	assert_non_null(blog);
+	memcpy(blog, b.v.log.buf, blen);
 	assert_int_equal(swtpm_state_restore(&b.v.swtpm, &blobs), 0);
 	pcrs_equal_replay(&b.v, alog, alen);           /* A's PCRs, not B's boot */
 	/* the platform hierarchy stays closed (A's boot closed it), storage
@@ -216,6 +220,17 @@ static void test_restore(void **state)
 	}
 	assert_int_not_equal(measure_restore(&b.v, digest, &sec_b), 0);
 	assert_int_equal(vtpm_stop(&b.v), 0);
+	/* C gets A's blobs but B's log: the PCRs are not its replay, refused
+	 * before anything is extended or written */
+	side_init(&c, "guestC", "console=ttyS0 quiet");
+	assert_int_equal(vtpm_start(&c.cfg, &c.v), 0);
+	assert_int_equal(swtpm_state_restore(&c.v.swtpm, &blobs), 0);
+	evlog_writer_free(&c.v.log);
+	assert_int_equal(measure_log_load(&c.v.log, blog, blen), 0);
+	assert_int_equal(measure_restore(&c.v, digest, &sec_b), -EPROTO);
+	assert_int_equal(c.v.log.len, blen);
+	assert_int_equal(vtpm_stop(&c.v), 0);
+	free(blog);
 	free(file);
 	free(alog);
 	for (int i = 0; i < 3; i++)
