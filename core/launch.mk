@@ -86,6 +86,6 @@ fuzz_snapbox_SRCS := tests/fuzz/fuzz_snapbox.c $(SNAPBOX_SRCS)
 fuzz_snapbox_PKGS := libcrypto
 # snapshot-export/import: the real binary, keys and files in a temporary folder.
 UNIT_TESTS += test_snapbox_cli
-test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c $(SNAPBOX_SRCS)
-test_snapbox_cli_PKGS := cmocka libcrypto
+test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c $(SNAPBOX_SRCS)
+test_snapbox_cli_PKGS := cmocka libcrypto audit
 $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/launch/audit.h"
 #include "core/launch/snapbox.h"
 #include "core/log.h"
 
@@ -136,9 +137,28 @@ static void test_export_import(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* The records the commands write (audit_control formats them so). */
+static void test_audit_record(void **state)
+{
+	struct audit_guest g = { "g1", "0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11", 0 };
+	char buf[512];
+
+	(void)state;
+	assert_true(audit_format_control(buf, sizeof(buf), &g, "snapshot-export",
+					 "transport-key-8e78b3068756bcea") > 0);
+	assert_string_equal(buf, "virt=kvm op=snapshot-export reason=transport-key-8e78b3068756bcea "
+			    "vm=\"g1\" uuid=0f6a1a48-4d3c-4b7e-9a4e-3f1f0d6c2a11 vm-pid=0");
+	g.uuid = NULL;
+	assert_true(audit_format_control(buf, sizeof(buf), &g, "snapshot-import",
+					 "host-key-5df5f70d6d49d0b5") > 0);
+	assert_string_equal(buf, "virt=kvm op=snapshot-import reason=host-key-5df5f70d6d49d0b5 "
+			    "vm=\"g1\" uuid=? vm-pid=0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_audit_record),
 		cmocka_unit_test(test_export_import),
 	};
 
