@@ -162,7 +162,7 @@ int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len);
  * snapshot's log (the boot's events and earlier restores), v->proxy the
  * swtpm channel, the guest paused.  Checks the TPM's banks are the log's
  * and every PCR is the log's replay (the blobs and the log belong
- * together), extends PCR 7 through the proxy's host channel, appends to
+ * together) and the platform hierarchy is closed (phEnable off), extends PCR 7 through the proxy's host channel, appends to
  * v->log and saves it to v->log_path.  0 or -errno; on
  * failure the guest must not be resumed (the log and the PCR may differ).
  */

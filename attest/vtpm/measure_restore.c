@@ -38,9 +38,32 @@ static int pcrs_are_log(int tpm_fd, const struct evlog_writer *log)
 	return rc;
 }
 
+/* TPM2_GetCapability(TPM_CAP_TPM_PROPERTIES, TPM2_PT_STARTUP_CLEAR, 1):
+ * phEnable (bit 0) must be off, as the boot left it (vtpm.h step 5); a
+ * restored TPM with the platform hierarchy open would hand it to the guest. */
+static int platform_closed(int tpm_fd)
+{
+	static const uint8_t cmd[] = { 0x80, 0x01, 0, 0, 0, 22, 0, 0, 0x01, 0x7a,
+				       0, 0, 0, 6, 0, 0, 0x02, 0x01, 0, 0, 0, 1 };
+	uint8_t rsp[64];
+	size_t n = 0;
+	uint32_t trc = 0;
+	int rc = tpm_transact(tpm_fd, cmd, sizeof(cmd), rsp, sizeof(rsp), &n, &trc);
+
+	/* moreData, capability 6, count 1, property 0x201, value */
+	if (!rc && (trc || n != 27 || rsp[14] != 6 || rsp[18] != 1 || rsp[21] != 0x02 ||
+		    rsp[22] != 0x01))
+		rc = -EPROTO;
+	if (!rc && (rsp[26] & 1)) {
+		log_err("restore: the vTPM's platform hierarchy is enabled");
+		rc = -EPERM;
+	}
+	return rc;
+}
+
 /* On the swtpm channel, nothing else running: the TPM's banks must be the
  * log's and its PCRs the log's replay (the restored state is the
- * snapshot's), then the event. */
+ * snapshot's), the platform hierarchy closed, then the event. */
 static int restore_on_tpm(void *arg, int tpm_fd)
 {
 	struct restore_arg *a = arg;
@@ -53,6 +76,7 @@ static int restore_on_tpm(void *arg, int tpm_fd)
 		rc = -EPROTO;
 	}
 	rc = rc ? rc : pcrs_are_log(tpm_fd, &a->v->log);
+	rc = rc ? rc : platform_closed(tpm_fd);
 	return rc ? rc : measure_restore_run(tpm_fd, &a->v->log, a->digest, a->when, a->now);
 }
 

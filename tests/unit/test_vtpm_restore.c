@@ -9,6 +9,9 @@
  * the event, PCR 7 alone changed, the host's log file is that log, and its
  * last event parses as the restore record of the new security state; the
  * platform hierarchy stays closed (phEnable off) in the restored TPM.
+ * Refused before anything is extended: A's blobs with B's log (PCRs not its
+ * replay), a log on other banks, and the blobs of a TPM whose platform
+ * hierarchy is open.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -138,6 +141,39 @@ static void pcrs_equal_replay(struct vtpm *v, const uint8_t *log, size_t len)
 	assert_int_equal(r.mismatches, 0);
 }
 
+/* Blobs of a TPM that was started and never closed its platform hierarchy,
+ * with the (empty) log that replays to its PCRs: measure_restore refuses. */
+static void platform_open_refused(struct side *c)
+{
+	static struct side raw;
+	static const uint8_t digest[32] = { 1 };
+	struct swtpm tpm;
+	struct swtpm_blobs blobs = { 0 };
+	uint8_t *buf[3] = { NULL };
+	struct evlog_banks banks;
+	int fd = -1;
+
+	side_init(&raw, "guestRaw", "console=ttyS0 quiet");
+	assert_int_equal(swtpm_start(&raw.cfg.tpm, &tpm), 0);
+	assert_int_equal(swtpm_open_data(&tpm, &fd), 0);
+	assert_int_equal(tpm_startup_clear(fd), 0);
+	assert_int_equal(tpm_pcr_banks(fd, &banks), 0);
+	for (int w = SWTPM_BLOB_PERMANENT; w <= SWTPM_BLOB_SAVESTATE; w++) {
+		assert_int_equal(swtpm_state_get(&tpm, w, &buf[w - 1], &blobs.len[w - 1]), 0);
+		blobs.data[w - 1] = buf[w - 1];
+	}
+	close(fd);
+	assert_int_equal(swtpm_stop(&tpm), 0);
+	assert_int_equal(vtpm_start(&c->cfg, &c->v), 0);
+	assert_int_equal(swtpm_state_restore(&c->v.swtpm, &blobs), 0);
+	evlog_writer_free(&c->v.log);
+	assert_int_equal(evlog_writer_init(&c->v.log, banks.alg, banks.count, EVLOG_MAX_SIZE), 0);
+	assert_int_equal(measure_restore(&c->v, digest, &sec_b), -EPERM);
+	assert_int_equal(vtpm_stop(&c->v), 0);
+	for (int i = 0; i < 3; i++)
+		free(buf[i]);
+}
+
 static double now_ms(void)
 {
 	struct timespec t;
@@ -243,6 +279,7 @@ static void test_restore(void **state)
 	assert_int_equal(measure_restore(&c.v, digest, &sec_b), -EPROTO);
 	assert_int_equal(c.v.log.len, blen);
 	assert_int_equal(vtpm_stop(&c.v), 0);
+	platform_open_refused(&c);
 	free(blog);
 	free(file);
 	free(alog);
