@@ -277,6 +277,26 @@ static int evidence(const char *name, const char *uuid, const char *label, X509 
  * launcher that measured something else would leave (quote, log and PCRs
  * all consistent).  The other events are the launcher's own.
  */
+/* A clean power cycle of the vTPM (shutdown, CMD_INIT, startup) and the
+ * launcher's measured boot of guest A into it; ref gets the boot's log. */
+static int reboot_measured(struct measure_boot *b, struct measure_secstate *s,
+			   struct evlog_banks *banks, struct evlog_writer *ref)
+{
+	uint32_t init_flags = 0;
+	int rc;
+
+	boot_inputs(b, s, LABEL_A);
+	orderly_shutdown();
+	if (F.fd >= 0)
+		close(F.fd);
+	F.fd = -1;
+	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
+	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
+	rc = rc ? rc : tpm_startup_clear(F.fd);
+	rc = rc ? rc : tpm_pcr_banks(F.fd, banks);
+	return rc ? rc : measure_boot_run(-1, banks, b, ref);
+}
+
 static int boot_with_secstate(const char *text, size_t len, struct evlog_writer *out)
 {
 	struct measure_secstate s;
@@ -285,19 +305,9 @@ static int boot_with_secstate(const char *text, size_t len, struct evlog_writer 
 	struct evlog_banks banks;
 	struct evlog_parser p;
 	struct evlog_event ev;
-	uint32_t init_flags = 0;
 	int rc;
 
-	boot_inputs(&b, &s, LABEL_A);
-	orderly_shutdown();
-	if (F.fd >= 0)
-		close(F.fd);
-	F.fd = -1;
-	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
-	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
-	rc = rc ? rc : tpm_startup_clear(F.fd);
-	rc = rc ? rc : tpm_pcr_banks(F.fd, &banks);
-	rc = rc ? rc : measure_boot_run(-1, &banks, &b, &ref);
+	rc = reboot_measured(&b, &s, &banks, &ref);
 	if (rc)
 		return rc;
 	rc = evlog_writer_init(out, banks.alg, banks.count, EVLOG_MAX_SIZE);
@@ -423,20 +433,10 @@ static int boot_with_tag_event(size_t before, const uint8_t *data, size_t len,
 	struct evlog_parser p;
 	struct evlog_event ev;
 	struct evlog_digest d[EVLOG_MAX_BANKS];
-	uint32_t init_flags = 0;
 	size_t i = 0;
 	int rc;
 
-	boot_inputs(&b, &s, LABEL_A);
-	orderly_shutdown();
-	if (F.fd >= 0)
-		close(F.fd);
-	F.fd = -1;
-	rc = swtpm_ctrl(&F.tpm, SWTPM_CMD_INIT, &init_flags, sizeof(init_flags), NULL, 0);
-	rc = rc ? rc : swtpm_open_data(&F.tpm, &F.fd);
-	rc = rc ? rc : tpm_startup_clear(F.fd);
-	rc = rc ? rc : tpm_pcr_banks(F.fd, &banks);
-	rc = rc ? rc : measure_boot_run(-1, &banks, &b, &ref);
+	rc = reboot_measured(&b, &s, &banks, &ref);
 	if (rc)
 		return rc;
 	rc = evlog_writer_init(&log, banks.alg, banks.count, EVLOG_MAX_SIZE);
