@@ -8,21 +8,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attest/producer/attestd.h"
 #include "core/launch/audit.h"
 #include "core/launch/launcher.h"
 #include "core/vmm_abi.h"
 
-/* The guest's attestation UUID (STATE/NAME/uuid, attestd.h) when it has
- * one; read only, never created here.  "" otherwise. */
-static void launch_audit_uuid(const struct launch *l, char uuid[37])
+/* STATE/NAME/uuid (attestd.h) as it is, "" when it is not one UUID. */
+static void launch_audit_uuid_read(const char *state_dir, const char *name,
+				   char uuid[37])
 {
 	char path[PATH_MAX], buf[40];
 	ssize_t n = -1;
 	int fd;
 
 	uuid[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/%s/uuid", l->opt.state_dir,
-		     l->cfg.name) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s/uuid", state_dir, name) >=
+	    (int)sizeof(path))
 		return;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd >= 0) {
@@ -37,10 +38,31 @@ static void launch_audit_uuid(const struct launch *l, char uuid[37])
 	uuid[36] = '\0';
 }
 
-static void launch_audit_guest(const struct launch *l, struct audit_guest *g,
-			       char uuid[37])
+/* The guest's UUID, "" when it has none.  CREATE (the start record, once
+ * the launcher holds STATE/NAME): made on the guest's first start, as
+ * libvirt gives every domain one, so that `ausearch -uu` finds a guest that
+ * was never enrolled; enrollment reads the same file later.  Otherwise
+ * read only: a refused start or a stop leaves the host as it was. */
+static void launch_audit_uuid(const struct launch *l, bool create, char uuid[37])
 {
-	launch_audit_uuid(l, uuid);
+	char dir[PATH_MAX];
+
+	uuid[0] = '\0';
+	if (!create) {
+		launch_audit_uuid_read(l->opt.state_dir, l->cfg.name, uuid);
+		return;
+	}
+	if (snprintf(dir, sizeof(dir), "%s/%s", l->opt.state_dir, l->cfg.name) >=
+	    (int)sizeof(dir) || access(dir, F_OK))
+		return;
+	if (attestd_uuid(dir, uuid))
+		uuid[0] = '\0';
+}
+
+static void launch_audit_guest(const struct launch *l, bool create,
+			       struct audit_guest *g, char uuid[37])
+{
+	launch_audit_uuid(l, create, uuid);
 	g->name = l->cfg.name;
 	g->uuid = uuid[0] ? uuid : NULL;
 	g->pid = l->vmm_pid;
@@ -51,7 +73,7 @@ void launch_audit_refused(const struct launch *l, const char *reason)
 	struct audit_guest g;
 	char uuid[37];
 
-	launch_audit_guest(l, &g, uuid);
+	launch_audit_guest(l, false, &g, uuid);
 	audit_control(&g, "start", reason, false);
 }
 
@@ -75,7 +97,7 @@ void launch_audit_started(const struct launch *l)
 	struct audit_guest g;
 	char uuid[37], img[SVIRT_LABEL_MAX + 64], mac[18], num[24];
 
-	launch_audit_guest(l, &g, uuid);
+	launch_audit_guest(l, true, &g, uuid);
 	if (l->svm) {
 		launch_audit_img_ctx(l, img, sizeof(img));
 		audit_machine_id(&g, l->vmm_label, img, true);
@@ -111,7 +133,7 @@ void launch_audit_stopped(const struct launch *l, int status)
 		reason = "killed";
 	else if (status == VMM_EXIT_SETUP)
 		reason = "failed";
-	launch_audit_guest(l, &g, uuid);
+	launch_audit_guest(l, false, &g, uuid);
 	audit_control(&g, "stop", reason, status == VMM_EXIT_OK || status == VMM_EXIT_STOPPED);
 }
 
@@ -120,6 +142,16 @@ void launch_audit_control(const struct launch *l, const char *op, bool ok)
 	struct audit_guest g;
 	char uuid[37];
 
-	launch_audit_guest(l, &g, uuid);
+	launch_audit_guest(l, false, &g, uuid);
 	audit_control(&g, op, "control-api", ok);
+}
+
+void launch_audit_gone(const char *name, int32_t pid)
+{
+	struct audit_guest g = { .name = name, .pid = pid };
+	char uuid[37];
+
+	launch_audit_uuid_read(LAUNCH_STATE_DIR, name, uuid);
+	g.uuid = uuid[0] ? uuid : NULL;
+	audit_control(&g, "stop", "crashed", false);
 }
