@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -22,6 +23,8 @@ int cmd_gc(int argc, char **argv)
 	int rc, seen_reg = 0, seen_level = 0;
 
 	svirt_config_default(&cfg);
+	/* A dead guest's stop record: its launcher died before writing it. */
+	cfg.gone = launch_audit_gone;
 	for (int i = 1; i < argc; i++) {
 		/* A flag given twice is an error, not "the last wins". */
 		if ((!strcmp(argv[i], "--registry") && seen_reg++) ||

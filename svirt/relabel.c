@@ -115,7 +115,7 @@ static int record_and_set(struct svirt_vm *vm, int fd, const struct stat *st,
 	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
 	if (rc)
 		return rc;
-	rc = svirt_reg_live(&r, e->boot_id, &live, &nlive, &repaired);
+	rc = svirt_reg_live(&r, &vm->cfg, e->boot_id, &live, &nlive, &repaired);
 	rc = rc ?: original_label(vm, fd, st, kind, label, live, nlive, rec->orig);
 	if (rc == -EEXIST)
 		log_err("%s is labelled twice for guest %s", path, e->name);
@@ -235,7 +235,7 @@ int svirt_vm_release(struct svirt_vm *vm)
 	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
 	if (rc)
 		goto out;
-	rc = svirt_reg_live(&r, vm->e->boot_id, &live, &nlive, &repaired);
+	rc = svirt_reg_live(&r, &vm->cfg, vm->e->boot_id, &live, &nlive, &repaired);
 	rc = rc ?: restore_all(vm, live, nlive);
 	if (rc)
 		log_err("guest %s: not every label was restored; its entry stays "

@@ -13,8 +13,9 @@
 #include "core/util.h"
 #include "svirt/svirt_int.h"
 
-int svirt_reg_live(struct svirt_reg *r, const char *boot_id,
-		   struct svirt_entry **live, size_t *nlive, int *repaired)
+int svirt_reg_live(struct svirt_reg *r, const struct svirt_config *cfg,
+		   const char *boot_id, struct svirt_entry **live, size_t *nlive,
+		   int *repaired)
 {
 	struct svirt_entry *v, tmp;
 	size_t n, nl = 0;
@@ -40,6 +41,9 @@ int svirt_reg_live(struct svirt_reg *r, const char *boot_id,
 			 v[i].name, (unsigned)v[i].nfiles);
 		if (!svirt_reclaim(r, &v[i], v, nl)) {
 			(*repaired)++;
+			if (cfg->gone)
+				cfg->gone(v[i].name, v[i].nprocs > 1 ?
+					  v[i].procs[v[i].nprocs - 1].pid : 0);
 			continue;
 		}
 		/* Not repaired: its categories stay reserved, as if alive. */
@@ -108,7 +112,7 @@ int svirt_vm_reserve(struct svirt_vm *vm, const char *const *groups,
 	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
 	if (rc)
 		return rc;
-	rc = svirt_reg_live(&r, vm->e->boot_id, &live, &nlive, &repaired);
+	rc = svirt_reg_live(&r, &vm->cfg, vm->e->boot_id, &live, &nlive, &repaired);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < nlive; i++)
@@ -141,7 +145,7 @@ int svirt_gc(const struct svirt_config *cfg)
 	rc = svirt_reg_open(cfg->registry_dir, &r);
 	if (rc)
 		return rc;
-	rc = svirt_reg_live(&r, boot, &live, &nlive, &repaired);
+	rc = svirt_reg_live(&r, cfg, boot, &live, &nlive, &repaired);
 	if (!rc)
 		log_info("%d stale guests repaired, %zu still registered",
 			 repaired, nlive);

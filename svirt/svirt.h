@@ -73,6 +73,16 @@ struct svirt_config {
 	const char *vmm_type, *vtpm_type;
 	const char *memfd_type;       /* memfds the launcher hands the VMM */
 	const char *obj_type[SVIRT_OBJ_COUNT];
+	/*
+	 * Told of each dead guest once its labels are restored and its entry
+	 * removed (under the registry lock, by whichever call noticed: gc, a
+	 * start, a relabel, a release): NAME and the last process recorded
+	 * for it (the VMM, which the launcher records after swtpm; 0 if only
+	 * the launcher was).  The launcher and `bulwark gc` write the guest's
+	 * stop record here, since its own launcher died before it could.
+	 * NULL (svirt_config_default): nobody is told.
+	 */
+	void (*gone)(const char *name, int32_t pid);
 };
 
 struct svirt_vm;

@@ -134,7 +134,8 @@ struct svirt_vm *svirt_vm_alloc(const struct svirt_config *cfg);
 int svirt_vm_reserve(struct svirt_vm *vm, const char *const *groups,
 		     size_t ngroups);
 /* Under the lock: loads every entry, repairs the dead, returns the live. */
-int svirt_reg_live(struct svirt_reg *r, const char *boot_id,
+int svirt_reg_live(struct svirt_reg *r, const struct svirt_config *cfg,
+		   const char *boot_id,
 		   struct svirt_entry **live, size_t *nlive, int *repaired);
 
 #endif

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* What every record says about the guest. */
@@ -78,5 +79,11 @@ void launch_audit_stopped(const struct launch *l, int status);
 /* A control API operation (core/launch/launch_control_api.c): VIRT_CONTROL
  * op=pause|resume|shutdown|destroy reason=control-api, res= as OK. */
 void launch_audit_control(const struct launch *l, const char *op, bool ok);
+/* svirt_config.gone (svirt/svirt.h), set by the launcher and `bulwark gc`:
+ * a guest whose launcher died (kill -9, a host crash) was found dead and
+ * its labels restored.  VIRT_CONTROL op=stop reason=crashed res=failed,
+ * vm-pid the last process recorded for it, the uuid read from
+ * LAUNCH_STATE_DIR/NAME/uuid.  Its own launcher could not write it. */
+void launch_audit_gone(const char *name, int32_t pid);
 
 #endif

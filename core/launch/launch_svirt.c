@@ -13,11 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/launch/audit.h"
 #include "core/launch/launcher.h"
 
 int launch_svirt_probe(struct launch *l)
 {
 	svirt_config_default(&l->scfg);
+	/* Dead guests this launcher's gc or reservation repairs get the stop
+	 * record their own launchers could not write. */
+	l->scfg.gone = launch_audit_gone;
 	/* Refuses permissive or disabled SELinux unless --svirt=off; the
 	 * state it records is measured into the vTPM.  Reads only. */
 	return svirt_state_probe(l->svirt, NULL, &l->sstate);

@@ -353,8 +353,20 @@ static void store_entry(const struct svirt_config *cfg, const char *name,
 	free(e);
 }
 
+/* svirt_config.gone: each reclaimed guest once, by name, with the last
+ * process recorded for it (0: only the launcher's). */
+static char gone_seen[256];
+
+static void record_gone(const char *gname, int32_t gpid)
+{
+	size_t n = strlen(gone_seen);
+
+	snprintf(gone_seen + n, sizeof(gone_seen) - n, "%s:%d;", gname, (int)gpid);
+}
+
 /* Reclaimed only when provably gone: another boot, a dead pid, or a pid
- * that now belongs to a process started at another time. */
+ * that now belongs to a process started at another time.  Each is told to
+ * cfg.gone (the launcher writes its stop record there); the live one not. */
 static void test_crash_reclaim(void **state)
 {
 	struct svirt_entry *list;
@@ -378,7 +390,17 @@ static void test_crash_reclaim(void **state)
 	store_entry(&cfg, "oldboot", "00000000-0000-0000-0000-000000000000",
 		    (int32_t)getpid(), start, 30);
 	store_entry(&cfg, "dead", boot, (int32_t)dead, start, 40);
+	gone_seen[0] = '\0';
+	cfg.gone = record_gone;
 	assert_int_equal(svirt_gc(&cfg), 3);
+	assert_non_null(strstr(gone_seen, "reused:0;"));
+	assert_non_null(strstr(gone_seen, "oldboot:0;"));
+	assert_non_null(strstr(gone_seen, "dead:0;"));
+	assert_null(strstr(gone_seen, "alive"));
+	assert_int_equal(strlen(gone_seen), strlen("reused:0;oldboot:0;dead:0;"));
+	gone_seen[0] = '\0';
+	assert_int_equal(svirt_gc(&cfg), 0);
+	assert_string_equal(gone_seen, "");
 	assert_int_equal(svirt_reg_open(cfg.registry_dir, &r), 0);
 	assert_int_equal(svirt_reg_load(&r, &list, &n), 0);
 	assert_int_equal(n, 1);
