@@ -5,8 +5,10 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -62,6 +64,27 @@ static inline int write_all(int fd, const void *buf, size_t len)
 static inline int range_fits(uint64_t off, uint64_t len, uint64_t size)
 {
 	return off <= size && len <= size - off;
+}
+
+/* open(PATH, FLAGS), tried again while it fails with EBUSY, for about 10 s
+ * at most (then -EBUSY); the fd, or -errno.  selinuxfs lets one process at
+ * a time hold /sys/fs/selinux/policy open, so two launchers starting at
+ * once (two units started together, or a `policy check --loaded`) refused
+ * each other's guest (seen in the host lab: "Device or resource busy"). */
+static inline int open_busy_retry(const char *path, int flags)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < 100; i++) {
+		int fd = open(path, flags);
+
+		if (fd >= 0 || errno != EBUSY)
+			return fd >= 0 ? fd : -errno;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 100 * 1000 * 1000)
+			pause.tv_nsec *= 2;
+	}
+	return -EBUSY;
 }
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "attest/vtpm/policy_digest.h"
 #include "core/log.h"
+#include "core/util.h"
 
 int policy_digest_image(const uint8_t *buf, size_t len, uint8_t out[32])
 {
@@ -93,9 +94,9 @@ int policy_digest_file(const char *path, uint8_t out[32])
 	size_t len = 0;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_busy_retry(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	rc = policy_digest_read(fd, &buf, &len);
 	close(fd);
 	if (!rc)
