@@ -197,7 +197,7 @@ check-san:
 # The host lab (tests/lab/lab-run --host): a Debian 12 system under Debian's
 # refpolicy.  Not in `make check`: building its image takes about 10 minutes
 # the first time, and each run boots systemd under TCG.
-HOST_TESTS := tests/lab/host-test-module
+HOST_TESTS := tests/lab/host-test-module tests/lab/host-test-service
 check-host: all lab
 	$(Q)for t in $(HOST_TESTS); do $$t || exit 1; done
 
