@@ -4,7 +4,8 @@
 # the vTPM start and the TPM proxy.
 bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
-	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c
+	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c \
+	core/launch/launch_stdio.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -89,3 +90,8 @@ UNIT_TESTS += test_snapbox_cli
 test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c $(SNAPBOX_SRCS)
 test_snapbox_cli_PKGS := cmocka libcrypto audit
 $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark
+
+# The launcher's stdout/stderr relay under systemd (core/launch/launch_stdio.c).
+UNIT_TESTS += test_stdio
+test_stdio_SRCS = tests/unit/test_stdio.c core/launch/launch_stdio.c core/log.c
+test_stdio_PKGS = cmocka

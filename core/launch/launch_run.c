@@ -315,5 +315,10 @@ int cmd_run(int argc, char **argv)
 	/* A VMM or swtpm that goes away must be an error return, not our
 	 * death (tpmproxy.h, attestd.h). */
 	signal(SIGPIPE, SIG_IGN);
+	/* Before anything is opened, so the relay child holds nothing else. */
+	rc = launch_stdio_relay();
+	if (rc)
+		log_warn("stdout/stderr relay: %s (the guest's console may be lost)",
+			 strerror(-rc));
 	return run_launch(&l);
 }

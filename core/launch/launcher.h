@@ -166,6 +166,10 @@ int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 		      const char *what);
 int launch_svirt_verify(struct launch *l, pid_t pid);
 int launch_svirt_add_pid(struct launch *l, pid_t pid);
+/* Under systemd, stdout and stderr are sockets of init_t that no guest
+ * domain may use: a pipe of the launcher's in their place, copied to them
+ * by a relay child (core/launch/launch_stdio.c).  0 or -errno. */
+int launch_stdio_relay(void);
 void launch_svirt_release(struct launch *l);
 unsigned int launch_svirt_slot(const struct launch *l);
 
