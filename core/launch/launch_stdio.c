@@ -10,12 +10,15 @@
  * puts a pipe of its own there, and a relay child copies the pipe to the
  * original: the guests inherit the launcher's pipe, which the module lets
  * them write (fifo_file on bulwark_launcher_domain), as under a shell.
+ * stdin, systemd's /dev/null (StandardInput=null), is reopened by the
+ * launcher for the same reason (host lab: the VMM denied `fd use` of it).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -66,6 +69,29 @@ static void launch_stdio_child(int in, int out)
 	_exit(0);
 }
 
+/* StandardInput=null: systemd's own /dev/null, init_t's as well.  The
+ * same device reopened by the launcher is one the guest may use. */
+static int launch_stdin_reopen(void)
+{
+	struct stat st;
+	int fd;
+
+	if (fstat(STDIN_FILENO, &st) || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(1, 3))
+		return 0;
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDIN_FILENO) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
 int launch_stdio_relay(void)
 {
 	struct stat o, e;
@@ -73,6 +99,9 @@ int launch_stdio_relay(void)
 	int p[2], rc;
 	pid_t pid;
 
+	rc = launch_stdin_reopen();
+	if (rc)
+		return rc;
 	so = !fstat(STDOUT_FILENO, &o) && S_ISSOCK(o.st_mode);
 	se = !fstat(STDERR_FILENO, &e) && S_ISSOCK(e.st_mode);
 	if (!so && !se)
