@@ -241,14 +241,15 @@ static int parse_svirt(json_object *top, struct manifest *m, struct bundle_error
 
 /*
  * "host_evidence" (optional): "required" (a bundle without the host's
- * evidence is at best a warning) or "guest-only" (explicitly accepted).
- * Absent: guest-only, the behaviour before host evidence existed.
+ * evidence is at best a warning) or "guest-only" (the auditor explicitly
+ * accepts evidence that shows nothing of the host).  Absent: required, so
+ * that guest-only evidence is never affirming by default (issue 15).
  */
 static int parse_host(json_object *top, struct manifest *m, struct bundle_error *err)
 {
 	const char *s;
 
-	m->host_required = 0;
+	m->host_required = 1;
 	if (!json_object_object_get_ex(top, "host_evidence", NULL))
 		return 0;
 	if (bjson_str(top, "host_evidence", 1, 16, &s, NULL, err))

@@ -73,7 +73,7 @@ struct manifest {
 	unsigned svirt_allowed;           /* MANIFEST_SVIRT_*; "svirt" absent: dynamic */
 	size_t noff;
 	char off_allowed[MANIFEST_MAX_OFF][MANIFEST_WORD_MAX + 1];
-	int host_required;                /* "host_evidence": "required" */
+	int host_required;                /* "host_evidence": "required" (the default) */
 	int allow_restore;                /* "allow_restore": true (absent: false) */
 };
 

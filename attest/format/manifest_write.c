@@ -104,8 +104,9 @@ static int policy_json(json_object *top, const struct manifest *m)
 	rc = rc ? rc : put(top, "svirt", json_object_get(svirt));
 	rc = rc ? rc : put(top, "seccomp", json_object_get(sc));
 	rc = rc ? rc : put(top, "protections_off", json_object_get(off));
-	if (m->host_required)
-		rc = rc ? rc : put(top, "host_evidence", json_object_new_string("required"));
+	/* Always said, so that a reader need not know the default. */
+	rc = rc ? rc : put(top, "host_evidence",
+			   json_object_new_string(m->host_required ? "required" : "guest-only"));
 	if (m->allow_restore)
 		rc = rc ? rc : put(top, "allow_restore", json_object_new_boolean(1));
 	json_object_put(se);

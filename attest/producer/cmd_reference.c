@@ -38,6 +38,7 @@ struct ref_args {
 	char roles[MEASURE_MAX_FILTERS][MANIFEST_WORD_MAX + 1];
 	size_t nfilters;
 	unsigned svirt_allowed;       /* --allow-svirt static|off, beyond dynamic */
+	int guest_only;               /* --guest-only: accept bundles without host evidence */
 };
 
 /* --allow-svirt MODE: static or off also affirm (never by default). */
@@ -79,7 +80,8 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		{ "out", 1, NULL, 'o' }, { "label-rule", 1, NULL, 'l' },
 		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
 		{ "seccomp", 1, NULL, 's' }, { "vm-config", 1, NULL, 'V' },
-		{ "allow-svirt", 1, NULL, 'S' }, { NULL, 0, NULL, 0 },
+		{ "allow-svirt", 1, NULL, 'S' }, { "guest-only", 0, NULL, 'G' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, rc = 0;
 
@@ -105,6 +107,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		case 's': rc = filter_arg(a, optarg); break;
 		case 'V': a->vm_config = optarg; break;
 		case 'S': rc = svirt_arg(a, optarg); break;
+		case 'G': a->guest_only = 1; break;
 		default: rc = -EINVAL; break;
 		}
 	}
@@ -314,11 +317,13 @@ int cmd_reference(int argc, char **argv)
 		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
 			"--config CANONICAL|--vm-config FILE.json --policy F --vmm-binary NAME=PATH... --seccomp "
 			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
-			"[--allow-svirt static|off]... --id ID [--out FILE]\n");
+			"[--allow-svirt static|off]... [--guest-only] --id ID [--out FILE]\n");
 	rc = rc ? rc : inputs_load(&a, in);
 	rc = rc ? rc : reference_build(&in->boot, &in->banks, a.id, a.acpi != NULL, m);
-	if (!rc)
+	if (!rc) {
 		m->svirt_allowed = a.svirt_allowed;
+		m->host_required = !a.guest_only;
+	}
 	rc = rc ? rc : ref_write(a.out, m);
 	if (in) {
 		if (in->kernel_fd >= 0)

@@ -95,6 +95,7 @@ int reference_build(const struct measure_boot *b, const struct evlog_banks *bank
 	if (!b->security || strlen(id) >= sizeof(m->id))
 		return -EINVAL;
 	snprintf(m->id, sizeof(m->id), "%s", id);
+	m->host_required = 1;            /* guest-only only when asked (--guest-only) */
 	m->banks = *banks;
 	rc = measure_boot_run(-1, banks, b, &log);
 	if (rc)

@@ -869,6 +869,47 @@ static void test_verify_bundle_with_host(void **state)
 	allow_files(ARRAY_SIZE(files));
 }
 
+/* The manifest's default is "required": guest-only evidence is accepted
+ * only when the manifest says "guest-only"; it always says which. */
+static void test_manifest_host_default(void **state)
+{
+	static struct manifest m, again;
+	const struct evlog_banks banks = { .count = 2,
+		.alg = { EVLOG_ALG_SHA256, EVLOG_ALG_SHA384 }, .size = { 32, 48 } };
+	struct bundle_error err;
+	char *text = NULL, *back = NULL, *p, *q, buf[16384];
+	size_t len = 0;
+	int n;
+
+	(void)state;
+	assert_int_equal(reference_build(&F.boot, &banks, "host-test", 1, &m), 0);
+	assert_int_equal(m.host_required, 1);
+	assert_int_equal(manifest_write(&m, &text, &len), 0);
+	p = strstr(text, ",\n  \"host_evidence\":\"required\"");
+	assert_non_null(p);
+	/* the key removed: still required */
+	q = p + strlen(",\n  \"host_evidence\":\"required\"");
+	n = snprintf(buf, sizeof(buf), "%.*s%s", (int)(p - text), text, q);
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	again.host_required = 0;
+	assert_int_equal(manifest_parse((uint8_t *)buf, (size_t)n, &again, &err), 0);
+	assert_int_equal(again.host_required, 1);
+	/* "guest-only": accepted, and written back as such */
+	n = snprintf(buf, sizeof(buf), "%.*s,\"host_evidence\":\"guest-only\"%s",
+		     (int)(p - text), text, q);
+	assert_int_equal(manifest_parse((uint8_t *)buf, (size_t)n, &again, &err), 0);
+	assert_int_equal(again.host_required, 0);
+	assert_int_equal(manifest_write(&again, &back, &len), 0);
+	assert_non_null(strstr(back, "\"host_evidence\":\"guest-only\""));
+	free(back);
+	/* anything else is refused by name */
+	n = snprintf(buf, sizeof(buf), "%.*s,\"host_evidence\":\"optional\"%s",
+		     (int)(p - text), text, q);
+	free(text);
+	assert_int_equal(manifest_parse((uint8_t *)buf, (size_t)n, &again, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "host_evidence"));
+}
+
 static void put_bytes(const char *dir, const char *name, const void *data, size_t len)
 {
 	char path[256];
@@ -1212,6 +1253,7 @@ int main(void)
 		cmocka_unit_test(test_hardware_host_ak),
 		cmocka_unit_test(test_bundle_v2_roundtrip),
 		cmocka_unit_test(test_verify_bundle_with_host),
+		cmocka_unit_test(test_manifest_host_default),
 		cmocka_unit_test(test_cli_attest_with_host),
 		cmocka_unit_test(test_cli_attest_with_enrollment),
 		cmocka_unit_test(test_enrollment_honest_and_forged),
