@@ -105,6 +105,19 @@ struct attestd_enroll_config {
 	const char *ek_ca_dir;     /* = swtpm_config.ca_dir (swtpm_localca) */
 	enum quote_ak_alg alg;     /* QUOTE_AK_RSA2048 by default (0) */
 	int days;                  /* AK certificate validity; 0: 3650 */
+	/*
+	 * Enrollment bound to the host (issue 15): with host_tpm (the host
+	 * TPM, /dev/tpmrm0 or a swtpm socket) and host_dir (the host's own
+	 * attestation directory, `bulwark enroll` against that TPM), right
+	 * after the AK certificate is issued host_bind (the launcher's
+	 * enroll_host_bind, cmd_attest.h) stores a host quote bound to the
+	 * AK's Name beside it as host-enroll.*; a failure fails the
+	 * enrollment (closed).  A stored enrollment without those files is
+	 * enrolled again.  host_ima: NULL for the kernel's IMA list.
+	 */
+	const char *host_tpm, *host_dir, *host_ima;
+	int (*host_bind)(const char *out_dir, const char *host_dir, const char *host_tpm,
+			 const char *ima_path, const TPMT_PUBLIC *ak);
 };
 
 /* The guest's identity as quotes need it; g points into this struct. */

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "attest/producer/attestd.h"
+#include "attest/producer/host_quote.h"
 #include "attest/producer/quote_vtpm.h"
 #include "attest/verify/verify.h"
 #include "attest/vtpm/measure.h"
@@ -244,6 +245,38 @@ static int attestd_blob_eq(const char *dir, const char *name, const void *b, siz
 	return eq;
 }
 
+static int attestd_has(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path) &&
+	       !access(path, F_OK);
+}
+
+/*
+ * Enrollment bound to the host: the host quote over the new AK's Name.
+ * Without a host TPM, the files of an earlier enrollment go (they bind
+ * another AK, and the bundle would carry them).
+ */
+static int attestd_host_bind(const struct attestd_enroll_config *cfg, const char *dir,
+			     const TPMT_PUBLIC *ak)
+{
+	static const char *const files[] = { "host-enroll.attest", "host-enroll.sig",
+		"host-enroll.pcr10", "host-enroll.ima" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, files[i]) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
+	if (!cfg->host_tpm)
+		return 0;
+	return cfg->host_bind(dir, cfg->host_dir, cfg->host_tpm,
+			      cfg->host_ima ? cfg->host_ima : HOST_IMA_PATH, ak);
+}
+
 static const char *attestd_alg_text(enum quote_ak_alg alg)
 {
 	return alg == QUOTE_AK_P256 ? "p256\n" : "rsa2048\n";
@@ -267,19 +300,20 @@ static int attestd_policy_text(const char *uuid, char text[66])
  * The stored enrollment is still good: same guest and UUID, same AK
  * algorithm, an AK certified under the current AK policy (an AK enrolled
  * before the UUID was in its policy is enrolled again), same EK certificate
- * (the vTPM state was not recreated), and an AK certificate signed by the
- * current attestation CA.
+ * (the vTPM state was not recreated), an AK certificate signed by the
+ * current attestation CA, and, when a host TPM is configured (host), the
+ * host quote made at enrollment.
  */
 static int attestd_stored(const char *dir, const char *ident, const char *uuid,
 			  enum quote_ak_alg alg, const struct bundle_blob *ek, X509 *ca,
-			  struct bundle_blob *ak)
+			  int host, struct bundle_blob *ak)
 {
 	const unsigned char *p;
 	char policy[66];
 	X509 *x;
 	int ok;
 
-	if (attestd_policy_text(uuid, policy) ||
+	if (attestd_policy_text(uuid, policy) || (host && !attestd_has(dir, "host-enroll.attest")) ||
 	    !attestd_blob_eq(dir, "ak.policy", policy, strlen(policy)) ||
 	    !attestd_blob_eq(dir, "identity", ident, strlen(ident)) ||
 	    !attestd_blob_eq(dir, "ak.alg", attestd_alg_text(alg), strlen(attestd_alg_text(alg))) ||
@@ -348,6 +382,7 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 	rc = rc ? rc : attest_file_put_at(c->dir, "identity", c->ident, strlen(c->ident), 0644);
 	rc = rc ? rc : attestd_policy_text(id->uuid, policy);
 	rc = rc ? rc : attest_file_put_at(c->dir, "ak.policy", policy, strlen(policy), 0644);
+	rc = rc ? rc : attestd_host_bind(c->cfg, c->dir, &res.ak_pub.publicArea);
 	if (!rc) {
 		id->g.ak.cert.data = malloc((size_t)n);
 		rc = id->g.ak.cert.data ? 0 : -ENOMEM;
@@ -371,7 +406,8 @@ static int attestd_enroll_check(const struct attestd_enroll_config *cfg, const c
 	if (!n || n > BUNDLE_NAME_MAX || strspn(cfg->name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 			"abcdefghijklmnopqrstuvwxyz0123456789_.-") != n || cfg->name[0] == '.' ||
 	    !label || !label[0] || strlen(label) > BUNDLE_LABEL_MAX || !cfg->ek_cert_dir ||
-	    !cfg->ek_ca_dir || (cfg->alg != QUOTE_AK_RSA2048 && cfg->alg != QUOTE_AK_P256))
+	    !cfg->ek_ca_dir || (cfg->alg != QUOTE_AK_RSA2048 && cfg->alg != QUOTE_AK_P256) ||
+	    !cfg->host_tpm != !cfg->host_dir || (cfg->host_tpm && !cfg->host_bind))
 		return -EINVAL;
 	return 0;
 }
@@ -418,13 +454,13 @@ int attestd_enroll_if_needed(const struct attestd_enroll_config *cfg, struct vtp
 	}
 	rc = attestd_enroll_prepare(&c, label, id);
 	if (!rc && attestd_stored(c.dir, c.ident, id->uuid, cfg->alg, &id->g.ek.cert, c.ca,
-				  &id->g.ak.cert)) {
+				  cfg->host_tpm != NULL, &id->g.ak.cert)) {
 		log_info("guest %s: enrolled AK certificate in %s", id->name, c.dir);
 	} else if (!rc) {
 		rc = attestd_enroll_run(&c, v, id);
 		if (!rc)
-			log_info("guest %s (%s): enrolled, AK certificate in %s/ak.crt", id->name,
-				 id->uuid, c.dir);
+			log_info("guest %s (%s): enrolled, AK certificate in %s/ak.crt%s", id->name,
+				 id->uuid, c.dir, cfg->host_tpm ? ", bound to a host quote" : "");
 	}
 	X509_free(c.ca);
 	EVP_PKEY_free(c.ca_key);

@@ -260,7 +260,7 @@ static int attest_direct(const struct attest_args *a, char **json, size_t *len)
 int cmd_attest(int argc, char **argv)
 {
 	struct attest_args a = { 0 };
-	char *json = NULL;
+	char *json = NULL, gdir[PATH_MAX];
 	size_t len = 0;
 	int rc;
 
@@ -278,8 +278,16 @@ int cmd_attest(int argc, char **argv)
 	else
 		rc = attest_launcher_bundle(a.run_dir, a.name, a.info ? NULL : a.nonce,
 					    ATTEST_CLIENT_TIMEOUT_MS, &json, &len);
+	/* The host quote made at enrollment lies beside the AK certificate:
+	 * --dir, or the launcher's STATE_DIR/NAME/attest (attestd.h). */
+	if (!rc && a.host_tpm && !a.dir) {
+		if (snprintf(gdir, sizeof(gdir), "%s/%s/attest", ATTESTD_STATE_DIR, a.name) >=
+		    (int)sizeof(gdir))
+			rc = -ENAMETOOLONG;
+	}
 	if (!rc && a.host_tpm)
-		rc = attest_host_add(a.host_dir, a.host_tpm, a.host_ima, a.dir, &json, &len);
+		rc = attest_host_add(a.host_dir, a.host_tpm, a.host_ima, a.dir ? a.dir : gdir,
+				     &json, &len);
 	rc = rc ? rc : attest_file_put(a.out, json, len, 0644);
 	free(json);
 	if (rc)

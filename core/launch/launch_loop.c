@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "attest/producer/attestd.h"
+#include "attest/producer/cmd_attest.h"
 #include "core/launch/launch_control.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
@@ -61,6 +62,9 @@ int launch_attestd_open(struct launch *l)
 	struct attestd_enroll_config ec = {
 		.name = l->cfg.name, .ek_cert_dir = l->cert_dir,
 		.ek_ca_dir = l->opt.ca_dir,
+		/* issue 15: the AK certificate comes with a host quote bound to it */
+		.host_tpm = l->opt.host_tpm, .host_dir = l->opt.host_dir,
+		.host_bind = enroll_host_bind,
 	};
 	int rc;
 

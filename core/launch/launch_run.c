@@ -105,9 +105,9 @@ static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
 {
 	struct launch_opts *o = arg;
 	const char *const *paths[] = { &o->state_dir, &o->vtpm_dir, &o->key_dir,
-				       &o->ca_dir, &o->jail_root };
+				       &o->ca_dir, &o->jail_root, &o->host_tpm, &o->host_dir };
 	static const char *const path_flags[] = { "state-dir", "vtpm-state-dir",
-		"key-dir", "ek-ca-dir", "jail-root" };
+		"key-dir", "ek-ca-dir", "jail-root", "host-tpm", "host-dir" };
 	unsigned int id;
 	int rc;
 

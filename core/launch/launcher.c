@@ -41,6 +41,7 @@ static void run_usage(FILE *f)
 		"                  [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR]\n"
 		"                  [--ek-ca-dir DIR] [--jail-root DIR] [--uid N] [--gid N]\n"
 		"                  [--stop-timeout SECONDS] [--control-group GROUP]\n"
+		"                  [--host-tpm /dev/tpmrm0 --host-dir HOSTATTESTDIR]\n"
 		"Flags override the settings of --config.  SIGTERM, SIGINT or SIGHUP\n"
 		"presses the guest's ACPI power button; a second signal, or no power-off\n"
 		"within --stop-timeout seconds (default %u; 0: at once), stops it hard.\n"

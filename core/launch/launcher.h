@@ -84,6 +84,8 @@ struct launch_opts {
 					    * not measured (the guest is the same) */
 	gid_t control_gid;                 /* --control-group: may use the control
 					    * socket beside root; 0: root only */
+	const char *host_tpm;              /* --host-tpm: enrollment bound to the */
+	const char *host_dir;              /* --host-dir: host TPM (attestd.h) */
 };
 
 /* Everything the launcher prepared before starting the VMM. */

@@ -290,6 +290,93 @@ static void test_restart_keeps_identity(void **state)
 	assert_int_equal(rename(keep, path), 0);
 }
 
+/*
+ * Enrollment bound to the host (issue 15): attestd's part.  host_bind is
+ * the launcher's enroll_host_bind, which quotes a real host TPM (tested with
+ * a real swtpm in test_host_verify and in the lab by make demo); here it is
+ * recorded, to check when attestd calls it, with which AK, and that a
+ * failure fails the enrollment.
+ */
+static struct {
+	int calls, fail;
+	uint8_t name[2 + 64];
+	size_t name_len;
+} hb;
+
+static int record_host_bind(const char *out_dir, const char *host_dir, const char *host_tpm,
+			    const char *ima_path, const TPMT_PUBLIC *ak)
+{
+	char path[300];
+	FILE *f;
+
+	hb.calls++;
+	if (strcmp(host_dir, "/host-attest") || strcmp(host_tpm, "/dev/tpmrm0") ||
+	    strcmp(ima_path, "/sys/kernel/security/ima/binary_runtime_measurements") ||
+	    quote_name(ak, hb.name, sizeof(hb.name), &hb.name_len))
+		return -EINVAL;
+	if (hb.fail)
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/host-enroll.attest", out_dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fwrite(hb.name, 1, hb.name_len, f);
+	return fclose(f) ? -EIO : 0;
+}
+
+static void test_enroll_bound_to_host(void **state)
+{
+	struct attestd_enroll_config c = F.ecfg;
+	struct attestd_guest g;
+	char dir[300], path[400];
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/host-bound", F.dir[6]);
+	c.state_dir = dir;
+	c.host_tpm = "/dev/tpmrm0";
+	c.host_dir = "/host-attest";
+	c.host_bind = record_host_bind;
+	snprintf(path, sizeof(path), "%s/attest/host-enroll.attest", dir);
+	/* first start: enrolled, then bound to the host with the new AK */
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), 0);
+	assert_int_equal(hb.calls, 1);
+	assert_true(hb.name_len == 34 && hb.name[0] == 0x00 && hb.name[1] == 0x0b);
+	assert_int_equal(stat(path, &st), 0);
+	attestd_guest_free(&g);
+	/* later starts keep it */
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), 0);
+	assert_int_equal(hb.calls, 1);
+	attestd_guest_free(&g);
+	/* an enrollment without the host quote is made again when the host TPM
+	 * is given, and a host quote that cannot be made fails it (closed) */
+	assert_int_equal(unlink(path), 0);
+	hb.fail = 1;
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), -EIO);
+	assert_int_equal(hb.calls, 2);
+	hb.fail = 0;
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), 0);
+	assert_int_equal(hb.calls, 3);
+	assert_int_equal(stat(path, &st), 0);
+	attestd_guest_free(&g);
+	/* without a host TPM an enrollment made again drops the old host quote
+	 * (it binds another AK's Name) */
+	c.host_tpm = c.host_dir = NULL;
+	c.host_bind = NULL;
+	snprintf(path, sizeof(path), "%s/attest/ak.policy", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), 0);
+	attestd_guest_free(&g);
+	snprintf(path, sizeof(path), "%s/attest/host-enroll.attest", dir);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(hb.calls, 3);
+	/* the host TPM without its directory (or without host_bind): refused */
+	c.host_tpm = "/dev/tpmrm0";
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), -EINVAL);
+	c.host_dir = "/host-attest";
+	assert_int_equal(attestd_enroll_if_needed(&c, &F.v, LABEL, &g), -EINVAL);
+}
+
 /* A client asks for a quote; the bundle verifies (affirming). */
 static void test_quote_over_socket(void **state)
 {
@@ -599,6 +686,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_start_enrolls),
 		cmocka_unit_test(test_restart_keeps_identity),
+		cmocka_unit_test(test_enroll_bound_to_host),
 		cmocka_unit_test(test_quote_over_socket),
 		cmocka_unit_test(test_enroll_info),
 		cmocka_unit_test(test_cli_through_the_launcher),
