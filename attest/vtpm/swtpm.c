@@ -33,7 +33,15 @@
 #define CHILD_KEY_FD 4
 #define CHILD_SERVER_FD 5                /* sock_path mode: data listener */
 
-static char *const child_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+/*
+ * TMPDIR on tmpfs: swtpm_localca writes each certificate template to a
+ * temporary file and has certtool read it while still open for writing; on
+ * a disk /tmp a host measuring with IMA (ima_policy=tcb) records that as a
+ * violation, a warning in the host's evidence (issue 15).  tmpfs is not
+ * measured, and the templates are data.
+ */
+static char *const child_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TMPDIR=/dev/shm",
+				   NULL };
 
 /* ---- validation -------------------------------------------------------- */
 
@@ -532,6 +540,11 @@ static int swtpm_spawn(const struct swtpm_config *cfg, struct swtpm *tpm, int ke
 	pid = jail_clone(&j);
 	if (pid == 0) {
 		child_fds(fds, nfds);
+		/* Not our stdout (it says nothing there): a file held open for
+		 * writing by a long-lived swtpm is an IMA violation when root
+		 * reads it (the fixture's output, say). */
+		if (dup2(STDIN_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		swtpm_jail_child(cfg, &j, argv);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
