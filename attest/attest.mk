@@ -213,6 +213,9 @@ test_host_allow_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_host_allow
 fuzz_host_allow_SRCS := tests/fuzz/fuzz_host_allow.c $(HOST_ALLOW_SRCS)
 fuzz_host_allow_PKGS := libcrypto
+# The forgery of issue 15 and the honest host, on a lab host with IMA and a
+# swtpm-backed host TPM (lab-run --host-tpm; about 95 s of lab time).
+LAB_TESTS += tests/lab/test-host-evidence
 # test_host_verify also runs the real `bulwark attest --host-tpm`.
 $(O)/tests/test_host_verify: | $(O)/bin/bulwark
 
