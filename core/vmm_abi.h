@@ -2,9 +2,9 @@
 /*
  * What the launcher (bulwark run) hands the guest-facing VMM (bulwark-vmm):
  * exactly these file descriptors, nothing else open, an empty environment,
- * and argv "bulwark-vmm [--log-level LEVEL] [--seccomp MODE]" (MODE kill,
- * the default, or log: the vm_config seccomp mode the launcher measured in
- * the security state).  The configuration arrives as the canonical JSON in a
+ * and argv "bulwark-vmm [--log-level LEVEL] [--seccomp MODE] [--restore]"
+ * (MODE kill, the default, or log: the vm_config seccomp mode the launcher
+ * measured in the security state; --restore: see VMM_FD_SNAP below).  The configuration arrives as the canonical JSON in a
  * sealed memfd, so the VMM runs exactly what the launcher validated and
  * measured.
  *
@@ -34,7 +34,11 @@
 #define VMM_FD_CONTROL 18  /* the VMM end of a SOCK_SEQPACKET socketpair:
 			    * the launcher's orders (struct vmm_ctl_req),
 			    * the VMM's answers (struct vmm_ctl_reply) */
-#define VMM_FD_FIRST_FREE 19
+#define VMM_FD_SNAP    19  /* the VMM end of a SOCK_STREAM socketpair, always
+			    * given: VMM_CTL_SAVE writes one state stream
+			    * (core/snapshot.h) to it; with --restore the VMM
+			    * reads one from it instead of loading a kernel */
+#define VMM_FD_FIRST_FREE 20
 
 #define VMM_BINARY "bulwark-vmm"
 
@@ -67,13 +71,29 @@
  *   VMM_CTL_RESUME  the clock is put back (KVM_SET_CLOCK), I/O threads and
  *                   vCPUs carry on.  result 0, or -EALREADY when running
  *   VMM_CTL_STATS   the counters only
+ *   VMM_CTL_SAVE    refused (-EBUSY) unless paused, and while a TPM command
+ *                   is in flight; writes ONE state stream (core/snapshot.h)
+ *                   to VMM_FD_SNAP, then replies: result 0 or -errno (the VM
+ *                   stays paused either way).  The launcher reads VMM_FD_SNAP
+ *                   concurrently and frames it with snap_frame_check().
+ *
+ * Restore (argv --restore): the VMM reads ONE state stream from VMM_FD_SNAP
+ * (to its END record), validates all of it against the configuration
+ * (VMM_FD_CONFIG: the same canonical config as at the original start; disk,
+ * tap and TPM fds as for a start; VMM_FD_KERNEL and VMM_FD_INITRD absent),
+ * creates the VM from it instead of loading a kernel, and comes up PAUSED:
+ * the launcher measures the restore event, then sends VMM_CTL_RESUME.  Any
+ * invalid byte: exit VMM_EXIT_SETUP with a log line naming the record.
  * Every reply carries the state and the counters (after the order).
  */
 #include <stdint.h>
 
 #include "core/util.h"
 
-enum vmm_ctl_op { VMM_CTL_PAUSE = 1, VMM_CTL_RESUME = 2, VMM_CTL_STATS = 3 };
+enum vmm_ctl_op { VMM_CTL_PAUSE = 1, VMM_CTL_RESUME = 2, VMM_CTL_STATS = 3,
+		  VMM_CTL_SAVE = 4 };
+
+#define VMM_ARG_RESTORE "--restore"
 
 /* Why vCPUs left KVM_RUN, as counted (the metrics' "reason" label). */
 enum vmm_exit_kind {
