@@ -62,8 +62,8 @@ int launch_tap_open(const char *ifname)
 
 /* The VMM's descriptors: parent fd -> ABI number (-1 parent fd: absent). */
 struct launch_fdmap {
-	int src[9 + CONFIG_MAX_DISKS];
-	int dst[9 + CONFIG_MAX_DISKS];
+	int src[10 + CONFIG_MAX_DISKS];
+	int dst[10 + CONFIG_MAX_DISKS];
 	size_t n;
 };
 
@@ -84,6 +84,7 @@ static void launch_fdmap_fill(const struct launch *l, struct launch_fdmap *m)
 	launch_fdmap_add(m, l->tap_fd, VMM_FD_TAP);
 	launch_fdmap_add(m, l->evlog_fd, VMM_FD_EVLOG);
 	launch_fdmap_add(m, l->vmm_ctl_fd, VMM_FD_CONTROL);
+	launch_fdmap_add(m, l->vmm_snap_fd, VMM_FD_SNAP);
 	for (size_t i = 0; i < ARRAY_SIZE(l->disk_fd); i++)
 		launch_fdmap_add(m, l->disk_fd[i], VMM_FD_DISK0 + (int)i);
 	/* Last: the binary, exec'd by fd (close-on-exec, fexecve consumes it). */

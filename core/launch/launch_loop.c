@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -42,9 +43,18 @@ int launch_control_setup(struct launch *l)
 {
 	int rc = launch_control_open(&launch_ctl, l, ATTESTD_RUN_DIR, l->opt.control_gid,
 				     &l->vmm_ctl_fd);
+	int sp[2];
 
 	if (!rc)
 		l->control = &launch_ctl;
+	/* VMM_FD_SNAP: every start gets it (a snapshot may be asked of any
+	 * guest); the launcher's end is read by the snapshot command. */
+	if (!rc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
+		rc = -errno;
+	else if (!rc) {
+		l->snap_fd = sp[0];
+		l->vmm_snap_fd = sp[1];
+	}
 	return rc;
 }
 

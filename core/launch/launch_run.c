@@ -173,7 +173,8 @@ static void run_opts_default(struct launch *l)
 static void run_close(struct launch *l)
 {
 	int *fds[] = { &l->kernel_fd, &l->initrd_fd, &l->kvm_fd, &l->config_fd,
-		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd, &l->vmm_ctl_fd };
+		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd, &l->vmm_ctl_fd,
+		       &l->snap_fd, &l->vmm_snap_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -297,7 +298,7 @@ int cmd_run(int argc, char **argv)
 
 	memset(&l, 0, sizeof(l));
 	l.kernel_fd = l.initrd_fd = l.kvm_fd = l.config_fd = l.vmm_fd = -1;
-	l.tap_fd = l.evlog_fd = l.vmm_ctl_fd = -1;
+	l.tap_fd = l.evlog_fd = l.vmm_ctl_fd = l.snap_fd = l.vmm_snap_fd = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(l.disk_fd); i++)
 		l.disk_fd[i] = -1;
 	l.vtpm.vmm_fd = -1;

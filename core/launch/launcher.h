@@ -122,6 +122,9 @@ struct launch {
 	 * end of its order channel (VMM_FD_CONTROL) */
 	struct control *control;
 	int vmm_ctl_fd;
+	/* the state stream's socketpair (VMM_FD_SNAP; core/snapshot.h): the
+	 * launcher's end and the VMM's */
+	int snap_fd, vmm_snap_fd;
 	/* the jail */
 	struct jail_config jail;
 	pid_t vmm_pid;
