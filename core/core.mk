@@ -14,7 +14,7 @@ CORE_BOOT := $(CONFIG_SRCS) core/bootparams.c core/boot.c core/acpi.c core/aml.c
 
 PROGRAMS += bulwark
 bulwark_SRCS := core/launch/main.c core/args.c core/launch/launcher.c \
-	core/launch/config_file.c core/path.c $(CORE_BOOT) attest/format/eventlog.c \
+	core/launch/config_file.c core/path.c $(CORE_BOOT) core/snapshot.c attest/format/eventlog.c \
 	attest/format/tpm.c attest/format/evlog_alg.c $(CORE_COMMON)
 bulwark_PKGS := json-c tss2-mu libcrypto
 
@@ -29,7 +29,8 @@ bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vmm_ctl.c core/vmm/vm.c core/vmm
 	core/vmm/cpuid.c \
 	core/vmm/boot_load.c core/vmm/bus.c core/vmm/outbuf.c core/vmm/devices.c core/vmm/dev_uart.c core/vmm/dev_i8042.c \
 	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
-	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) $(CORE_COMMON)
+	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) \
+	core/snapshot.c $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu
 bulwark-vmm_LDLIBS := -lpthread
 
@@ -60,6 +61,16 @@ UNIT_TESTS += test_config
 test_config_SRCS := tests/unit/test_config.c core/args.c core/launch/launcher.c \
 	core/launch/config_file.c core/path.c $(CORE_BOOT) core/log.c
 test_config_PKGS := cmocka json-c tss2-mu libcrypto
+
+# The state stream (core/snapshot.h): framing and whole-stream validation,
+# every record truncated, oversized, reordered, duplicated or missing.
+UNIT_TESTS += test_snapshot
+test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/bootparams.c core/log.c
+test_snapshot_PKGS := cmocka
+test_snapshot_WRAP := log_msg
+
+FUZZ_TARGETS += fuzz_snapshot
+fuzz_snapshot_SRCS := tests/fuzz/fuzz_snapshot.c core/snapshot.c core/bootparams.c core/log.c
 
 FUZZ_TARGETS += fuzz_bzimage
 fuzz_bzimage_SRCS := tests/fuzz/fuzz_bzimage.c core/bootparams.c core/log.c
