@@ -9,6 +9,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/bootparams.h"
@@ -292,67 +293,132 @@ int snap_meta_check(const uint8_t *p, uint64_t len, const struct snap_limits *li
 	return 0;
 }
 
-/* One record's payload: META and MEM's head here, the rest to CB. */
-static int snap_payload_check(const struct snap_rec *r, const uint8_t *p,
-			      const struct snap_limits *lim, struct snap_frame_state *st,
-			      uint32_t *ndevs)
+/* A record's payload into a heap buffer, checked (META), given to record(). */
+static int snap_read_payload(const struct snap_reader *rd, const struct snap_rec *r,
+			     const struct snap_limits *lim, uint32_t *ndevs)
 {
+	uint8_t *p = malloc(r->len ? r->len : 1);
 	struct snap_meta m;
-	uint64_t gpa;
-	int rc = 0;
+	int rc;
 
-	if (r->type == SNAP_REC_META) {
+	if (!p)
+		return -ENOMEM;
+	rc = rd->read(rd->ctx, p, r->len);
+	if (!rc && r->type == SNAP_REC_META) {
 		rc = snap_meta_check(p, r->len, lim, &m);
 		*ndevs = m.ndevs;
-	} else if (r->type == SNAP_REC_MEM) {
-		memcpy(&gpa, p, 8);
-		rc = snap_mem_check(le64toh(gpa), r->len - 8, lim, st);
-	} else if (r->type == SNAP_REC_END && st->ndev != *ndevs) {
+	}
+	if (!rc && rd->record)
+		rc = rd->record(rd->ctx, r, p);
+	free(p);
+	return rc;
+}
+
+/* MEM: the gpa, checked, then the pages straight to where mem() says. */
+static int snap_read_mem(const struct snap_reader *rd, const struct snap_rec *r,
+			 const struct snap_limits *lim, struct snap_frame_state *st)
+{
+	uint64_t gpa, n = r->len - 8;
+	void *dst;
+	int rc = rd->read(rd->ctx, &gpa, 8);
+
+	if (!rc)
+		rc = snap_mem_check(le64toh(gpa), n, lim, st);
+	if (rc)
+		return rc;
+	dst = rd->mem ? rd->mem(rd->ctx, le64toh(gpa), n) : NULL;
+	rc = rd->read(rd->ctx, dst, n);
+	if (!rc && rd->record)
+		rc = rd->record(rd->ctx, r, NULL);
+	return rc;
+}
+
+static int snap_read_one(const struct snap_reader *rd, const struct snap_limits *lim,
+			 struct snap_frame_state *st, uint32_t *ndevs)
+{
+	uint8_t hdr[sizeof(struct snap_rec)];
+	uint64_t at = st->offset;
+	struct snap_rec r;
+	int rc, frame;
+
+	rc = rd->read(rd->ctx, hdr, sizeof(hdr));
+	if (rc) {
+		log_err("state stream: %s at offset %llu (no END record)",
+			rc == -ENODATA ? "truncated" : strerror(-rc), (unsigned long long)at);
+		return rc == -ENODATA ? -EBADMSG : rc;
+	}
+	snap_rec_decode(hdr, &r);
+	frame = snap_frame_check(&r, lim, st);
+	if (frame < 0)
+		return frame;
+	if (r.type == SNAP_REC_MEM)
+		rc = snap_read_mem(rd, &r, lim, st);
+	else if (r.type == SNAP_REC_END && st->ndev != *ndevs) {
 		log_err("state stream: END: %u DEV records, META announced %u",
 			st->ndev, *ndevs);
 		rc = -EBADMSG;
+	} else
+		rc = snap_read_payload(rd, &r, lim, ndevs);
+	if (rc == -ENODATA) {
+		log_err("state stream: record %s[%u] at offset %llu: truncated (%llu "
+			"bytes announced)", snap_rec_name(r.type), r.index,
+			(unsigned long long)at, (unsigned long long)r.len);
+		rc = -EBADMSG;
 	}
-	return rc;
+	return rc ? rc : frame;
+}
+
+int snap_stream_read(const struct snap_reader *rd, const struct snap_limits *lim)
+{
+	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
+	uint8_t magic[SNAP_MAGIC_LEN];
+	uint32_t ndevs = 0;
+	int rc = rd->read(rd->ctx, magic, sizeof(magic));
+
+	if (rc && rc != -ENODATA)
+		return rc;
+	rc = snap_header_check(magic, rc ? 0 : sizeof(magic));
+	while (!rc)
+		rc = snap_read_one(rd, lim, &st, &ndevs);
+	return rc == SNAP_FRAME_END ? 0 : rc;
+}
+
+struct snap_buf {
+	const uint8_t *buf;
+	size_t len, off;
+	snap_rec_cb cb;
+	void *ctx;
+};
+
+static int snap_buf_read(void *ctx, void *dst, size_t n)
+{
+	struct snap_buf *b = ctx;
+
+	if (n > b->len - b->off)
+		return -ENODATA;
+	if (dst)
+		memcpy(dst, b->buf + b->off, n);
+	b->off += n;
+	return 0;
+}
+
+static int snap_buf_record(void *ctx, const struct snap_rec *r, const uint8_t *p)
+{
+	struct snap_buf *b = ctx;
+
+	return b->cb ? b->cb(b->ctx, r, p) : 0;
 }
 
 int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
 		      snap_rec_cb cb, void *ctx)
 {
-	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
-	uint32_t ndevs = 0;
-	size_t off = SNAP_MAGIC_LEN;
-	struct snap_rec r;
-	int rc = snap_header_check(buf, len);
+	struct snap_buf b = { .buf = buf, .len = len, .cb = cb, .ctx = ctx };
+	struct snap_reader rd = { snap_buf_read, snap_buf_record, NULL, &b };
+	int rc = snap_stream_read(&rd, lim);
 
-	while (!rc) {
-		if (len - off < sizeof(r)) {
-			log_err("state stream: truncated at offset %zu (no END record)", off);
-			return -EBADMSG;
-		}
-		snap_rec_decode(buf + off, &r);
-		off += sizeof(r);
-		if (r.len > len - off) {
-			log_err("state stream: record %s[%u] at offset %zu: truncated "
-				"(%llu bytes announced, %zu left)", snap_rec_name(r.type),
-				r.index, off - sizeof(r), (unsigned long long)r.len, len - off);
-			return -EBADMSG;
-		}
-		rc = snap_frame_check(&r, lim, &st);
-		if (rc < 0)
-			return rc;
-		int end = rc == SNAP_FRAME_END;
-
-		rc = snap_payload_check(&r, buf + off, lim, &st, &ndevs);
-		if (!rc && cb)
-			rc = cb(ctx, &r, buf + off);
-		off += r.len;
-		if (!rc && end) {
-			if (off != len) {
-				log_err("state stream: %zu bytes after END", len - off);
-				return -EBADMSG;
-			}
-			return 0;
-		}
+	if (!rc && b.off != len) {
+		log_err("state stream: %zu bytes after END", len - b.off);
+		rc = -EBADMSG;
 	}
 	return rc;
 }

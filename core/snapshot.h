@@ -130,11 +130,31 @@ int snap_meta_check(const uint8_t *p, uint64_t len, const struct snap_limits *li
 		    struct snap_meta *out);
 
 /*
- * A whole stream in memory: header, every frame, META's and every MEM
- * payload's head; truncation (a record or payload past LEN) and bytes after
- * END are refused.  CB, when not NULL, sees each record and its payload in
- * order (the VMM's payload parsers); a non-zero return stops the walk and is
- * returned.  0 or -errno, logged.
+ * Reading a stream (the VMM's --restore, and snap_stream_check below): the
+ * header, then every record framed, META's and each MEM run's head checked,
+ * in order, until END; a read that comes short is "truncated".
+ *   read(ctx, buf, n)   exactly N bytes into BUF (BUF NULL: skip them);
+ *                       0, -ENODATA at the end of the stream, or -errno
+ *   record(ctx, r, p)   every record but MEM, its payload P (r->len bytes,
+ *                       valid during the call); MEM with P NULL once its
+ *                       pages are placed.  Non-zero stops the walk.
+ *   mem(ctx, gpa, n)    where MEM's N bytes of pages at GPA go (checked:
+ *                       inside RAM, above the previous run); NULL: skip
+ * Returns 0 when END was read and everything before it passed, or -errno,
+ * logged naming the record.  Nothing is read after END.
+ */
+struct snap_reader {
+	int (*read)(void *ctx, void *buf, size_t n);
+	int (*record)(void *ctx, const struct snap_rec *r, const uint8_t *payload);
+	void *(*mem)(void *ctx, uint64_t gpa, uint64_t n);
+	void *ctx;
+};
+int snap_stream_read(const struct snap_reader *rd, const struct snap_limits *lim);
+
+/*
+ * A whole stream in memory: snap_stream_read over BUF, then nothing may
+ * follow END.  CB, when not NULL, is the reader's record() (MEM pages are
+ * skipped).  0 or -errno, logged.
  */
 typedef int (*snap_rec_cb)(void *ctx, const struct snap_rec *r, const uint8_t *payload);
 int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
