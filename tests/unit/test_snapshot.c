@@ -18,6 +18,7 @@
 
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/sha256.h"
 #include "core/snapshot.h"
 
 static char last_log[512];
@@ -519,6 +520,33 @@ static void test_cb_error_stops(void **state)
 	assert_int_equal(snap_stream_check(buf, buflen, &lim, cb_fail, NULL), -EPROTO);
 }
 
+/* FIPS 180-4 examples, and lengths around the padding boundary against
+ * OpenSSL's values (sha256sum of N bytes of 'a'). */
+#define A10 "aaaaaaaaaa"
+#define A120 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 A10
+static void test_sha256(void **state)
+{
+	static const struct { const char *in; size_t n; const char *hex; } v[] = {
+		{ "", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ A120, 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318" },
+		{ A120, 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb" },
+		{ A120, 119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb" },
+	};
+	uint8_t d[32];
+	char hex[65];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		sha256(v[i].in, v[i].n, d);
+		for (int k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", d[k]);
+		assert_string_equal(hex, v[i].hex);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +563,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cb_error_stops, setup, teardown),
+		cmocka_unit_test(test_sha256),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
