@@ -239,13 +239,10 @@ static int vcpu_setup_bsp(struct vcpu *v, const struct boot_layout *lay)
 	return 0;
 }
 
-int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
-	       const struct boot_layout *lay)
+int vcpu_setup_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported)
 {
 	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
 	struct kvm_cpuid2 *c = malloc(sz);
-	/* APs wait for INIT/SIPI from the BSP, handled by the in-kernel LAPIC. */
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
 	int rc = 0;
 
 	if (!c)
@@ -256,10 +253,20 @@ int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		rc = -errno;
 	free(c);
-	if (rc) {
+	if (rc)
 		log_err("vcpu %u: KVM_SET_CPUID2: %s", v->id, strerror(-rc));
+	return rc;
+}
+
+int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
+	       const struct boot_layout *lay)
+{
+	/* APs wait for INIT/SIPI from the BSP, handled by the in-kernel LAPIC. */
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
+	int rc = vcpu_setup_cpuid(v, supported);
+
+	if (rc)
 		return rc;
-	}
 	rc = vcpu_set_msrs(v);
 	if (!rc)
 		rc = vcpu_set_lapic(v);
@@ -439,9 +446,25 @@ static int vcpu_handle_exit(struct vcpu *v)
 	return -1;
 }
 
+/*
+ * Before parking for a pause: an I/O or MMIO exit just handled completes
+ * only at the next KVM_RUN (a port read's value reaches RAX then), so
+ * enter once with immediate_exit set: KVM finishes the instruction and
+ * returns EINTR at once.  A saved vCPU's registers are then whole.
+ */
+static void vcpu_complete_exit(struct vcpu *v)
+{
+	if (!atomic_load(&v->vm->pause_req) || !vm_running(v->vm))
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0)
+		(void)vcpu_handle_exit(v);     /* cannot be: immediate_exit */
+}
+
 static void vcpu_run(struct vcpu *v)
 {
 	for (;;) {
+		vcpu_complete_exit(v);
 		vm_park_point(v->vm, v->run);   /* a pause parks the vCPU here */
 		if (!vm_running(v->vm))
 			break;

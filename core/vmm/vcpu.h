@@ -32,6 +32,9 @@ void vcpu_destroy(struct vcpu *v);
 int vcpu_setup(struct vcpu *v, const struct kvm_cpuid2 *supported,
 	       const struct boot_layout *lay);
 
+/* CPUID only (the filtered, patched table): a restored vCPU's first step. */
+int vcpu_setup_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported);
+
 /* KVM_GET_SUPPORTED_CPUID; free() the result. */
 int vcpu_supported_cpuid(int kvm_fd, struct kvm_cpuid2 **out);
 
