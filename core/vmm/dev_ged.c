@@ -25,6 +25,7 @@
 #include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/vmm/snap.h"
 
 struct ged {
 	struct vm *vm;
@@ -119,4 +120,35 @@ static void ged_fini(void *state)
 	free(g);
 }
 
-const struct vm_device dev_ged = { "acpi-ged", ged_init, ged_fini };
+/* Snapshot: the pending events (a press not yet acknowledged); the line
+ * follows from them at restore. */
+static int ged_save(void *state, struct snap_buf *b)
+{
+	struct ged *g = state;
+	uint8_t s;
+
+	pthread_mutex_lock(&g->lock);
+	s = g->status;
+	pthread_mutex_unlock(&g->lock);
+	b->len = 0;
+	return snap_buf_put(b, &s, 1);
+}
+
+static int ged_restore(void *state, const uint8_t *p, size_t len)
+{
+	struct ged *g = state;
+	int rc;
+
+	if (len != 1 || (p[0] & ~ACPI_GED_PWR_BUTTON))
+		return -EBADMSG;
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->lock);
+	g->status = p[0];
+	g->line = 0;
+	rc = ged_update_line(g);
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+const struct vm_device dev_ged = { "acpi-ged", ged_init, ged_fini, ged_save, ged_restore };

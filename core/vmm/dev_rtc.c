@@ -11,6 +11,7 @@
 
 #include "core/vmm/devices.h"
 #include "core/layout.h"
+#include "core/vmm/snap.h"
 
 #define RTC_REG_A    0x0a
 #define RTC_REG_B    0x0b
@@ -103,4 +104,35 @@ static void rtc_fini(void *state)
 	free(state);
 }
 
-const struct vm_device dev_rtc = { "rtc", rtc_init, rtc_fini };
+/* Snapshot: the index register and the CMOS bytes (the time is the host's). */
+static int rtc_save(void *state, struct snap_buf *b)
+{
+	struct rtc *r = state;
+	uint8_t s[1 + sizeof(r->nvram)];
+	int rc;
+
+	pthread_mutex_lock(&r->lock);
+	s[0] = r->index;
+	memcpy(s + 1, r->nvram, sizeof(r->nvram));
+	pthread_mutex_unlock(&r->lock);
+	b->len = 0;
+	rc = snap_buf_put(b, s, sizeof(s));
+	return rc;
+}
+
+static int rtc_restore(void *state, const uint8_t *p, size_t len)
+{
+	struct rtc *r = state;
+
+	if (len != 1 + sizeof(r->nvram) || p[0] >= sizeof(r->nvram))
+		return -EBADMSG;
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	r->index = p[0];
+	memcpy(r->nvram, p + 1, sizeof(r->nvram));
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+const struct vm_device dev_rtc = { "rtc", rtc_init, rtc_fini, rtc_save, rtc_restore };

@@ -22,6 +22,7 @@
 #include "core/vmm/devices.h"
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/vmm/snap.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
 
@@ -102,8 +103,11 @@ static int tpm_crb_init(struct vm *vm, void **state)
 	*state = NULL;
 	if (!vm->cfg->vtpm)
 		return 0;
-	/* VMM_FD_TPM and VMM_FD_EVLOG: checked by vmm_check_fds() at start. */
-	rc = tpm_crb_load_log(vm);
+	/* VMM_FD_TPM and VMM_FD_EVLOG: checked by vmm_check_fds() at start.
+	 * A restored guest has its log in its restored memory already. */
+	if (vm->restoring)
+		close(VMM_FD_EVLOG);
+	rc = vm->restoring ? 0 : tpm_crb_load_log(vm);
 	if (rc)
 		return rc;
 	t = calloc(1, sizeof(*t));
@@ -134,8 +138,73 @@ static void tpm_crb_fini(void *state)
 	free(t);
 }
 
+/*
+ * Snapshot: the registers and the data buffer (a response the guest has not
+ * read yet is in it).  A command is forwarded synchronously on the vCPU
+ * that wrote START, under the lock: with every vCPU parked none is in
+ * flight, but a save that finds the lock held or START set is refused
+ * (-EBUSY), so the vTPM's state and the guest's never disagree.
+ */
+struct tpm_crb_snap {
+	uint32_t loc_state, loc_sts, ctrl_sts, commands;
+	uint8_t buf[CRB_DATA_SIZE];
+};
+static_assert(sizeof(struct tpm_crb_snap) == 16 + CRB_DATA_SIZE, "on-wire");
+
+#define CRB_SNAP_LOC_STATE (CRB_LOC_STATE_ESTABLISHED | CRB_LOC_STATE_ASSIGNED | \
+			    CRB_LOC_STATE_VALID)
+
+static int tpm_crb_save(void *state, struct snap_buf *b)
+{
+	static struct tpm_crb_snap s;
+	struct tpm_crb *t = state;
+
+	b->len = 0;
+	if (!t)
+		return 0;                  /* no vTPM: an empty record */
+	if (pthread_mutex_trylock(&t->lock))
+		return -EBUSY;
+	if (t->crb.start) {
+		pthread_mutex_unlock(&t->lock);
+		return -EBUSY;
+	}
+	s = (struct tpm_crb_snap){ .loc_state = t->crb.loc_state, .loc_sts = t->crb.loc_sts,
+		.ctrl_sts = t->crb.ctrl_sts, .commands = t->crb.commands };
+	memcpy(s.buf, t->crb.buf, sizeof(s.buf));
+	pthread_mutex_unlock(&t->lock);
+	return snap_buf_put(b, &s, sizeof(s));
+}
+
+static int tpm_crb_restore(void *state, const uint8_t *p, size_t len)
+{
+	static struct tpm_crb_snap s;
+	struct tpm_crb *t = state;
+
+	if (len == 0)
+		return 0;    /* no vTPM then; whether one is now: snap_device_check */
+	if (len != sizeof(s))
+		return -EBADMSG;
+	memcpy(&s, p, sizeof(s));
+	if ((s.loc_state & ~CRB_SNAP_LOC_STATE) || (s.loc_sts & ~CRB_LOC_STS_GRANTED) ||
+	    (s.ctrl_sts & ~(CRB_CTRL_STS_ERROR | CRB_CTRL_STS_IDLE)))
+		return -EBADMSG;
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	t->crb.loc_state = s.loc_state;
+	t->crb.loc_sts = s.loc_sts;
+	t->crb.ctrl_sts = s.ctrl_sts;
+	t->crb.commands = s.commands;
+	t->crb.start = 0;
+	memcpy(t->crb.buf, s.buf, sizeof(t->crb.buf));
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
 const struct vm_device dev_tpm_crb = {
 	.name = "tpm-crb",
 	.init = tpm_crb_init,
 	.fini = tpm_crb_fini,
+	.save = tpm_crb_save,
+	.restore = tpm_crb_restore,
 };

@@ -13,6 +13,7 @@
 #include "core/layout.h"
 #include "core/log.h"
 #include "core/vmm/outbuf.h"
+#include "core/vmm/snap.h"
 #include "core/util.h"
 
 #define UART_RX_FIFO 64
@@ -219,4 +220,58 @@ static void uart_fini(void *state)
 	free(state);
 }
 
-const struct vm_device dev_uart = { "uart", uart_init, uart_fini };
+/* Snapshot: the registers and the receive FIFO (core/vmm/snap.h). */
+struct uart_snap {
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm, thri_pending;
+	uint8_t rx_head, rx_count, pad[6];
+	uint8_t rx[UART_RX_FIFO];
+};
+static_assert(sizeof(struct uart_snap) == 16 + UART_RX_FIFO, "on-wire");
+
+static int uart_save(void *state, struct snap_buf *b)
+{
+	struct uart *u = state;
+	struct uart_snap s;
+
+	memset(&s, 0, sizeof(s));
+	pthread_mutex_lock(&u->lock);
+	s = (struct uart_snap){ .ier = u->ier, .lcr = u->lcr, .mcr = u->mcr, .scr = u->scr,
+		.fcr = u->fcr, .dll = u->dll, .dlm = u->dlm,
+		.thri_pending = (uint8_t)!!u->thri_pending,
+		.rx_head = (uint8_t)u->rx_head, .rx_count = (uint8_t)u->rx_count };
+	memcpy(s.rx, u->rx, sizeof(s.rx));
+	pthread_mutex_unlock(&u->lock);
+	b->len = 0;
+	return snap_buf_put(b, &s, sizeof(s));
+}
+
+static int uart_restore(void *state, const uint8_t *p, size_t len)
+{
+	struct uart *u = state;
+	struct uart_snap s;
+
+	if (len != sizeof(s))
+		return -EBADMSG;
+	memcpy(&s, p, sizeof(s));
+	if (s.rx_head >= UART_RX_FIFO || s.rx_count > UART_RX_FIFO || s.thri_pending > 1)
+		return -EBADMSG;
+	if (!u)
+		return 0;
+	pthread_mutex_lock(&u->lock);
+	u->ier = s.ier;
+	u->lcr = s.lcr;
+	u->mcr = s.mcr;
+	u->scr = s.scr;
+	u->fcr = s.fcr;
+	u->dll = s.dll;
+	u->dlm = s.dlm;
+	u->thri_pending = s.thri_pending;
+	u->rx_head = s.rx_head;
+	u->rx_count = s.rx_count;
+	memcpy(u->rx, s.rx, sizeof(u->rx));
+	uart_update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}
+
+const struct vm_device dev_uart = { "uart", uart_init, uart_fini, uart_save, uart_restore };

@@ -39,6 +39,16 @@ int devices_power_button(struct vm *vm)
 	return -ENODEV;
 }
 
+size_t devices_count(void)
+{
+	return ARRAY_SIZE(platform);
+}
+
+const struct vm_device *devices_get(size_t i)
+{
+	return i < ARRAY_SIZE(platform) ? platform[i] : NULL;
+}
+
 void devices_fini(struct vm *vm)
 {
 	for (size_t i = ARRAY_SIZE(platform); i--;)

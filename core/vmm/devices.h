@@ -28,4 +28,8 @@ struct ged;
 int ged_power_button(struct ged *g);
 int devices_power_button(struct vm *vm);
 
+/* The platform devices in creation order (their state: vm->dev_state[i]). */
+size_t devices_count(void);
+const struct vm_device *devices_get(size_t i);
+
 #endif

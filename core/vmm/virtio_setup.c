@@ -147,6 +147,16 @@ int virtio_pause(struct virtio_set *s)
 	return rc;
 }
 
+uint32_t virtio_count(const struct virtio_set *s)
+{
+	return s ? s->n : 0;
+}
+
+struct virtio_pci *virtio_get(struct virtio_set *s, uint32_t i)
+{
+	return s && i < s->n ? s->vp[i] : NULL;
+}
+
 void virtio_resume(struct virtio_set *s)
 {
 	for (uint32_t i = 0; s && i < s->n; i++)

@@ -54,4 +54,16 @@ void virtio_resume(struct virtio_set *s);
 void virtio_counters_sum(const struct virtio_set *s, struct virtio_counters *disk,
 			 struct virtio_counters *net);
 
+/* Snapshot (core/vmm/virtio_pci_snap.c): the devices in creation order. */
+struct virtio_pci;
+struct snap_buf;
+struct virtio_device_ops;
+uint32_t virtio_count(const struct virtio_set *s);
+struct virtio_pci *virtio_get(struct virtio_set *s, uint32_t i);
+int virtio_pci_snap_save(struct virtio_pci *vp, struct snap_buf *b);
+int virtio_pci_snap_check(const struct virtio_device_ops *ops, uint32_t index,
+			  const uint8_t *p, size_t len);
+int virtio_pci_snap_restore(struct virtio_pci *vp, uint32_t index,
+			    const uint8_t *p, size_t len);
+
 #endif

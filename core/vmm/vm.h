@@ -32,6 +32,7 @@ struct virtio_set;
 struct uart;
 struct pci_host;
 struct outbuf;
+struct snap_buf;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -53,6 +54,9 @@ struct vm {
 	struct pci_host *pci;
 	void *dev_state[16];          /* per platform device, see devices.c */
 	int devices_up;               /* devices_init() succeeded */
+	uint8_t config_digest[32];    /* SHA-256 of the canonical config */
+	int restoring;                /* --restore: memory holds the guest's
+				       * own state (no boot-time loads) */
 	struct virtio_set *virtio;    /* virtio-pci devices (virtio_setup.h) */
 	/* The start gate: vCPUs enter KVM_RUN only once every thread, the
 	 * main thread last, has its seccomp filter (vm_gate_open). */
@@ -78,9 +82,20 @@ struct vm_device {
 	const char *name;
 	int (*init)(struct vm *vm, void **state);
 	void (*fini)(void *state);
+	/* Snapshot (core/vmm/snap.h); NULL: the device keeps no state.  save:
+	 * its state into B (the VM paused), 0 or -errno (-EBUSY: not now).
+	 * restore: STATE NULL checks P only; otherwise checks, then sets. */
+	int (*save)(void *state, struct snap_buf *b);
+	int (*restore)(void *state, const uint8_t *p, size_t len);
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd);
+/* --restore: the same, with guest memory already mapped (vm_mem_map) and
+ * filled; MEM becomes the VM's (unmapped by vm_destroy, even on failure). */
+int vm_create_restored(struct vm *vm, const struct vm_config *cfg, int kvm_fd,
+		       uint8_t *mem);
+/* An anonymous mapping for guest memory of MEM_SIZE bytes, or NULL. */
+uint8_t *vm_mem_map(uint64_t mem_size);
 void vm_destroy(struct vm *vm);
 
 /* Host pointer for guest [gpa, gpa + len), or NULL if not all RAM. */
