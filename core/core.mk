@@ -30,7 +30,8 @@ bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vmm_ctl.c core/vmm/vm.c core/vmm
 	core/vmm/boot_load.c core/vmm/bus.c core/vmm/outbuf.c core/vmm/devices.c core/vmm/dev_uart.c core/vmm/dev_i8042.c \
 	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
 	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) \
-	core/snapshot.c $(CORE_COMMON)
+	core/snapshot.c core/sha256.c core/vmm/snap_vcpu.c core/vmm/snap_vm.c core/vmm/snap_dev.c \
+	core/vmm/snap_save.c core/vmm/snap_restore.c core/vmm/virtio_pci_snap.c $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu
 bulwark-vmm_LDLIBS := -lpthread
 
@@ -65,7 +66,8 @@ test_config_PKGS := cmocka json-c tss2-mu libcrypto
 # The state stream (core/snapshot.h): framing and whole-stream validation,
 # every record truncated, oversized, reordered, duplicated or missing.
 UNIT_TESTS += test_snapshot
-test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/bootparams.c core/log.c
+test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/sha256.c core/bootparams.c \
+	core/log.c
 test_snapshot_PKGS := cmocka
 test_snapshot_WRAP := log_msg
 

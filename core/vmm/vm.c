@@ -65,23 +65,31 @@ static int vm_set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size
 	return 0;
 }
 
-static int vm_setup_memory(struct vm *vm)
+uint8_t *vm_mem_map(uint64_t mem_size)
+{
+	void *p = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Guest memory never goes into a core dump. */
+	madvise(p, mem_size, MADV_DONTDUMP);
+	return p;
+}
+
+static int vm_setup_memory(struct vm *vm, uint8_t *mem)
 {
 	int rc;
 
 	vm->mem_size = vm->cfg->memory_mib << 20;
 	bootparams_ram_split(vm->mem_size, &vm->low_size, &vm->high_size);
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED) {
-		vm->mem = NULL;
+	vm->mem = mem ? mem : vm_mem_map(vm->mem_size);
+	if (!vm->mem) {
 		rc = -errno;
 		log_err("cannot map %llu MiB of guest memory: %s",
 			(unsigned long long)vm->cfg->memory_mib, strerror(-rc));
 		return rc;
 	}
-	/* Guest memory never goes into a core dump. */
-	madvise(vm->mem, vm->mem_size, MADV_DONTDUMP);
 	rc = vm_set_slot(vm, 0, 0, vm->low_size, vm->mem);
 	if (!rc && vm->high_size)
 		rc = vm_set_slot(vm, 1, GUEST_4G, vm->high_size, vm->mem + vm->low_size);
@@ -108,7 +116,8 @@ static int vm_setup_irqchip(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
+static int vm_create_mem(struct vm *vm, const struct vm_config *cfg, int kvm_fd,
+			 uint8_t *mem)
 {
 	int rc;
 
@@ -140,7 +149,22 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
 		return -errno;
 	rc = vm_setup_irqchip(vm);
 	if (!rc)
-		rc = vm_setup_memory(vm);
+		rc = vm_setup_memory(vm, mem);
+	return rc;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd)
+{
+	return vm_create_mem(vm, cfg, kvm_fd, NULL);
+}
+
+int vm_create_restored(struct vm *vm, const struct vm_config *cfg, int kvm_fd,
+		       uint8_t *mem)
+{
+	int rc = vm_create_mem(vm, cfg, kvm_fd, mem);
+
+	if (!vm->mem)    /* failed before adopting it */
+		munmap(mem, (uint64_t)cfg->memory_mib << 20);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/vmm/snap.h"
 #include "core/vmm/vcpu.h"
 #include "core/vmm/virtio_setup.h"
 #include "core/vmm_abi.h"
@@ -66,6 +67,8 @@ int vmm_ctl_service(struct vm *vm, int fd)
 			rep.result = vm_resume(vm);
 		else if (req.op == VMM_CTL_STATS)
 			rep.result = 0;
+		else if (req.op == VMM_CTL_SAVE)
+			rep.result = snap_save(vm, VMM_FD_SNAP);
 	}
 	if (rep.result == -EINVAL)
 		log_warn("control: refused a request of %zd bytes, op %u", n,

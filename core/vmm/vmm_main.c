@@ -7,6 +7,9 @@
  * lifecycle: SIGTERM/SIGINT/SIGHUP press the ACPI power button, VMM_SIG_STOP
  * stops the vCPUs; the launcher's pause/resume/stats orders on
  * VMM_FD_CONTROL, core/vmm/vmm_ctl.c; vmm_abi.h), one per vCPU, and io (console output, one per virtio device).
+ * With --restore the VM is built from a state stream on VMM_FD_SNAP (read
+ * and validated whole first, core/vmm/snap_restore.c) instead of a kernel,
+ * and comes up paused.
  *
  * Order (core/sandbox.h): every fd and mapping is made (KVM routes, irqfds,
  * ioeventfds of the virtio devices included); vmm_process_confine() compiles
@@ -32,12 +35,17 @@
 #include "core/log.h"
 #include "core/vmm/outbuf.h"
 #include "core/sandbox.h"
+#include "core/sha256.h"
 #include "core/util.h"
+#include "core/vmm/snap.h"
 #include "core/vmm/vcpu.h"
 #include "core/vmm/virtio_setup.h"
 #include "core/vmm/vm.h"
 #include "core/vmm_abi.h"
 #include "core/vmm/vmm_ctl.h"
+
+static uint8_t vmm_config_digest[32];
+static int vmm_restoring;            /* --restore (vmm_abi.h) */
 
 static int vmm_read_config(struct vm_config *cfg)
 {
@@ -57,6 +65,8 @@ static int vmm_read_config(struct vm_config *cfg)
 		return -EINVAL;
 	}
 	rc = config_from_canonical(cfg, buf, len);
+	if (!rc)
+		sha256(buf, len, vmm_config_digest);    /* a state stream's META */
 	free(buf);
 	close(VMM_FD_CONFIG);
 	return rc;
@@ -230,6 +240,58 @@ static int vmm_virtio(struct vm *vm, const struct vm_config *cfg)
 	return virtio_setup(vm, &vc, &vm->virtio);
 }
 
+/* Every vCPU created; the CPUID KVM supports into *CPUID (free it). */
+static int vmm_vcpus(struct vm *vm, const struct vm_config *cfg, struct kvm_cpuid2 **cpuid)
+{
+	int rc = vcpu_supported_cpuid(VMM_FD_KVM, cpuid);
+
+	if (rc)
+		return rc;
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		rc = -ENOMEM;
+	for (uint32_t i = 0; !rc && i < cfg->cpus; i++) {
+		rc = vcpu_create(vm, &vm->vcpus[i], i);
+		if (!rc)
+			vm->nvcpus = i + 1;
+	}
+	return rc;
+}
+
+/*
+ * --restore: the whole stream read and validated first (nothing of the VM
+ * exists until it passed), then the VM from the configuration as at a
+ * start, with the restored memory and no kernel, then every state set.
+ */
+static int vmm_build_restore(struct vm *vm, const struct vm_config *cfg,
+			     struct outbuf *out)
+{
+	struct kvm_cpuid2 *cpuid = NULL;
+	struct snap_image *img = NULL;
+	int rc;
+
+	rc = snap_restore_read(VMM_FD_SNAP, VMM_FD_KVM, cfg, vmm_config_digest, &img);
+	if (rc)
+		return rc;
+	rc = vm_create_restored(vm, cfg, VMM_FD_KVM, snap_image_take_mem(img));
+	vm->out = out;
+	vm->restoring = 1;          /* devices load nothing into guest memory */
+	memcpy(vm->config_digest, vmm_config_digest, sizeof(vm->config_digest));
+	if (!rc)
+		rc = devices_init(vm);
+	if (!rc)
+		rc = vmm_virtio(vm, cfg);
+	if (!rc)
+		rc = vmm_vcpus(vm, cfg, &cpuid);
+	for (uint32_t i = 0; !rc && i < cfg->cpus; i++)
+		rc = vcpu_setup_cpuid(&vm->vcpus[i], cpuid);
+	if (!rc)
+		rc = snap_restore_apply(vm, img);
+	free(cpuid);
+	snap_image_free(img);
+	return rc;
+}
+
 static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *out)
 {
 	static struct acpi_blob acpi;
@@ -244,6 +306,7 @@ static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *
 	if (!rc)
 		rc = vm_create(vm, cfg, VMM_FD_KVM);
 	vm->out = out;   /* before devices_init: the UART writes to it */
+	memcpy(vm->config_digest, vmm_config_digest, sizeof(vm->config_digest));
 	if (!rc)
 		rc = devices_init(vm);
 	if (!rc)
@@ -251,17 +314,7 @@ static int vmm_build(struct vm *vm, const struct vm_config *cfg, struct outbuf *
 	if (!rc)
 		rc = boot_load(vm, &plan, VMM_FD_KERNEL, initrd_fd, &acpi);
 	if (!rc)
-		rc = vcpu_supported_cpuid(VMM_FD_KVM, &cpuid);
-	if (rc)
-		return rc;
-	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		rc = -ENOMEM;
-	for (uint32_t i = 0; !rc && i < cfg->cpus; i++) {
-		rc = vcpu_create(vm, &vm->vcpus[i], i);
-		if (!rc)
-			vm->nvcpus = i + 1;
-	}
+		rc = vmm_vcpus(vm, cfg, &cpuid);
 	for (uint32_t i = 0; !rc && i < cfg->cpus; i++)
 		rc = vcpu_setup(&vm->vcpus[i], cpuid, &plan.lay);
 	free(cpuid);
@@ -330,7 +383,13 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 		return VMM_EXIT_SETUP;
 	rc = vmm_signals(&sfd);
 	if (!rc)
-		rc = vmm_build(vm, cfg, &out);
+		rc = vmm_restoring ? vmm_build_restore(vm, cfg, &out) : vmm_build(vm, cfg, &out);
+	/* VMM_CTL_SAVE writes without blocking for ever (snap_save.c); what
+	 * it asks KVM once is asked now, before the filters. */
+	if (!rc && fcntl(VMM_FD_SNAP, F_SETFL, O_NONBLOCK) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = snap_prepare(VMM_FD_KVM);
 	if (!rc)
 		rc = vmm_process_confine(vm);
 	if (rc) {
@@ -339,6 +398,9 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 	}
 	vmm_tty_setup();
 	rc = vmm_start_threads(vm, &io, &io_started);
+	/* Restored: the I/O threads park too until VMM_CTL_RESUME. */
+	if (!rc && vmm_restoring)
+		rc = virtio_pause(vm->virtio);
 	/* Last: every thread exists (a filter is inherited, none allows clone). */
 	if (!rc) {
 		rc = vmm_thread_confine(vm, VMM_ROLE_MAIN);
@@ -409,15 +471,18 @@ static int vmm_check_fds(const struct vm_config *cfg)
 		return -EBADF;
 	}
 	if (cfg->vtpm && (!vmm_fd_is(VMM_FD_TPM, S_IFSOCK) ||
-			  !vmm_fd_is(VMM_FD_EVLOG, S_IFREG))) {
+			  (!vmm_restoring && !vmm_fd_is(VMM_FD_EVLOG, S_IFREG)))) {
 		log_err("vTPM: fd %d (TPM proxy socket) or %d (event log) is missing",
 			VMM_FD_TPM, VMM_FD_EVLOG);
 		return -EBADF;
 	}
-	if (!vmm_fd_is(VMM_FD_CONTROL, S_IFSOCK)) {
-		log_err("fd %d (the launcher's control channel) is missing", VMM_FD_CONTROL);
+	if (!vmm_fd_is(VMM_FD_CONTROL, S_IFSOCK) || !vmm_fd_is(VMM_FD_SNAP, S_IFSOCK)) {
+		log_err("fd %d (the launcher's control channel) or %d (the state "
+			"stream) is missing", VMM_FD_CONTROL, VMM_FD_SNAP);
 		return -EBADF;
 	}
+	if (vmm_restoring)     /* no kernel, no initrd: the stream has the guest */
+		return vmm_fd_is(VMM_FD_KVM, S_IFCHR) ? 0 : -EBADF;
 	if (!vmm_fd_is(VMM_FD_KVM, S_IFCHR) || !vmm_fd_is(VMM_FD_KERNEL, S_IFREG) ||
 	    (cfg->initrd[0] && !vmm_fd_is(VMM_FD_INITRD, S_IFREG))) {
 		log_err("fd %d (/dev/kvm), %d (kernel) or %d (initrd) is missing",
@@ -427,14 +492,19 @@ static int vmm_check_fds(const struct vm_config *cfg)
 	return 0;
 }
 
-/* argv: [--log-level LEVEL] [--seccomp kill|log], as the launcher passes
- * them (vmm_abi.h).  Anything else: refuse to start. */
+/* argv: [--log-level LEVEL] [--seccomp kill|log] [--restore], as the
+ * launcher passes them (vmm_abi.h).  Anything else: refuse to start. */
 static int vmm_parse_args(int argc, char **argv, enum config_seccomp *mode)
 {
 	enum log_level level;
 
 	*mode = CONFIG_SECCOMP_KILL;
 	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], VMM_ARG_RESTORE) && !vmm_restoring) {
+			vmm_restoring = 1;
+			i--;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return -EINVAL;
 		if (!strcmp(argv[i], "--log-level") && !log_parse_level(argv[i + 1], &level))
@@ -453,7 +523,8 @@ int main(int argc, char **argv)
 	enum config_seccomp mode;
 
 	if (vmm_parse_args(argc, argv, &mode)) {
-		log_err("usage: " VMM_BINARY " [--log-level LEVEL] [--seccomp kill|log]; "
+		log_err("usage: " VMM_BINARY " [--log-level LEVEL] [--seccomp kill|log] "
+			"[" VMM_ARG_RESTORE "]; "
 			"it is started by `bulwark run`");
 		return VMM_EXIT_SETUP;
 	}
