@@ -71,6 +71,14 @@ test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/sha256.c c
 test_snapshot_PKGS := cmocka
 test_snapshot_WRAP := log_msg
 
+# test-snap-vmm's stand-in for the launcher's snapshot commands: starts
+# bulwark-vmm with the ABI's fds, sends orders, frames the stream.
+LAB_TOOLS += snap-harness
+snap-harness_SRCS := tests/lab/snap-harness.c core/snapshot.c core/bootparams.c \
+	$(CONFIG_SRCS) core/log.c
+snap-harness_PKGS := json-c
+LAB_TESTS += tests/lab/test-snap-vmm
+
 FUZZ_TARGETS += fuzz_snapshot
 fuzz_snapshot_SRCS := tests/fuzz/fuzz_snapshot.c core/snapshot.c core/bootparams.c core/log.c
 

@@ -127,10 +127,16 @@ static const uint64_t main_ioctls[] = {
 	KVM_GET_DEVICE_ATTR,	/* pause: each vCPU's TSC offset (vm_pause.c) */
 	KVM_SET_DEVICE_ATTR,	/* resume: the offset less the pause, so a
 				 * guest clocked by its TSC sees no jump */
+	/* VMM_CTL_SAVE (core/vmm/snap_*.c), the VM paused: read-only state
+	 * gets, each vCPU's and the VM's.  No SET: a restore sets its state
+	 * before the filters exist. */
+	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_XSAVE, KVM_GET_FPU, KVM_GET_XCRS,
+	KVM_GET_MSRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE,
+	KVM_GET_DEBUGREGS, KVM_GET_IRQCHIP, KVM_GET_PIT2,
 };
 
 static const struct seccomp_rule main_rules[] = {
-	SC_IOCTL(main_ioctls, "console input, pause/resume clock"),
+	SC_IOCTL(main_ioctls, "console input, pause/resume clock, snapshot state"),
 	SC(poll, "event loop, pause waits"),
 	SC(read, "eventfd, signalfd (power button, stop), stdin, launcher orders"),
 	SC(write, "eventfds, log lines, replies to the launcher"),

@@ -204,10 +204,13 @@ int snap_restore_apply(struct vm *vm, struct snap_image *img)
 	snap_clock_restore(vm, img->clock.p, img->clock.len);
 	/* Paused: vCPUs park before their first KVM_RUN; VMM_CTL_RESUME sets
 	 * the clock (KVM_SET_CLOCK) and lets them go.  The TSC came back with
-	 * the MSRs: no offset to correct at resume. */
-	vm->tsc_saved = 0;
-	atomic_store(&vm->pause_req, 1);
-	vm->paused = 1;
+	 * the MSRs; the time until the resume is taken off it as after a
+	 * pause (vm_pause.c). */
+	rc = vm_pause_restored(vm);
+	if (rc) {
+		log_err("restore: the TSC offsets: %s", strerror(-rc));
+		return rc;
+	}
 	log_info("restored: %u vCPUs, %d devices; paused until the launcher resumes",
 		 vm->nvcpus, snap_devices_count(vm));
 	return 0;

@@ -454,8 +454,9 @@ static int vcpu_handle_exit(struct vcpu *v)
  */
 static void vcpu_complete_exit(struct vcpu *v)
 {
-	if (!atomic_load(&v->vm->pause_req) || !vm_running(v->vm))
+	if (!v->exit_pending || !atomic_load(&v->vm->pause_req) || !vm_running(v->vm))
 		return;
+	v->exit_pending = 0;
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (ioctl(v->fd, KVM_RUN, 0) == 0)
 		(void)vcpu_handle_exit(v);     /* cannot be: immediate_exit */
@@ -479,6 +480,8 @@ static void vcpu_run(struct vcpu *v)
 			vm_request_stop(v->vm, VM_FAILED);
 			return;
 		}
+		v->exit_pending = v->run->exit_reason == KVM_EXIT_IO ||
+				  v->run->exit_reason == KVM_EXIT_MMIO;
 		if (vcpu_handle_exit(v))
 			return;
 	}

@@ -23,6 +23,8 @@ struct vcpu {
 	_Atomic int tid;             /* its thread id (VMM's pid namespace) */
 	uint64_t exits[VMM_EXIT_KINDS];  /* by reason, relaxed atomic adds */
 	uint64_t tsc_offset;         /* KVM_VCPU_TSC_OFFSET saved at pause */
+	int exit_pending;            /* the last exit was port or MMIO I/O: it
+				      * completes at the next KVM_RUN */
 };
 
 int vcpu_create(struct vm *vm, struct vcpu *v, uint32_t id);

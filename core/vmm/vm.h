@@ -126,6 +126,7 @@ static inline int vm_running(struct vm *vm)
  * at stop, so parked threads see the stop and end.
  */
 int vm_pause(struct vm *vm);
+int vm_pause_restored(struct vm *vm);
 int vm_resume(struct vm *vm);
 void vm_unpark_all(struct vm *vm);
 /* A vCPU thread, before each KVM_RUN: parks while a pause is asked. */

@@ -163,6 +163,19 @@ int vm_pause(struct vm *vm)
 	return 0;
 }
 
+/* A restored VM (core/vmm/snap_restore.c): paused from the start, its
+ * TSC offsets taken now, so the time until the resume is taken off too. */
+int vm_pause_restored(struct vm *vm)
+{
+	int rc = vm_tsc_save(vm);
+
+	if (rc)
+		return rc;
+	atomic_store(&vm->pause_req, 1);
+	vm->paused = 1;
+	return 0;
+}
+
 int vm_resume(struct vm *vm)
 {
 	struct kvm_clock_data c = { .clock = vm->clock.clock };

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * snap-harness VMM [--restore FILE] [--SETTING VALUE | --FLAG]...: for the
+ * lab test test-snap-vmm (issue 17).  Starts bulwark-vmm VMM the way the
+ * launcher does as far as the VMM can tell (vmm_abi.h: the canonical
+ * configuration in a memfd at fd 3, /dev/kvm, kernel, initrd, disks, the
+ * control channel at 18 and the state stream at 19; no capability left, an
+ * unprivileged uid, --seccomp kill), without the launcher's jail, labels
+ * or vTPM: the test is the VMM's state, not its confinement.  Settings are
+ * config_set()'s (--cpus 1 --memory 256 --kernel K --initrd I --disk D
+ * --cmdline ... --no-vtpm).
+ *
+ * --restore FILE: the VMM gets --restore and FILE's bytes on its stream.
+ * Then, one per line on stdin:  pause | resume | save FILE | stop
+ * each answered on stderr "HARNESS op result" (save: the stream framed
+ * with snap_frame_check, as the launcher will, written to FILE; "bytes N").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "core/snapshot.h"
+#include "core/vmm_abi.h"
+
+#define HARNESS_UID 65534
+
+static int ctl_fd = -1, snap_fd = -1;
+static pid_t vmm_pid;
+static uint32_t seq;
+
+static int harness_config(int argc, char **argv, int first, struct vm_config *cfg)
+{
+	config_init(cfg);
+	for (int i = first; i < argc; i++) {
+		const char *f = argv[i] + 2;
+		int takes;
+
+		if (strncmp(argv[i], "--", 2) || (takes = config_flag_takes_value(f)) < 0)
+			return fprintf(stderr, "snap-harness: unknown %s\n", argv[i]), -1;
+		if (takes && i + 1 >= argc)
+			return -1;
+		if (config_set(cfg, f, takes ? argv[i + 1] : NULL, argv[i]))
+			return -1;
+		i += takes;
+	}
+	return config_validate(cfg);
+}
+
+static int harness_memfd(const struct vm_config *cfg)
+{
+	char *s;
+	size_t n;
+	int fd = memfd_create("config", MFD_CLOEXEC);
+
+	if (fd < 0 || config_canonical(cfg, &s, &n) || write(fd, s, n) != (ssize_t)n)
+		return -1;
+	free(s);
+	return fd;
+}
+
+/* In the child: SRC fds at their ABI numbers, privileges dropped, exec. */
+static void harness_child(const char *vmm, int restore, const int src[], const int dst[],
+			  int n)
+{
+	char *argv[] = { (char *)vmm, "--log-level", "info", "--seccomp", "kill",
+			 restore ? VMM_ARG_RESTORE : NULL, NULL };
+	int hi[32];
+
+	for (int i = 0; i < n; i++)
+		hi[i] = src[i] < 0 ? -1 : fcntl(src[i], F_DUPFD, 100);
+	for (int i = 0; i < n; i++)
+		if (hi[i] >= 0 && dup2(hi[i], dst[i]) < 0)
+			_exit(120);
+	close_range(VMM_FD_FIRST_FREE, ~0U, 0);
+	/* stdin: not the harness's orders (the VMM feeds stdin to the UART). */
+	int nul = open("/dev/null", O_RDONLY);
+
+	if (nul < 0 || dup2(nul, 0) < 0)
+		_exit(123);
+	for (int cap = 0; cap < 64; cap++)
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	if (setgroups(0, NULL) || setresgid(HARNESS_UID, HARNESS_UID, HARNESS_UID) ||
+	    setresuid(HARNESS_UID, HARNESS_UID, HARNESS_UID))
+		_exit(121);
+	execve(vmm, argv, (char *[]){ NULL });
+	_exit(122);
+}
+
+static int harness_open(const char *path, int flags)
+{
+	int fd = path && path[0] ? open(path, flags | O_CLOEXEC) : -1;
+
+	if (path && path[0] && fd < 0)
+		fprintf(stderr, "snap-harness: %s: %s\n", path, strerror(errno));
+	return fd;
+}
+
+static int harness_start(const char *vmm, const struct vm_config *cfg, int restore)
+{
+	int src[32], dst[32], n = 0, cs[2], ss[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cs) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ss))
+		return -1;
+	ctl_fd = cs[0];
+	snap_fd = ss[0];
+#define ADD(s, d) (src[n] = (s), dst[n++] = (d))
+	ADD(harness_memfd(cfg), VMM_FD_CONFIG);
+	ADD(harness_open("/dev/kvm", O_RDWR), VMM_FD_KVM);
+	ADD(restore ? -1 : harness_open(cfg->kernel, O_RDONLY), VMM_FD_KERNEL);
+	ADD(restore ? -1 : harness_open(cfg->initrd, O_RDONLY), VMM_FD_INITRD);
+	for (uint32_t i = 0; i < cfg->ndisks; i++)
+		ADD(harness_open(cfg->disks[i].path, cfg->disks[i].readonly ? O_RDONLY : O_RDWR),
+		    VMM_FD_DISK0 + (int)i);
+	ADD(cs[1], VMM_FD_CONTROL);
+	ADD(ss[1], VMM_FD_SNAP);
+	vmm_pid = fork();
+	if (vmm_pid == 0)
+		harness_child(vmm, restore, src, dst, n);
+	for (int i = 0; i < n; i++)
+		if (src[i] >= 0)
+			close(src[i]);
+	return vmm_pid < 0 ? -1 : 0;
+}
+
+static int harness_send_file(const char *path)
+{
+	static char buf[1 << 20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t off = 0, w; off < r; off += w)
+			if ((w = write(snap_fd, buf + off, (size_t)(r - off))) <= 0)
+				return close(fd), -EPIPE;
+	close(fd);
+	return 0;
+}
+
+static int harness_order(uint32_t op, struct vmm_ctl_reply *rep)
+{
+	struct vmm_ctl_req req = { op, ++seq };
+
+	if (write(ctl_fd, &req, sizeof(req)) != sizeof(req) ||
+	    read(ctl_fd, rep, sizeof(*rep)) != sizeof(*rep))
+		return -EPIPE;
+	return rep->result;
+}
+
+static int harness_read_all(int fd, void *buf, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t r = read(fd, (char *)buf + off, n - off);
+
+		if (r <= 0)
+			return -EPIPE;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+/* The stream, framed by headers alone (snap_frame_check), to OUT. */
+static int harness_receive(FILE *out, const struct snap_limits *lim, uint64_t *bytes)
+{
+	static uint8_t buf[1 << 20];
+	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
+	uint8_t h[16];
+	int rc = harness_read_all(snap_fd, buf, SNAP_MAGIC_LEN);
+
+	if (rc || snap_header_check(buf, SNAP_MAGIC_LEN))
+		return -EBADMSG;
+	fwrite(buf, 1, SNAP_MAGIC_LEN, out);
+	*bytes = SNAP_MAGIC_LEN;
+	do {
+		struct snap_rec r;
+
+		if (harness_read_all(snap_fd, h, sizeof(h)))
+			return -EPIPE;
+		snap_rec_decode(h, &r);
+		rc = snap_frame_check(&r, lim, &st);
+		if (rc < 0)
+			return rc;
+		fwrite(h, 1, sizeof(h), out);
+		for (uint64_t left = r.len; left;) {
+			size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+			if (harness_read_all(snap_fd, buf, k))
+				return -EPIPE;
+			fwrite(buf, 1, k, out);
+			left -= k;
+		}
+		*bytes += sizeof(h) + r.len;
+	} while (rc != SNAP_FRAME_END);
+	return 0;
+}
+
+static void harness_save(const char *path, const struct snap_limits *lim)
+{
+	struct vmm_ctl_req req = { VMM_CTL_SAVE, ++seq };
+	struct vmm_ctl_reply rep;
+	FILE *out = fopen(path, "we");
+	uint64_t bytes = 0;
+	int rc;
+
+	if (!out || write(ctl_fd, &req, sizeof(req)) != sizeof(req)) {
+		fprintf(stderr, "HARNESS save -1 (cannot start)\n");
+		return;
+	}
+	rc = harness_receive(out, lim, &bytes);
+	fclose(out);
+	if (read(ctl_fd, &rep, sizeof(rep)) != sizeof(rep))
+		rep.result = -EPIPE;
+	fprintf(stderr, "HARNESS save %d stream %d bytes %llu\n", rep.result, rc,
+		(unsigned long long)bytes);
+}
+
+static void harness_loop(const struct snap_limits *lim)
+{
+	struct vmm_ctl_reply rep;
+	char line[4096];
+
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strcmp(line, "pause"))
+			fprintf(stderr, "HARNESS pause %d\n", harness_order(VMM_CTL_PAUSE, &rep));
+		else if (!strcmp(line, "resume"))
+			fprintf(stderr, "HARNESS resume %d\n", harness_order(VMM_CTL_RESUME, &rep));
+		else if (!strncmp(line, "save ", 5))
+			harness_save(line + 5, lim);
+		else if (!strcmp(line, "stop"))
+			break;
+	}
+	kill(vmm_pid, VMM_SIG_STOP);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	struct snap_limits lim;
+	const char *restore = NULL;
+	int first = 2, status = 0;
+
+	if (argc < 2)
+		return fprintf(stderr, "usage: snap-harness VMM [--restore FILE] SETTINGS...\n"), 2;
+	if (argc > 3 && !strcmp(argv[2], "--restore")) {
+		restore = argv[3];
+		first = 4;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (harness_config(argc, argv, first, &cfg) || snap_limits_from_config(&cfg, &lim) ||
+	    harness_start(argv[1], &cfg, !!restore))
+		return fprintf(stderr, "snap-harness: cannot start\n"), 2;
+	if (restore)
+		fprintf(stderr, "HARNESS restore-sent %d\n", harness_send_file(restore));
+	harness_loop(&lim);
+	waitpid(vmm_pid, &status, 0);
+	fprintf(stderr, "HARNESS vmm-exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) :
+		128 + WTERMSIG(status));
+	return 0;
+}
