@@ -71,6 +71,15 @@ test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/sha256.c c
 test_snapshot_PKGS := cmocka
 test_snapshot_WRAP := log_msg
 
+# The VMM's payload checks (vCPU, irqchip, PIT, clock, virtio devices).
+FUZZ_TARGETS += fuzz_snapshot_state
+fuzz_snapshot_state_SRCS := tests/fuzz/fuzz_snapshot_state.c core/vmm/snap_vcpu.c \
+	core/vmm/snap_vm.c core/vmm/virtio_pci_snap.c core/vmm/virtio_pci.c \
+	core/vmm/virtio_pci_bar.c core/vmm/virtio_irq.c core/vmm/virtio_queue.c \
+	core/vmm/virtio_blk.c core/vmm/virtio_net.c core/vmm/virtio_rng.c core/devopts.c \
+	core/snapshot.c core/bootparams.c core/log.c
+fuzz_snapshot_state_LDLIBS := -lpthread
+
 # test-snap-vmm's stand-in for the launcher's snapshot commands: starts
 # bulwark-vmm with the ABI's fds, sends orders, frames the stream.
 LAB_TOOLS += snap-harness
