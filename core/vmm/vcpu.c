@@ -471,6 +471,7 @@ static void vcpu_run(struct vcpu *v)
 			break;
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				v->exit_pending = 0;    /* KVM completed it first */
 				__atomic_fetch_add(&v->exits[VMM_EXIT_KIND_INTR], 1,
 						   __ATOMIC_RELAXED);
 				continue;
