@@ -11,7 +11,8 @@
  * --cmdline ... --no-vtpm).
  *
  * --restore FILE: the VMM gets --restore and FILE's bytes on its stream.
- * Then, one per line on stdin:  pause | resume | save FILE | stop
+ * Then, one per line on stdin:  pause | resume | save FILE | stop | wait
+ * (stop: VMM_SIG_STOP; wait: until the VMM exits by itself)
  * each answered on stderr "HARNESS op result" (save: the stream framed
  * with snap_frame_check, as the launcher will, written to FILE; "bytes N").
  */
@@ -240,6 +241,8 @@ static void harness_loop(const struct snap_limits *lim)
 			fprintf(stderr, "HARNESS resume %d\n", harness_order(VMM_CTL_RESUME, &rep));
 		else if (!strncmp(line, "save ", 5))
 			harness_save(line + 5, lim);
+		else if (!strcmp(line, "wait"))
+			return;
 		else if (!strcmp(line, "stop"))
 			break;
 	}
