@@ -71,6 +71,14 @@ test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/sha256.c c
 test_snapshot_PKGS := cmocka
 test_snapshot_WRAP := log_msg
 
+# A virtio device saved and restored into a new one; hostile records refused.
+UNIT_TESTS += test_snapshot_virtio
+test_snapshot_virtio_SRCS := tests/unit/test_snapshot_virtio.c core/vmm/virtio_pci_snap.c \
+	core/vmm/virtio_pci.c core/vmm/virtio_pci_bar.c core/vmm/virtio_irq.c \
+	core/vmm/virtio_queue.c core/log.c
+test_snapshot_virtio_PKGS := cmocka
+test_snapshot_virtio_LDLIBS := -lpthread
+
 # The VMM's payload checks (vCPU, irqchip, PIT, clock, virtio devices).
 FUZZ_TARGETS += fuzz_snapshot_state
 fuzz_snapshot_state_SRCS := tests/fuzz/fuzz_snapshot_state.c core/vmm/snap_vcpu.c \
