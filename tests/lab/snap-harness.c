@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,12 +229,23 @@ static void harness_save(const char *path, const struct snap_limits *lim)
 		(unsigned long long)bytes);
 }
 
-static void harness_loop(const struct snap_limits *lim)
+/* Orders from stdin until stop, wait or EOF; a VMM that ends by itself
+ * ends the loop at once (its status in *STATUS, 1 returned). */
+static int harness_loop(const struct snap_limits *lim, int *status)
 {
 	struct vmm_ctl_reply rep;
 	char line[4096];
 
-	while (fgets(line, sizeof(line), stdin)) {
+	for (;;) {
+		struct pollfd in = { .fd = 0, .events = POLLIN };
+
+		if (poll(&in, 1, 500) == 0) {
+			if (waitpid(vmm_pid, status, WNOHANG) == vmm_pid)
+				return 1;
+			continue;
+		}
+		if (!fgets(line, sizeof(line), stdin))
+			break;
 		line[strcspn(line, "\n")] = 0;
 		if (!strcmp(line, "pause"))
 			fprintf(stderr, "HARNESS pause %d\n", harness_order(VMM_CTL_PAUSE, &rep));
@@ -242,11 +254,12 @@ static void harness_loop(const struct snap_limits *lim)
 		else if (!strncmp(line, "save ", 5))
 			harness_save(line + 5, lim);
 		else if (!strcmp(line, "wait"))
-			return;
+			return 0;
 		else if (!strcmp(line, "stop"))
 			break;
 	}
 	kill(vmm_pid, VMM_SIG_STOP);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -268,8 +281,8 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "snap-harness: cannot start\n"), 2;
 	if (restore)
 		fprintf(stderr, "HARNESS restore-sent %d\n", harness_send_file(restore));
-	harness_loop(&lim);
-	waitpid(vmm_pid, &status, 0);
+	if (!harness_loop(&lim, &status))
+		waitpid(vmm_pid, &status, 0);
 	fprintf(stderr, "HARNESS vmm-exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) :
 		128 + WTERMSIG(status));
 	return 0;
