@@ -71,6 +71,13 @@ test_snapshot_SRCS := tests/unit/test_snapshot.c core/snapshot.c core/sha256.c c
 test_snapshot_PKGS := cmocka
 test_snapshot_WRAP := log_msg
 
+# Platform devices saved and restored into new ones; bad records refused.
+UNIT_TESTS += test_snapshot_dev
+test_snapshot_dev_SRCS := tests/unit/test_snapshot_dev.c core/vmm/dev_uart.c core/vmm/dev_rtc.c \
+	core/vmm/dev_ged.c core/vmm/bus.c core/vmm/outbuf.c core/log.c
+test_snapshot_dev_PKGS := cmocka
+test_snapshot_dev_LDLIBS := -lpthread
+
 # A virtio device saved and restored into a new one; hostile records refused.
 UNIT_TESTS += test_snapshot_virtio
 test_snapshot_virtio_SRCS := tests/unit/test_snapshot_virtio.c core/vmm/virtio_pci_snap.c \
