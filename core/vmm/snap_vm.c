@@ -113,7 +113,8 @@ int snap_pit_check(const uint8_t *p, size_t len)
 	for (int i = 0; i < 3; i++) {
 		const struct kvm_pit_channel_state *c = &s.channels[i];
 
-		if (c->count > 0x10000 || c->mode > 5 || c->rw_mode > 3 ||
+		/* mode 0xff: never programmed (KVM's reset value) */
+		if (c->count > 0x10000 || (c->mode > 5 && c->mode != 0xff) || c->rw_mode > 3 ||
 		    c->read_state > 4 || c->write_state > 4 || c->bcd > 1 ||
 		    c->gate > 1 || c->status_latched > 1 || c->count_latched > 3) {
 			log_err("state stream: record PIT: channel %d is malformed", i);
