@@ -279,8 +279,12 @@ int main(int argc, char **argv)
 	if (harness_config(argc, argv, first, &cfg) || snap_limits_from_config(&cfg, &lim) ||
 	    harness_start(argv[1], &cfg, !!restore))
 		return fprintf(stderr, "snap-harness: cannot start\n"), 2;
-	if (restore)
+	/* Then the write side is shut, as the launcher must: a stream cut
+	 * short ends at EOF for the VMM instead of waiting for more bytes. */
+	if (restore) {
 		fprintf(stderr, "HARNESS restore-sent %d\n", harness_send_file(restore));
+		shutdown(snap_fd, SHUT_WR);
+	}
 	if (!harness_loop(&lim, &status))
 		waitpid(vmm_pid, &status, 0);
 	fprintf(stderr, "HARNESS vmm-exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) :
