@@ -60,6 +60,9 @@ int launch_control_setup(struct launch *l)
 
 void launch_control_teardown(struct launch *l)
 {
+	if (l->snap_fd >= 0)
+		close(l->snap_fd);
+	l->snap_fd = -1;
 	if (!l->control)
 		return;
 	launch_control_close(&launch_ctl);

@@ -170,11 +170,14 @@ static void run_opts_default(struct launch *l)
 	o->stop_timeout = LAUNCH_STOP_TIMEOUT;
 }
 
+/* What the VMM holds after its exec.  l->snap_fd, the launcher's end of
+ * VMM_FD_SNAP, stays for the guest's life (a snapshot reads it):
+ * launch_control_teardown closes it. */
 static void run_close(struct launch *l)
 {
 	int *fds[] = { &l->kernel_fd, &l->initrd_fd, &l->kvm_fd, &l->config_fd,
 		       &l->vmm_fd, &l->tap_fd, &l->evlog_fd, &l->vmm_ctl_fd,
-		       &l->snap_fd, &l->vmm_snap_fd };
+		       &l->vmm_snap_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
