@@ -80,7 +80,7 @@ test_snapshot_dev_LDLIBS := -lpthread
 
 # A virtio device saved and restored into a new one; hostile records refused.
 UNIT_TESTS += test_snapshot_virtio
-test_snapshot_virtio_SRCS := tests/unit/test_snapshot_virtio.c core/vmm/virtio_pci_snap.c \
+test_snapshot_virtio_SRCS := tests/unit/test_snapshot_virtio.c tests/unit/virtio_echo.c core/vmm/virtio_pci_snap.c \
 	core/vmm/virtio_pci.c core/vmm/virtio_pci_bar.c core/vmm/virtio_irq.c \
 	core/vmm/virtio_queue.c core/log.c
 test_snapshot_virtio_PKGS := cmocka

@@ -20,7 +20,7 @@ VIRTIO_VMM_SRCS := core/vmm/virtio_setup.c $(VIRTIO_PCI) core/vmm/virtio_blk.c \
 	core/vmm/virtio_rng.c core/vmm/virtio_net.c core/vmm/virtio_queue.c
 
 UNIT_TESTS += test_virtio_pci
-test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)
+test_virtio_pci_SRCS := tests/unit/test_virtio_pci.c tests/unit/virtio_echo.c $(VIRTIO_PCI) $(VIRTIO_QUEUE)
 test_virtio_pci_PKGS := cmocka
 test_virtio_pci_LDLIBS := -lpthread
 

@@ -22,6 +22,7 @@
 #include "core/util.h"
 #include "core/vmm/snap.h"
 #include "core/vmm/virtio_pci_priv.h"
+#include "tests/unit/virtio_echo.h"
 #include "core/vmm/virtio_setup.h"
 
 #define RAM_SIZE  0x100000ULL
@@ -50,31 +51,6 @@ void vm_request_stop(struct vm *vm, enum vm_state why)
 {
 	(void)vm;
 	(void)why;
-}
-
-static int echo_process(void *dev, uint16_t qi, struct virtq *q, const struct gmem *m)
-{
-	struct virtq_chain *c = dev;
-	int pushed = 0;
-
-	(void)qi;
-	for (uint32_t n = 0; n < q->num; n++) {
-		int rc = virtq_pop(q, m, c);
-
-		if (rc <= 0)
-			return rc ? rc : pushed;
-		if (virtq_chain_write(c, 0, "Z", 1))
-			return virtq_fail(q, "no writable byte", c->head);
-		virtq_push(q, c->head, 1);
-		pushed = 1;
-	}
-	return pushed;
-}
-
-static uint64_t echo_features(void *dev)
-{
-	(void)dev;
-	return 1ULL << 5;
 }
 
 static const struct virtio_device_ops echo_ops = {

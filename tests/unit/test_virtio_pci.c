@@ -20,6 +20,7 @@
 
 #include "core/util.h"
 #include "core/vmm/virtio_pci_priv.h"
+#include "tests/unit/virtio_echo.h"
 
 #define RAM_SIZE  0x100000ULL
 #define BAR       0xC0000000ULL
@@ -46,32 +47,6 @@ void vm_request_stop(struct vm *vm, enum vm_state why)
 {
 	(void)vm;
 	(void)why;
-}
-
-/* The test device: every chain comes back with 'Z' in its first writable byte. */
-static int echo_process(void *dev, uint16_t qi, struct virtq *q, const struct gmem *m)
-{
-	struct virtq_chain *c = dev;
-	int pushed = 0;
-
-	(void)qi;
-	for (uint32_t n = 0; n < q->num; n++) {
-		int rc = virtq_pop(q, m, c);
-
-		if (rc <= 0)
-			return rc ? rc : pushed;
-		if (virtq_chain_write(c, 0, "Z", 1))
-			return virtq_fail(q, "no writable byte", c->head);
-		virtq_push(q, c->head, 1);
-		pushed = 1;
-	}
-	return pushed;
-}
-
-static uint64_t echo_features(void *dev)
-{
-	(void)dev;
-	return 1ULL << 5;
 }
 
 static void echo_config_read(void *dev, uint32_t off, uint8_t *data, uint32_t len)
@@ -211,7 +186,7 @@ static void test_features(void **state)
 	struct t *t = *state;
 
 	bar_wr(t, 0x00, 0, 4);
-	assert_int_equal(bar_rd(t, 0x04, 4), 1u << 5);
+	assert_int_equal(bar_rd(t, 0x04, 4), (uint32_t)ECHO_FEATURES);
 	bar_wr(t, 0x00, 1, 4);
 	assert_int_equal(bar_rd(t, 0x04, 4), 1);        /* VERSION_1 */
 	bar_wr(t, 0x00, 7, 4);
@@ -226,7 +201,7 @@ static void test_features(void **state)
 	/* Without VERSION_1 neither. */
 	bar_wr(t, 0x14, 0, 1);
 	bar_wr(t, 0x08, 0, 4);
-	bar_wr(t, 0x0c, 1u << 5, 4);
+	bar_wr(t, 0x0c, (uint32_t)ECHO_FEATURES, 4);
 	bar_wr(t, 0x14, 1 | 2 | 8, 1);
 	assert_int_equal(bar_rd(t, 0x14, 1), 1 | 2);
 	/* Device config window, bounded by its size. */
