@@ -120,6 +120,8 @@ LAB_TESTS += tests/lab/test-shutdown
 LAB_TESTS += tests/lab/test-guest-reset
 # Boot time and VMM memory overhead beside QEMU microvm and q35 (make bench).
 BENCHES += tests/bench/bench-boot
+# A Debian 12 system to multi-user.target beside QEMU q35 and microvm (issue 19).
+BENCHES += tests/bench/bench-distro
 
 # The one strict JSON reader (core/json.h): configuration, bundles, manifests.
 UNIT_TESTS += test_json
