@@ -5,7 +5,8 @@
 bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c \
-	core/launch/launch_stdio.c
+	core/launch/launch_stdio.c core/launch/launch_snapshot.c core/launch/snapmeta.c \
+	core/launch/snapshot_req.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -42,20 +43,21 @@ fuzz_http_SRCS := tests/fuzz/fuzz_http.c core/launch/http.c
 # VMM, bounds and the peer check, over a real socket in a temporary folder.
 UNIT_TESTS += test_control
 test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
-	core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) core/log.c
+	core/launch/launch_control_api.c core/launch/snapshot_req.c core/launch/http.c $(CONFIG_SRCS) core/log.c
 test_control_PKGS := cmocka json-c libselinux
 # Its audit records are checked by the wrapper (the records themselves by
 # test_audit).
-test_control_WRAP := launch_audit_control
+test_control_WRAP := launch_audit_control launch_snapshot_run
 
 # bulwark list/info/pause/resume/shutdown/destroy against a real socket.
 UNIT_TESTS += test_control_cli
 test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c \
-	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/http.c $(CONFIG_SRCS) \
+	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/snapshot_req.c \
+	core/launch/http.c $(CONFIG_SRCS) \
 	$(SVIRT_SRCS) core/log.c
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread
-test_control_cli_WRAP := launch_audit_control
+test_control_cli_WRAP := launch_audit_control launch_snapshot_run
 
 # The control socket in the lab (issue 16): two guests, list/info, pause and
 # resume with a ticking guest and disk I/O in flight, refused peers, the
@@ -95,3 +97,14 @@ $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark
 UNIT_TESTS += test_stdio
 test_stdio_SRCS = tests/unit/test_stdio.c core/launch/launch_stdio.c core/log.c
 test_stdio_PKGS = cmocka
+
+# The launcher's parts of a snapshot, META and DISKS (core/launch/snapmeta.h),
+# and the /snapshot request's body (core/launch/launch_snapshot.c).
+UNIT_TESTS += test_snapmeta
+test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c \
+	core/launch/snapshot_req.c core/log.c
+test_snapmeta_PKGS := cmocka libcrypto json-c
+FUZZ_TARGETS += fuzz_snapmeta
+fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c \
+	core/launch/snapshot_req.c core/log.c
+fuzz_snapmeta_PKGS := libcrypto json-c

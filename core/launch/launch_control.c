@@ -297,6 +297,57 @@ static void control_vmm_reply(struct control *ctl)
 			control_vmm_done(ctl, &ctl->c[i], &rep);
 }
 
+/*
+ * One order to the VMM, waited for here (the snapshot, core/launch/
+ * launch_snapshot.c: the guest is paused, nothing else may reach the VMM
+ * meanwhile).  Refused while another order is out.  The reply's state is
+ * kept as control_vmm_reply keeps it.  0 (REP filled) or -errno.
+ */
+int launch_control_order_sync(struct control *ctl, uint32_t op, int timeout_ms,
+			      struct vmm_ctl_reply *rep)
+{
+	struct vmm_ctl_req req;
+	long long end = launch_control_now_ms() + timeout_ms;
+	int rc;
+
+	if (ctl->vmm_fd < 0)
+		return -EPIPE;
+	if (ctl->vmm_busy)
+		return -EBUSY;
+	req = (struct vmm_ctl_req){ .op = op, .seq = ++ctl->seq };
+	if (!req.seq)
+		req.seq = ++ctl->seq;
+	if (send(ctl->vmm_fd, &req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(req))
+		return -EPIPE;
+	for (;;) {
+		rc = launch_control_reply_wait(ctl, (int)(end - launch_control_now_ms()), rep);
+		if (rc)
+			return rc;
+		if (rep->seq == req.seq)
+			return 0;
+	}
+}
+
+/* A reply within TIMEOUT_MS (<= 0: -ETIMEDOUT), its state kept. */
+int launch_control_reply_wait(struct control *ctl, int timeout_ms, struct vmm_ctl_reply *rep)
+{
+	struct pollfd p = { ctl->vmm_fd, POLLIN, 0 };
+	ssize_t n;
+
+	if (timeout_ms <= 0)
+		return -ETIMEDOUT;
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return -ETIMEDOUT;
+	n = recv(ctl->vmm_fd, rep, sizeof(*rep), MSG_DONTWAIT);
+	if (n != (ssize_t)sizeof(*rep))
+		return -EPIPE;
+	ctl->paused = rep->paused != 0;
+	ctl->stats = rep->stats;
+	ctl->have_stats = true;
+	return 0;
+}
+
 int launch_control_fds(struct control *ctl, struct pollfd *p)
 {
 	int n = 0;

@@ -108,6 +108,12 @@ int launch_control_timeout(const struct control *ctl, int to);
 /* After poll: serve what is ready; returns CONTROL_ACT_* bits. */
 int launch_control_service(struct control *ctl, const struct pollfd *p, int n);
 
+/* One VMM order waited for (the snapshot's pause, save, resume); and one
+ * reply awaited.  0 or -errno (-EBUSY: another order is out). */
+int launch_control_order_sync(struct control *ctl, uint32_t op, int timeout_ms,
+			      struct vmm_ctl_reply *rep);
+int launch_control_reply_wait(struct control *ctl, int timeout_ms, struct vmm_ctl_reply *rep);
+
 /* launch_control_api.c: a parsed request -> an HTTP response in c->out. */
 long long launch_control_now_ms(void);
 long long launch_control_now_us(void);

@@ -21,11 +21,12 @@
 
 #include "attest/producer/attestd.h"
 #include "core/launch/audit.h"
+#include "core/launch/launch_snapshot.h"
 #include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
 
-enum { R_INFO, R_METRICS, R_PAUSE, R_RESUME, R_BUTTON, R_STOP };
+enum { R_INFO, R_METRICS, R_PAUSE, R_RESUME, R_BUTTON, R_STOP, R_SNAPSHOT };
 
 static const struct control_route_def {
 	const char *path;
@@ -38,6 +39,7 @@ static const struct control_route_def {
 	{ "/resume", false, R_RESUME },
 	{ "/power-button", false, R_BUTTON },
 	{ "/stop", false, R_STOP },
+	{ "/snapshot", false, R_SNAPSHOT },
 };
 
 int control_respond(struct control_client *c, int status, const char *ctype,
@@ -455,6 +457,46 @@ static void control_stop(struct control *ctl, struct control_client *c, int rout
 	control_state_reply(ctl, c, 202, route == R_BUTTON ? "power-button" : "stop", -1);
 }
 
+static void control_hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* PUT /snapshot (core/launch/launch_snapshot.c): done here, blocking the
+ * loop while the guest is paused; 201 with the file's digest, or the
+ * reason (400 the body, 409 the guest's state, 500 the save). */
+static void control_snapshot(struct control *ctl, struct control_client *c)
+{
+	struct snapshot_req req;
+	struct snapshot_result res;
+	struct json_object *o;
+	char why[512], hex[65];
+	int rc = launch_snapshot_parse(c->req.body, c->req.body_len, &req, why, sizeof(why));
+
+	if (rc) {
+		control_error(c, 400, why);
+		return;
+	}
+	log_info("control: snapshot to %s asked", req.dir);
+	rc = launch_snapshot_run(ctl, &req, &res, why, sizeof(why));
+	launch_audit_control(ctl->l, "snapshot", rc == 0);
+	if (rc) {
+		control_error(c, rc == -EBUSY || rc == -EEXIST ? 409 : 500, why);
+		return;
+	}
+	control_hex(res.sha256, sizeof(res.sha256), hex);
+	o = json_object_new_object();
+	JADD(o, "name", json_object_new_string(ctl->l->cfg.name));
+	JADD(o, "action", json_object_new_string("snapshot"));
+	JADD(o, "dir", json_object_new_string(req.dir));
+	JADD(o, "sha256", json_object_new_string(hex));
+	JADD(o, "vm_state_bytes", json_object_new_int64((int64_t)res.vm_bytes));
+	JADD(o, "ms", json_object_new_int64(res.ms));
+	JADD(o, "state", json_object_new_string(res.stopped ? "stopping" : control_state(ctl)));
+	control_json(c, 201, o);
+}
+
 void control_route(struct control *ctl, struct control_client *c)
 {
 	const struct control_route_def *r = NULL;
@@ -488,6 +530,9 @@ void control_route(struct control *ctl, struct control_client *c)
 		}
 		log_info("control: %s asked", r->route == R_PAUSE ? "pause" : "resume");
 		control_vmm_order(ctl, c, r->route == R_PAUSE ? VMM_CTL_PAUSE : VMM_CTL_RESUME);
+		break;
+	case R_SNAPSHOT:
+		control_snapshot(ctl, c);
 		break;
 	default:
 		control_stop(ctl, c, r->route);

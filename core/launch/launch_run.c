@@ -170,7 +170,8 @@ static void run_opts_default(struct launch *l)
 	o->stop_timeout = LAUNCH_STOP_TIMEOUT;
 }
 
-/* What the VMM holds after its exec.  l->snap_fd, the launcher's end of
+/* What the VMM holds after its exec (l->canonical stays: run_free).
+ * l->snap_fd, the launcher's end of
  * VMM_FD_SNAP, stays for the guest's life (a snapshot reads it):
  * launch_control_teardown closes it. */
 static void run_close(struct launch *l)
@@ -189,6 +190,12 @@ static void run_close(struct launch *l)
 			close(l->disk_fd[i]);
 		l->disk_fd[i] = -1;
 	}
+}
+
+/* The canonical configuration stays for the guest's life: a snapshot's
+ * META carries it (core/launch/launch_snapshot.c). */
+static void run_free(struct launch *l)
+{
 	free(l->canonical);
 	l->canonical = NULL;
 }
@@ -235,6 +242,7 @@ static int run_launch(struct launch *l)
 	rc = launch_validate(l);
 	if (rc) {
 		run_close(l);
+		run_free(l);
 		launch_audit_refused(l, why);
 		return VMM_EXIT_SETUP;
 	}
@@ -285,6 +293,7 @@ out_vtpm:
 	launch_vtpm_stop(l);
 out_files:
 	run_close(l);
+	run_free(l);
 	launch_svirt_release(l);
 	if (why)
 		launch_audit_refused(l, why);

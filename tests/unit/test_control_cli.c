@@ -24,6 +24,7 @@
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_snapshot.h"
 #include "core/launch/launcher.h"
 
 /* The control API's audit calls are checked by test_control (their text by
@@ -33,6 +34,17 @@ void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok
 void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok)
 {
 	(void)l; (void)op; (void)ok;
+}
+
+int __wrap_launch_snapshot_run(struct control *ctl, const struct snapshot_req *req,
+			       struct snapshot_result *res, char *why, size_t why_len);
+int __wrap_launch_snapshot_run(struct control *ctl, const struct snapshot_req *req,
+			       struct snapshot_result *res, char *why, size_t why_len)
+{
+	(void)ctl; (void)req;
+	memset(res, 0, sizeof(*res));
+	snprintf(why, why_len, "not in this test");
+	return -ENOSYS;
 }
 
 static char dir[64], out_path[96];
