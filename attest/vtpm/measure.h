@@ -161,7 +161,8 @@ int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len);
  * The launcher's call (attest/vtpm/measure_restore.c): v->log holds the
  * snapshot's log (the boot's events and earlier restores), v->proxy the
  * swtpm channel, the guest paused.  Checks the TPM's banks are the log's
- * and every PCR is the log's replay (the blobs and the log belong
+ * and every launcher PCR (MEASURE_PCR_*: 0, 1, 4, 7, 8, 9; the guest's own,
+ * such as IMA's 10, are not in this log) is the log's replay (the blobs and the log belong
  * together) and the platform hierarchy is closed (phEnable off), extends PCR 7 through the proxy's host channel, appends to
  * v->log and saves it to v->log_path.  0 or -errno; on
  * failure the guest must not be resumed (the log and the PCR may differ).

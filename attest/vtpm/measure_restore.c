@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The restore event on a running vTPM, through the proxy's host channel
  * (measure.h, vtpm.h). */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -17,8 +18,18 @@ struct restore_arg {
 	int64_t when;
 };
 
-/* Every PCR of every bank is the log's replay: the blobs and the log came
- * from the same guest at the same moment, or the restore goes no further. */
+/* The PCRs the launcher's log covers (measure.h's MEASURE_PCR_*): the
+ * boot's and the restores'.  The guest's own (IMA's PCR 10, anything it
+ * extends with tpm2_pcrextend) are in no host log, and are its business. */
+static const uint32_t launcher_pcrs[] = {
+	MEASURE_PCR_VMM, MEASURE_PCR_CONFIG, MEASURE_PCR_KERNEL, MEASURE_PCR_SECURITY,
+	MEASURE_PCR_CMDLINE, MEASURE_PCR_INITRD,
+};
+static_assert(MEASURE_PCR_ACPI == MEASURE_PCR_CONFIG, "ACPI shares the config's PCR");
+
+/* Every launcher PCR of every bank is the log's replay: the blobs and the
+ * log came from the same guest at the same moment, or the restore goes no
+ * further. */
 static int pcrs_are_log(int tpm_fd, const struct evlog_writer *log)
 {
 	static struct evlog_pcrs want;
@@ -27,7 +38,10 @@ static int pcrs_are_log(int tpm_fd, const struct evlog_writer *log)
 	int rc = evlog_replay(log->buf, log->len, &want, &err);
 
 	for (uint32_t b = 0; !rc && b < want.banks.count; b++)
-		for (uint32_t pcr = 0; !rc && pcr < EVLOG_NUM_PCRS; pcr++) {
+		for (size_t i = 0; !rc && i < sizeof(launcher_pcrs) / sizeof(launcher_pcrs[0]);
+		     i++) {
+			uint32_t pcr = launcher_pcrs[i];
+
 			rc = tpm_pcr_read(tpm_fd, want.banks.alg[b], pcr, &d);
 			if (!rc && memcmp(d.bytes, want.value[b][pcr], want.banks.size[b])) {
 				log_err("restore: the vTPM's PCR %u (bank 0x%x) is not the "

@@ -22,6 +22,8 @@ int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_shutdown(int argc, char **argv);
 int cmd_destroy(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);   /* PUT /snapshot (issue 17) */
+int cmd_restore(int argc, char **argv);    /* core/launch/launch_restore.c */
 /* core/launch/cmd_snapbox.c: a sealed snapshot between hosts (issue 17). */
 int cmd_snapshot_export(int argc, char **argv);
 int cmd_snapshot_import(int argc, char **argv);
