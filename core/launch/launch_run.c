@@ -101,7 +101,7 @@ static int run_group(const char *val, gid_t *out)
 }
 
 /* The launcher's own flags (launcher_flag_cb); pass 2 only. */
-static int run_opt(void *arg, const char *flag, const char *val, int file_pass)
+int launch_run_opt(void *arg, const char *flag, const char *val, int file_pass)
 {
 	struct launch_opts *o = arg;
 	const char *const *paths[] = { &o->state_dir, &o->vtpm_dir, &o->key_dir,
@@ -240,6 +240,10 @@ static int run_launch(struct launch *l)
 	int rc, status = VMM_EXIT_SETUP;
 
 	rc = launch_validate(l);
+	if (!rc && l->restore) {
+		why = "snapshot";
+		rc = launch_restore_check(l);
+	}
 	if (rc) {
 		run_close(l);
 		run_free(l);
@@ -254,6 +258,12 @@ static int run_launch(struct launch *l)
 	rc = launch_vtpm_start(l);
 	if (rc)
 		goto out_files;
+	if (l->restore) {
+		why = "restore";
+		rc = launch_restore_setup(l);
+		if (rc)
+			goto out_vtpm;
+	}
 	why = "attestation";
 	rc = launch_attestd_open(l);
 	if (rc)
@@ -270,15 +280,23 @@ static int run_launch(struct launch *l)
 	rc = launch_exec_wait(l, pid);
 	if (!rc)
 		rc = launch_watch_start(l, pid);
-	if (rc) {
+	if (rc)
 		kill(pid, SIGKILL);
-	} else {
-		launch_audit_started(l);
-		why = NULL;
-	}
 	run_close(l);     /* the VMM holds them now (or is being killed) */
 	if (l->vtpm_running)
 		vtpm_vmm_fd_close(&l->vtpm);
+	/* A restore: the state fed to the VMM, the restore event measured,
+	 * then the guest resumed; any failure kills it (fail closed). */
+	if (!rc && l->restore) {
+		why = "restore";
+		rc = launch_restore_feed(l);
+		if (rc)
+			kill(pid, SIGKILL);
+	}
+	if (!rc) {
+		launch_audit_started(l);
+		why = NULL;
+	}
 	/* Also after a failed verification: reap the killed child. */
 	status = launch_loop_run(l, pid);
 	if (rc)
@@ -299,32 +317,48 @@ out_files:
 		launch_audit_refused(l, why);
 	else
 		launch_audit_stopped(l, status);
+	if (l->restore)
+		launch_restore_audit(l, why ? why : "restored", !why);
 	return status;
+}
+
+void launch_init(struct launch *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->kernel_fd = l->initrd_fd = l->kvm_fd = l->config_fd = l->vmm_fd = -1;
+	l->tap_fd = l->evlog_fd = l->vmm_ctl_fd = l->snap_fd = l->vmm_snap_fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(l->disk_fd); i++)
+		l->disk_fd[i] = -1;
+	l->vtpm.vmm_fd = -1;
+	l->level = log_get_level();
+	run_opts_default(l);
 }
 
 int cmd_run(int argc, char **argv)
 {
 	static struct launch l;
-	struct launcher_flag_cb cb = { run_opt, &l.opt };
+	struct launcher_flag_cb cb = { launch_run_opt, &l.opt };
 	int rc;
 
-	memset(&l, 0, sizeof(l));
-	l.kernel_fd = l.initrd_fd = l.kvm_fd = l.config_fd = l.vmm_fd = -1;
-	l.tap_fd = l.evlog_fd = l.vmm_ctl_fd = l.snap_fd = l.vmm_snap_fd = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(l.disk_fd); i++)
-		l.disk_fd[i] = -1;
-	l.vtpm.vmm_fd = -1;
-	l.level = log_get_level();
-	run_opts_default(&l);
+	launch_init(&l);
 	rc = launcher_parse_flags(&l.cfg, argc, argv, &l.level, &cb);
 	if (rc == 1)
 		return 0;
 	log_set_level(l.level);
-	if (!rc)
-		rc = run_modes(&l);
 	if (rc)
 		return VMM_EXIT_SETUP;
-	log_set_vm_name(l.cfg.name);
+	return launch_run_prepared(&l);
+}
+
+/* After the flags (cmd_run) or the snapshot (cmd_restore): the modes, then
+ * the whole launch. */
+int launch_run_prepared(struct launch *l)
+{
+	int rc = run_modes(l);
+
+	if (rc)
+		return VMM_EXIT_SETUP;
+	log_set_vm_name(l->cfg.name);
 	/* A VMM or swtpm that goes away must be an error return, not our
 	 * death (tpmproxy.h, attestd.h). */
 	signal(SIGPIPE, SIG_IGN);
@@ -333,5 +367,5 @@ int cmd_run(int argc, char **argv)
 	if (rc)
 		log_warn("stdout/stderr relay: %s (the guest's console may be lost)",
 			 strerror(-rc));
-	return run_launch(&l);
+	return run_launch(l);
 }

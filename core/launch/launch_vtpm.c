@@ -224,9 +224,11 @@ static int launch_vtpm_paths(struct launch *l)
 	return 0;
 }
 
+/* What was measured at this start; the restore event states m.sec again. */
+static struct launch_measure m;
+
 int launch_vtpm_start(struct launch *l)
 {
-	static struct launch_measure m;
 	struct vtpm_config vc;
 	int rc;
 
@@ -272,6 +274,37 @@ int launch_vtpm_start(struct launch *l)
 	log_info("vTPM: measured boot done, %zu log bytes in %s", l->vtpm.log.len,
 		 l->log_path);
 	return 0;
+}
+
+int launch_vtpm_restore(struct launch *l, const struct swtpm_blobs *b,
+			const uint8_t *log, size_t log_len)
+{
+	struct evlog_writer w;
+	int rc;
+
+	if (!l->vtpm_running)
+		return -EINVAL;
+	rc = measure_log_load(&w, log, log_len);
+	if (rc) {
+		log_err("restore: the snapshot's event log: %s", strerror(-rc));
+		return rc;
+	}
+	rc = swtpm_state_restore(&l->vtpm.swtpm, b);
+	if (rc) {
+		evlog_writer_free(&w);
+		return rc;
+	}
+	evlog_writer_free(&l->vtpm.log);
+	l->vtpm.log = w;
+	log_info("vTPM: the snapshot's state and its %zu-byte log are back", log_len);
+	return 0;
+}
+
+int launch_vtpm_measure_restore(struct launch *l, const uint8_t digest[32])
+{
+	if (!l->vtpm_running)
+		return 0;
+	return measure_restore(&l->vtpm, digest, &m.sec);
 }
 
 void launch_vtpm_stop(struct launch *l)

@@ -88,6 +88,8 @@ struct launch_opts {
 	const char *host_dir;              /* --host-dir: host TPM (attestd.h) */
 };
 
+struct launch_restore;    /* core/launch/launch_restore.c: `bulwark restore` */
+
 /* Everything the launcher prepared before starting the VMM. */
 struct launch {
 	struct vm_config cfg;
@@ -129,6 +131,9 @@ struct launch {
 	struct jail_config jail;
 	pid_t vmm_pid;
 	pid_t watch_pid;             /* core/launch/launch_watch.c */
+	/* `bulwark restore`: the opened, authenticated snapshot; NULL for a
+	 * start (core/launch/launch_restore.c) */
+	struct launch_restore *restore;
 };
 
 /* Flags and --config into CFG (validated).  1 for --help, 0, or -errno. */
@@ -182,6 +187,24 @@ unsigned int launch_svirt_slot(const struct launch *l);
 int launch_filters_build(struct launch *l);
 int launch_vtpm_start(struct launch *l);
 void launch_vtpm_stop(struct launch *l);
+/* A restore: the snapshot's blobs into the freshly started swtpm and its
+ * log in place of the new boot's (before the VMM exists); later, the guest
+ * restored and paused, the restore event (measure_restore) with the new
+ * security state.  0 or -errno (fail closed). */
+int launch_vtpm_restore(struct launch *l, const struct swtpm_blobs *b,
+			const uint8_t *log, size_t log_len);
+int launch_vtpm_measure_restore(struct launch *l, const uint8_t digest[32]);
+
+/* core/launch/launch_run.c, shared with `bulwark restore` */
+void launch_init(struct launch *l);
+int launch_run_opt(void *arg, const char *flag, const char *val, int file_pass);
+int launch_run_prepared(struct launch *l);
+
+/* core/launch/launch_restore.c (a start: each returns 0 at once) */
+int launch_restore_check(struct launch *l);
+int launch_restore_setup(struct launch *l);
+int launch_restore_feed(struct launch *l);
+void launch_restore_audit(const struct launch *l, const char *reason, bool ok);
 
 /* core/launch/launch_child.c */
 int launch_tap_open(const char *ifname);

@@ -30,7 +30,11 @@ static const struct command commands[] = {
 	{ "resume", cmd_resume, "resume NAME: carry on after pause" },
 	{ "shutdown", cmd_shutdown, "shutdown NAME: press the guest's power button" },
 	{ "destroy", cmd_destroy, "destroy NAME: stop the guest hard, now" },
-	/* A sealed snapshot between hosts (core/launch/cmd_snapbox.c). */
+	/* Sealed snapshots (issue 17): core/launch/cmd_control.c (snapshot),
+	 * core/launch/launch_restore.c (restore), cmd_snapbox.c (moves). */
+	{ "snapshot", cmd_snapshot,
+	  "snapshot NAME --out DIR [--resume|--stop|--keep-paused] [--digest-disks]" },
+	{ "restore", cmd_restore, "restore DIR [--name NAME] [--force]: a guest back" },
 	{ "snapshot-export", cmd_snapshot_export,
 	  "snapshot-export DIR --transport-key FILE --out DIR: re-seal for another host" },
 	{ "snapshot-import", cmd_snapshot_import,
