@@ -221,7 +221,7 @@ static void control_read(struct control *ctl, struct control_client *c)
 	control_route(ctl, c);
 }
 
-static void control_write(struct control_client *c)
+void control_write(struct control_client *c)
 {
 	ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 			 MSG_DONTWAIT | MSG_NOSIGNAL);

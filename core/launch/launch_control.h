@@ -124,5 +124,7 @@ int control_respond(struct control_client *c, int status, const char *ctype,
 		    const char *body, size_t len);
 int control_error(struct control_client *c, int status, const char *msg);
 int control_peer_check(const struct control *ctl, int fd);
+/* Sends what it can of C's answer now (the rest in the loop). */
+void control_write(struct control_client *c);
 
 #endif

@@ -494,7 +494,9 @@ static void control_snapshot(struct control *ctl, struct control_client *c)
 	JADD(o, "vm_state_bytes", json_object_new_int64((int64_t)res.vm_bytes));
 	JADD(o, "ms", json_object_new_int64(res.ms));
 	JADD(o, "state", json_object_new_string(res.stopped ? "stopping" : control_state(ctl)));
-	control_json(c, 201, o);
+	/* Out at once: with --stop the loop may end before its next turn. */
+	if (!control_json(c, 201, o) && c->state == CC_WRITE)
+		control_write(c);
 }
 
 void control_route(struct control *ctl, struct control_client *c)

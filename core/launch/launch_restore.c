@@ -211,10 +211,13 @@ int launch_restore_setup(struct launch *l)
 
 	if (!r)
 		return 0;
-	if (l->svm) {
-		rc = svirt_vm_label_path(l->svm, r->dir, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+	for (int i = 0; i < 2 && l->svm; i++) {
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), i ? "%s/" SNAPBOX_FILE : "%s", r->dir);
+		rc = svirt_vm_label_path(l->svm, path, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
 		if (rc) {
-			log_err("restore: %s: cannot label it at the guest's pair: %s", r->dir,
+			log_err("restore: %s: cannot label it at the guest's pair: %s", path,
 				strerror(-rc));
 			return rc;
 		}

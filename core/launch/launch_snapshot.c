@@ -247,6 +247,26 @@ static int snap_dir(struct snap_job *j)
 	return 0;
 }
 
+/* The sealed file at the guest's pair too (as its folder); failing that,
+ * it goes. */
+static int snap_file_label(struct snap_job *j)
+{
+	char path[PATH_MAX + 32];
+	int fd, rc;
+
+	if (!j->l->svm)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", j->req->dir, SNAPBOX_FILE);
+	rc = svirt_vm_label_path(j->l->svm, path, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+	if (rc) {
+		WHY(j, "%s: cannot label it at the guest's pair: %s", path, strerror(-rc));
+		unlink(path);
+		return rc;
+	}
+	close(fd);
+	return 0;
+}
+
 /* Steps 4-8, the guest paused. */
 static int snap_write(struct snap_job *j, const struct snapbox_key *k, uint8_t digest[32])
 {
@@ -266,8 +286,8 @@ static int snap_write(struct snap_job *j, const struct snapbox_key *k, uint8_t d
 	rc = snapbox_commit(j->box, digest);
 	j->box = NULL;
 	if (rc)
-		WHY(j, "sealing %s: %s", j->req->dir, strerror(-rc));
-	return rc;
+		return WHY(j, "sealing %s: %s", j->req->dir, strerror(-rc)), rc;
+	return snap_file_label(j);
 }
 
 int launch_snapshot_run(struct control *ctl, const struct snapshot_req *req,
