@@ -39,6 +39,8 @@ struct ref_args {
 	size_t nfilters;
 	unsigned svirt_allowed;       /* --allow-svirt static|off, beyond dynamic */
 	int guest_only;               /* --guest-only: accept bundles without host evidence */
+	int allow_restore;            /* --allow-restore: a guest restored from a snapshot
+				       * may be affirming (issue 17; default no) */
 };
 
 /* --allow-svirt MODE: static or off also affirm (never by default). */
@@ -81,7 +83,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
 		{ "seccomp", 1, NULL, 's' }, { "vm-config", 1, NULL, 'V' },
 		{ "allow-svirt", 1, NULL, 'S' }, { "guest-only", 0, NULL, 'G' },
-		{ NULL, 0, NULL, 0 },
+		{ "allow-restore", 0, NULL, 'R' }, { NULL, 0, NULL, 0 },
 	};
 	int c, rc = 0;
 
@@ -108,6 +110,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		case 'V': a->vm_config = optarg; break;
 		case 'S': rc = svirt_arg(a, optarg); break;
 		case 'G': a->guest_only = 1; break;
+		case 'R': a->allow_restore = 1; break;
 		default: rc = -EINVAL; break;
 		}
 	}
@@ -317,12 +320,14 @@ int cmd_reference(int argc, char **argv)
 		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
 			"--config CANONICAL|--vm-config FILE.json --policy F --vmm-binary NAME=PATH... --seccomp "
 			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
-			"[--allow-svirt static|off]... [--guest-only] --id ID [--out FILE]\n");
+			"[--allow-svirt static|off]... [--guest-only] [--allow-restore] --id ID "
+			"[--out FILE]\n");
 	rc = rc ? rc : inputs_load(&a, in);
 	rc = rc ? rc : reference_build(&in->boot, &in->banks, a.id, a.acpi != NULL, m);
 	if (!rc) {
 		m->svirt_allowed = a.svirt_allowed;
 		m->host_required = !a.guest_only;
+		m->allow_restore = a.allow_restore;
 	}
 	rc = rc ? rc : ref_write(a.out, m);
 	if (in) {
