@@ -207,21 +207,17 @@ int launch_restore_setup(struct launch *l)
 {
 	struct launch_restore *r = l->restore;
 	struct swtpm_blobs b = { 0 };
-	int fd, rc;
+	int rc;
 
 	if (!r)
 		return 0;
-	for (int i = 0; i < 2 && l->svm; i++) {
+	for (int i = 0; i < 2; i++) {
 		char path[PATH_MAX + 32];
 
 		snprintf(path, sizeof(path), i ? "%s/" SNAPBOX_FILE : "%s", r->dir);
-		rc = svirt_vm_label_path(l->svm, path, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
-		if (rc) {
-			log_err("restore: %s: cannot label it at the guest's pair: %s", path,
-				strerror(-rc));
+		rc = launch_svirt_label_snapshot(l, path);
+		if (rc)
 			return rc;
-		}
-		close(fd);
 	}
 	if (!l->cfg.vtpm)
 		return 0;

@@ -227,7 +227,7 @@ static int snap_disks(struct snap_job *j)
 static int snap_dir(struct snap_job *j)
 {
 	const char *dir = j->req->dir;
-	int fd, rc;
+	int rc;
 
 	if (mkdir(dir, 0700)) {
 		rc = -errno;
@@ -235,16 +235,12 @@ static int snap_dir(struct snap_job *j)
 		    "goes to a new folder)" : strerror(-rc));
 		return rc;
 	}
-	if (!j->l->svm)
-		return 0;
-	rc = svirt_vm_label_path(j->l->svm, dir, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+	rc = launch_svirt_label_snapshot(j->l, dir);
 	if (rc) {
 		WHY(j, "%s: cannot label it at the guest's pair: %s", dir, strerror(-rc));
 		rmdir(dir);
-		return rc;
 	}
-	close(fd);
-	return 0;
+	return rc;
 }
 
 /* The sealed file at the guest's pair too (as its folder); failing that,
@@ -252,19 +248,15 @@ static int snap_dir(struct snap_job *j)
 static int snap_file_label(struct snap_job *j)
 {
 	char path[PATH_MAX + 32];
-	int fd, rc;
+	int rc;
 
-	if (!j->l->svm)
-		return 0;
 	snprintf(path, sizeof(path), "%s/%s", j->req->dir, SNAPBOX_FILE);
-	rc = svirt_vm_label_path(j->l->svm, path, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+	rc = launch_svirt_label_snapshot(j->l, path);
 	if (rc) {
 		WHY(j, "%s: cannot label it at the guest's pair: %s", path, strerror(-rc));
 		unlink(path);
-		return rc;
 	}
-	close(fd);
-	return 0;
+	return rc;
 }
 
 /* Steps 4-8, the guest paused. */

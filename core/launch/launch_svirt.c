@@ -146,3 +146,21 @@ void launch_svirt_release(struct launch *l)
 		log_err("restoring labels: %s (bulwark gc repairs what is left)",
 			strerror(-rc));
 }
+
+/* A snapshot's folder or file (issue 17) at the guest's pair, with the
+ * vTPM-state type: no guest domain reads it, not even the guest's VMM.
+ * Recorded like a disk, so its label goes back when the guest stops. */
+int launch_svirt_label_snapshot(struct launch *l, const char *path)
+{
+	int fd, rc;
+
+	if (!l->svm)
+		return 0;
+	rc = svirt_vm_label_path(l->svm, path, SVIRT_OBJ_VTPM_STATE, NULL, &fd);
+	if (rc) {
+		log_err("%s: cannot label it at the guest's pair: %s", path, strerror(-rc));
+		return rc;
+	}
+	close(fd);
+	return 0;
+}

@@ -200,6 +200,17 @@ static void r_str(struct rbuf *r, char *dst, size_t min, size_t dst_size, const 
 	dst[n] = '\0';
 }
 
+/* The part's 8-byte magic; its decoder starts with the struct zeroed. */
+static int r_start(struct rbuf *r, const char *magic, void *out, size_t size)
+{
+	const uint8_t *m = r_take(r, 8, "too short for its magic");
+
+	memset(out, 0, size);
+	if (m && memcmp(m, magic, 8))
+		return r_fail(r, "not this part (magic)");
+	return r->err;
+}
+
 static int r_end(struct rbuf *r)
 {
 	if (!r->err && r->off != r->len)
@@ -210,11 +221,9 @@ static int r_end(struct rbuf *r)
 int snapmeta_decode(const uint8_t *buf, size_t len, struct snapmeta *m)
 {
 	struct rbuf r = { .p = buf, .len = len, .what = "META" };
-	const uint8_t *magic = r_take(&r, 8, "too short for its magic");
 
-	memset(m, 0, sizeof(*m));
-	if (magic && memcmp(magic, SNAPMETA_MAGIC, 8))
-		return r_fail(&r, "not META (magic)");
+	if (r_start(&r, SNAPMETA_MAGIC, m, sizeof(*m)))
+		return r.err;
 	m->nvcpus = r_u32(&r, "vCPU count");
 	m->flags = r_u32(&r, "flags");
 	m->memory_mib = r_u64(&r, "memory");
@@ -233,11 +242,9 @@ int snapmeta_decode(const uint8_t *buf, size_t len, struct snapmeta *m)
 int snapdisks_decode(const uint8_t *buf, size_t len, struct snapdisks *d)
 {
 	struct rbuf r = { .p = buf, .len = len, .what = "DISKS" };
-	const uint8_t *magic = r_take(&r, 8, "too short for its magic");
 
-	memset(d, 0, sizeof(*d));
-	if (magic && memcmp(magic, SNAPDISKS_MAGIC, 8))
-		return r_fail(&r, "not DISKS (magic)");
+	if (r_start(&r, SNAPDISKS_MAGIC, d, sizeof(*d)))
+		return r.err;
 	d->n = r_u32(&r, "disk count");
 	if (!r.err && (d->n > CONFIG_MAX_DISKS || r_u32(&r, "reserved")))
 		return r_fail(&r, "disk count out of bounds, or reserved bytes set");
