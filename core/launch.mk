@@ -108,3 +108,9 @@ FUZZ_TARGETS += fuzz_snapmeta
 fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c \
 	core/launch/snapshot_req.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
+# bulwark restore: the real binary, up to where it needs KVM (refusals).
+UNIT_TESTS += test_restore_cli
+test_restore_cli_SRCS := tests/unit/test_restore_cli.c core/launch/snapmeta.c $(CONFIG_SRCS) \
+	$(SNAPBOX_SRCS)
+test_restore_cli_PKGS := cmocka libcrypto json-c
+$(O)/tests/test_restore_cli: | $(O)/bin/bulwark
