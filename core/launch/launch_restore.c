@@ -211,14 +211,9 @@ int launch_restore_setup(struct launch *l)
 
 	if (!r)
 		return 0;
-	for (int i = 0; i < 2; i++) {
-		char path[PATH_MAX + 32];
-
-		snprintf(path, sizeof(path), i ? "%s/" SNAPBOX_FILE : "%s", r->dir);
-		rc = launch_svirt_label_snapshot(l, path);
-		if (rc)
-			return rc;
-	}
+	rc = launch_svirt_label_snapshot(l, r->dir);
+	if (rc)
+		return rc;
 	if (!l->cfg.vtpm)
 		return 0;
 	for (int i = 0; i < 3; i++) {

@@ -8,7 +8,9 @@
  *      stopping; the host's snapshot key (made on first use)
  *   2. DIR created 0700 and, under sVirt, labelled at the guest's pair
  *      (the vTPM-state type: no guest domain, not even this guest's VMM,
- *      reads it); the label is the guest's until it stops (registry entry)
+ *      reads it); the label is the guest's until it stops (registry entry).
+ *      The file made in it has the folder's type at the launcher's level:
+ *      reaching it takes the folder, at the pair
  *   3. pause, if the guest runs (VMM_CTL_PAUSE)
  *   4. snapbox_create; META (config, label, event log, vCPUs, memory)
  *   5. VMM_CTL_SAVE: the stream read from VMM_FD_SNAP, every record framed
@@ -243,22 +245,6 @@ static int snap_dir(struct snap_job *j)
 	return rc;
 }
 
-/* The sealed file at the guest's pair too (as its folder); failing that,
- * it goes. */
-static int snap_file_label(struct snap_job *j)
-{
-	char path[PATH_MAX + 32];
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", j->req->dir, SNAPBOX_FILE);
-	rc = launch_svirt_label_snapshot(j->l, path);
-	if (rc) {
-		WHY(j, "%s: cannot label it at the guest's pair: %s", path, strerror(-rc));
-		unlink(path);
-	}
-	return rc;
-}
-
 /* Steps 4-8, the guest paused. */
 static int snap_write(struct snap_job *j, const struct snapbox_key *k, uint8_t digest[32])
 {
@@ -278,8 +264,8 @@ static int snap_write(struct snap_job *j, const struct snapbox_key *k, uint8_t d
 	rc = snapbox_commit(j->box, digest);
 	j->box = NULL;
 	if (rc)
-		return WHY(j, "sealing %s: %s", j->req->dir, strerror(-rc)), rc;
-	return snap_file_label(j);
+		WHY(j, "sealing %s: %s", j->req->dir, strerror(-rc));
+	return rc;
 }
 
 int launch_snapshot_run(struct control *ctl, const struct snapshot_req *req,

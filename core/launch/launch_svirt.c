@@ -147,7 +147,7 @@ void launch_svirt_release(struct launch *l)
 			strerror(-rc));
 }
 
-/* A snapshot's folder or file (issue 17) at the guest's pair, with the
+/* A snapshot's folder (issue 17) at the guest's pair, with the
  * vTPM-state type: no guest domain reads it, not even the guest's VMM.
  * Recorded like a disk, so its label goes back when the guest stops. */
 int launch_svirt_label_snapshot(struct launch *l, const char *path)

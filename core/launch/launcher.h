@@ -181,7 +181,7 @@ int launch_svirt_add_pid(struct launch *l, pid_t pid);
  * by a relay child (core/launch/launch_stdio.c).  0 or -errno. */
 int launch_stdio_relay(void);
 void launch_svirt_release(struct launch *l);
-/* A snapshot's folder or file at the guest's pair (vTPM-state type). */
+/* A snapshot's folder at the guest's pair (vTPM-state type). */
 int launch_svirt_label_snapshot(struct launch *l, const char *path);
 unsigned int launch_svirt_slot(const struct launch *l);
 
