@@ -55,6 +55,7 @@
 
 struct launch_restore {
 	const char *dir, *name, *key_path;
+	const char *svirt, *seccomp;     /* host settings, not in the configuration */
 	bool force;
 	struct snapbox *box;
 	uint8_t digest[32];
@@ -291,15 +292,36 @@ void launch_restore_audit(const struct launch *l, const char *reason, bool ok)
 static void restore_usage(void)
 {
 	fprintf(stderr, "usage: bulwark restore DIR [--name NAME] [--force] [--key FILE] "
-		"[--log-level LEVEL] [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR] "
+		"[--log-level LEVEL] [--svirt MODE] [--seccomp MODE] [--state-dir DIR] [--vtpm-state-dir DIR] [--key-dir DIR] "
 		"[--ek-ca-dir DIR] [--jail-root DIR] [--uid N] [--gid N] "
 		"[--stop-timeout S] [--control-group G]\n");
+}
+
+/* One flag: --name, --key, --log-level, --svirt, --seccomp, or a launcher
+ * flag of `bulwark run` (launch_run_opt); "--flag=value" or "--flag value". */
+static int restore_flag(struct launch *l, struct launch_restore *r, const char *f,
+			const char *v)
+{
+	if (!strcmp(f, "name"))
+		r->name = v;
+	else if (!strcmp(f, "key"))
+		r->key_path = v;
+	else if (!strcmp(f, "svirt"))
+		r->svirt = v;
+	else if (!strcmp(f, "seccomp"))
+		r->seccomp = v;
+	else if (!strcmp(f, "log-level"))
+		return log_parse_level(v, &l->level) ? -EINVAL : 0;
+	else
+		return launch_run_opt(&l->opt, f, v, 0);
+	return 0;
 }
 
 static int restore_args(int argc, char **argv, struct launch *l, struct launch_restore *r)
 {
 	for (int i = 1; i < argc; i++) {
-		const char *f = argv[i];
+		char flag[64];
+		const char *f = argv[i], *eq = strchr(f, '='), *v;
 		int rc;
 
 		if (f[0] != '-' && !r->dir) {
@@ -310,19 +332,28 @@ static int restore_args(int argc, char **argv, struct launch *l, struct launch_r
 			r->force = true;
 			continue;
 		}
-		if (strncmp(f, "--", 2) || i + 1 >= argc)
+		if (strncmp(f, "--", 2) || (!eq && i + 1 >= argc))
 			return -EINVAL;
-		if (!strcmp(f, "--name"))
-			r->name = argv[++i];
-		else if (!strcmp(f, "--key"))
-			r->key_path = argv[++i];
-		else if (!strcmp(f, "--log-level")) {
-			if (log_parse_level(argv[++i], &l->level))
-				return -EINVAL;
-		} else if ((rc = launch_run_opt(&l->opt, f + 2, argv[++i], 0)))
+		snprintf(flag, sizeof(flag), "%.*s", eq ? (int)(eq - f - 2) : 63, f + 2);
+		v = eq ? eq + 1 : argv[++i];
+		rc = restore_flag(l, r, flag, v);
+		if (rc)
 			return rc;
 	}
 	return r->dir ? 0 : -EINVAL;
+}
+
+/* --svirt and --seccomp: the host's settings for this start (not part of
+ * the guest's configuration; the restore event measures them). */
+static int restore_modes(const struct launch_restore *r, struct vm_config *cfg)
+{
+	int rc = 0;
+
+	if (r->svirt)
+		rc = config_set(cfg, "svirt", r->svirt, "--svirt");
+	if (!rc && r->seccomp)
+		rc = config_set(cfg, "seccomp", r->seccomp, "--seccomp");
+	return rc;
 }
 
 int cmd_restore(int argc, char **argv)
@@ -340,6 +371,10 @@ int cmd_restore(int argc, char **argv)
 	}
 	log_set_level(l.level);
 	rc = restore_open(&r, &l.cfg);
+	if (!rc && restore_modes(&r, &l.cfg)) {
+		restore_usage();
+		rc = -EINVAL;
+	}
 	if (rc) {
 		struct audit_guest g = { .name = r.meta.name[0] ? r.meta.name : "?" };
 
