@@ -173,6 +173,11 @@ static void test_restore_name(void **state)
 	assert_non_null(strstr(out, "the snapshot is of guest g1, not g2"));
 	assert_int_equal(restore(out, sizeof(out), "good", "--name g1"), 2);
 	assert_non_null(strstr(out, "guest g1, 1 vCPUs"));
+	/* the host's settings: --flag=value or --flag value, checked */
+	assert_int_equal(restore(out, sizeof(out), "good", "--svirt=bogus"), 2);
+	assert_non_null(strstr(out, "usage: bulwark restore"));
+	assert_int_equal(restore(out, sizeof(out), "good", "--svirt off --seccomp=log"), 2);
+	assert_non_null(strstr(out, "guest g1, 1 vCPUs"));
 	snprintf(path, sizeof(path), "rm -rf '%s'", root);
 	assert_int_equal(system(path), 0);
 }
