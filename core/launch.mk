@@ -114,3 +114,9 @@ test_restore_cli_SRCS := tests/unit/test_restore_cli.c core/launch/snapmeta.c $(
 	$(SNAPBOX_SRCS)
 test_restore_cli_PKGS := cmocka libcrypto json-c
 $(O)/tests/test_restore_cli: | $(O)/bin/bulwark
+
+# Issue 17's judged properties in the lab, SELinux enforcing: a counting,
+# disk-writing guest snapshotted (--stop), refused copies (a byte, a cut,
+# another key) start nothing, restored at a new pair (the old one denied its
+# disk), its TPM's PCRs and key carried, attested affirming with the chain.
+LAB_TESTS += tests/lab/test-snapshot
