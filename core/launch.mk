@@ -87,10 +87,12 @@ test_snapbox_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_snapbox
 fuzz_snapbox_SRCS := tests/fuzz/fuzz_snapbox.c $(SNAPBOX_SRCS)
 fuzz_snapbox_PKGS := libcrypto
-# snapshot-export/import: the real binary, keys and files in a temporary folder.
+# snapshot-export/import and restore's refusals: the real binary, keys and
+# files in a temporary folder.
 UNIT_TESTS += test_snapbox_cli
-test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c $(SNAPBOX_SRCS)
-test_snapbox_cli_PKGS := cmocka libcrypto audit
+test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c \
+	core/launch/snapmeta.c $(CONFIG_SRCS) $(SNAPBOX_SRCS)
+test_snapbox_cli_PKGS := cmocka libcrypto audit json-c
 $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark
 
 # The launcher's stdout/stderr relay under systemd (core/launch/launch_stdio.c).
@@ -108,13 +110,6 @@ FUZZ_TARGETS += fuzz_snapmeta
 fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c \
 	core/launch/snapshot_req.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
-# bulwark restore: the real binary, up to where it needs KVM (refusals).
-UNIT_TESTS += test_restore_cli
-test_restore_cli_SRCS := tests/unit/test_restore_cli.c core/launch/snapmeta.c $(CONFIG_SRCS) \
-	$(SNAPBOX_SRCS)
-test_restore_cli_PKGS := cmocka libcrypto json-c
-$(O)/tests/test_restore_cli: | $(O)/bin/bulwark
-
 # Issue 17's judged properties in the lab, SELinux enforcing: a counting,
 # disk-writing guest snapshotted (--stop), refused copies (a byte, a cut,
 # another key) start nothing, restored at a new pair (the old one denied its
