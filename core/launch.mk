@@ -115,3 +115,6 @@ fuzz_snapmeta_PKGS := libcrypto json-c
 # another key) start nothing, restored at a new pair (the old one denied its
 # disk), its TPM's PCRs and key carried, attested affirming with the chain.
 LAB_TESTS += tests/lab/test-snapshot
+# Snapshot and restore times and sizes beside QEMU's migrate to a file and
+# -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
+BENCHES += tests/bench/bench-snapshot
