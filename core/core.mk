@@ -53,6 +53,13 @@ test_cpuid_SRCS := tests/unit/test_cpuid.c core/vmm/cpuid.c
 test_cpuid_PKGS := cmocka
 
 # The power button's Generic Event Device: register, line, ack, concurrency.
+# The console: the UART's receive side and the terminal's escape key.
+UNIT_TESTS += test_console
+test_console_SRCS := tests/unit/test_console.c core/vmm/dev_uart.c core/launch/console_esc.c \
+	core/vmm/bus.c core/vmm/outbuf.c core/log.c
+test_console_PKGS := cmocka
+test_console_LDLIBS := -lpthread
+
 UNIT_TESTS += test_ged
 test_ged_SRCS := tests/unit/test_ged.c core/vmm/dev_ged.c core/vmm/bus.c core/log.c
 test_ged_PKGS := cmocka

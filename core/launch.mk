@@ -5,7 +5,8 @@
 bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/launch/launch_svirt.c core/launch/launch_vtpm.c \
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c \
-	core/launch/launch_stdio.c core/launch/launch_snapshot.c core/launch/snapmeta.c \
+	core/launch/launch_stdio.c core/launch/launch_tty.c core/launch/console_esc.c \
+	core/launch/launch_snapshot.c core/launch/snapmeta.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread

@@ -121,7 +121,6 @@ static const struct seccomp_rule vcpu_rules[] = {
 static const uint64_t main_ioctls[] = {
 	KVM_IRQ_LINE,		/* console input raises the UART's line, a
 				 * signal the power button's (dev_ged.c) */
-	TCGETS,			/* isatty(stdin) in vmm_stdin_usable */
 	KVM_GET_CLOCK,		/* pause: save the guest clock (vm_pause.c) */
 	KVM_SET_CLOCK,		/* resume: put it back, no jump */
 	KVM_GET_DEVICE_ATTR,	/* pause: each vCPU's TSC offset (vm_pause.c) */

@@ -18,12 +18,12 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,7 +108,7 @@ void launch_attestd_close(struct launch *l)
 	l->attestd = NULL;
 }
 
-enum { PFD_SIG, PFD_VMM, PFD_SWTPM, PFD_PROXY, PFD_ATTEST, PFD_COUNT };
+enum { PFD_SIG, PFD_VMM, PFD_SWTPM, PFD_PROXY, PFD_ATTEST, PFD_TTY, PFD_COUNT };
 #define PFD_ALL (PFD_COUNT + CONTROL_POLLFDS)
 
 struct launch_loop {
@@ -149,6 +149,7 @@ static void launch_loop_fds(struct launch_loop *lp)
 					     vt ? tpmproxy_events(&l->vtpm.proxy) : 0, 0 };
 	lp->pfd[PFD_ATTEST] = (struct pollfd){ vt && l->attestd ? attestd_fd(&launch_ad) : -1,
 					      POLLIN, 0 };
+	lp->pfd[PFD_TTY] = (struct pollfd){ launch_tty_cmd_fd(), POLLIN, 0 };
 	lp->nctl = l->control ? launch_control_fds(l->control, lp->pfd + PFD_COUNT) : 0;
 	if (l->control)
 		l->control->stopping = lp->stage;
@@ -178,23 +179,40 @@ static void launch_loop_escalate(struct launch_loop *lp)
 	}
 }
 
+/* A stop request (a signal, the console's Ctrl-] q): one step further.
+ * One request can arrive twice (timeout(1) signals us and our process
+ * group; a key typed twice): within a second it is the same request. */
+static void launch_loop_request(struct launch_loop *lp, const char *what)
+{
+	if (lp->stage != STOP_NONE && launch_now_ms() - lp->last_ms < 1000) {
+		log_info("%s: already stopping the guest", what);
+		return;
+	}
+	log_info("%s", what);
+	lp->last_ms = launch_now_ms();
+	launch_loop_escalate(lp);
+}
+
 static void launch_loop_signal(struct launch_loop *lp)
 {
 	struct signalfd_siginfo si;
+	char what[32];
 
 	while (read(lp->pfd[PFD_SIG].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			continue;   /* the pidfds say who */
-		/* One request can arrive twice (timeout(1) signals us and our
-		 * process group): within a second it is the same request. */
-		if (lp->stage != STOP_NONE && launch_now_ms() - lp->last_ms < 1000) {
-			log_info("signal %u: already stopping the guest", si.ssi_signo);
-			continue;
-		}
-		log_info("signal %u", si.ssi_signo);
-		lp->last_ms = launch_now_ms();
-		launch_loop_escalate(lp);
+		snprintf(what, sizeof(what), "signal %u", si.ssi_signo);
+		launch_loop_request(lp, what);
 	}
+}
+
+/* Ctrl-] q on the console (core/launch/launch_tty.c). */
+static void launch_loop_tty(struct launch_loop *lp)
+{
+	if (!lp->pfd[PFD_TTY].revents)
+		return;
+	if (launch_tty_cmd_read() > 0)
+		launch_loop_request(lp, "console: Ctrl-] q");
 }
 
 /* What control requests asked: the power button (once), or a hard stop. */
@@ -291,8 +309,6 @@ static int launch_loop_open(struct launch_loop *lp)
 int launch_loop_run(struct launch *l, pid_t pid)
 {
 	struct launch_loop lp = { .l = l, .pid = pid };
-	struct termios tio;
-	int have_tio = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tio) == 0;
 	int status = 0;
 
 	if (l->control)
@@ -311,6 +327,7 @@ int launch_loop_run(struct launch *l, pid_t pid)
 			if (lp.pfd[PFD_SIG].revents)
 				launch_loop_signal(&lp);
 			launch_loop_control(&lp);
+			launch_loop_tty(&lp);
 			launch_loop_deadline(&lp);
 			if (l->vtpm_running && !lp.failed)
 				launch_loop_vtpm(&lp);
@@ -323,7 +340,5 @@ int launch_loop_run(struct launch *l, pid_t pid)
 	for (int i = 0; i < PFD_SIG + 2; i++)
 		if (lp.pfd[i].fd >= 0)
 			close(lp.pfd[i].fd);
-	if (have_tio)
-		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
 	return launch_loop_status(&lp, status);
 }

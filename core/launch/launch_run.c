@@ -362,10 +362,18 @@ int launch_run_prepared(struct launch *l)
 	/* A VMM or swtpm that goes away must be an error return, not our
 	 * death (tpmproxy.h, attestd.h). */
 	signal(SIGPIPE, SIG_IGN);
-	/* Before anything is opened, so the relay child holds nothing else. */
+	/* Before anything is opened, so the relay children hold nothing else. */
 	rc = launch_stdio_relay();
 	if (rc)
 		log_warn("stdout/stderr relay: %s (the guest's console may be lost)",
 			 strerror(-rc));
-	return run_launch(l);
+	rc = launch_tty_start();
+	if (rc) {
+		log_err("console input from the terminal: %s", strerror(-rc));
+		launch_tty_restore();
+		return VMM_EXIT_SETUP;
+	}
+	rc = run_launch(l);
+	launch_tty_restore();
+	return rc;
 }

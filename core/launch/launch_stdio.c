@@ -10,6 +10,9 @@
  * puts a pipe of its own there, and a relay child copies the pipe to the
  * original: the guests inherit the launcher's pipe, which the module lets
  * them write (fifo_file on bulwark_launcher_domain), as under a shell.
+ * A terminal is relayed the same way: no guest domain may use one either
+ * (and the VMM then holds no terminal to send ioctls to); stdin from a
+ * terminal is core/launch/launch_tty.c's.
  * stdin, systemd's /dev/null (StandardInput=null), is reopened by the
  * launcher for the same reason (host lab: the VMM denied `fd use` of it).
  */
@@ -102,8 +105,8 @@ int launch_stdio_relay(void)
 	rc = launch_stdin_reopen();
 	if (rc)
 		return rc;
-	so = !fstat(STDOUT_FILENO, &o) && S_ISSOCK(o.st_mode);
-	se = !fstat(STDERR_FILENO, &e) && S_ISSOCK(e.st_mode);
+	so = !fstat(STDOUT_FILENO, &o) && (S_ISSOCK(o.st_mode) || isatty(STDOUT_FILENO));
+	se = !fstat(STDERR_FILENO, &e) && (S_ISSOCK(e.st_mode) || isatty(STDERR_FILENO));
 	if (!so && !se)
 		return 0;
 	if (pipe2(p, O_CLOEXEC))

@@ -180,6 +180,15 @@ int launch_svirt_add_pid(struct launch *l, pid_t pid);
  * domain may use: a pipe of the launcher's in their place, copied to them
  * by a relay child (core/launch/launch_stdio.c).  0 or -errno. */
 int launch_stdio_relay(void);
+/* The terminal on stdin as the guest's console (core/launch/launch_tty.c):
+ * raw mode and a relay child whose pipe becomes stdin; Ctrl-] q arrives on
+ * launch_tty_cmd_fd() (-1: none), launch_tty_cmd_read() says how many
+ * times (-1: the relay is gone).  launch_tty_restore() ends the relay and
+ * puts the mode back.  0 or -errno. */
+int launch_tty_start(void);
+int launch_tty_cmd_fd(void);
+int launch_tty_cmd_read(void);
+void launch_tty_restore(void);
 void launch_svirt_release(struct launch *l);
 /* A snapshot's folder at the guest's pair (vTPM-state type). */
 int launch_svirt_label_snapshot(struct launch *l, const char *path);

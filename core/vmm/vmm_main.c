@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "core/acpi.h"
@@ -100,16 +99,24 @@ static int vmm_signals(int *sfd)
 	return *sfd < 0 ? -errno : 0;
 }
 
-/* Host input goes to the guest when stdin is a terminal or a pipe. */
+/* Host input goes to the guest when stdin is a pipe: the launcher's, fed
+ * from the operator's terminal (core/launch/launch_tty.c), or a caller's
+ * (a test typing a login).  The VMM never holds a terminal itself. */
 static int vmm_stdin_usable(void)
 {
 	struct stat st;
 
 	if (fstat(STDIN_FILENO, &st) < 0)
 		return 0;
-	return isatty(STDIN_FILENO) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 }
 
+/*
+ * Backpressure, not loss: stdin is read only once the previous read has
+ * gone whole into the UART's 64-byte FIFO; until then the rest waits here
+ * (the loop retries every 10 ms as the guest drains the FIFO) and further
+ * input waits in the pipe, then in the terminal.
+ */
 struct vmm_input {
 	int enabled;
 	uint8_t buf[256];
@@ -202,21 +209,6 @@ static void *vmm_io_thread(void *arg)
 	}
 	outbuf_drain(vm->out);   /* drains until closed, even when failing */
 	return NULL;
-}
-
-/* A terminal on stdin: characters go to the guest as typed, unechoed.
- * ISIG stays on, so ^C stops the guest.  The launcher restores the mode. */
-static void vmm_tty_setup(void)
-{
-	struct termios t;
-
-	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &t) < 0)
-		return;
-	t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
-	t.c_iflag &= ~(tcflag_t)ICRNL;
-	t.c_cc[VMIN] = 1;
-	t.c_cc[VTIME] = 0;
-	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
 /* The virtio devices from the configuration and the launcher's fds
@@ -396,7 +388,6 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 		log_err("cannot start the guest: %s", strerror(-rc));
 		goto out;
 	}
-	vmm_tty_setup();
 	rc = vmm_start_threads(vm, &io, &io_started);
 	/* Restored: the I/O threads park too until VMM_CTL_RESUME. */
 	if (!rc && vmm_restoring)
