@@ -59,6 +59,10 @@ test_console_SRCS := tests/unit/test_console.c core/vmm/dev_uart.c core/launch/c
 	core/vmm/bus.c core/vmm/outbuf.c core/log.c
 test_console_PKGS := cmocka
 test_console_LDLIBS := -lpthread
+FUZZ_TARGETS += fuzz_console
+fuzz_console_SRCS := tests/fuzz/fuzz_console.c core/vmm/dev_uart.c core/launch/console_esc.c \
+	core/vmm/bus.c core/vmm/outbuf.c core/log.c
+fuzz_console_LDLIBS := -lpthread
 
 UNIT_TESTS += test_ged
 test_ged_SRCS := tests/unit/test_ged.c core/vmm/dev_ged.c core/vmm/bus.c core/log.c
