@@ -200,11 +200,12 @@ check-san:
 # Each host-lab test through tests/run-lab (a second, single-threaded run
 # of a failed one; a lockup or 10 silent minutes end a run).
 # host-test-service (the package under systemd, two guests, a reboot of
-# the host lab) has its own target, with a longer LAB_TIMEOUT (two boots of
-# the host lab on one emulated CPU).
+# the host lab) gets a longer LAB_TIMEOUT (two boots of the host lab on one
+# emulated CPU); check-host runs both, check-host-service only it.
 HOST_TESTS := tests/lab/host-test-module
 check-host: all lab
 	$(Q)LAB_STALL=$${LAB_STALL:-600} tests/run-lab $(O)/results-host.txt $(HOST_TESTS)
+	$(Q)LAB_STALL=$${LAB_STALL:-600} LAB_TIMEOUT=$${LAB_TIMEOUT:-1800} tests/run-lab $(O)/results-host.txt tests/lab/host-test-service
 check-host-service: all lab
 	$(Q)LAB_STALL=$${LAB_STALL:-600} LAB_TIMEOUT=$${LAB_TIMEOUT:-1800} tests/run-lab $(O)/results-host.txt tests/lab/host-test-service
 
