@@ -208,6 +208,7 @@ HOST_ALLOW_SRCS := attest/format/host_allow.c attest/format/bundle_codec.c core/
 	$(ATTEST_IMALOG)
 UNIT_TESTS += test_host_allow
 test_host_allow_SRCS := tests/unit/test_host_allow.c attest/producer/host_allow_build.c \
+	core/launch/file_digest.c \
 	$(HOST_ALLOW_SRCS)
 test_host_allow_PKGS := cmocka libcrypto
 FUZZ_TARGETS += fuzz_host_allow

@@ -92,7 +92,7 @@ fuzz_snapbox_PKGS := libcrypto
 # files in a temporary folder.
 UNIT_TESTS += test_snapbox_cli
 test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c \
-	core/launch/snapmeta.c $(CONFIG_SRCS) $(SNAPBOX_SRCS)
+	core/launch/snapmeta.c core/launch/file_digest.c $(CONFIG_SRCS) $(SNAPBOX_SRCS)
 test_snapbox_cli_PKGS := cmocka libcrypto audit json-c
 $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark
 
@@ -105,11 +105,11 @@ test_stdio_PKGS = cmocka
 # and the /snapshot request's body (core/launch/launch_snapshot.c).
 UNIT_TESTS += test_snapmeta
 test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c \
-	core/launch/snapshot_req.c core/log.c
+	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
 test_snapmeta_PKGS := cmocka libcrypto json-c
 FUZZ_TARGETS += fuzz_snapmeta
 fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c \
-	core/launch/snapshot_req.c core/log.c
+	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
 # Issue 17's judged properties in the lab, SELinux enforcing: a counting,
 # disk-writing guest snapshotted (--stop), refused copies (a byte, a cut,

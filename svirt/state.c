@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <selinux/selinux.h>
 
+#include "core/launch/file_digest.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "svirt/svirt.h"
@@ -15,25 +15,11 @@
 /* SHA-256 of a file, read through one descriptor. */
 static int digest_file(const char *path, uint8_t out[32])
 {
-	unsigned char buf[65536];
-	unsigned int len = 0;
-	EVP_MD_CTX *ctx;
-	ssize_t n;
-	int fd, rc = -EIO;
+	int fd = open_busy_retry(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
 
-	fd = open_busy_retry(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return fd;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-			goto out;
-	if (n == 0 && EVP_DigestFinal_ex(ctx, out, &len) && len == 32)
-		rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
+	rc = sha256_fd(fd, out);
 	close(fd);
 	return rc;
 }

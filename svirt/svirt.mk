@@ -1,7 +1,7 @@
 # svirt/: per-guest MCS labels (issue 5).
 SVIRT_SRCS := svirt/mcs.c svirt/entry.c svirt/registry.c svirt/alloc.c \
 	svirt/reserve.c svirt/label.c svirt/relabel.c svirt/vm.c svirt/state.c \
-	svirt/exec.c
+	svirt/exec.c core/launch/file_digest.c
 SVIRT_PKGS := libselinux libcrypto
 
 bulwark_SRCS += $(SVIRT_SRCS) svirt/gc.c
@@ -17,7 +17,7 @@ test_svirt_label_PKGS := cmocka $(SVIRT_PKGS)
 test_svirt_label_WRAP := fgetfilecon_raw fsetfilecon_raw
 
 UNIT_TESTS += test_svirt_exec
-test_svirt_exec_SRCS := tests/unit/test_svirt_exec.c svirt/state.c svirt/exec.c \
+test_svirt_exec_SRCS := tests/unit/test_svirt_exec.c svirt/state.c svirt/exec.c core/launch/file_digest.c \
 	core/log.c
 test_svirt_exec_PKGS := cmocka $(SVIRT_PKGS)
 test_svirt_exec_WRAP := is_selinux_enabled security_getenforce setexeccon_raw \

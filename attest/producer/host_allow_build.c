@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "attest/format/imalog.h"
 #include "attest/producer/host_allow_build.h"
+#include "core/launch/file_digest.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -25,28 +25,12 @@ static struct {
 
 static int file_sha256(const char *path, uint8_t d[32])
 {
-	uint8_t buf[65536];
-	EVP_MD_CTX *mc = EVP_MD_CTX_new();
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = 0;
-	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc;
 
-	if (fd < 0 || !mc || EVP_DigestInit_ex(mc, EVP_sha256(), NULL) != 1) {
-		rc = fd < 0 ? -errno : -ENOMEM;
-		goto out;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || EVP_DigestUpdate(mc, buf, (size_t)n) != 1) {
-			rc = n < 0 ? -errno : -EIO;
-			goto out;
-		}
-	}
-	rc = EVP_DigestFinal_ex(mc, d, NULL) == 1 ? 0 : -EIO;
-out:
-	EVP_MD_CTX_free(mc);
-	if (fd >= 0)
-		close(fd);
+	if (fd < 0)
+		return -errno;
+	rc = sha256_fd(fd, d);
+	close(fd);
 	return rc;
 }
 

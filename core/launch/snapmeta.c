@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
+#include "core/launch/file_digest.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -269,40 +269,13 @@ int snapdisks_decode(const uint8_t *buf, size_t len, struct snapdisks *d)
 
 int snapdisk_measure(int fd, bool digest, uint64_t *size, uint8_t sha[32])
 {
-	static uint8_t buf[1 << 20];
 	struct stat st;
-	EVP_MD_CTX *c;
-	unsigned int n = 32;
-	int rc = 0;
 
 	if (fstat(fd, &st))
 		return -errno;
 	*size = (uint64_t)st.st_size;
 	memset(sha, 0, 32);
-	if (!digest)
-		return 0;
-	c = EVP_MD_CTX_new();
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(c);
-		return -ENOMEM;
-	}
-	for (off_t off = 0; !rc;) {
-		ssize_t r = pread(fd, buf, sizeof(buf), off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			rc = -errno;
-		else if (r == 0)
-			break;
-		else if (!EVP_DigestUpdate(c, buf, (size_t)r))
-			rc = -EIO;
-		off += r > 0 ? r : 0;
-	}
-	if (!rc && !EVP_DigestFinal_ex(c, sha, &n))
-		rc = -EIO;
-	EVP_MD_CTX_free(c);
-	return rc;
+	return digest ? sha256_fd(fd, sha) : 0;
 }
 
 int snapdisk_check(const struct snapdisk *d, int fd, char *why, size_t why_len)
