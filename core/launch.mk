@@ -6,7 +6,7 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_child.c core/launch/launch_loop.c core/launch/launch_watch.c attest/vtpm/vtpm.c attest/vtpm/tpmproxy.c \
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c \
 	core/launch/launch_stdio.c core/launch/launch_tty.c core/launch/console_esc.c \
-	core/launch/launch_snapshot.c core/launch/snapmeta.c \
+	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
@@ -92,7 +92,7 @@ fuzz_snapbox_PKGS := libcrypto
 # files in a temporary folder.
 UNIT_TESTS += test_snapbox_cli
 test_snapbox_cli_SRCS := tests/unit/test_snapbox_cli.c core/launch/audit.c \
-	core/launch/snapmeta.c core/launch/file_digest.c $(CONFIG_SRCS) $(SNAPBOX_SRCS)
+	core/launch/snapmeta.c core/launch/wirebuf.c core/launch/file_digest.c $(CONFIG_SRCS) $(SNAPBOX_SRCS)
 test_snapbox_cli_PKGS := cmocka libcrypto audit json-c
 $(O)/tests/test_snapbox_cli: | $(O)/bin/bulwark
 
@@ -104,11 +104,11 @@ test_stdio_PKGS = cmocka
 # The launcher's parts of a snapshot, META and DISKS (core/launch/snapmeta.h),
 # and the /snapshot request's body (core/launch/launch_snapshot.c).
 UNIT_TESTS += test_snapmeta
-test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c \
+test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
 test_snapmeta_PKGS := cmocka libcrypto json-c
 FUZZ_TARGETS += fuzz_snapmeta
-fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c \
+fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
 # Issue 17's judged properties in the lab, SELinux enforcing: a counting,
