@@ -119,3 +119,23 @@ LAB_TESTS += tests/lab/test-snapshot
 # Snapshot and restore times and sizes beside QEMU's migrate to a file and
 # -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
 BENCHES += tests/bench/bench-snapshot
+
+# The live-migration channel between two launchers (issue 18,
+# core/launch/migchan.h): TLS 1.3, mutual, pinned hosts; its messages
+# (core/launch/migwire.h) and the host credentials (`bulwark migrate-keys`).
+MIGCHAN_SRCS := core/launch/migchan.c core/launch/migchan_sock.c \
+	core/launch/migchan_trust.c core/launch/migwire.c core/launch/wirebuf.c \
+	core/launch/migkeys.c
+bulwark_SRCS += $(MIGCHAN_SRCS) core/launch/cmd_migkeys.c
+bulwark_PKGS += libssl
+# Real OpenSSL over real unix and TCP sockets, two threads: the handshake both
+# ways, refused peers (not listed, another CA, TLS 1.2 only, no certificate),
+# bounds, cuts and timeouts; the messages' codecs and order.
+UNIT_TESTS += test_migchan
+test_migchan_SRCS := tests/unit/test_migchan.c $(MIGCHAN_SRCS) core/log.c
+test_migchan_PKGS := cmocka libssl libcrypto
+test_migchan_LDLIBS := -lpthread
+FUZZ_TARGETS += fuzz_migwire
+fuzz_migwire_SRCS := tests/fuzz/fuzz_migwire.c core/launch/migwire.c core/launch/wirebuf.c \
+	core/launch/migchan_trust.c core/log.c
+fuzz_migwire_PKGS := libcrypto

@@ -27,5 +27,7 @@ int cmd_restore(int argc, char **argv);    /* core/launch/launch_restore.c */
 /* core/launch/cmd_snapbox.c: a sealed snapshot between hosts (issue 17). */
 int cmd_snapshot_export(int argc, char **argv);
 int cmd_snapshot_import(int argc, char **argv);
+/* core/launch/cmd_migkeys.c: the migration channel's credentials (issue 18). */
+int cmd_migrate_keys(int argc, char **argv);
 
 #endif

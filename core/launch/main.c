@@ -39,6 +39,9 @@ static const struct command commands[] = {
 	  "snapshot-export DIR --transport-key FILE --out DIR: re-seal for another host" },
 	{ "snapshot-import", cmd_snapshot_import,
 	  "snapshot-import DIR --transport-key FILE --out DIR: re-seal for this host" },
+	/* Live migration (issue 18): core/launch/cmd_migkeys.c. */
+	{ "migrate-keys", cmd_migrate_keys,
+	  "migrate-keys --out DIR --cn NAME [--ca-dir DIR]: this host's TLS credentials" },
 };
 
 static void usage(FILE *f)

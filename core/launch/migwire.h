@@ -111,6 +111,13 @@ size_t migwire_max_len(uint32_t type);
 bool migwire_known(uint32_t type);
 const char *migwire_name(uint32_t type);   /* "HELLO", ...; "unknown" */
 
+/* A frame's 8-byte head (u32 type, u32 len): 0 when TYPE is known and LEN
+ * within its bound and within MAX (the receiver's buffer); -EBADMSG with the
+ * reason in WHY otherwise.  migchan_recv's check, here to be fuzzed. */
+#define MIGWIRE_HEAD 8u
+int migwire_head_check(const uint8_t h[MIGWIRE_HEAD], size_t max, uint32_t *type,
+		       uint32_t *len, char *why, size_t whylen);
+
 /* Encoders: *out malloc'd (caller frees).  0, -EINVAL (a field out of its
  * bounds) or -ENOMEM.  Decoders of a whole payload: 0 or -EBADMSG, the
  * reason logged and in WHY when not NULL. */
