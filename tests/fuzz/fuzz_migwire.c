@@ -17,11 +17,12 @@
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
 
-static void same(int rc, uint8_t *out, size_t len, const uint8_t *p, size_t n)
+/* RC of an encoder that wrote *OUT (*LEN bytes): the bytes decoded. */
+static void same(int rc, uint8_t **out, const size_t *len, const uint8_t *p, size_t n)
 {
-	if (rc || len != n || memcmp(out, p, n))
+	if (rc || *len != n || memcmp(*out, p, n))
 		abort();
-	free(out);
+	free(*out);
 }
 
 static void payload(uint32_t type, const uint8_t *p, size_t n)
@@ -38,25 +39,25 @@ static void payload(uint32_t type, const uint8_t *p, size_t n)
 	switch (type) {
 	case MIG_HELLO:
 		if (!migwire_hello_decode(p, n, &h, why, sizeof(why)))
-			same(migwire_hello_encode(&h, &out, &len), out, len, p, n);
+			same(migwire_hello_encode(&h, &out, &len), &out, &len, p, n);
 		break;
 	case MIG_READY:
 	case MIG_REFUSE:
 	case MIG_ABORT:
 		if (!migwire_text_decode(type, p, n, text, sizeof(text), why, sizeof(why)))
-			same(migwire_text_encode(type, text, &out, &len), out, len, p, n);
+			same(migwire_text_encode(type, text, &out, &len), &out, &len, p, n);
 		break;
 	case MIG_PROGRESS:
 		if (!migwire_progress_decode(p, n, &g, why, sizeof(why)))
-			same(migwire_progress_encode(&g, &out, &len), out, len, p, n);
+			same(migwire_progress_encode(&g, &out, &len), &out, &len, p, n);
 		break;
 	case MIG_VTPM:
 		if (!migwire_vtpm_decode(p, n, &v, why, sizeof(why)))
-			same(migwire_vtpm_encode(&v, &out, &len), out, len, p, n);
+			same(migwire_vtpm_encode(&v, &out, &len), &out, &len, p, n);
 		break;
 	case MIG_DONE:
 		if (!migwire_done_decode(p, n, &d, why, sizeof(why)))
-			same(migwire_done_encode(&d, &out, &len), out, len, p, n);
+			same(migwire_done_encode(&d, &out, &len), &out, &len, p, n);
 		break;
 	default:
 		break;
