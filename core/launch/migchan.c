@@ -373,20 +373,31 @@ static int chan_confirm(struct migchan *m, bool server)
 	return 0;
 }
 
-static int chan_finish(struct migchan *m, int fd, bool server, struct migchan **out,
-		       char *why, size_t whylen)
+/* A channel: configured, connected (or accepted), shaken hands, confirmed;
+ * or nothing left and the reason in WHY. */
+static int chan_open(const struct migchan_conf *c, bool server, int lfd, const char *addr,
+		     struct migchan **out, char *why, size_t whylen)
 {
-	int rc = fd < 0 ? fd : chan_handshake(m, fd, server);
+	struct migchan *m;
+	int rc = chan_new(c, server, &m);
 
-	rc = rc ? rc : chan_confirm(m, server);
-	if (rc) {
+	*out = NULL;
+	if (!rc) {
+		int fd = server ? migchan_sock_accept(lfd, m->timeout_ms, why, whylen) :
+				  migchan_sock_connect(addr, m->timeout_ms, why, whylen);
+
+		rc = fd < 0 ? fd : chan_handshake(m, fd, server);
 		if (fd >= 0 && m->fd < 0)
 			close(fd);
-		if (m->why[0])
+		rc = rc ? rc : chan_confirm(m, server);
+	}
+	if (rc) {
+		if (m && m->why[0])
 			snprintf(why, whylen, "%s", m->why);
+		else if (!why[0])
+			snprintf(why, whylen, "%s", strerror(-rc));
 		log_err("migration channel: %s", why);
 		migchan_close(m);
-		*out = NULL;
 		return rc;
 	}
 	m->up = true;
@@ -398,35 +409,15 @@ static int chan_finish(struct migchan *m, int fd, bool server, struct migchan **
 int migchan_accept(int lfd, const struct migchan_conf *c, struct migchan **out,
 		   char *why, size_t whylen)
 {
-	struct migchan *m;
-	int rc = chan_new(c, true, &m), fd;
-
-	if (rc) {
-		snprintf(why, whylen, "%s", m && m->why[0] ? m->why : strerror(-rc));
-		log_err("migration channel: %s", why);
-		migchan_close(m);
-		*out = NULL;
-		return rc;
-	}
-	fd = migchan_sock_accept(lfd, m->timeout_ms, why, whylen);
-	return chan_finish(m, fd, true, out, why, whylen);
+	why[0] = '\0';
+	return chan_open(c, true, lfd, NULL, out, why, whylen);
 }
 
 int migchan_connect(const char *addr, const struct migchan_conf *c, struct migchan **out,
 		    char *why, size_t whylen)
 {
-	struct migchan *m;
-	int rc = chan_new(c, false, &m), fd;
-
-	if (rc) {
-		snprintf(why, whylen, "%s", m && m->why[0] ? m->why : strerror(-rc));
-		log_err("migration channel: %s", why);
-		migchan_close(m);
-		*out = NULL;
-		return rc;
-	}
-	fd = migchan_sock_connect(addr, m->timeout_ms, why, whylen);
-	return chan_finish(m, fd, false, out, why, whylen);
+	why[0] = '\0';
+	return chan_open(c, false, -1, addr, out, why, whylen);
 }
 
 /* ---- frames ----------------------------------------------------------------- */
