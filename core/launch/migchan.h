@@ -21,7 +21,9 @@
  * Frames inside TLS, little-endian: u32 type, u32 len, then len bytes of
  * payload; len bounded by the type (migwire_max_len, core/launch/migwire.h);
  * an unknown type or a longer frame is -EBADMSG before its payload is read.
- * Every step (connect, handshake, each record) is bounded by timeout_ms.
+ * Every step (connect, accept, handshake, each wait inside a message) is
+ * bounded by timeout_ms.  A channel is used by one thread at a time; the
+ * caller ignores SIGPIPE (the launcher does): a peer gone is -EPIPE.
  *
  * Beyond mig-spec.md section 2 (additions only): MIGCHAN_DEFAULT_*,
  * migchan_fd and migchan_readable (to watch for a peer's ABORT while
