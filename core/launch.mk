@@ -130,7 +130,7 @@ bulwark_SRCS += $(MIGCHAN_SRCS) core/launch/cmd_migkeys.c
 bulwark_PKGS += libssl
 # Real OpenSSL over real unix and TCP sockets, two threads: the handshake both
 # ways, refused peers (not listed, another CA, TLS 1.2 only, no certificate),
-# bounds, cuts and timeouts; the messages' codecs and order.
+# bounds, cuts, a byte changed in transit and timeouts; the messages' codecs and order.
 UNIT_TESTS += test_migchan
 test_migchan_SRCS := tests/unit/test_migchan.c $(MIGCHAN_SRCS) core/log.c
 test_migchan_PKGS := cmocka libssl libcrypto

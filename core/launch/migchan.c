@@ -478,9 +478,9 @@ int migchan_recv(struct migchan *m, uint32_t *type, void *buf, size_t max, size_
 	rc = chan_xfer(m, false, buf, n, &done);
 	if (rc == -ETIMEDOUT)
 		return chan_fail(m, rc, "receiving");
-	if (rc)
-		return frame_bad(m, "%s cut short: %zu of its %u bytes", migwire_name(*type),
-				 done, n);
+	if (rc)                              /* closed, lost, or TLS refused a record */
+		return frame_bad(m, "%s cut short: %zu of its %u bytes%s%s", migwire_name(*type),
+				 done, n, tls_err(t, sizeof(t))[0] ? ": " : "", t);
 	*len = n;
 	return 0;
 }

@@ -5,12 +5,13 @@
  * made at run time by migkeys (two CAs, four hosts) in a temporary folder.
  * The handshake both ways; a valid chain not listed, refused by either side;
  * another CA; a TLS 1.2-only and a certificate-less client (raw OpenSSL);
- * frames over their bound, of an unknown type, cut short; timeouts; bad
- * configuration files.  Then the messages (core/launch/migwire.c): round
+ * frames over their bound, of an unknown type, cut short; a byte changed
+ * in transit (a relay between the two); timeouts; bad configuration files.  Then the messages (core/launch/migwire.c): round
  * trips, bounds and the order.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -470,6 +471,80 @@ static void test_send_bounds(void **state)
 	srv_join(&s);
 }
 
+/* ---- a byte changed in transit ------------------------------------------ */
+
+struct relay {
+	int lfd;                      /* where the client connects */
+	char to[300];                 /* the server's address */
+	size_t flip_at;               /* client->server byte changed */
+	pthread_t t;
+};
+
+/* Copies both ways until either side closes, changing one byte. */
+static void *relay_main(void *arg)
+{
+	struct relay *r = arg;
+	static uint8_t buf[65536];
+	char why[256];
+	int c = accept(r->lfd, NULL, NULL), sfd = migchan_sock_connect(r->to, 3000, why,
+								      sizeof(why));
+	size_t c2s = 0;
+
+	if (c < 0 || sfd < 0 || set_blocking(sfd))
+		return NULL;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = c, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, 5000) <= 0)
+			break;
+		if (p[0].revents) {
+			n = read(c, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (r->flip_at >= c2s && r->flip_at < c2s + (size_t)n)
+				buf[r->flip_at - c2s] ^= 0x01;
+			c2s += (size_t)n;
+			if (write(sfd, buf, (size_t)n) != n)
+				break;
+		}
+		if (p[1].revents) {
+			n = read(sfd, buf, sizeof(buf));
+			if (n <= 0 || write(c, buf, (size_t)n) != n)
+				break;
+		}
+	}
+	close(c);
+	close(sfd);
+	return NULL;
+}
+
+static void test_tampered(void **state)
+{
+	struct migchan_conf c = conf('a', 3000);
+	static uint8_t big[MIGWIRE_STREAM_MAX];
+	struct migchan *m;
+	char addr[300], why[512];
+	struct relay r = { .flip_at = 200000 };
+	struct srv s;
+	int rc;
+
+	(void)state;
+	srv_start(&s, 'b', SRV_ECHO, r.to, sizeof(r.to));
+	r.lfd = listen_unix(addr, sizeof(addr));
+	assert_int_equal(pthread_create(&r.t, NULL, relay_main, &r), 0);
+	assert_int_equal(migchan_connect(addr, &c, &m, why, sizeof(why)), 0);
+	rc = migchan_send(m, MIG_STREAM, big, sizeof(big));
+	assert_true(rc == 0 || rc == -EPIPE);            /* the server may be gone first */
+	migchan_close(m);
+	srv_join(&s);
+	pthread_join(r.t, NULL);
+	close(r.lfd);
+	assert_int_equal(s.rc, 0);
+	assert_int_equal(s.rc2, -EBADMSG);             /* the frame cut where TLS refused */
+	assert_non_null(strstr(s.why, "bad record mac"));
+}
+
 /* ---- timeouts ------------------------------------------------------------ */
 
 static void test_timeouts(void **state)
@@ -731,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_no_client_cert),
 		cmocka_unit_test(test_frames),
 		cmocka_unit_test(test_send_bounds),
+		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_migkeys),
