@@ -125,6 +125,15 @@ static void r_text(struct rbuf *r, char *dst, size_t min, size_t size, const cha
 		rbuf_fail(r, field);
 }
 
+/* A reading cursor over a peer's payload. */
+static struct rbuf r_open(const uint8_t *p, size_t len, const char *what, char *why,
+			  size_t whylen)
+{
+	struct rbuf r = { .p = p, .len = len, .what = what, .why = why, .whylen = whylen };
+
+	return r;
+}
+
 /* ---- HELLO --------------------------------------------------------------- */
 
 static bool disk_ok(const struct mig_disk *d)
@@ -196,8 +205,7 @@ static void hello_disk(struct rbuf *r, struct mig_disk *d)
 int migwire_hello_decode(const uint8_t *p, size_t len, struct mig_hello *h,
 			 char *why, size_t whylen)
 {
-	struct rbuf r = { .p = p, .len = len, .what = "migration HELLO", .why = why,
-			  .whylen = whylen };
+	struct rbuf r = r_open(p, len, "migration HELLO", why, whylen);
 
 	rbuf_start(&r, NULL, h, sizeof(*h));
 	h->version = rbuf_u32(&r, "version");
@@ -255,8 +263,7 @@ int migwire_text_encode(uint32_t type, const char *s, uint8_t **out, size_t *len
 int migwire_text_decode(uint32_t type, const uint8_t *p, size_t len, char *s,
 			size_t cap, char *why, size_t whylen)
 {
-	struct rbuf r = { .p = p, .len = len, .what = "migration message", .why = why,
-			  .whylen = whylen };
+	struct rbuf r = r_open(p, len, "migration message", why, whylen);
 	size_t min, max;
 
 	if (text_bounds(type, &min, &max) || cap < max + 1)
@@ -284,8 +291,7 @@ int migwire_progress_encode(const struct mig_progress *g, uint8_t **out, size_t 
 int migwire_progress_decode(const uint8_t *p, size_t len, struct mig_progress *g,
 			    char *why, size_t whylen)
 {
-	struct rbuf r = { .p = p, .len = len, .what = "migration PROGRESS", .why = why,
-			  .whylen = whylen };
+	struct rbuf r = r_open(p, len, "migration PROGRESS", why, whylen);
 
 	rbuf_start(&r, NULL, g, sizeof(*g));
 	g->round = rbuf_u32(&r, "round");
@@ -316,8 +322,7 @@ int migwire_vtpm_decode(const uint8_t *p, size_t len, struct mig_vtpm *v,
 {
 	static const char *const names[] = { "permanent state", "volatile state",
 					     "savestate" };
-	struct rbuf r = { .p = p, .len = len, .what = "migration VTPM", .why = why,
-			  .whylen = whylen };
+	struct rbuf r = r_open(p, len, "migration VTPM", why, whylen);
 
 	static_assert(ARRAY_SIZE(names) == ARRAY_SIZE(v->blob), "one name per blob");
 	rbuf_start(&r, NULL, v, sizeof(*v));
@@ -338,8 +343,7 @@ int migwire_done_encode(const struct mig_done *d, uint8_t **out, size_t *len)
 int migwire_done_decode(const uint8_t *p, size_t len, struct mig_done *d,
 			char *why, size_t whylen)
 {
-	struct rbuf r = { .p = p, .len = len, .what = "migration DONE", .why = why,
-			  .whylen = whylen };
+	struct rbuf r = r_open(p, len, "migration DONE", why, whylen);
 	const uint8_t *sha;
 
 	rbuf_start(&r, NULL, d, sizeof(*d));
