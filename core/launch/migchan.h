@@ -70,7 +70,8 @@ int migchan_send(struct migchan *m, uint32_t type, const void *p, size_t n);
  * After any failure the channel is dead: every later call fails. */
 int migchan_recv(struct migchan *m, uint32_t *type, void *buf, size_t max,
 		 size_t *len);
-/* "cn=NAME sha256=HEX" of the authenticated peer. */
+/* "cn=NAME sha256=HEX" of the authenticated peer; "cn=-" when its
+ * certificate has no CN, more than one, or one not printable ASCII. */
 const char *migchan_peer(const struct migchan *m);
 /* 32 bytes: SHA-256 of the peer's leaf certificate (DER). */
 const uint8_t *migchan_peer_sha256(const struct migchan *m);
