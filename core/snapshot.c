@@ -413,7 +413,7 @@ int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *
 		      snap_rec_cb cb, void *ctx)
 {
 	struct snap_buf b = { .buf = buf, .len = len, .cb = cb, .ctx = ctx };
-	struct snap_reader rd = { snap_buf_read, snap_buf_record, NULL, &b };
+	struct snap_reader rd = { snap_buf_read, snap_buf_record, NULL, &b, 0 };
 	int rc = snap_stream_read(&rd, lim);
 
 	if (!rc && b.off != len) {

@@ -24,6 +24,21 @@
  * (duplicated), a required record absent at END (missing), a length over
  * the type's bound (oversized) or a stream that stops early (truncated) is
  * refused, and the log line names the record.
+ *
+ * The migration stream (issue 18; core/vmm_abi.h VMM_CTL_MIG_*):
+ *   header: SNAP_MIG_MAGIC (8 bytes), then
+ *   rounds r = 0, 1, 2, ... (each index = r, r increases by 1, at most
+ *   SNAP_MIG_MAX_ROUNDS rounds, at least one):
+ *     PAGES (index r)*   payload u64 gpa then whole pages; gpa page-
+ *                        aligned, inside guest RAM, strictly increasing
+ *                        within the round (each round restarts), at most
+ *                        SNAP_MEM_RUN_MAX bytes of pages per record, the
+ *                        round's pages at most the guest's memory
+ *     ROUND_END (index r, len 0)
+ *   then the state as above: META, VCPU..., IRQCHIP, PIT, CLOCK, DEV...,
+ *   END, without MEM.  A later round's page replaces an earlier one.
+ * MEM in a migration stream, PAGES or ROUND_END in a state stream, a round
+ * skipped or repeated, PAGES after META: refused naming the record.
  */
 #ifndef BULWARK_SNAPSHOT_H
 #define BULWARK_SNAPSHOT_H
@@ -35,6 +50,8 @@
 
 #define SNAP_MAGIC      "BWVMST\0\1"
 #define SNAP_MAGIC_LEN  8
+#define SNAP_MIG_MAGIC  "BWVMMG\0\1"    /* the migration stream's header */
+#define SNAP_MIG_MAX_ROUNDS 64u          /* rounds, the final one included */
 
 enum snap_rec_type {
 	SNAP_REC_META = 1,     /* struct snap_meta */
@@ -45,6 +62,8 @@ enum snap_rec_type {
 	SNAP_REC_DEV = 6,      /* one device's state (core/vmm/) */
 	SNAP_REC_MEM = 7,      /* u64 gpa, then whole pages */
 	SNAP_REC_END = 8,      /* len 0 */
+	SNAP_REC_PAGES = 9,    /* migration: u64 gpa, then whole pages */
+	SNAP_REC_ROUND_END = 10, /* migration: len 0, index = the round */
 };
 
 struct snap_rec {
@@ -89,7 +108,13 @@ struct snap_frame_state {
 	uint64_t mem_next_gpa;       /* snap_stream_check: the lowest next gpa */
 	uint64_t offset;             /* stream offset of the record (for logs) */
 	int ended;
+	int mig;                     /* 1: a migration stream (snap_frame_init) */
+	uint32_t rounds;             /* migration: ROUND_END records seen */
 };
+
+/* Zeroes ST for a stream whose header was read: MIG 1 for a migration
+ * stream, 0 for a state stream. */
+void snap_frame_init(struct snap_frame_state *st, int mig);
 
 struct vm_config;
 
@@ -99,8 +124,10 @@ int snap_limits_from_config(const struct vm_config *cfg, struct snap_limits *lim
 /* "META", "VCPU", ... or "unknown". */
 const char *snap_rec_name(uint32_t type);
 
-/* The 8-byte header: 0, or -EBADMSG (logged). */
+/* The 8-byte header: 0, or -EBADMSG (logged).  snap_mig_header_check:
+ * the migration stream's (SNAP_MIG_MAGIC). */
 int snap_header_check(const uint8_t *hdr, size_t len);
+int snap_mig_header_check(const uint8_t *hdr, size_t len);
 
 /* 16 on-wire bytes into R (little-endian). */
 void snap_rec_decode(const uint8_t b[16], struct snap_rec *r);
@@ -118,9 +145,10 @@ int snap_frame_check(const struct snap_rec *r, const struct snap_limits *lim,
 		     struct snap_frame_state *st);
 
 /*
- * MEM's payload head: GPA (the record's first 8 bytes) for PAGES bytes of
- * pages; page-aligned, above the previous run, inside guest RAM (the layout
- * of core/bootparams.h).  0 or -EBADMSG (logged).
+ * MEM's (and PAGES') payload head: GPA (the record's first 8 bytes) for
+ * PAGES bytes of pages; page-aligned, above the previous run (of the
+ * round), inside guest RAM (the layout of core/bootparams.h).  0 or
+ * -EBADMSG (logged).
  */
 int snap_mem_check(uint64_t gpa, uint64_t pages, const struct snap_limits *lim,
 		   struct snap_frame_state *st);
@@ -135,11 +163,15 @@ int snap_meta_check(const uint8_t *p, uint64_t len, const struct snap_limits *li
  * in order, until END; a read that comes short is "truncated".
  *   read(ctx, buf, n)   exactly N bytes into BUF (BUF NULL: skip them);
  *                       0, -ENODATA at the end of the stream, or -errno
- *   record(ctx, r, p)   every record but MEM, its payload P (r->len bytes,
- *                       valid during the call); MEM with P NULL once its
- *                       pages are placed.  Non-zero stops the walk.
- *   mem(ctx, gpa, n)    where MEM's N bytes of pages at GPA go (checked:
- *                       inside RAM, above the previous run); NULL: skip
+ *   record(ctx, r, p)   every record but MEM/PAGES, its payload P (r->len
+ *                       bytes, valid during the call); MEM and PAGES with P
+ *                       NULL once their pages are placed.  Non-zero stops
+ *                       the walk.
+ *   mem(ctx, gpa, n)    where MEM's (PAGES') N bytes of pages at GPA go
+ *                       (checked: inside RAM, above the previous run of
+ *                       the round); NULL: skip
+ *   mig                 1: a migration stream (SNAP_MIG_MAGIC, rounds of
+ *                       PAGES, no MEM); 0: a state stream
  * Returns 0 when END was read and everything before it passed, or -errno,
  * logged naming the record.  Nothing is read after END.
  */
@@ -148,6 +180,7 @@ struct snap_reader {
 	int (*record)(void *ctx, const struct snap_rec *r, const uint8_t *payload);
 	void *(*mem)(void *ctx, uint64_t gpa, uint64_t n);
 	void *ctx;
+	int mig;
 };
 int snap_stream_read(const struct snap_reader *rd, const struct snap_limits *lim);
 
@@ -159,5 +192,8 @@ int snap_stream_read(const struct snap_reader *rd, const struct snap_limits *lim
 typedef int (*snap_rec_cb)(void *ctx, const struct snap_rec *r, const uint8_t *payload);
 int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
 		      snap_rec_cb cb, void *ctx);
+/* The same for a whole migration stream. */
+int snap_mig_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
+			  snap_rec_cb cb, void *ctx);
 
 #endif

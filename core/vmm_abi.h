@@ -2,7 +2,7 @@
 /*
  * What the launcher (bulwark run) hands the guest-facing VMM (bulwark-vmm):
  * exactly these file descriptors, nothing else open, an empty environment,
- * and argv "bulwark-vmm [--log-level LEVEL] [--seccomp MODE] [--restore]"
+ * and argv "bulwark-vmm [--log-level LEVEL] [--seccomp MODE] [--restore|--incoming]"
  * (MODE kill, the default, or log: the vm_config seccomp mode the launcher
  * measured in the security state; --restore: see VMM_FD_SNAP below).  The configuration arrives as the canonical JSON in a
  * sealed memfd, so the VMM runs exactly what the launcher validated and
@@ -85,15 +85,50 @@
  * the launcher measures the restore event, then sends VMM_CTL_RESUME.  Any
  * invalid byte: exit VMM_EXIT_SETUP with a log line naming the record.
  * Every reply carries the state and the counters (after the order).
+ *
+ * Live migration (issue 18): the migration stream (core/snapshot.h,
+ * SNAP_MIG_MAGIC) goes to VMM_FD_SNAP, which the launcher reads and frames
+ * with snap_frame_check() in migration mode (snap_frame_init(st, 1)).
+ *   VMM_CTL_MIG_START   running or paused.  Dirty tracking on (KVM's dirty
+ *                       log on every RAM slot, and the VMM's own bitmap of
+ *                       the guest pages its devices write), then the header
+ *                       and ROUND 0: every non-zero page of RAM as PAGES
+ *                       records, then ROUND_END[0].  -EBUSY when a
+ *                       migration is in progress already.
+ *   VMM_CTL_MIG_ROUND   the pages dirtied since the previous round (zero
+ *                       pages too), as round N = previous + 1, then
+ *                       ROUND_END[N].  -EINVAL without START; -E2BIG when
+ *                       it would be round SNAP_MIG_MAX_ROUNDS - 1 (the last
+ *                       is FINAL's).
+ *   VMM_CTL_MIG_FINAL   paused only (-EBUSY otherwise, and while a TPM
+ *                       command is in flight): the last dirty pages as the
+ *                       final round, then the state exactly as VMM_CTL_SAVE
+ *                       writes it after its header but without MEM: META,
+ *                       VCPU..., IRQCHIP, PIT, CLOCK, DEV..., END.  The VM
+ *                       stays paused; dirty tracking ends.
+ *   VMM_CTL_MIG_CANCEL  dirty tracking off, bitmaps freed, the guest
+ *                       untouched.  0, or -EALREADY when none in progress.
+ * Orders out of order are refused, never half-done; a write error on
+ * VMM_FD_SNAP during a round ends the migration (as CANCEL) and is the
+ * order's result.  The reply's mig part carries this order's figures.
+ *
+ * Incoming (argv --incoming): as --restore, but VMM_FD_SNAP carries a
+ * migration stream: RAM is mapped first and filled from the rounds as
+ * they arrive, then the state records are validated whole, the VM is
+ * built from them and comes up PAUSED (the launcher measures the
+ * migration event, then sends VMM_CTL_RESUME).  Any invalid byte: exit
+ * VMM_EXIT_SETUP with a log line naming the record.
  */
 #include <stdint.h>
 
 #include "core/util.h"
 
 enum vmm_ctl_op { VMM_CTL_PAUSE = 1, VMM_CTL_RESUME = 2, VMM_CTL_STATS = 3,
-		  VMM_CTL_SAVE = 4 };
+		  VMM_CTL_SAVE = 4, VMM_CTL_MIG_START = 5, VMM_CTL_MIG_ROUND = 6,
+		  VMM_CTL_MIG_FINAL = 7, VMM_CTL_MIG_CANCEL = 8 };
 
 #define VMM_ARG_RESTORE "--restore"
+#define VMM_ARG_INCOMING "--incoming"
 
 /* Why vCPUs left KVM_RUN, as counted (the metrics' "reason" label). */
 enum vmm_exit_kind {
@@ -120,12 +155,25 @@ struct vmm_ctl_stats {
 static_assert(sizeof(struct vmm_ctl_stats) == 6 * 8 + 8 * 8 + 4 + 64 * 4 + 4,
 	      "on-wire");
 
+/* A migration order's figures (zero in other replies). */
+struct vmm_ctl_mig {
+	uint32_t round;            /* the round this order wrote (FINAL: the last) */
+	uint32_t pad;
+	uint64_t pages;            /* pages written by this order */
+	uint64_t bytes;            /* stream bytes written by this order */
+	uint64_t ns;               /* time this order spent collecting and writing */
+	uint64_t dirty_pages_total; /* pages found dirty since START (rounds 1..) */
+};
+static_assert(sizeof(struct vmm_ctl_mig) == 40, "on-wire");
+
 struct vmm_ctl_reply {
 	uint32_t op, seq;          /* the request's */
 	int32_t result;            /* 0 or -errno */
 	uint32_t paused;           /* 1 while paused */
 	struct vmm_ctl_stats stats;
+	struct vmm_ctl_mig mig;
 };
-static_assert(sizeof(struct vmm_ctl_reply) == 16 + sizeof(struct vmm_ctl_stats), "on-wire");
+static_assert(sizeof(struct vmm_ctl_reply) == 16 + sizeof(struct vmm_ctl_stats) +
+	      sizeof(struct vmm_ctl_mig), "on-wire");
 
 #endif

@@ -151,7 +151,7 @@ int snap_restore_read(int fd, int kvm_fd, const struct vm_config *cfg,
 		      const uint8_t config_digest[32], struct snap_image **out)
 {
 	struct snap_image *img = calloc(1, sizeof(*img));
-	struct snap_reader rd = { snap_fd_read, snap_img_record, snap_img_mem, img };
+	struct snap_reader rd = { snap_fd_read, snap_img_record, snap_img_mem, img, 0 };
 	struct snap_limits lim;
 	int rc;
 

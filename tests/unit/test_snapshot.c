@@ -232,7 +232,7 @@ static int rd_record(void *ctx, const struct snap_rec *r, const uint8_t *p)
 static void test_reader_places_pages(void **state)
 {
 	struct rd_ctx c = { .ram = calloc(1, MEM) };
-	struct snap_reader rd = { rd_read, rd_record, rd_mem, &c };
+	struct snap_reader rd = { rd_read, rd_record, rd_mem, &c, 0 };
 
 	(void)state;
 	assert_non_null(c.ram);
