@@ -22,6 +22,7 @@ static const char *const snap_names[] = {
 	[SNAP_REC_IRQCHIP] = "IRQCHIP", [SNAP_REC_PIT] = "PIT",
 	[SNAP_REC_CLOCK] = "CLOCK", [SNAP_REC_DEV] = "DEV",
 	[SNAP_REC_MEM] = "MEM", [SNAP_REC_END] = "END",
+	[SNAP_REC_PAGES] = "PAGES", [SNAP_REC_ROUND_END] = "ROUND_END",
 };
 
 const char *snap_rec_name(uint32_t type)
@@ -52,6 +53,23 @@ int snap_header_check(const uint8_t *hdr, size_t len)
 	return 0;
 }
 
+int snap_mig_header_check(const uint8_t *hdr, size_t len)
+{
+	if (len < SNAP_MAGIC_LEN || memcmp(hdr, SNAP_MIG_MAGIC, SNAP_MAGIC_LEN)) {
+		log_err("migration stream: bad header (not a Bulwark migration stream, "
+			"or another version)");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+void snap_frame_init(struct snap_frame_state *st, int mig)
+{
+	memset(st, 0, sizeof(*st));
+	st->offset = SNAP_MAGIC_LEN;
+	st->mig = !!mig;
+}
+
 void snap_rec_decode(const uint8_t b[16], struct snap_rec *r)
 {
 	uint32_t t, i;
@@ -76,8 +94,8 @@ void snap_rec_encode(const struct snap_rec *r, uint8_t b[16])
 }
 
 #define snap_bad(r, st, fmt, ...) \
-	log_err("state stream: record %s[%u] at offset %llu: " fmt, \
-		snap_rec_name((r)->type), (r)->index, \
+	log_err("%s stream: record %s[%u] at offset %llu: " fmt, \
+		(st)->mig ? "migration" : "state", snap_rec_name((r)->type), (r)->index, \
 		(unsigned long long)(st)->offset, ##__VA_ARGS__)
 
 /* The payload bound of R's type (0: the type is unknown). */
@@ -94,7 +112,9 @@ static uint64_t snap_len_max(const struct snap_rec *r, const struct snap_limits 
 	case SNAP_REC_CLOCK: return SNAP_CLOCK_MAX;
 	case SNAP_REC_DEV: return SNAP_DEV_MAX;
 	case SNAP_REC_MEM: return 8 + mem_run;
+	case SNAP_REC_PAGES: return 8 + mem_run;
 	case SNAP_REC_END: return 0;
+	case SNAP_REC_ROUND_END: return 0;
 	default: return 0;
 	}
 }
@@ -187,6 +207,87 @@ static int snap_order_check(const struct snap_rec *r, const struct snap_frame_st
 	return ok ? 0 : -ENOENT;
 }
 
+/*
+ * A migration stream's rounds: PAGES[r]* ROUND_END[r] for r = 0, 1, ...
+ * then META.  0 when R fits here, or -EBADMSG (logged).
+ */
+static int snap_round_check(const struct snap_rec *r, const struct snap_frame_state *st)
+{
+	int is_round = r->type == SNAP_REC_PAGES || r->type == SNAP_REC_ROUND_END;
+
+	if (!st->mig) {
+		if (is_round) {
+			snap_bad(r, st, "a migration record in a state stream");
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (r->type == SNAP_REC_MEM) {
+		snap_bad(r, st, "MEM in a migration stream (memory comes in rounds)");
+		return -EBADMSG;
+	}
+	if (st->last_type && st->last_type != SNAP_REC_PAGES &&
+	    st->last_type != SNAP_REC_ROUND_END) {
+		if (is_round) {
+			snap_bad(r, st, "pages after %s (rounds end before META)",
+				 snap_rec_name(st->last_type));
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (!is_round) {
+		if (r->type != SNAP_REC_META || st->last_type != SNAP_REC_ROUND_END) {
+			snap_bad(r, st, "out of order: %s",
+				 st->last_type == SNAP_REC_PAGES ? "round not ended" :
+				 r->type == SNAP_REC_META ? "no round before it" :
+				 "META is missing before it");
+			return -EBADMSG;
+		}
+		return 0;
+	}
+	if (r->index != st->rounds) {
+		snap_bad(r, st, "round %s (expected round %u)",
+			 r->index < st->rounds ? "repeated" : "skipped", st->rounds);
+		return -EBADMSG;
+	}
+	if (st->rounds >= SNAP_MIG_MAX_ROUNDS) {
+		snap_bad(r, st, "more than %u rounds", SNAP_MIG_MAX_ROUNDS);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* PAGES and ROUND_END (snap_round_check passed): lengths and the round's
+ * total, then the state moves on. */
+static int snap_round_frame(const struct snap_rec *r, const struct snap_limits *lim,
+			    struct snap_frame_state *st)
+{
+	uint64_t max = snap_len_max(r, lim);
+
+	if (r->len > max) {
+		snap_bad(r, st, "%llu bytes (at most %llu)", (unsigned long long)r->len,
+			 (unsigned long long)max);
+		return -EFBIG;
+	}
+	if (r->type == SNAP_REC_PAGES) {
+		if (r->len <= 8 || (r->len - 8) % SNAP_PAGE ||
+		    r->len - 8 > lim->mem_bytes - st->mem_total) {
+			snap_bad(r, st, "%llu bytes: not whole pages, or the round "
+				 "over the guest's memory", (unsigned long long)r->len);
+			return -EFBIG;
+		}
+		st->mem_total += r->len - 8;
+	} else {
+		st->rounds++;
+		st->mem_total = 0;
+		st->mem_next_gpa = 0;
+	}
+	st->last_type = r->type;
+	st->last_index = r->index;
+	st->offset += sizeof(struct snap_rec) + r->len;
+	return 0;
+}
+
 int snap_frame_check(const struct snap_rec *r, const struct snap_limits *lim,
 		     struct snap_frame_state *st)
 {
@@ -197,10 +298,17 @@ int snap_frame_check(const struct snap_rec *r, const struct snap_limits *lim,
 		snap_bad(r, st, "after END");
 		return -EBADMSG;
 	}
-	if (r->type < SNAP_REC_META || r->type > SNAP_REC_END) {
+	if (r->type < SNAP_REC_META || r->type > SNAP_REC_ROUND_END) {
 		snap_bad(r, st, "unknown record type %u", r->type);
 		return -EBADMSG;
 	}
+	rc = snap_round_check(r, st);
+	if (rc)
+		return rc;
+	if (r->type == SNAP_REC_PAGES || r->type == SNAP_REC_ROUND_END)
+		return snap_round_frame(r, lim, st);
+	if (r->type == SNAP_REC_META && st->mig)
+		st->last_type = 0;	/* the state's order starts here */
 	rc = snap_order_check(r, st);
 	if (rc == -EEXIST)
 		snap_bad(r, st, "duplicated");
@@ -255,7 +363,8 @@ int snap_mem_check(uint64_t gpa, uint64_t pages, const struct snap_limits *lim,
 	in_high = gpa >= GUEST_4G && gpa - GUEST_4G < high &&
 		  pages <= high - (gpa - GUEST_4G);
 	if (gpa % SNAP_PAGE || !pages || gpa < st->mem_next_gpa || (!in_low && !in_high)) {
-		log_err("state stream: MEM run at gpa 0x%llx, %llu bytes: %s",
+		log_err("state stream: %s run at gpa 0x%llx, %llu bytes: %s",
+			st->mig ? "PAGES" : "MEM",
 			(unsigned long long)gpa, (unsigned long long)pages,
 			gpa % SNAP_PAGE ? "not page-aligned" :
 			gpa < st->mem_next_gpa ? "overlaps or is below the previous run" :
@@ -351,7 +460,7 @@ static int snap_read_one(const struct snap_reader *rd, const struct snap_limits 
 	frame = snap_frame_check(&r, lim, st);
 	if (frame < 0)
 		return frame;
-	if (r.type == SNAP_REC_MEM)
+	if (r.type == SNAP_REC_MEM || r.type == SNAP_REC_PAGES)
 		rc = snap_read_mem(rd, &r, lim, st);
 	else if (r.type == SNAP_REC_END && st->ndev != *ndevs) {
 		log_err("state stream: END: %u DEV records, META announced %u",
@@ -370,14 +479,16 @@ static int snap_read_one(const struct snap_reader *rd, const struct snap_limits 
 
 int snap_stream_read(const struct snap_reader *rd, const struct snap_limits *lim)
 {
-	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
+	struct snap_frame_state st;
 	uint8_t magic[SNAP_MAGIC_LEN];
 	uint32_t ndevs = 0;
 	int rc = rd->read(rd->ctx, magic, sizeof(magic));
 
 	if (rc && rc != -ENODATA)
 		return rc;
-	rc = snap_header_check(magic, rc ? 0 : sizeof(magic));
+	snap_frame_init(&st, rd->mig);
+	rc = (rd->mig ? snap_mig_header_check : snap_header_check)(magic,
+								  rc ? 0 : sizeof(magic));
 	while (!rc)
 		rc = snap_read_one(rd, lim, &st, &ndevs);
 	return rc == SNAP_FRAME_END ? 0 : rc;
@@ -409,11 +520,11 @@ static int snap_buf_record(void *ctx, const struct snap_rec *r, const uint8_t *p
 	return b->cb ? b->cb(b->ctx, r, p) : 0;
 }
 
-int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
-		      snap_rec_cb cb, void *ctx)
+static int snap_buf_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
+			  int mig, snap_rec_cb cb, void *ctx)
 {
 	struct snap_buf b = { .buf = buf, .len = len, .cb = cb, .ctx = ctx };
-	struct snap_reader rd = { snap_buf_read, snap_buf_record, NULL, &b, 0 };
+	struct snap_reader rd = { snap_buf_read, snap_buf_record, NULL, &b, mig };
 	int rc = snap_stream_read(&rd, lim);
 
 	if (!rc && b.off != len) {
@@ -421,4 +532,16 @@ int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *
 		rc = -EBADMSG;
 	}
 	return rc;
+}
+
+int snap_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
+		      snap_rec_cb cb, void *ctx)
+{
+	return snap_buf_check(buf, len, lim, 0, cb, ctx);
+}
+
+int snap_mig_stream_check(const uint8_t *buf, size_t len, const struct snap_limits *lim,
+			  snap_rec_cb cb, void *ctx)
+{
+	return snap_buf_check(buf, len, lim, 1, cb, ctx);
 }

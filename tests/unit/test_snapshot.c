@@ -47,10 +47,11 @@ struct trec {
 	struct snap_rec r;
 	uint8_t *p;
 };
-static struct trec recs[32];
+static struct trec recs[160];
 static size_t nrecs;
 static uint8_t *buf;
 static size_t buflen;
+static int mig;             /* serialise() a migration stream */
 
 static void add(uint32_t type, uint32_t index, uint64_t len)
 {
@@ -87,6 +88,37 @@ static int setup(void **state)
 	add_mem(1, 0x100000, 16 * SNAP_PAGE);
 	add(SNAP_REC_END, 0, 0);
 	last_log[0] = 0;
+	mig = 0;
+	return 0;
+}
+
+/* A migration stream: round 0 (two runs), round 1 (one page again, now
+ * zero), then META .. DEV 3 and END as setup's, without MEM. */
+static int setup_mig(void **state)
+{
+	setup(state);
+	for (size_t i = nrecs; i-- > 0;) {
+		if (recs[i].r.type == SNAP_REC_MEM) {
+			free(recs[i].p);
+			memmove(&recs[i], &recs[i + 1], (nrecs - i - 1) * sizeof(recs[0]));
+			nrecs--;
+		}
+	}
+	memmove(&recs[5], &recs[0], nrecs * sizeof(recs[0]));
+	nrecs += 5;
+	recs[0] = (struct trec){ { SNAP_REC_PAGES, 0, 8 + 2 * SNAP_PAGE },
+				 calloc(1, 8 + 2 * SNAP_PAGE) };
+	recs[0].p[8] = 0xAB;
+	recs[0].p[8 + SNAP_PAGE] = 0xAC;
+	recs[1] = (struct trec){ { SNAP_REC_PAGES, 0, 8 + SNAP_PAGE },
+				 calloc(1, 8 + SNAP_PAGE) };
+	memcpy(recs[1].p, &(uint64_t){ 0x100000 }, 8);
+	recs[1].p[8] = 0xAB;
+	recs[2] = (struct trec){ { SNAP_REC_ROUND_END, 0, 0 }, calloc(1, 1) };
+	recs[3] = (struct trec){ { SNAP_REC_PAGES, 1, 8 + SNAP_PAGE },
+				 calloc(1, 8 + SNAP_PAGE) };
+	recs[4] = (struct trec){ { SNAP_REC_ROUND_END, 1, 0 }, calloc(1, 1) };
+	mig = 1;
 	return 0;
 }
 
@@ -110,7 +142,7 @@ static void serialise(void)
 	free(buf);
 	buf = malloc(buflen);
 	assert_non_null(buf);
-	memcpy(buf, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	memcpy(buf, mig ? SNAP_MIG_MAGIC : SNAP_MAGIC, SNAP_MAGIC_LEN);
 	for (size_t i = 0; i < nrecs; i++) {
 		snap_rec_encode(&recs[i].r, buf + off);
 		memcpy(buf + off + 16, recs[i].p, recs[i].r.len);
@@ -123,7 +155,7 @@ static size_t seen;
 static int count_cb(void *ctx, const struct snap_rec *r, const uint8_t *p)
 {
 	(void)ctx;
-	if (r->type == SNAP_REC_MEM)
+	if (r->type == SNAP_REC_MEM || r->type == SNAP_REC_PAGES)
 		assert_null(p);
 	else
 		assert_non_null(p);
@@ -135,7 +167,8 @@ static int check(void)
 {
 	serialise();
 	last_log[0] = 0;
-	return snap_stream_check(buf, buflen, &lim, NULL, NULL);
+	return (mig ? snap_mig_stream_check : snap_stream_check)(buf, buflen, &lim,
+								 NULL, NULL);
 }
 
 static void drop(size_t i)
@@ -520,6 +553,192 @@ static void test_cb_error_stops(void **state)
 	assert_int_equal(snap_stream_check(buf, buflen, &lim, cb_fail, NULL), -EPROTO);
 }
 
+
+/* ---- the migration stream (issue 18) ---- */
+
+/* Whole: the check, the launcher's framing in migration mode, and the
+ * VMM's reader, where round 1's page replaces round 0's. */
+static void test_mig_whole(void **state)
+{
+	struct rd_ctx c = { .ram = calloc(1, MEM) };
+	struct snap_reader rd = { rd_read, rd_record, rd_mem, &c, 1 };
+	struct snap_frame_state st;
+	struct snap_rec r;
+	size_t off = SNAP_MAGIC_LEN;
+	int rc = 0;
+
+	(void)state;
+	assert_non_null(c.ram);
+	serialise();
+	seen = 0;
+	assert_int_equal(snap_mig_stream_check(buf, buflen, &lim, count_cb, NULL), 0);
+	assert_int_equal(seen, nrecs);
+	assert_int_equal(snap_mig_header_check(buf, buflen), 0);
+	snap_frame_init(&st, 1);
+	for (size_t i = 0; i < nrecs; i++) {
+		snap_rec_decode(buf + off, &r);
+		rc = snap_frame_check(&r, &lim, &st);
+		off += 16 + r.len;
+		if (i + 1 < nrecs)
+			assert_int_equal(rc, 0);
+	}
+	assert_int_equal(rc, SNAP_FRAME_END);
+	assert_int_equal(off, buflen);
+	assert_int_equal(st.rounds, 2);
+	assert_int_equal(snap_stream_read(&rd, &lim), 0);
+	assert_int_equal(c.ram[0], 0);               /* round 1: zero now */
+	assert_int_equal(c.ram[SNAP_PAGE], 0xAC);    /* round 0's second page */
+	assert_int_equal(c.ram[0x100000], 0xAB);
+	free(c.ram);
+	/* Either stream under the other's check: refused at the header. */
+	assert_int_equal(snap_stream_check(buf, buflen, &lim, NULL, NULL), -EBADMSG);
+	assert_log_names("bad header");
+	mig = 0;
+	serialise();
+	assert_int_equal(snap_mig_stream_check(buf, buflen, &lim, NULL, NULL), -EBADMSG);
+	assert_log_names("bad header");
+}
+
+static void test_mig_rounds(void **state)
+{
+	(void)state;
+	recs[3].r.index = recs[4].r.index = 2;        /* round 1 skipped */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("PAGES[2]");
+	assert_log_names("skipped");
+	recs[3].r.index = recs[4].r.index = 0;        /* round 0 again */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("PAGES[0]");
+	assert_log_names("repeated");
+	recs[3].r.index = recs[4].r.index = 1;
+	recs[4].r.index = 0;                          /* ROUND_END repeated */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("ROUND_END[0]");
+	recs[4].r.index = 1;
+	swap(1, 2);                                   /* reordered: PAGES[0] after its end */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("PAGES[0]");
+	swap(1, 2);
+	swap(4, 5);                                   /* META inside round 1 */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("round not ended");
+	swap(4, 5);
+	swap(3, 5);                                   /* PAGES after META */
+	swap(4, 5);
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("pages after META");
+	swap(4, 5);
+	swap(3, 5);
+	dup_rec(2);                                   /* a round ended twice */
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("ROUND_END[0]");
+	drop(3);
+	/* Within a round the gpa rises; the next round starts low again. */
+	memcpy(recs[1].p, &(uint64_t){ 0 }, 8);
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("below the previous run");
+	memcpy(recs[1].p, &(uint64_t){ 0x100000 }, 8);
+	assert_int_equal(check(), 0);
+}
+
+/* No round at all, MEM in a migration, PAGES in a snapshot, a gpa outside
+ * RAM, a round over RAM, an empty PAGES. */
+static void test_mig_refused(void **state)
+{
+	struct snap_limits small = { .nvcpus = 1, .mem_bytes = 2 * SNAP_PAGE };
+	struct snap_frame_state st;
+	struct snap_rec r = { SNAP_REC_PAGES, 0, 8 + 2 * SNAP_PAGE };
+
+	(void)state;
+	for (int i = 0; i < 5; i++)
+		drop(0);
+	assert_int_equal(check(), -EBADMSG);          /* META first: no round */
+	assert_log_names("no round before it");
+	teardown(state);
+	setup_mig(state);
+	recs[3].r.type = SNAP_REC_MEM;
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("MEM in a migration stream");
+	recs[3].r.type = SNAP_REC_PAGES;
+	memcpy(recs[3].p, &(uint64_t){ MEM }, 8);
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("not inside guest RAM");
+	memcpy(recs[3].p, &(uint64_t){ 0x10 }, 8);
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("not page-aligned");
+	memcpy(recs[3].p, &(uint64_t){ 0 }, 8);
+	assert_int_equal(check(), 0);
+	/* A round's pages at most the guest's memory; each round anew. */
+	snap_frame_init(&st, 1);
+	assert_int_equal(snap_frame_check(&r, &small, &st), 0);
+	r.len = 8 + SNAP_PAGE;
+	assert_int_equal(snap_frame_check(&r, &small, &st), -EFBIG);
+	assert_log_names("over the guest's memory");
+	r.type = SNAP_REC_ROUND_END;
+	r.len = 0;
+	assert_int_equal(snap_frame_check(&r, &small, &st), 0);
+	r = (struct snap_rec){ SNAP_REC_PAGES, 1, 8 + 2 * SNAP_PAGE };
+	assert_int_equal(snap_frame_check(&r, &small, &st), 0);
+	r.len = 8;
+	assert_int_equal(snap_frame_check(&r, &small, &st), -EFBIG);
+	r = (struct snap_rec){ SNAP_REC_ROUND_END, 1, 1 };
+	assert_int_equal(snap_frame_check(&r, &small, &st), -EFBIG);
+	/* PAGES and ROUND_END in a state stream. */
+	teardown(state);
+	setup(state);
+	recs[8].r.type = SNAP_REC_PAGES;
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("a migration record in a state stream");
+}
+
+/* At most SNAP_MIG_MAX_ROUNDS rounds, the final one included. */
+static void test_mig_max_rounds(void **state)
+{
+	(void)state;
+	drop(4);
+	drop(3);
+	for (uint32_t k = 1; k < SNAP_MIG_MAX_ROUNDS; k++) {
+		memmove(&recs[2 * k + 3], &recs[2 * k + 1], (nrecs - 2 * k - 1) * sizeof(recs[0]));
+		nrecs += 2;
+		recs[2 * k + 1] = (struct trec){ { SNAP_REC_PAGES, k, 8 + SNAP_PAGE },
+						 calloc(1, 8 + SNAP_PAGE) };
+		recs[2 * k + 2] = (struct trec){ { SNAP_REC_ROUND_END, k, 0 }, calloc(1, 1) };
+	}
+	assert_int_equal(recs[2 * SNAP_MIG_MAX_ROUNDS + 1].r.type, SNAP_REC_META);
+	assert_int_equal(check(), 0);
+	memmove(&recs[2 * SNAP_MIG_MAX_ROUNDS + 2], &recs[2 * SNAP_MIG_MAX_ROUNDS + 1],
+		(nrecs - 2 * SNAP_MIG_MAX_ROUNDS - 1) * sizeof(recs[0]));
+	nrecs++;
+	recs[2 * SNAP_MIG_MAX_ROUNDS + 1] = (struct trec){
+		{ SNAP_REC_ROUND_END, SNAP_MIG_MAX_ROUNDS, 0 }, calloc(1, 1) };
+	assert_int_equal(check(), -EBADMSG);
+	assert_log_names("more than 64 rounds");
+}
+
+/* Every record of a migration stream cut in its header and its payload. */
+static void test_mig_truncated(void **state)
+{
+	size_t off = SNAP_MAGIC_LEN;
+
+	(void)state;
+	serialise();
+	for (size_t i = 0; i < nrecs; i++) {
+		last_log[0] = 0;
+		assert_int_equal(snap_mig_stream_check(buf, off + 7, &lim, NULL, NULL),
+				 -EBADMSG);
+		assert_log_names("truncated");
+		if (recs[i].r.len) {
+			last_log[0] = 0;
+			assert_int_equal(snap_mig_stream_check(buf, off + 16 + recs[i].r.len - 1,
+							       &lim, NULL, NULL), -EBADMSG);
+			assert_log_names(snap_rec_name(recs[i].r.type));
+			assert_log_names("truncated");
+		}
+		off += 16 + recs[i].r.len;
+	}
+	assert_int_equal(off, buflen);
+}
+
 /* FIPS 180-4 examples, and lengths around the padding boundary against
  * OpenSSL's values (sha256sum of N bytes of 'a'). */
 #define A10 "aaaaaaaaaa"
@@ -563,6 +782,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cb_error_stops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mig_whole, setup_mig, teardown),
+		cmocka_unit_test_setup_teardown(test_mig_rounds, setup_mig, teardown),
+		cmocka_unit_test_setup_teardown(test_mig_refused, setup_mig, teardown),
+		cmocka_unit_test_setup_teardown(test_mig_max_rounds, setup_mig, teardown),
+		cmocka_unit_test_setup_teardown(test_mig_truncated, setup_mig, teardown),
 		cmocka_unit_test(test_sha256),
 	};
 
