@@ -31,7 +31,8 @@ bulwark-vmm_SRCS = core/vmm/vmm_main.c core/vmm/vmm_ctl.c core/vmm/vm.c core/vmm
 	core/vmm/dev_rtc.c core/vmm/dev_acpi_pm.c core/vmm/dev_ged.c core/vmm/dev_pci_host.c core/vmm/dev_tpm_crb.c \
 	core/vmm/crb.c attest/format/tpm.c attest/format/evlog_alg.c $(VIRTIO_VMM_SRCS) $(CORE_BOOT) \
 	core/snapshot.c core/sha256.c core/vmm/snap_vcpu.c core/vmm/snap_vm.c core/vmm/snap_dev.c \
-	core/vmm/snap_save.c core/vmm/snap_restore.c core/vmm/virtio_pci_snap.c $(CORE_COMMON)
+	core/vmm/snap_save.c core/vmm/snap_restore.c core/vmm/virtio_pci_snap.c \
+	core/vmm/mig.c $(CORE_COMMON)
 bulwark-vmm_PKGS := json-c tss2-mu
 bulwark-vmm_LDLIBS := -lpthread
 

@@ -132,10 +132,28 @@ static const uint64_t main_ioctls[] = {
 	KVM_GET_REGS, KVM_GET_SREGS, KVM_GET_XSAVE, KVM_GET_FPU, KVM_GET_XCRS,
 	KVM_GET_MSRS, KVM_GET_LAPIC, KVM_GET_VCPU_EVENTS, KVM_GET_MP_STATE,
 	KVM_GET_DEBUGREGS, KVM_GET_IRQCHIP, KVM_GET_PIT2,
+	/* Live migration (core/vmm/mig.c): VMM_CTL_MIG_START and the end of a
+	 * migration turn KVM's dirty log on and off on the two RAM slots
+	 * (the same slots, addresses and mapping: only the flag changes);
+	 * each round reads and clears it. */
+	KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
 };
 
+/* The migration's figures (vmm_ctl_mig.ns); the vDSO answers without a
+ * system call unless the clock source cannot be read from user space (the
+ * nested lab's hpet).  SAN=1 lists the same rule in SAN_RULES. */
+#ifdef __SANITIZE_ADDRESS__
+#define MAIN_CLOCK_RULE
+#else
+static const uint64_t main_clocks[] = { CLOCK_MONOTONIC };
+#define MAIN_CLOCK_RULE SC_IN(clock_gettime, 0, main_clocks, \
+			      "live migration figures, vDSO fallback (mig.c)"),
+#endif
+
 static const struct seccomp_rule main_rules[] = {
-	SC_IOCTL(main_ioctls, "console input, pause/resume clock, snapshot state"),
+	SC_IOCTL(main_ioctls, "console input, pause/resume clock, snapshot state, "
+		 "migration dirty log"),
+	MAIN_CLOCK_RULE
 	SC(poll, "event loop, pause waits"),
 	SC(read, "eventfd, signalfd (power button, stop), stdin, launcher orders"),
 	SC(write, "eventfds, log lines, replies to the launcher"),

@@ -88,6 +88,29 @@ int snap_devices_quiet(struct vm *vm);
 /* ---- the stream ---- */
 /* VMM_CTL_SAVE: paused only (-EBUSY), one whole stream to FD. */
 int snap_save(struct vm *vm, int fd);
+/* Whether a save may start now: paused, no TPM command in flight; 0 or
+ * -EBUSY (logged). */
+int snap_save_ready(struct vm *vm);
+/* META, VCPU..., IRQCHIP, PIT, CLOCK, DEV..., then (SEQ not NULL) memory
+ * as MEM runs counted in *SEQ and *BYTES, then END: a state stream after
+ * its header; the migration's final part with SEQ NULL. */
+int snap_save_state(struct vm *vm, int fd, uint32_t *seq, uint64_t *bytes);
+/* All of N bytes to FD (non-blocking: each wait bounded); 0 or -errno. */
+int snap_write(int fd, const void *p, size_t n);
+/* Bytes snap_write has written so far (all streams; for the figures). */
+uint64_t snap_written_total(void);
+/* One record: header, then LEN bytes of P. */
+int snap_put_rec(int fd, uint32_t type, uint32_t index, const void *p, uint64_t len);
+/* One MEM or PAGES record: GPA, then LEN bytes of pages at HVA. */
+int snap_put_run(int fd, uint32_t type, uint32_t index, uint64_t gpa,
+		 const uint8_t *hva, uint64_t len);
+/* Guest [GPA, GPA + SIZE) at HVA: its non-zero runs (of at most
+ * SNAP_MEM_RUN_MAX) as TYPE records, MEM with index *SEQ counting, PAGES
+ * with index *SEQ (the round); the page bytes added to *BYTES. */
+int snap_save_range(int fd, uint32_t type, uint64_t gpa, const uint8_t *hva,
+		    uint64_t size, uint32_t *seq, uint64_t *bytes);
+/* Whether the 4 KiB page at P is all zero. */
+int snap_page_zero(const uint8_t *p);
 /* Before confinement: what the save asks KVM once (the MSR list, caps). */
 int snap_prepare(int kvm_fd);
 
@@ -95,7 +118,7 @@ int snap_prepare(int kvm_fd);
  * mapped and filled; the other records kept). */
 struct snap_image;
 int snap_restore_read(int fd, int kvm_fd, const struct vm_config *cfg,
-		      const uint8_t config_digest[32], struct snap_image **out);
+		      const uint8_t config_digest[32], int mig, struct snap_image **out);
 /* The memory mapping, handed to vm_create_restored (then the VM's). */
 uint8_t *snap_image_take_mem(struct snap_image *img);
 /* After the VM, its devices and vCPUs exist: every state set, the VM left

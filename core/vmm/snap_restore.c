@@ -131,7 +131,7 @@ static int snap_img_record(void *ctx, const struct snap_rec *r, const uint8_t *p
 		rc = snap_device_check(img->cfg, r->index, p, r->len);
 		return rc ? rc : snap_keep(&img->dev[r->index], p, r->len);
 	default:
-		return 0;     /* MEM: placed; END: nothing */
+		return 0;     /* MEM, PAGES: placed; ROUND_END, END: nothing */
 	}
 }
 
@@ -148,10 +148,10 @@ static int snap_img_complete(const struct snap_image *img)
 }
 
 int snap_restore_read(int fd, int kvm_fd, const struct vm_config *cfg,
-		      const uint8_t config_digest[32], struct snap_image **out)
+		      const uint8_t config_digest[32], int mig, struct snap_image **out)
 {
 	struct snap_image *img = calloc(1, sizeof(*img));
-	struct snap_reader rd = { snap_fd_read, snap_img_record, snap_img_mem, img, 0 };
+	struct snap_reader rd = { snap_fd_read, snap_img_record, snap_img_mem, img, mig };
 	struct snap_limits lim;
 	int rc;
 
@@ -170,8 +170,9 @@ int snap_restore_read(int fd, int kvm_fd, const struct vm_config *cfg,
 	if (!rc)
 		rc = snap_img_complete(img);
 	if (rc) {
-		log_err("restore refused: the state stream is not whole and valid (%s)",
-			strerror(-rc));
+		log_err("%s refused: the %s stream is not whole and valid (%s)",
+			mig ? "incoming migration" : "restore",
+			mig ? "migration" : "state", strerror(-rc));
 		snap_image_free(img);
 		return rc;
 	}

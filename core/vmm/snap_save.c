@@ -23,7 +23,14 @@
 
 #define SNAP_WRITE_TIMEOUT_MS 30000
 
-static int snap_write(int fd, const void *p, size_t n)
+static uint64_t snap_written;   /* main thread only */
+
+uint64_t snap_written_total(void)
+{
+	return snap_written;
+}
+
+int snap_write(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 
@@ -32,6 +39,7 @@ static int snap_write(int fd, const void *p, size_t n)
 		struct pollfd pf = { .fd = fd, .events = POLLOUT };
 
 		if (w > 0) {
+			snap_written += (uint64_t)w;
 			b += w;
 			n -= (size_t)w;
 			continue;
@@ -46,7 +54,7 @@ static int snap_write(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int snap_put_rec(int fd, uint32_t type, uint32_t index, const void *p, uint64_t len)
+int snap_put_rec(int fd, uint32_t type, uint32_t index, const void *p, uint64_t len)
 {
 	struct snap_rec r = { type, index, len };
 	uint8_t h[sizeof(r)];
@@ -57,7 +65,7 @@ static int snap_put_rec(int fd, uint32_t type, uint32_t index, const void *p, ui
 	return rc || !len ? rc : snap_write(fd, p, len);
 }
 
-static int snap_page_zero(const uint8_t *p)
+int snap_page_zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)(const void *)p;
 	uint64_t acc = 0;
@@ -67,18 +75,28 @@ static int snap_page_zero(const uint8_t *p)
 	return acc == 0;
 }
 
-/* Guest [GPA, GPA + SIZE) at HVA: its non-zero runs as MEM records. */
-static int snap_save_range(int fd, uint64_t gpa, const uint8_t *hva, uint64_t size,
-			   uint32_t *seq, uint64_t *bytes)
+int snap_put_run(int fd, uint32_t type, uint32_t index, uint64_t gpa,
+		 const uint8_t *hva, uint64_t len)
+{
+	struct snap_rec r = { type, index, 8 + len };
+	uint8_t h[sizeof(r) + 8];
+	uint64_t g = htole64(gpa);
+	int rc;
+
+	snap_rec_encode(&r, h);
+	memcpy(h + sizeof(r), &g, 8);
+	rc = snap_write(fd, h, sizeof(h));
+	return rc ? rc : snap_write(fd, hva, len);
+}
+
+int snap_save_range(int fd, uint32_t type, uint64_t gpa, const uint8_t *hva,
+		    uint64_t size, uint32_t *seq, uint64_t *bytes)
 {
 	uint64_t off = 0;
 	int rc = 0;
 
 	while (!rc && off < size) {
 		uint64_t start, len = 0;
-		struct snap_rec r;
-		uint8_t h[sizeof(r) + 8];
-		uint64_t g;
 
 		while (off < size && snap_page_zero(hva + off))
 			off += SNAP_PAGE;
@@ -89,13 +107,9 @@ static int snap_save_range(int fd, uint64_t gpa, const uint8_t *hva, uint64_t si
 		}
 		if (!len)
 			break;
-		r = (struct snap_rec){ SNAP_REC_MEM, (*seq)++, 8 + len };
-		snap_rec_encode(&r, h);
-		g = htole64(gpa + start);
-		memcpy(h + sizeof(r), &g, 8);
-		rc = snap_write(fd, h, sizeof(h));
-		if (!rc)
-			rc = snap_write(fd, hva + start, len);
+		rc = snap_put_run(fd, type, *seq, gpa + start, hva + start, len);
+		if (type == SNAP_REC_MEM)
+			(*seq)++;
 		*bytes += len;
 	}
 	return rc;
@@ -148,35 +162,49 @@ static int snap_save_meta(struct vm *vm, int fd)
 	return snap_put_rec(fd, SNAP_REC_META, 0, &m, sizeof(m));
 }
 
-int snap_save(struct vm *vm, int fd)
+int snap_save_ready(struct vm *vm)
 {
-	struct snap_buf b = { .max = SNAP_VCPU_MAX };
-	uint64_t bytes = 0;
-	uint32_t seq = 0;
 	int rc;
 
 	if (!vm->paused)
 		return -EBUSY;
 	rc = snap_devices_quiet(vm);
-	if (rc) {
+	if (rc)
 		log_warn("save refused: a device is busy (%s); try again", strerror(-rc));
-		return rc;
-	}
-	rc = snap_write(fd, SNAP_MAGIC, SNAP_MAGIC_LEN);
-	if (!rc)
-		rc = snap_save_meta(vm, fd);
+	return rc;
+}
+
+int snap_save_state(struct vm *vm, int fd, uint32_t *seq, uint64_t *bytes)
+{
+	struct snap_buf b = { .max = SNAP_VCPU_MAX };
+	int rc = snap_save_meta(vm, fd);
+
 	if (!rc)
 		rc = snap_save_vcpus(vm, fd, &b);
 	if (!rc)
 		rc = snap_save_vm(vm, fd, &b);
-	if (!rc)
-		rc = snap_save_range(fd, 0, vm->mem, vm->low_size, &seq, &bytes);
-	if (!rc && vm->high_size)
-		rc = snap_save_range(fd, GUEST_4G, vm->mem + vm->low_size, vm->high_size,
-				     &seq, &bytes);
+	if (!rc && seq)
+		rc = snap_save_range(fd, SNAP_REC_MEM, 0, vm->mem, vm->low_size, seq, bytes);
+	if (!rc && seq && vm->high_size)
+		rc = snap_save_range(fd, SNAP_REC_MEM, GUEST_4G, vm->mem + vm->low_size,
+				     vm->high_size, seq, bytes);
 	if (!rc)
 		rc = snap_put_rec(fd, SNAP_REC_END, 0, NULL, 0);
 	snap_buf_free(&b);
+	return rc;
+}
+
+int snap_save(struct vm *vm, int fd)
+{
+	uint64_t bytes = 0;
+	uint32_t seq = 0;
+	int rc = snap_save_ready(vm);
+
+	if (rc)
+		return rc;
+	rc = snap_write(fd, SNAP_MAGIC, SNAP_MAGIC_LEN);
+	if (!rc)
+		rc = snap_save_state(vm, fd, &seq, &bytes);
 	if (rc)
 		log_err("save failed: %s (the stream is incomplete: no END record)",
 			strerror(-rc));

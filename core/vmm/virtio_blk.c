@@ -347,7 +347,7 @@ static int blk_queue_process(void *dev, uint16_t qi, struct virtq *q,
 		}
 		if (rc)
 			return rc;
-		virtq_push(q, b->chain.head, written);
+		virtq_push(q, &b->chain, written);
 		pushed = 1;
 	}
 	return pushed;

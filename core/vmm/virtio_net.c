@@ -101,7 +101,7 @@ static int net_tx(struct virtio_net *n, struct virtq *q, const struct gmem *m)
 			return virtq_fail(q, "net tx chain shorter than its header",
 					  n->chain.out_len);
 		net_tx_one(n, &n->chain);
-		virtq_push(q, n->chain.head, 0);
+		virtq_push(q, &n->chain, 0);
 		pushed = 1;
 	}
 	return pushed;
@@ -147,7 +147,7 @@ static int net_rx(struct virtio_net *n, struct virtq *q, const struct gmem *m)
 				log_warn("tap read: %s", strerror((int)-r));
 			return pushed;
 		}
-		virtq_push(q, n->chain.head, (uint32_t)r);
+		virtq_push(q, &n->chain, (uint32_t)r);
 		pushed = 1;
 	}
 	return pushed;

@@ -24,10 +24,12 @@ void virtq_reset(struct virtq *q)
 	uint16_t max_size = q->max_size;
 	const char *name = q->name;
 	const _Atomic uint32_t *halt = q->halt;
+	struct gmem_dirty *dirty = q->dirty;
 
 	virtq_init(q, max_size, name);
 	q->violations = violations;
 	q->halt = halt;
+	q->dirty = dirty;
 }
 
 int virtq_fail(struct virtq *q, const char *reason, uint64_t value)
@@ -71,6 +73,7 @@ int virtq_activate(struct virtq *q, const struct gmem *m)
 		return virtq_fail(q, "avail ring outside guest RAM", q->avail_gpa);
 	if (!q->used)
 		return virtq_fail(q, "used ring outside guest RAM", q->used_gpa);
+	q->dirty = m->dirty;
 	q->num = q->size;
 	q->last_avail = 0;
 	q->used_idx = 0;
@@ -196,18 +199,23 @@ int virtq_iov_slice(const struct iovec *src, uint16_t n, uint64_t skip, uint64_t
 	return k;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t written)
 {
 	struct virtq_used_elem *e;
 
 	if (!q->active)
 		return;
+	/* The data first: marked after the device wrote it (gmem_dirty). */
+	for (uint16_t i = c->n_out; i < c->n_out + c->n_in; i++)
+		gmem_dirty_mark(q->dirty, c->iov[i].iov_base, c->iov[i].iov_len);
 	e = &q->used->ring[q->used_idx & (q->num - 1)];
-	__atomic_store_n(&e->id, htole32(head), __ATOMIC_RELAXED);
+	__atomic_store_n(&e->id, htole32(c->head), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, htole32(written), __ATOMIC_RELAXED);
 	q->used_idx++;
 	/* The element is visible before the index that publishes it. */
 	__atomic_store_n(&q->used->idx, htole16(q->used_idx), __ATOMIC_RELEASE);
+	gmem_dirty_mark(q->dirty, e, sizeof(*e));
+	gmem_dirty_mark(q->dirty, &q->used->idx, sizeof(q->used->idx));
 }
 
 bool virtq_pending(const struct virtq *q)

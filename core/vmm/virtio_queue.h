@@ -27,11 +27,39 @@
 
 /* ---- guest memory ------------------------------------------------------- */
 
+/*
+ * The VMM's own writes to guest RAM (live migration, core/vmm/mig.c): one
+ * bit per 4 KiB page of the mapping (low RAM then high RAM), set by the
+ * thread that wrote, AFTER the write, so that whoever clears a bit and then
+ * copies the page sees the data (or the bit comes back for the next round).
+ * Always kept (an atomic OR per buffer returned to the guest); the
+ * migration clears it at START and collects it in each round.
+ */
+struct gmem_dirty {
+	_Atomic uint64_t *bits;       /* NULL: nothing is tracked (unit tests) */
+	const uint8_t *base;
+	uint64_t pages;
+};
+
+static inline void gmem_dirty_mark(struct gmem_dirty *d, const void *p, uint64_t len)
+{
+	uint64_t first, last;
+
+	if (!d || !d->bits || !len || (const uint8_t *)p < d->base)
+		return;
+	first = (uint64_t)((const uint8_t *)p - d->base) / 4096;
+	last = ((uint64_t)((const uint8_t *)p - d->base) + len - 1) / 4096;
+	for (uint64_t i = first; i <= last && i < d->pages; i++)
+		atomic_fetch_or_explicit(&d->bits[i / 64], 1ULL << (i % 64),
+					 memory_order_release);
+}
+
 /* Guest RAM as one host mapping: [0, low_size) then [4 GiB, 4 GiB + high_size). */
 struct gmem {
 	uint8_t *base;
 	uint64_t low_size;
 	uint64_t high_size;
+	struct gmem_dirty *dirty;     /* the VM's, or NULL */
 };
 
 #define GMEM_HIGH_START 0x100000000ULL
@@ -117,6 +145,8 @@ struct virtq {
 	 * request at its next chunk: bus mastering is off, or a reset waits.
 	 */
 	const _Atomic uint32_t *halt;
+	/* The guest memory's dirty bitmap (virtq_activate); NULL: none. */
+	struct gmem_dirty *dirty;
 };
 
 /* One popped chain: device-readable iovecs first, then device-writable. */
@@ -151,8 +181,10 @@ static inline bool virtq_halted(const struct virtq *q)
  */
 int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_chain *c);
 
-/* Return chain HEAD to the driver, WRITTEN bytes of it filled in. */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+/* Return chain C to the driver, WRITTEN bytes of it filled in.  Every
+ * device-writable buffer of C and the used ring entry are marked in the
+ * dirty bitmap (the buffers wholly: WRITTEN is the guest's to trust). */
+void virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t written);
 
 /* Whether the driver has made chains available that were not popped yet. */
 bool virtq_pending(const struct virtq *q);

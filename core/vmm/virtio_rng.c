@@ -69,7 +69,7 @@ static int rng_queue_process(void *dev, uint16_t qi, struct virtq *q,
 
 		if (rc <= 0)
 			return rc ? rc : pushed;
-		virtq_push(q, r->chain.head, rng_fill(r, &r->chain));
+		virtq_push(q, &r->chain, rng_fill(r, &r->chain));
 		pushed = 1;
 	}
 	return pushed;

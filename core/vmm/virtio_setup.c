@@ -89,7 +89,7 @@ int virtio_setup(struct vm *vm, const struct virtio_setup_cfg *cfg, struct virti
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->mem = (struct gmem){ vm->mem, vm->low_size, vm->high_size };
+	s->mem = (struct gmem){ vm->mem, vm->low_size, vm->high_size, &vm->dirty };
 	rc = virtio_irq_create(vm->vm_fd, &s->irq);
 	if (!rc)
 		rc = virtio_add_devices(vm, s, cfg);

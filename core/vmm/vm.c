@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -49,10 +50,10 @@ static int vm_check_caps(int kvm_fd)
 }
 
 static int vm_set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,
-		       void *hva)
+		       void *hva, uint32_t flags)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa, .memory_size = size,
 		.userspace_addr = (uint64_t)(uintptr_t)hva,
 	};
 
@@ -90,9 +91,22 @@ static int vm_setup_memory(struct vm *vm, uint8_t *mem)
 			(unsigned long long)vm->cfg->memory_mib, strerror(-rc));
 		return rc;
 	}
-	rc = vm_set_slot(vm, 0, 0, vm->low_size, vm->mem);
+	vm->dirty.pages = vm->mem_size / 4096;
+	vm->dirty.base = vm->mem;
+	vm->dirty.bits = calloc((vm->dirty.pages + 63) / 64, sizeof(uint64_t));
+	if (!vm->dirty.bits)
+		return -ENOMEM;
+	return vm_mem_log_dirty(vm, 0);
+}
+
+int vm_mem_log_dirty(struct vm *vm, int on)
+{
+	uint32_t flags = on ? KVM_MEM_LOG_DIRTY_PAGES : 0;
+	int rc = vm_set_slot(vm, 0, 0, vm->low_size, vm->mem, flags);
+
 	if (!rc && vm->high_size)
-		rc = vm_set_slot(vm, 1, GUEST_4G, vm->high_size, vm->mem + vm->low_size);
+		rc = vm_set_slot(vm, 1, GUEST_4G, vm->high_size, vm->mem + vm->low_size,
+				 flags);
 	return rc;
 }
 
@@ -172,6 +186,8 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
+	free((void *)vm->dirty.bits);
+	vm->dirty.bits = NULL;
 	if (vm->event_fd >= 0)
 		close(vm->event_fd);
 	if (vm->vm_fd >= 0)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/vmm/bus.h"
+#include "core/vmm/virtio_queue.h"
 #include "core/config.h"
 
 /* Why the VM stopped; the VMM's exit status follows from it. */
@@ -33,6 +34,7 @@ struct uart;
 struct pci_host;
 struct outbuf;
 struct snap_buf;
+struct vm_mig;
 
 struct vm {
 	const struct vm_config *cfg;
@@ -75,6 +77,11 @@ struct vm {
 	 * own offset); tsc_saved is 0 where KVM has no KVM_VCPU_TSC_OFFSET. */
 	int tsc_saved;
 	uint64_t tsc_host_at_pause;
+	/* Live migration (core/vmm/mig.c): the pages the VMM's own threads
+	 * wrote (allocated with the memory, kept for the VM's life), and the
+	 * migration in progress (main thread only; NULL: none). */
+	struct gmem_dirty dirty;
+	struct vm_mig *mig;
 };
 
 /* A platform device: one file, one ops table (see devices.c for the list). */
@@ -94,6 +101,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, int kvm_fd);
  * filled; MEM becomes the VM's (unmapped by vm_destroy, even on failure). */
 int vm_create_restored(struct vm *vm, const struct vm_config *cfg, int kvm_fd,
 		       uint8_t *mem);
+/* KVM's dirty log on every RAM slot (KVM_MEM_LOG_DIRTY_PAGES) on or off.
+ * 0 or -errno (logged). */
+int vm_mem_log_dirty(struct vm *vm, int on);
 /* An anonymous mapping for guest memory of MEM_SIZE bytes, or NULL. */
 uint8_t *vm_mem_map(uint64_t mem_size);
 void vm_destroy(struct vm *vm);

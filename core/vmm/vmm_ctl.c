@@ -13,6 +13,7 @@
 
 #include "core/layout.h"
 #include "core/log.h"
+#include "core/vmm/mig.h"
 #include "core/vmm/snap.h"
 #include "core/vmm/vcpu.h"
 #include "core/vmm/virtio_setup.h"
@@ -69,6 +70,8 @@ int vmm_ctl_service(struct vm *vm, int fd)
 			rep.result = 0;
 		else if (req.op == VMM_CTL_SAVE)
 			rep.result = snap_save(vm, VMM_FD_SNAP);
+		else if (req.op >= VMM_CTL_MIG_START && req.op <= VMM_CTL_MIG_CANCEL)
+			rep.result = mig_order(vm, req.op, VMM_FD_SNAP, &rep.mig);
 	}
 	if (rep.result == -EINVAL)
 		log_warn("control: refused a request of %zd bytes, op %u", n,

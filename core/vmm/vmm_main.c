@@ -9,7 +9,8 @@
  * VMM_FD_CONTROL, core/vmm/vmm_ctl.c; vmm_abi.h), one per vCPU, and io (console output, one per virtio device).
  * With --restore the VM is built from a state stream on VMM_FD_SNAP (read
  * and validated whole first, core/vmm/snap_restore.c) instead of a kernel,
- * and comes up paused.
+ * and comes up paused; with --incoming from a migration stream the same
+ * way (core/vmm/mig.c writes it on the source).
  *
  * Order (core/sandbox.h): every fd and mapping is made (KVM routes, irqfds,
  * ioeventfds of the virtio devices included); vmm_process_confine() compiles
@@ -31,6 +32,7 @@
 #include "core/acpi.h"
 #include "core/vmm/boot_load.h"
 #include "core/vmm/devices.h"
+#include "core/vmm/mig.h"
 #include "core/log.h"
 #include "core/vmm/outbuf.h"
 #include "core/sandbox.h"
@@ -44,7 +46,8 @@
 #include "core/vmm/vmm_ctl.h"
 
 static uint8_t vmm_config_digest[32];
-static int vmm_restoring;            /* --restore (vmm_abi.h) */
+static int vmm_restoring;            /* --restore or --incoming (vmm_abi.h) */
+static int vmm_incoming;             /* --incoming: a migration stream */
 
 static int vmm_read_config(struct vm_config *cfg)
 {
@@ -251,9 +254,10 @@ static int vmm_vcpus(struct vm *vm, const struct vm_config *cfg, struct kvm_cpui
 }
 
 /*
- * --restore: the whole stream read and validated first (nothing of the VM
- * exists until it passed), then the VM from the configuration as at a
- * start, with the restored memory and no kernel, then every state set.
+ * --restore and --incoming: the whole stream read and validated first
+ * (nothing of the VM exists until it passed; --incoming's rounds fill the
+ * memory as they arrive), then the VM from the configuration as at a
+ * start, with that memory and no kernel, then every state set.
  */
 static int vmm_build_restore(struct vm *vm, const struct vm_config *cfg,
 			     struct outbuf *out)
@@ -262,7 +266,8 @@ static int vmm_build_restore(struct vm *vm, const struct vm_config *cfg,
 	struct snap_image *img = NULL;
 	int rc;
 
-	rc = snap_restore_read(VMM_FD_SNAP, VMM_FD_KVM, cfg, vmm_config_digest, &img);
+	rc = snap_restore_read(VMM_FD_SNAP, VMM_FD_KVM, cfg, vmm_config_digest,
+			       vmm_incoming, &img);
 	if (rc)
 		return rc;
 	rc = vm_create_restored(vm, cfg, VMM_FD_KVM, snap_image_take_mem(img));
@@ -421,6 +426,7 @@ static int vmm_run(struct vm *vm, const struct vm_config *cfg)
 out:
 	virtio_teardown(vm->virtio);
 	vm->virtio = NULL;
+	mig_fini(vm);
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
@@ -483,16 +489,18 @@ static int vmm_check_fds(const struct vm_config *cfg)
 	return 0;
 }
 
-/* argv: [--log-level LEVEL] [--seccomp kill|log] [--restore], as the
- * launcher passes them (vmm_abi.h).  Anything else: refuse to start. */
+/* argv: [--log-level LEVEL] [--seccomp kill|log] [--restore|--incoming], as
+ * the launcher passes them (vmm_abi.h).  Anything else: refuse to start. */
 static int vmm_parse_args(int argc, char **argv, enum config_seccomp *mode)
 {
 	enum log_level level;
 
 	*mode = CONFIG_SECCOMP_KILL;
 	for (int i = 1; i < argc; i += 2) {
-		if (!strcmp(argv[i], VMM_ARG_RESTORE) && !vmm_restoring) {
+		if ((!strcmp(argv[i], VMM_ARG_RESTORE) ||
+		     !strcmp(argv[i], VMM_ARG_INCOMING)) && !vmm_restoring) {
 			vmm_restoring = 1;
+			vmm_incoming = !strcmp(argv[i], VMM_ARG_INCOMING);
 			i--;
 			continue;
 		}
@@ -515,7 +523,7 @@ int main(int argc, char **argv)
 
 	if (vmm_parse_args(argc, argv, &mode)) {
 		log_err("usage: " VMM_BINARY " [--log-level LEVEL] [--seccomp kill|log] "
-			"[" VMM_ARG_RESTORE "]; "
+			"[" VMM_ARG_RESTORE "|" VMM_ARG_INCOMING "]; "
 			"it is started by `bulwark run`");
 		return VMM_EXIT_SETUP;
 	}

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int ready;
 	const struct virtio_device_ops *ops;
-	struct gmem m = { NULL, LOW_SIZE, HIGH_SIZE };
+	struct gmem m = { NULL, LOW_SIZE, HIGH_SIZE, NULL };
 	struct virtq q;
 	uint16_t qi;
 	void *dev;

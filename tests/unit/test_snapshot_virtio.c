@@ -107,7 +107,7 @@ static int setup(void **state)
 {
 	(void)state;
 	ram = calloc(1, RAM_SIZE);
-	mem = (struct gmem){ ram, RAM_SIZE, 0 };
+	mem = (struct gmem){ ram, RAM_SIZE, 0, NULL };
 	assert_int_equal(virtio_irq_create(-1, &irq), 0);
 	assert_int_equal(virtio_pci_create(NULL, irq, &mem, &echo_ops, &chain_a, BAR, &a), 0);
 	/* B: the same device in a new VMM, at the same BAR (the configuration

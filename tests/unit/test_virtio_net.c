@@ -72,7 +72,7 @@ static int setup(void **state)
 	assert_non_null(t);
 	t->ram = calloc(1, RAM_SIZE);
 	assert_non_null(t->ram);
-	t->m = (struct gmem){ t->ram, RAM_SIZE, 0 };
+	t->m = (struct gmem){ t->ram, RAM_SIZE, 0, NULL };
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	t->peer = sv[1];
 	assert_int_equal(virtio_net_create(sv[0], mac, &t->dev), 0);

@@ -104,7 +104,7 @@ static int setup(void **state)
 	assert_non_null(t);
 	t->ram = calloc(1, RAM_SIZE);
 	assert_non_null(t->ram);
-	t->m = (struct gmem){ t->ram, RAM_SIZE, 0 };
+	t->m = (struct gmem){ t->ram, RAM_SIZE, 0, NULL };
 	assert_int_equal(virtio_irq_create(-1, &t->irq), 0);
 	assert_int_equal(virtio_pci_create(NULL, t->irq, &t->m, &echo_ops, &t->chain, BAR,
 					   &t->vp), 0);

@@ -68,7 +68,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->ram = calloc(1, LOW_SIZE + HIGH_SIZE);
 	assert_non_null(f->ram);
-	f->m = (struct gmem){ f->ram, LOW_SIZE, HIGH_SIZE };
+	f->m = (struct gmem){ f->ram, LOW_SIZE, HIGH_SIZE, NULL };
 	virtq_init(&f->q, QSIZE, "test.q0");
 	f->q.size = QSIZE;
 	f->q.desc_gpa = DESC_GPA;
@@ -123,11 +123,45 @@ static void test_good_chain(void **state)
 	assert_ptr_equal(f->c.iov[2].iov_base, f->ram + DATA_GPA + 0x400);
 	/* Nothing more until the driver offers more. */
 	assert_int_equal(virtq_pop(&f->q, &f->m, &f->c), 0);
-	virtq_push(&f->q, 0, 77);
+	virtq_push(&f->q, &f->c, 77);
 	assert_int_equal(used(f)->idx, 1);
 	assert_int_equal(used(f)->ring[0].id, 0);
 	assert_int_equal(used(f)->ring[0].len, 77);
 	assert_false(f->q.broken);
+}
+
+/* Live migration: a push marks the chain's writable buffers and the used
+ * ring in the dirty bitmap, never its readable ones. */
+static void test_push_marks_dirty(void **state)
+{
+	struct fake *f = *state;
+	uint64_t pages = (LOW_SIZE + HIGH_SIZE) / 4096;
+	_Atomic uint64_t bits[1];
+	struct gmem_dirty d = { bits, f->ram, pages };
+
+	static_assert((LOW_SIZE + HIGH_SIZE) / 4096 <= 64, "one word");
+	memset(bits, 0, sizeof(bits));
+	f->m.dirty = &d;
+	virtq_reset(&f->q);
+	f->q.size = QSIZE;
+	f->q.desc_gpa = DESC_GPA;
+	f->q.avail_gpa = AVAIL_GPA;
+	f->q.used_gpa = USED_GPA;
+	assert_int_equal(virtq_activate(&f->q, &f->m), 0);
+	set_desc(f, 0, DATA_GPA, 16, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, GMEM_HIGH_START + 0x1ff0, 32, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	set_desc(f, 2, DATA_GPA + 0x2000, 1, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 0);
+	assert_int_equal(virtq_pop(&f->q, &f->m, &f->c), 1);
+	assert_int_equal(atomic_load(&bits[0]), 0);    /* popping writes nothing */
+	virtq_push(&f->q, &f->c, 33);
+	for (uint64_t p = 0; p < pages; p++) {
+		int want = p == USED_GPA / 4096 || p == (DATA_GPA + 0x2000) / 4096 ||
+			   p == (LOW_SIZE + 0x1000) / 4096 || p == (LOW_SIZE + 0x2000) / 4096;
+
+		assert_int_equal(!!(atomic_load(&bits[p / 64]) & (1ULL << (p % 64))), want);
+	}
+	f->m.dirty = NULL;
 }
 
 static void expect_broken(struct fake *f)
@@ -385,6 +419,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_gmem_bounds),
 		T(test_good_chain),
+		T(test_push_marks_dirty),
 		T(test_loop_two),
 		T(test_loop_self),
 		T(test_chain_of_queue_size),

@@ -15,7 +15,7 @@ int echo_process(void *dev, uint16_t qi, struct virtq *q, const struct gmem *m)
 			return rc ? rc : pushed;
 		if (virtq_chain_write(c, 0, "Z", 1))
 			return virtq_fail(q, "no writable byte", c->head);
-		virtq_push(q, c->head, 1);
+		virtq_push(q, c, 1);
 		pushed = 1;
 	}
 	return pushed;
