@@ -11,10 +11,16 @@
  * --cmdline ... --no-vtpm).
  *
  * --restore FILE: the VMM gets --restore and FILE's bytes on its stream.
+ * --incoming FILE: the VMM gets --incoming and FILE's bytes (a FIFO: as
+ * they come) on its stream (test-mig-vmm, issue 18).
  * Then, one per line on stdin:  pause | resume | save FILE | stop | wait
+ * | mig-start FILE | mig-round | mig-final | mig-cancel
  * (stop: VMM_SIG_STOP; wait: until the VMM exits by itself)
  * each answered on stderr "HARNESS op result" (save: the stream framed
- * with snap_frame_check, as the launcher will, written to FILE; "bytes N").
+ * with snap_frame_check, as the launcher will, written to FILE; "bytes N";
+ * pause, resume: "t=SECONDS" of CLOCK_REALTIME at the reply; mig-*: the
+ * migration stream framed in migration mode, appended to mig-start's FILE
+ * (closed after mig-final), and the reply's round, pages, bytes, ns).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -72,11 +79,11 @@ static int harness_memfd(const struct vm_config *cfg)
 }
 
 /* In the child: SRC fds at their ABI numbers, privileges dropped, exec. */
-static void harness_child(const char *vmm, int restore, const int src[], const int dst[],
-			  int n)
+static void harness_child(const char *vmm, const char *mode, const int src[],
+			  const int dst[], int n)
 {
 	char *argv[] = { (char *)vmm, "--log-level", "info", "--seccomp", "kill",
-			 restore ? VMM_ARG_RESTORE : NULL, NULL };
+			 (char *)mode, NULL };
 	int hi[32];
 
 	for (int i = 0; i < n; i++)
@@ -108,8 +115,9 @@ static int harness_open(const char *path, int flags)
 	return fd;
 }
 
-static int harness_start(const char *vmm, const struct vm_config *cfg, int restore)
+static int harness_start(const char *vmm, const struct vm_config *cfg, const char *mode)
 {
+	int restore = !!mode;
 	int src[32], dst[32], n = 0, cs[2], ss[2];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cs) ||
@@ -129,7 +137,7 @@ static int harness_start(const char *vmm, const struct vm_config *cfg, int resto
 	ADD(ss[1], VMM_FD_SNAP);
 	vmm_pid = fork();
 	if (vmm_pid == 0)
-		harness_child(vmm, restore, src, dst, n);
+		harness_child(vmm, mode, src, dst, n);
 	for (int i = 0; i < n; i++)
 		if (src[i] >= 0)
 			close(src[i]);
@@ -174,39 +182,134 @@ static int harness_read_all(int fd, void *buf, size_t n)
 	return 0;
 }
 
+/* One record, framed by its header alone (snap_frame_check), to OUT;
+ * 0, SNAP_FRAME_END, or -errno.  *TYPE: the record's. */
+static int harness_record(FILE *out, const struct snap_limits *lim,
+			  struct snap_frame_state *st, uint64_t *bytes, uint32_t *type)
+{
+	static uint8_t buf[1 << 20];
+	struct snap_rec r;
+	uint8_t h[16];
+	int rc;
+
+	if (harness_read_all(snap_fd, h, sizeof(h)))
+		return -EPIPE;
+	snap_rec_decode(h, &r);
+	*type = r.type;
+	rc = snap_frame_check(&r, lim, st);
+	if (rc < 0)
+		return rc;
+	fwrite(h, 1, sizeof(h), out);
+	for (uint64_t left = r.len; left;) {
+		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+		if (harness_read_all(snap_fd, buf, k))
+			return -EPIPE;
+		fwrite(buf, 1, k, out);
+		left -= k;
+	}
+	*bytes += sizeof(h) + r.len;
+	return rc;
+}
+
 /* The stream, framed by headers alone (snap_frame_check), to OUT. */
 static int harness_receive(FILE *out, const struct snap_limits *lim, uint64_t *bytes)
 {
-	static uint8_t buf[1 << 20];
-	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
-	uint8_t h[16];
-	int rc = harness_read_all(snap_fd, buf, SNAP_MAGIC_LEN);
+	uint8_t magic[SNAP_MAGIC_LEN];
+	struct snap_frame_state st;
+	uint32_t type;
+	int rc = harness_read_all(snap_fd, magic, SNAP_MAGIC_LEN);
 
-	if (rc || snap_header_check(buf, SNAP_MAGIC_LEN))
+	if (rc || snap_header_check(magic, SNAP_MAGIC_LEN))
 		return -EBADMSG;
-	fwrite(buf, 1, SNAP_MAGIC_LEN, out);
+	snap_frame_init(&st, 0);
+	fwrite(magic, 1, SNAP_MAGIC_LEN, out);
 	*bytes = SNAP_MAGIC_LEN;
-	do {
-		struct snap_rec r;
+	do
+		rc = harness_record(out, lim, &st, bytes, &type);
+	while (rc == 0);
+	return rc == SNAP_FRAME_END ? 0 : rc;
+}
 
-		if (harness_read_all(snap_fd, h, sizeof(h)))
-			return -EPIPE;
-		snap_rec_decode(h, &r);
-		rc = snap_frame_check(&r, lim, &st);
-		if (rc < 0)
-			return rc;
-		fwrite(h, 1, sizeof(h), out);
-		for (uint64_t left = r.len; left;) {
-			size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+static double harness_now(void)
+{
+	struct timespec t;
 
-			if (harness_read_all(snap_fd, buf, k))
-				return -EPIPE;
-			fwrite(buf, 1, k, out);
-			left -= k;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The migration (issue 18): the stream's state across orders. */
+static FILE *mig_out;
+static struct snap_frame_state mig_st;
+static int mig_header_seen;
+
+/*
+ * One migration order: the request, then whatever the VMM writes, framed
+ * in migration mode, until its reply comes (the VMM writes the stream
+ * before it replies, so what is left once the reply is there is in the
+ * socket already).  "HARNESS mig-OP result stream RC round R pages P
+ * bytes B ns N dirty D received BYTES t=SECONDS".
+ */
+static void harness_mig(const char *name, uint32_t op, const struct snap_limits *lim)
+{
+	struct vmm_ctl_req req = { op, ++seq };
+	struct vmm_ctl_reply rep;
+	uint64_t bytes = 0;
+	uint32_t type;
+	int rc = 0, replied = 0;
+
+	memset(&rep, 0, sizeof(rep));
+	if (!mig_out)      /* an order out of turn: whatever comes is dropped */
+		mig_out = fopen("/dev/null", "we");
+	if (!mig_out || write(ctl_fd, &req, sizeof(req)) != sizeof(req)) {
+		fprintf(stderr, "HARNESS %s -1 (cannot start)\n", name);
+		return;
+	}
+	while (rc >= 0) {
+		struct pollfd p[2] = { { .fd = snap_fd, .events = POLLIN },
+				       { .fd = ctl_fd, .events = POLLIN } };
+
+		if (poll(p, 2, replied ? 0 : -1) <= 0 || !(p[0].revents & POLLIN)) {
+			if (replied)
+				break;
+			if (read(ctl_fd, &rep, sizeof(rep)) != sizeof(rep)) {
+				rep.result = -EPIPE;
+				break;
+			}
+			replied = 1;
+			continue;
 		}
-		*bytes += sizeof(h) + r.len;
-	} while (rc != SNAP_FRAME_END);
-	return 0;
+		if (!mig_header_seen) {
+			uint8_t magic[SNAP_MAGIC_LEN];
+
+			if (harness_read_all(snap_fd, magic, sizeof(magic)) ||
+			    snap_mig_header_check(magic, sizeof(magic))) {
+				rc = -EBADMSG;
+				break;
+			}
+			fwrite(magic, 1, sizeof(magic), mig_out);
+			bytes += sizeof(magic);
+			snap_frame_init(&mig_st, 1);
+			mig_header_seen = 1;
+			continue;
+		}
+		rc = harness_record(mig_out, lim, &mig_st, &bytes, &type);
+		if (rc == SNAP_FRAME_END)
+			rc = 0;
+	}
+	if (!replied && read(ctl_fd, &rep, sizeof(rep)) != sizeof(rep))
+		rep.result = -EPIPE;
+	fflush(mig_out);
+	fprintf(stderr, "HARNESS %s %d stream %d round %u pages %llu bytes %llu ns %llu "
+		"dirty %llu received %llu t=%.6f\n", name, rep.result, rc, rep.mig.round,
+		(unsigned long long)rep.mig.pages, (unsigned long long)rep.mig.bytes,
+		(unsigned long long)rep.mig.ns, (unsigned long long)rep.mig.dirty_pages_total,
+		(unsigned long long)bytes, harness_now());
+	if (op == VMM_CTL_MIG_FINAL && !rep.result) {
+		fclose(mig_out);
+		mig_out = NULL;
+	}
 }
 
 static void harness_save(const char *path, const struct snap_limits *lim)
@@ -248,9 +351,23 @@ static int harness_loop(const struct snap_limits *lim, int *status)
 			break;
 		line[strcspn(line, "\n")] = 0;
 		if (!strcmp(line, "pause"))
-			fprintf(stderr, "HARNESS pause %d\n", harness_order(VMM_CTL_PAUSE, &rep));
+			fprintf(stderr, "HARNESS pause %d t=%.6f\n",
+				harness_order(VMM_CTL_PAUSE, &rep), harness_now());
 		else if (!strcmp(line, "resume"))
-			fprintf(stderr, "HARNESS resume %d\n", harness_order(VMM_CTL_RESUME, &rep));
+			fprintf(stderr, "HARNESS resume %d t=%.6f\n",
+				harness_order(VMM_CTL_RESUME, &rep), harness_now());
+		else if (!strncmp(line, "mig-start ", 10)) {
+			if (mig_out)
+				fclose(mig_out);
+			mig_out = fopen(line + 10, "we");
+			mig_header_seen = 0;
+			harness_mig("mig-start", VMM_CTL_MIG_START, lim);
+		} else if (!strcmp(line, "mig-round"))
+			harness_mig("mig-round", VMM_CTL_MIG_ROUND, lim);
+		else if (!strcmp(line, "mig-final"))
+			harness_mig("mig-final", VMM_CTL_MIG_FINAL, lim);
+		else if (!strcmp(line, "mig-cancel"))
+			harness_mig("mig-cancel", VMM_CTL_MIG_CANCEL, lim);
 		else if (!strncmp(line, "save ", 5))
 			harness_save(line + 5, lim);
 		else if (!strcmp(line, "wait"))
@@ -266,18 +383,20 @@ int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
 	struct snap_limits lim;
-	const char *restore = NULL;
+	const char *restore = NULL, *mode = NULL;
 	int first = 2, status = 0;
 
 	if (argc < 2)
-		return fprintf(stderr, "usage: snap-harness VMM [--restore FILE] SETTINGS...\n"), 2;
-	if (argc > 3 && !strcmp(argv[2], "--restore")) {
+		return fprintf(stderr, "usage: snap-harness VMM [--restore|--incoming FILE] "
+			       "SETTINGS...\n"), 2;
+	if (argc > 3 && (!strcmp(argv[2], "--restore") || !strcmp(argv[2], "--incoming"))) {
 		restore = argv[3];
+		mode = !strcmp(argv[2], "--restore") ? VMM_ARG_RESTORE : VMM_ARG_INCOMING;
 		first = 4;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	if (harness_config(argc, argv, first, &cfg) || snap_limits_from_config(&cfg, &lim) ||
-	    harness_start(argv[1], &cfg, !!restore))
+	    harness_start(argv[1], &cfg, mode))
 		return fprintf(stderr, "snap-harness: cannot start\n"), 2;
 	/* Then the write side is shut, as the launcher must: a stream cut
 	 * short ends at EOF for the VMM instead of waiting for more bytes. */
