@@ -43,24 +43,25 @@ int snap_limits_from_config(const struct vm_config *cfg, struct snap_limits *lim
 	return 0;
 }
 
-int snap_header_check(const uint8_t *hdr, size_t len)
+static int snap_magic_check(const uint8_t *hdr, size_t len, const char *magic,
+			    const char *what)
 {
-	if (len < SNAP_MAGIC_LEN || memcmp(hdr, SNAP_MAGIC, SNAP_MAGIC_LEN)) {
-		log_err("state stream: bad header (not a Bulwark state stream, "
-			"or another version)");
+	if (len < SNAP_MAGIC_LEN || memcmp(hdr, magic, SNAP_MAGIC_LEN)) {
+		log_err("%s stream: bad header (not a Bulwark %s stream, or another "
+			"version)", what, what);
 		return -EBADMSG;
 	}
 	return 0;
 }
 
+int snap_header_check(const uint8_t *hdr, size_t len)
+{
+	return snap_magic_check(hdr, len, SNAP_MAGIC, "state");
+}
+
 int snap_mig_header_check(const uint8_t *hdr, size_t len)
 {
-	if (len < SNAP_MAGIC_LEN || memcmp(hdr, SNAP_MIG_MAGIC, SNAP_MAGIC_LEN)) {
-		log_err("migration stream: bad header (not a Bulwark migration stream, "
-			"or another version)");
-		return -EBADMSG;
-	}
-	return 0;
+	return snap_magic_check(hdr, len, SNAP_MIG_MAGIC, "migration");
 }
 
 void snap_frame_init(struct snap_frame_state *st, int mig)
