@@ -108,6 +108,8 @@
  *                       stays paused; dirty tracking ends.
  *   VMM_CTL_MIG_CANCEL  dirty tracking off, bitmaps freed, the guest
  *                       untouched.  0, or -EALREADY when none in progress.
+ * VMM_CTL_SAVE is refused (-EBUSY) while a migration is in progress (the
+ * two streams share VMM_FD_SNAP).
  * Orders out of order are refused, never half-done; a write error on
  * VMM_FD_SNAP during a round ends the migration (as CANCEL) and is the
  * order's result.  The reply's mig part carries this order's figures.

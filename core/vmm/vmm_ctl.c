@@ -68,8 +68,8 @@ int vmm_ctl_service(struct vm *vm, int fd)
 			rep.result = vm_resume(vm);
 		else if (req.op == VMM_CTL_STATS)
 			rep.result = 0;
-		else if (req.op == VMM_CTL_SAVE)
-			rep.result = snap_save(vm, VMM_FD_SNAP);
+		else if (req.op == VMM_CTL_SAVE)    /* not inside a migration stream */
+			rep.result = vm->mig ? -EBUSY : snap_save(vm, VMM_FD_SNAP);
 		else if (req.op >= VMM_CTL_MIG_START && req.op <= VMM_CTL_MIG_CANCEL)
 			rep.result = mig_order(vm, req.op, VMM_FD_SNAP, &rep.mig);
 	}
