@@ -113,7 +113,7 @@ LAB_TOOLS += snap-harness
 snap-harness_SRCS := tests/lab/snap-harness.c core/snapshot.c core/bootparams.c \
 	$(CONFIG_SRCS) core/log.c
 snap-harness_PKGS := json-c
-LAB_TESTS += tests/lab/test-snap-vmm
+LAB_TESTS += tests/lab/test-snap-vmm tests/lab/test-mig-vmm
 
 FUZZ_TARGETS += fuzz_snapshot
 fuzz_snapshot_SRCS := tests/fuzz/fuzz_snapshot.c core/snapshot.c core/bootparams.c core/log.c
