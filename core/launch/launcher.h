@@ -177,8 +177,9 @@ int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 int launch_svirt_verify(struct launch *l, pid_t pid);
 int launch_svirt_add_pid(struct launch *l, pid_t pid);
 /* Under systemd, stdout and stderr are sockets of init_t that no guest
- * domain may use: a pipe of the launcher's in their place, copied to them
- * by a relay child (core/launch/launch_stdio.c).  0 or -errno. */
+ * domain may use (nor a terminal, nor a file the user redirected to): a
+ * pipe of the launcher's in the place of each, copied to it by a relay
+ * child (core/launch/launch_stdio.c).  0 or -errno. */
 int launch_stdio_relay(void);
 /* The terminal on stdin as the guest's console (core/launch/launch_tty.c):
  * raw mode and a relay child whose pipe becomes stdin; Ctrl-] q arrives on

@@ -3,8 +3,8 @@
  * core/launch/launch_stdio.c: with stdout and stderr sockets (systemd's
  * journal streams), the launcher's fds 1 and 2 become a pipe of its own and
  * every byte written to it, by it or a child that inherited it, reaches the
- * socket, in order, after the launcher is gone; with pipes (a shell), the
- * fds are left as they are.  Each case runs in a child (it changes fds 1, 2).
+ * socket, in order, after the launcher is gone; so with a regular file
+ * (`2>run.log`); with pipes (a shell), the fds are left as they are.  Each case runs in a child (it changes fds 1, 2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,6 +82,33 @@ static void run_case(int type, int expect_relayed)
 	assert_string_equal(buf, "out\nerr\nvmm\n");
 }
 
+/* A regular file (`2>run.log`): relayed, the streams in order in it. */
+static void test_file_relayed(void **state)
+{
+	char path[] = "/tmp/test_stdio.XXXXXX", buf[64] = { 0 };
+	int fd = mkstemp(path), status;
+	ssize_t n = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(path);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		stdio_child(fd, 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* No EOF to wait for: the relay has written all once 12 bytes are in. */
+	for (int i = 0; i < 500 && n < 12; i++) {
+		usleep(10 * 1000);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+	}
+	close(fd);
+	assert_string_equal(buf, "out\nerr\nvmm\n");
+}
+
 static void test_socket_relayed(void **state)
 {
 	(void)state;
@@ -98,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socket_relayed),
 		cmocka_unit_test(test_pipe_left_alone),
+		cmocka_unit_test(test_file_relayed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
