@@ -276,11 +276,39 @@ static void launch_loop_vtpm(struct launch_loop *lp)
 	}
 }
 
+/* How the VMM ended, in one line whatever it could say itself (its log
+ * may be lost: a full disk, a pipe gone, a kill). */
+static void launch_loop_report(const struct launch_loop *lp, int status)
+{
+	static const char *const exits[] = {
+		[VMM_EXIT_OK] = "the guest powered off or asked for a reboot",
+		[VMM_EXIT_GUEST] = "the guest failed (triple fault, KVM error)",
+		[VMM_EXIT_SETUP] = "set-up failed",
+		[VMM_EXIT_STOPPED] = "stopped hard",
+	};
+	int sig = WTERMSIG(status);
+
+	if (WIFEXITED(status)) {
+		int code = WEXITSTATUS(status);
+
+		log_info(VMM_BINARY " (pid %d) exited %d: %s", lp->pid, code,
+			 code < (int)ARRAY_SIZE(exits) && exits[code] ? exits[code] : "?");
+	} else if (sig == SIGSYS) {
+		log_err(VMM_BINARY " (pid %d) killed by SIGSYS: a system call outside "
+			"its seccomp filter; the kernel's audit record names it "
+			"(type=SECCOMP, pid=%d: ausearch -m SECCOMP -p %d, or dmesg)",
+			lp->pid, lp->pid, lp->pid);
+	} else {
+		log_err(VMM_BINARY " (pid %d) killed by signal %d (%s)", lp->pid, sig,
+			strsignal(sig));
+	}
+}
+
 static int launch_loop_status(struct launch_loop *lp, int status)
 {
+	launch_loop_report(lp, status);
 	if (WIFEXITED(status))
 		return lp->failed ? VMM_EXIT_GUEST : WEXITSTATUS(status);
-	log_err(VMM_BINARY " killed by signal %d", WTERMSIG(status));
 	return lp->failed ? VMM_EXIT_GUEST : 128 + WTERMSIG(status);
 }
 
