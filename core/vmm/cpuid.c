@@ -14,6 +14,7 @@
  */
 #include "core/vmm/cpuid.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define F1_ECX_VMX          (1u << 5)
@@ -22,6 +23,14 @@
 #define X1_ECX_PERFCTR_CORE (1u << 23)
 #define X1_ECX_PERFCTR_NB   (1u << 24)
 #define X1_ECX_PERFCTR_LLC  (1u << 28)
+#define F1_ECX_XSAVE        (1u << 26)
+
+#define XCR0_FP      (1ULL << 0)
+#define XCR0_SSE     (1ULL << 1)
+#define XCR0_YMM     (1ULL << 2)
+#define XCR0_MPX     (3ULL << 3)          /* BNDREGS, BNDCSR */
+#define XCR0_AVX512  (7ULL << 5)          /* opmask, ZMM_Hi256, Hi16_ZMM */
+#define XCR0_AMX     (3ULL << 17)         /* XTILECFG, XTILEDATA */
 
 static void cpuid_clear(struct kvm_cpuid_entry2 *e)
 {
@@ -50,4 +59,37 @@ void cpuid_filter(struct kvm_cpuid2 *c)
 			break;
 		}
 	}
+}
+
+static const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c,
+						 uint32_t function, uint32_t index)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == function && c->entries[i].index == index)
+			return &c->entries[i];
+	return NULL;
+}
+
+/* Keep a group of components only whole (KVM's __kvm_set_xcr rules). */
+static uint64_t cpuid_xcr0_whole(uint64_t x, uint64_t group)
+{
+	return (x & group) == group ? x : x & ~group;
+}
+
+uint64_t cpuid_xcr0(const struct kvm_cpuid2 *c)
+{
+	const struct kvm_cpuid_entry2 *f1 = cpuid_find(c, 0x1, 0);
+	const struct kvm_cpuid_entry2 *d0 = cpuid_find(c, 0xd, 0);
+	uint64_t x;
+
+	if (!f1 || !d0 || !(f1->ecx & F1_ECX_XSAVE))
+		return 0;
+	x = ((uint64_t)d0->edx << 32 | d0->eax) | XCR0_FP;
+	if (!(x & XCR0_SSE))
+		x &= ~XCR0_YMM;
+	if (!(x & XCR0_YMM))
+		x &= ~XCR0_AVX512;
+	x = cpuid_xcr0_whole(x, XCR0_MPX);
+	x = cpuid_xcr0_whole(x, XCR0_AVX512);
+	return cpuid_xcr0_whole(x, XCR0_AMX);
 }

@@ -239,6 +239,33 @@ static int vcpu_setup_bsp(struct vcpu *v, const struct boot_layout *lay)
 	return 0;
 }
 
+/*
+ * XCR0 at the guest's CPUID mask before its first instruction (issue 19).
+ * KVM sizes CPUID[0xD,0].EBX (the XSAVE area for the XCR0 in force) when
+ * XCR0 changes (__kvm_set_xcr: kvm_update_cpuid_runtime), from its own
+ * copy of XCR0, FP alone at creation.  On hardware the guest's XSETBV traps
+ * and KVM updates both; the lab's emulated SVM (QEMU 7.2 TCG) never hands
+ * that trap to the lab's KVM, so EBX stays 576 while the guest enables
+ * AVX and PKRU, and Linux 5.10, which sizes its signal frames by EBX, kills
+ * init.  Set here, KVM's copy and EBX are right from the start, and the
+ * guest's own XSETBV (Linux enables the whole CPUID mask) changes nothing.
+ * XCR0 is only usable with CR4.OSXSAVE, which the guest sets itself; INIT
+ * keeps XCR0 (KVM resets it on RESET only), so the APs start with it too.
+ * Not a failure if refused: on hardware the guest's XSETBV does the same.
+ */
+static void vcpu_setup_xcr0(struct vcpu *v, const struct kvm_cpuid2 *c)
+{
+	struct kvm_xcrs x = { .nr_xcrs = 1 };
+
+	x.xcrs[0].xcr = 0;
+	x.xcrs[0].value = cpuid_xcr0(c);
+	if (!x.xcrs[0].value)
+		return;                         /* no XSAVE offered */
+	if (ioctl(v->fd, KVM_SET_XCRS, &x) < 0)
+		log_warn("vcpu %u: KVM_SET_XCRS 0x%llx: %s (the guest's XSETBV sets it)",
+			 v->id, (unsigned long long)x.xcrs[0].value, strerror(errno));
+}
+
 int vcpu_setup_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported)
 {
 	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
@@ -252,6 +279,8 @@ int vcpu_setup_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported)
 	vcpu_cpuid_patch(c, v->id, v->vm->nvcpus);
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0)
 		rc = -errno;
+	else
+		vcpu_setup_xcr0(v, c);
 	free(c);
 	if (rc)
 		log_err("vcpu %u: KVM_SET_CPUID2: %s", v->id, strerror(-rc));

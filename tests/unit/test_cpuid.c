@@ -2,7 +2,8 @@
 /*
  * cpuid_filter (core/vmm/cpuid.c): on a table shaped like an AMD host's
  * KVM_GET_SUPPORTED_CPUID (the lab's: SVM and the PMU present), the guest
- * loses SVM/VMX and the PMU leaves, and keeps every other bit.
+ * loses SVM/VMX and the PMU leaves, and keeps every other bit; cpuid_xcr0
+ * gives the XCR0 the guest is set up with (whole groups of components only).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,11 +84,57 @@ static void test_other_bits_kept(void **state)
 	free(c);
 }
 
+/* cpuid_xcr0 on a table with XSAVE and leaf 0xD sub-leaf 0 as given. */
+static uint64_t xcr0_of(uint32_t f1_ecx, uint32_t d_eax, uint32_t d_edx)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[3];
+	} t = { .h.nent = 3 };
+
+	t.e[0] = (struct kvm_cpuid_entry2){ .function = 0x1, .ecx = f1_ecx };
+	t.e[1] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 1, .eax = 0xf };
+	t.e[2] = (struct kvm_cpuid_entry2){ .function = 0xd, .index = 0, .eax = d_eax,
+					    .edx = d_edx };
+	return cpuid_xcr0(&t.h);
+}
+
+static void test_xcr0(void **state)
+{
+	const uint32_t xsave = 1u << 26;
+
+	(void)state;
+	/* The lab's: x87, SSE, AVX, PKRU. */
+	assert_int_equal(xcr0_of(xsave, 0x207, 0), 0x207);
+	/* No XSAVE in CPUID[1]: nothing to set. */
+	assert_int_equal(xcr0_of(0, 0x207, 0), 0);
+	/* AVX-512 whole, with AVX: kept; one part missing: the group goes. */
+	assert_int_equal(xcr0_of(xsave, 0xe7, 0), 0xe7);
+	assert_int_equal(xcr0_of(xsave, 0x67, 0), 0x07);
+	/* AVX-512 without AVX, AVX without SSE: they go. */
+	assert_int_equal(xcr0_of(xsave, 0xe3, 0), 0x03);
+	assert_int_equal(xcr0_of(xsave, 0x05, 0), 0x01);
+	/* AMX: XTILECFG without XTILEDATA (no permission asked) goes. */
+	assert_int_equal(xcr0_of(xsave, 0x20207, 0), 0x207);
+	assert_int_equal(xcr0_of(xsave, 0x60207, 0), 0x60207);
+	/* MPX half there goes; x87 is always in. */
+	assert_int_equal(xcr0_of(xsave, 0x0e, 0), 0x07);
+	/* Sub-leaf 0 missing: nothing. */
+	{
+		struct kvm_cpuid2 *c = table();
+
+		c->entries[1].ecx |= xsave;
+		assert_int_equal(cpuid_xcr0(c), 0);
+		free(c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virt_and_pmu_removed),
 		cmocka_unit_test(test_other_bits_kept),
+		cmocka_unit_test(test_xcr0),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
