@@ -63,6 +63,7 @@ static const struct allow_entry allowlist[] = {
 	{ "bulwark_vmm_t", "bulwark_vmm_exec_t", "file",
 	  "entrypoint read open getattr map execute" },
 	{ "bulwark_vmm_t", "kvm_device_t", "chr_file", "read write open getattr ioctl map" },
+	{ "bulwark_vmm_t", "tun_tap_device_t", "chr_file", "read write getattr ioctl" },
 	{ "bulwark_vmm_t", "bulwark_image_t", "file",
 	  "read write append open getattr lock ioctl map" },
 	{ "bulwark_vmm_t", "bulwark_content_t", "file", "read open getattr lock ioctl map" },
