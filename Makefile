@@ -256,7 +256,7 @@ DEPS := build-essential clang libclang-rt-14-dev pkg-config \
 	libssl-dev libjson-c-dev secilc swtpm swtpm-tools tpm2-tools \
 	selinux-policy-default semodule-utils policycoreutils setools \
 	qemu-system-x86 qemu-utils busybox-static cpio kmod iproute2 e2fsprogs \
-	python3 acpica-tools curl prometheus python3-prometheus-client debootstrap \
+	python3 acpica-tools curl prometheus python3-prometheus-client debootstrap genisoimage \
 	libaudit-dev auditd fakeroot lintian
 deps:
 	$(Q)tests/install-deps $(DEPS)
