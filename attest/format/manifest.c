@@ -261,22 +261,29 @@ static int parse_host(json_object *top, struct manifest *m, struct bundle_error 
 }
 
 /*
- * "allow_restore" (optional, boolean): whether a guest restored from a
- * snapshot (attest/vtpm/measure.h's restore event) may be affirming.
- * Absent: false.
+ * "allow_restore" and "allow_migrate" (optional, booleans): whether a guest
+ * restored from a snapshot, or arrived by live migration (attest/vtpm/
+ * measure.h's restore and migration events), may be affirming.  Absent:
+ * false.
  */
-static int parse_restore(json_object *top, struct manifest *m, struct bundle_error *err)
+static int parse_flag(json_object *top, const char *key, int *out, struct bundle_error *err)
 {
 	json_object *v;
 
-	m->allow_restore = 0;
-	if (!json_object_object_get_ex(top, "allow_restore", NULL))
+	*out = 0;
+	if (!json_object_object_get_ex(top, key, NULL))
 		return 0;
-	v = bjson_get(top, "allow_restore", json_type_boolean, err);
+	v = bjson_get(top, key, json_type_boolean, err);
 	if (!v)
 		return -EBADMSG;
-	m->allow_restore = json_object_get_boolean(v);
+	*out = json_object_get_boolean(v);
 	return 0;
+}
+
+static int parse_restore(json_object *top, struct manifest *m, struct bundle_error *err)
+{
+	return parse_flag(top, "allow_restore", &m->allow_restore, err) ||
+	       parse_flag(top, "allow_migrate", &m->allow_migrate, err) ? -EBADMSG : 0;
 }
 
 static int parse_all(json_object *top, struct manifest *m, struct bundle_error *err)
@@ -284,7 +291,7 @@ static int parse_all(json_object *top, struct manifest *m, struct bundle_error *
 	static const char *const keys[] = { "format", "version", "id", "banks",
 		"vmm_identity", "config", "acpi", "kernel", "cmdline", "initrd", "selinux",
 		"label", "svirt", "seccomp", "protections_off", "host_evidence",
-		"allow_restore" };
+		"allow_restore", "allow_migrate" };
 	json_object *v;
 	const char *s;
 

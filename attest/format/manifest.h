@@ -75,6 +75,7 @@ struct manifest {
 	char off_allowed[MANIFEST_MAX_OFF][MANIFEST_WORD_MAX + 1];
 	int host_required;                /* "host_evidence": "required" (the default) */
 	int allow_restore;                /* "allow_restore": true (absent: false) */
+	int allow_migrate;                /* "allow_migrate": true (absent: false) */
 };
 
 /* JSON key of an item ("vmm_identity", "kernel", ...). */

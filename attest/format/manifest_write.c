@@ -109,6 +109,8 @@ static int policy_json(json_object *top, const struct manifest *m)
 			   json_object_new_string(m->host_required ? "required" : "guest-only"));
 	if (m->allow_restore)
 		rc = rc ? rc : put(top, "allow_restore", json_object_new_boolean(1));
+	if (m->allow_migrate)
+		rc = rc ? rc : put(top, "allow_migrate", json_object_new_boolean(1));
 	json_object_put(se);
 	json_object_put(lab);
 	json_object_put(sc);

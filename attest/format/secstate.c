@@ -258,31 +258,85 @@ static int time_ok(const char *t, size_t n)
 	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s < 61;
 }
 
-int measure_restore_parse(const uint8_t *data, size_t len, struct measure_restore_view *v)
+/* A "KEY=HEX\n" line of 32 bytes. */
+static int hex_line(const uint8_t *data, size_t len, size_t *pos, const char *key,
+		    uint8_t out[32])
 {
-	size_t hl = strlen(MEASURE_RESTORE_HEADER), pos = 8 + hl, n;
 	const char *val;
+	size_t n;
 
-	memset(v, 0, sizeof(*v));
-	if (len < pos || len > 8 + MEASURE_MAX_TEXT || le32_at(data) != MEASURE_RESTORE_TAG ||
-	    le32_at(data + 4) != len - 8 || memcmp(data + 8, MEASURE_RESTORE_HEADER, hl))
-		return -EBADMSG;
-	if (restore_line(data, len, &pos, "snapshot.sha256", &val, &n) || n != 64)
+	if (restore_line(data, len, pos, key, &val, &n) || n != 64)
 		return -EBADMSG;
 	for (size_t i = 0; i < 32; i++) {
 		int hi = hex_nibble(val[2 * i]), lo = hex_nibble(val[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EBADMSG;
-		v->snapshot_sha256[i] = (uint8_t)(hi << 4 | lo);
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
-	if (restore_line(data, len, &pos, "time", &val, &n) || !time_ok(val, n))
-		return -EBADMSG;
-	memcpy(v->time, val, n);
-	if (len - pos < strlen(MEASURE_SECSTATE_HEADER) ||
-	    memcmp(data + pos, MEASURE_SECSTATE_HEADER, strlen(MEASURE_SECSTATE_HEADER)))
-		return -EBADMSG;
-	v->secstate = data + pos;
-	v->secstate_len = len - pos;
 	return 0;
+}
+
+/* Tag, size and header of a tagged event; *pos after the header. */
+static int tagged_head(const uint8_t *data, size_t len, uint32_t tag, const char *header,
+		       size_t *pos)
+{
+	size_t hl = strlen(header);
+
+	*pos = 8 + hl;
+	if (len < *pos || len > 8 + MEASURE_MAX_TEXT || le32_at(data) != tag ||
+	    le32_at(data + 4) != len - 8 || memcmp(data + 8, header, hl))
+		return -EBADMSG;
+	return 0;
+}
+
+/* "time=...\n", then the security state's header must follow. */
+static int tagged_tail(const uint8_t *data, size_t len, size_t *pos, char *time,
+		       const uint8_t **sec, size_t *sec_len)
+{
+	const char *val;
+	size_t n;
+
+	if (restore_line(data, len, pos, "time", &val, &n) || !time_ok(val, n))
+		return -EBADMSG;
+	memcpy(time, val, n);
+	if (len - *pos < strlen(MEASURE_SECSTATE_HEADER) ||
+	    memcmp(data + *pos, MEASURE_SECSTATE_HEADER, strlen(MEASURE_SECSTATE_HEADER)))
+		return -EBADMSG;
+	*sec = data + *pos;
+	*sec_len = len - *pos;
+	return 0;
+}
+
+int measure_restore_parse(const uint8_t *data, size_t len, struct measure_restore_view *v)
+{
+	size_t pos;
+
+	memset(v, 0, sizeof(*v));
+	if (tagged_head(data, len, MEASURE_RESTORE_TAG, MEASURE_RESTORE_HEADER, &pos) ||
+	    hex_line(data, len, &pos, "snapshot.sha256", v->snapshot_sha256))
+		return -EBADMSG;
+	return tagged_tail(data, len, &pos, v->time, &v->secstate, &v->secstate_len);
+}
+
+int measure_migrate_parse(const uint8_t *data, size_t len, struct measure_migrate_view *v)
+{
+	const char *val;
+	size_t pos, n;
+
+	memset(v, 0, sizeof(*v));
+	if (tagged_head(data, len, MEASURE_MIGRATE_TAG, MEASURE_MIGRATE_HEADER, &pos) ||
+	    restore_line(data, len, &pos, "source.host", &val, &n) ||
+	    n > MEASURE_MIGRATE_HOST_MAX)
+		return -EBADMSG;
+	memcpy(v->source_host, val, n);
+	if (hex_line(data, len, &pos, "source.cert.sha256", v->source_cert_sha256) ||
+	    hex_line(data, len, &pos, "stream.sha256", v->stream_sha256))
+		return -EBADMSG;
+	return tagged_tail(data, len, &pos, v->time, &v->secstate, &v->secstate_len);
+}
+
+uint32_t measure_event_tag(const uint8_t *data, size_t len)
+{
+	return len < 8 ? 0 : le32_at(data);
 }

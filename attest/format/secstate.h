@@ -93,4 +93,26 @@ struct measure_restore_view {
  * follows (its text is parsed by measure_secstate_parse).  0 or -EBADMSG. */
 int measure_restore_parse(const uint8_t *data, size_t len, struct measure_restore_view *v);
 
+/* ---- the migration event (attest/vtpm/measure.h) ----------------------- */
+#define MEASURE_MIGRATE_HEADER   "bulwark-migrate v1\n"
+#define MEASURE_MIGRATE_TAG      0x42574d47u     /* "BWMG" */
+#define MEASURE_MIGRATE_HOST_MAX 64u
+
+struct measure_migrate_view {
+	char source_host[MEASURE_MIGRATE_HOST_MAX + 1];
+	uint8_t source_cert_sha256[32];
+	uint8_t stream_sha256[32];
+	char time[MEASURE_RESTORE_TIME_LEN + 1];
+	const uint8_t *secstate;       /* into the parsed bytes */
+	size_t secstate_len;
+};
+
+/* Parses untrusted migration-event data (the tagged event, whole): tag,
+ * size, header, the four lines, and that a security state follows.
+ * 0 or -EBADMSG. */
+int measure_migrate_parse(const uint8_t *data, size_t len, struct measure_migrate_view *v);
+
+/* The tag of a tagged event's data (restore or migration), 0 if too short. */
+uint32_t measure_event_tag(const uint8_t *data, size_t len);
+
 #endif

@@ -41,6 +41,8 @@ struct ref_args {
 	int guest_only;               /* --guest-only: accept bundles without host evidence */
 	int allow_restore;            /* --allow-restore: a guest restored from a snapshot
 				       * may be affirming (issue 17; default no) */
+	int allow_migrate;            /* --allow-migrate: one that arrived by live
+				       * migration (issue 18; default no) */
 };
 
 /* --allow-svirt MODE: static or off also affirm (never by default). */
@@ -83,7 +85,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		{ "banks", 1, NULL, 'b' }, { "vmm-binary", 1, NULL, 'v' },
 		{ "seccomp", 1, NULL, 's' }, { "vm-config", 1, NULL, 'V' },
 		{ "allow-svirt", 1, NULL, 'S' }, { "guest-only", 0, NULL, 'G' },
-		{ "allow-restore", 0, NULL, 'R' }, { NULL, 0, NULL, 0 },
+		{ "allow-restore", 0, NULL, 'R' }, { "allow-migrate", 0, NULL, 'M' }, { NULL, 0, NULL, 0 },
 	};
 	int c, rc = 0;
 
@@ -111,6 +113,7 @@ static int ref_parse(int argc, char **argv, struct ref_args *a)
 		case 'S': rc = svirt_arg(a, optarg); break;
 		case 'G': a->guest_only = 1; break;
 		case 'R': a->allow_restore = 1; break;
+		case 'M': a->allow_migrate = 1; break;
 		default: rc = -EINVAL; break;
 		}
 	}
@@ -320,7 +323,7 @@ int cmd_reference(int argc, char **argv)
 		fprintf(stderr, "usage: bulwark reference --kernel F [--initrd F] --cmdline S "
 			"--config CANONICAL|--vm-config FILE.json --policy F --vmm-binary NAME=PATH... --seccomp "
 			"ROLE=SHA256... [--acpi F] [--label-rule U:R:T:S] [--banks sha256,sha384] "
-			"[--allow-svirt static|off]... [--guest-only] [--allow-restore] --id ID "
+			"[--allow-svirt static|off]... [--guest-only] [--allow-restore] [--allow-migrate] --id ID "
 			"[--out FILE]\n");
 	rc = rc ? rc : inputs_load(&a, in);
 	rc = rc ? rc : reference_build(&in->boot, &in->banks, a.id, a.acpi != NULL, m);
@@ -328,6 +331,7 @@ int cmd_reference(int argc, char **argv)
 		m->svirt_allowed = a.svirt_allowed;
 		m->host_required = !a.guest_only;
 		m->allow_restore = a.allow_restore;
+		m->allow_migrate = a.allow_migrate;
 	}
 	rc = rc ? rc : ref_write(a.out, m);
 	if (in) {

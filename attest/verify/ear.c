@@ -68,7 +68,14 @@ static json_object *chain_json(const struct verify_result *res)
 
 		rc = o ? 0 : -ENOMEM;
 		rc = rc ? rc : put(o, "event", json_object_new_string(l->restored ? "restored" :
-									 "booted"));
+								 l->migrated ? "migrated" : "booted"));
+		if (l->migrated) {
+			rc = rc ? rc : put(o, "source_host", json_object_new_string(l->source));
+			rc = rc ? rc : put(o, "source_cert_sha256",
+					   json_object_new_string(l->source_cert));
+			rc = rc ? rc : put(o, "stream_sha256", json_object_new_string(l->snapshot));
+			rc = rc ? rc : put(o, "time", json_object_new_string(l->time));
+		}
 		if (l->restored) {
 			rc = rc ? rc : put(o, "snapshot_sha256", json_object_new_string(l->snapshot));
 			rc = rc ? rc : put(o, "time", json_object_new_string(l->time));
@@ -224,8 +231,12 @@ void ear_report(FILE *f, const struct verify_result *res, const char *source)
 		if (l->restored)
 			fprintf(f, "  %-10s %s from snapshot %s\n", i ? "" : "chain",
 				l->time, l->snapshot);
+		if (l->migrated)
+			fprintf(f, "  %-10s %s from host %s (cert %.16s), stream %s\n",
+				i ? "" : "chain", l->time, l->source, l->source_cert, l->snapshot);
 		fprintf(f, "  %-10s %s under %s, svirt %s, selinux %s, policy %.16s, "
-			"filters %s\n", i ? "" : "chain", l->restored ? "restored" : "booted",
+			"filters %s\n", i ? "" : "chain", l->restored ? "restored" :
+			l->migrated ? "migrated" : "booted",
 			l->label[0] ? l->label : "?", l->svirt, l->selinux, l->policy,
 			l->filters[0] ? l->filters : "none");
 	}

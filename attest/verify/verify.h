@@ -98,6 +98,9 @@ enum verify_reason {
 	/* Issue 17, restores from snapshots: codes 1..71 keep their numbers. */
 	VR_RESTORE_NOT_ALLOWED,   /* restored from a snapshot; the manifest allows none */
 	VR_RESTORE_MALFORMED,     /* a restore event that is not measure.h's */
+	/* Issue 18, live migration: codes 1..73 keep their numbers. */
+	VR_MIGRATE_NOT_ALLOWED,   /* arrived by live migration; the manifest allows none */
+	VR_MIGRATE_MALFORMED,     /* a migration event that is not measure.h's */
 	VR_COUNT
 };
 
@@ -138,7 +141,12 @@ struct verify_host_result {
 #define VERIFY_MAX_RESTORES 8
 struct verify_link {
 	int restored;                       /* 0: the boot */
-	char snapshot[65];                  /* restores: the sealed file's SHA-256 */
+	int migrated;                       /* 1: a live migration (restored 0) */
+	char snapshot[65];                  /* restores: the sealed file's SHA-256;
+					     * migrations: the stream's */
+	char source[65];                    /* migrations: the source host
+					     * (MEASURE_MIGRATE_HOST_MAX + 1) */
+	char source_cert[65];               /* migrations: its certificate's SHA-256 */
 	char time[21];                      /* restores: UTC, the launcher's clock */
 	char label[BUNDLE_LABEL_MAX + 1];   /* svirt.label as measured */
 	char svirt[16], selinux[16];

@@ -98,6 +98,8 @@ static const struct {
 	[VR_HOST_ENROLL_FILE] = { "host-enrollment-file-not-allowed", TV_INSTANCE_IDENTITY },
 	[VR_RESTORE_NOT_ALLOWED] = { "restore-not-allowed", TV_RUNTIME_OPAQUE },
 	[VR_RESTORE_MALFORMED] = { "restore-event-malformed", TV_CONFIGURATION },
+	[VR_MIGRATE_NOT_ALLOWED] = { "migration-not-allowed", TV_RUNTIME_OPAQUE },
+	[VR_MIGRATE_MALFORMED] = { "migration-event-malformed", TV_CONFIGURATION },
 };
 
 static const char *const claims[TV_COUNT] = {

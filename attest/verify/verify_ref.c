@@ -5,6 +5,7 @@
  * v1) must show SELinux enforcing with an allowed policy, the guest's own
  * well-formed label with a category pair, and seccomp on with allowed filters.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,44 +326,92 @@ static void secstate_appraise(struct verify_ctx *ctx, const uint8_t *data, size_
 }
 
 /* Failures from index from on say which restore they are about. */
-static void failures_prefix(struct verify_result *res, size_t from, size_t restore)
+static void failures_prefix(struct verify_result *res, size_t from, size_t restore,
+			    const char *what)
 {
 	for (size_t i = from; i < res->nfail; i++) {
 		char tmp[sizeof(res->fail[i].detail)];
 
-		snprintf(tmp, sizeof(tmp), "after restore %zu: %s", restore, res->fail[i].detail);
+		snprintf(tmp, sizeof(tmp), "after %s %zu: %s", what, restore,
+			 res->fail[i].detail);
 		memcpy(res->fail[i].detail, tmp, sizeof(tmp));
 	}
 }
 
-/* Each restore event: its form, its security state, the manifest's word. */
+/* A restore event into link L: 0, or -1 (not a restore record). */
+static int restore_link(const struct evlog_event *ev, struct verify_link *l,
+			const uint8_t **sec, size_t *sec_len)
+{
+	struct measure_restore_view v;
+
+	if (measure_restore_parse(ev->data, ev->data_size, &v))
+		return -1;
+	l->restored = 1;
+	hex_encode(v.snapshot_sha256, 32, l->snapshot);
+	memcpy(l->time, v.time, sizeof(l->time));
+	*sec = v.secstate;
+	*sec_len = v.secstate_len;
+	return 0;
+}
+
+/* A migration event into link L: 0, or -1 (not a migration record). */
+static int migrate_link(const struct evlog_event *ev, struct verify_link *l,
+			const uint8_t **sec, size_t *sec_len)
+{
+	struct measure_migrate_view v;
+
+	static_assert(sizeof(l->source) == sizeof(v.source_host), "one bound");
+	if (measure_migrate_parse(ev->data, ev->data_size, &v))
+		return -1;
+	l->migrated = 1;
+	hex_encode(v.stream_sha256, 32, l->snapshot);
+	hex_encode(v.source_cert_sha256, 32, l->source_cert);
+	memcpy(l->source, v.source_host, sizeof(l->source));
+	memcpy(l->time, v.time, sizeof(l->time));
+	*sec = v.secstate;
+	*sec_len = v.secstate_len;
+	return 0;
+}
+
+/* Each event after the boot (a restore or a migration, by its tag): its
+ * form, its security state, the manifest's word. */
 static void restores_check(struct verify_ctx *ctx, struct verify_result *res)
 {
 	struct verify_work *w = &ctx->w;
+	size_t nres = 0, nmig = 0;
+	const char *last_res = "?", *last_mig = "?";
 
 	for (size_t i = 0; i < w->nrestore; i++) {
 		const struct evlog_event *ev = &w->ev[w->restore[i]];
 		struct verify_link *l = &res->chain[res->nchain];
-		struct measure_restore_view v;
-		size_t before = res->nfail;
+		bool mig = measure_event_tag(ev->data, ev->data_size) == MEASURE_MIGRATE_TAG;
+		const uint8_t *sec;
+		size_t before = res->nfail, sec_len;
 
-		if (measure_restore_parse(ev->data, ev->data_size, &v)) {
-			verify_fail(res, VR_RESTORE_MALFORMED, "restore %zu: event data is not a "
-				    "restore record", i + 1);
+		memset(l, 0, sizeof(*l));
+		if ((mig ? migrate_link : restore_link)(ev, l, &sec, &sec_len)) {
+			verify_fail(res, mig ? VR_MIGRATE_MALFORMED : VR_RESTORE_MALFORMED,
+				    "event %zu after the boot: not a %s record", i + 1,
+				    mig ? "migration" : "restore");
 			continue;
 		}
-		memset(l, 0, sizeof(*l));
-		l->restored = 1;
-		hex_encode(v.snapshot_sha256, 32, l->snapshot);
-		memcpy(l->time, v.time, sizeof(l->time));
 		res->nchain++;
-		secstate_appraise(ctx, v.secstate, v.secstate_len, i + 1 == w->nrestore, l, res);
-		failures_prefix(res, before, i + 1);
+		secstate_appraise(ctx, sec, sec_len, i + 1 == w->nrestore, l, res);
+		failures_prefix(res, before, i + 1, mig ? "migration" : "restore");
+		if (mig) {
+			nmig++;
+			last_mig = l->time;
+		} else {
+			nres++;
+			last_res = l->time;
+		}
 	}
-	if (w->nrestore && !ctx->m->allow_restore)
+	if (nres && !ctx->m->allow_restore)
 		verify_fail(res, VR_RESTORE_NOT_ALLOWED, "restored %zu time(s) from a snapshot, "
-			    "last at %s; the manifest does not allow restores", w->nrestore,
-			    res->nchain > 1 ? res->chain[res->nchain - 1].time : "?");
+			    "last at %s; the manifest does not allow restores", nres, last_res);
+	if (nmig && !ctx->m->allow_migrate)
+		verify_fail(res, VR_MIGRATE_NOT_ALLOWED, "arrived by live migration %zu time(s), "
+			    "last at %s; the manifest does not allow migrations", nmig, last_mig);
 }
 
 void verify_references(struct verify_ctx *ctx, struct verify_result *res)

@@ -318,22 +318,17 @@ out:
 
 /* ---- the restore (measure.h) -------------------------------------------- */
 
-int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
-			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
-			   size_t *len)
+/* TAG, the text HEAD (its lines) and the security state now, as a
+ * TCG_PCClientTaggedEvent into buf: the restore's and the migration's. */
+static int tagged_encode(uint32_t tag, const char *head_text, const struct measure_secstate *now,
+			 uint8_t *buf, size_t cap, size_t *len)
 {
-	char hex[65], when[MEASURE_RESTORE_TIME_LEN + 1];
-	time_t t = (time_t)unix_time;
-	struct tm tm;
 	size_t head, sec = 0;
 	int n;
 
-	if (!snap_digest || !now || cap < 8 || unix_time < 0 || !gmtime_r(&t, &tm) ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) != MEASURE_RESTORE_TIME_LEN)
+	if (!now || cap < 8)
 		return -EINVAL;
-	hex_encode(snap_digest, 32, hex);
-	n = snprintf((char *)buf + 8, cap - 8, "%ssnapshot.sha256=%s\ntime=%s\n",
-		     MEASURE_RESTORE_HEADER, hex, when);
+	n = snprintf((char *)buf + 8, cap - 8, "%s", head_text);
 	if (n < 0 || (size_t)n >= cap - 8)
 		return -ENOSPC;
 	head = 8 + (size_t)n;
@@ -342,10 +337,56 @@ int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
 		return n;
 	if (head + sec > 8 + MEASURE_MAX_TEXT)
 		return -ENOSPC;
-	put_le(buf, MEASURE_RESTORE_TAG, 4);       /* TCG_PCClientTaggedEvent */
+	put_le(buf, tag, 4);
 	put_le(buf + 4, head - 8 + sec, 4);
 	*len = head + sec;
 	return 0;
+}
+
+static int utc_time(int64_t unix_time, char when[MEASURE_RESTORE_TIME_LEN + 1])
+{
+	time_t t = (time_t)unix_time;
+	struct tm tm;
+
+	if (unix_time < 0 || !gmtime_r(&t, &tm) ||
+	    strftime(when, MEASURE_RESTORE_TIME_LEN + 1, "%Y-%m-%dT%H:%M:%SZ", &tm) !=
+		    MEASURE_RESTORE_TIME_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+int measure_restore_encode(const uint8_t snap_digest[32], int64_t unix_time,
+			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
+			   size_t *len)
+{
+	char hex[65], when[MEASURE_RESTORE_TIME_LEN + 1], head[256];
+
+	if (!snap_digest || utc_time(unix_time, when))
+		return -EINVAL;
+	hex_encode(snap_digest, 32, hex);
+	snprintf(head, sizeof(head), "%ssnapshot.sha256=%s\ntime=%s\n", MEASURE_RESTORE_HEADER,
+		 hex, when);
+	return tagged_encode(MEASURE_RESTORE_TAG, head, now, buf, cap, len);
+}
+
+int measure_migrate_encode(const struct measure_migration *mg, int64_t unix_time,
+			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
+			   size_t *len)
+{
+	char cert[65], stream[65], when[MEASURE_RESTORE_TIME_LEN + 1];
+	char head[MEASURE_MIGRATE_HOST_MAX + 320];
+
+	if (!mg || !mg->source_host || !mg->source_cert_sha256 || !mg->stream_sha256 ||
+	    strlen(mg->source_host) > MEASURE_MIGRATE_HOST_MAX ||
+	    !measure_value_ok(mg->source_host, strlen(mg->source_host)) ||
+	    utc_time(unix_time, when))
+		return -EINVAL;
+	hex_encode(mg->source_cert_sha256, 32, cert);
+	hex_encode(mg->stream_sha256, 32, stream);
+	snprintf(head, sizeof(head), "%ssource.host=%s\nsource.cert.sha256=%s\n"
+		 "stream.sha256=%s\ntime=%s\n", MEASURE_MIGRATE_HEADER, mg->source_host, cert,
+		 stream, when);
+	return tagged_encode(MEASURE_MIGRATE_TAG, head, now, buf, cap, len);
 }
 
 int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
@@ -362,6 +403,25 @@ int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap
 				    &len);
 	if (rc)
 		log_err("restore event: inputs cannot be encoded: %s", strerror(-rc));
+	rc = rc ? rc : run_data(&r, MEASURE_PCR_SECURITY, EV_EVENT_TAG, data, len);
+	free(data);
+	return rc;
+}
+
+int measure_migrate_run(int tpm_fd, struct evlog_writer *log,
+			const struct measure_migration *mg, int64_t unix_time,
+			const struct measure_secstate *now)
+{
+	struct run r = { .fd = tpm_fd, .log = log };
+	uint8_t *data = malloc(8 + MEASURE_MAX_TEXT + 256);
+	size_t len = 0;
+	int rc;
+
+	if (!data)
+		return -ENOMEM;
+	rc = measure_migrate_encode(mg, unix_time, now, data, 8 + MEASURE_MAX_TEXT + 256, &len);
+	if (rc)
+		log_err("migration event: inputs cannot be encoded: %s", strerror(-rc));
 	rc = rc ? rc : run_data(&r, MEASURE_PCR_SECURITY, EV_EVENT_TAG, data, len);
 	free(data);
 	return rc;

@@ -170,6 +170,40 @@ int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len);
 int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],
 		    const struct measure_secstate *now);
 
+/* ---- the migration (issue 18) ------------------------------------------ *
+ *
+ * A guest that arrives by live migration keeps its vTPM (the source's
+ * blobs) and its event log, as a restore does; the target's launcher then
+ * measures one migration event the same way (PCR 7, EV_EVENT_TAG):
+ *   taggedEventID = MEASURE_MIGRATE_TAG ("BWMG"), text:
+ *     bulwark-migrate v1\n
+ *     source.host=CN\n               the source's certificate CN, as the
+ *                                     channel authenticated it
+ *     source.cert.sha256=HEX\n       that certificate's SHA-256 (DER)
+ *     stream.sha256=HEX\n            the VMM's migration stream, whole
+ *     time=YYYY-MM-DDTHH:MM:SSZ\n
+ *     the security state on the target (secstate.h)
+ * Parsed by measure_migrate_parse (secstate.h); appraised by attest/verify
+ * as a link of the chain (allow_migrate).
+ */
+struct measure_migration {
+	const char *source_host;            /* printable, no space; at most
+					     * MEASURE_MIGRATE_HOST_MAX */
+	const uint8_t *source_cert_sha256;  /* 32 bytes */
+	const uint8_t *stream_sha256;       /* 32 bytes */
+};
+
+int measure_migrate_encode(const struct measure_migration *mg, int64_t unix_time,
+			   const struct measure_secstate *now, uint8_t *buf, size_t cap,
+			   size_t *len);
+int measure_migrate_run(int tpm_fd, struct evlog_writer *log,
+			const struct measure_migration *mg, int64_t unix_time,
+			const struct measure_secstate *now);
+/* measure_restore's checks (banks, launcher PCRs are the log's replay,
+ * platform hierarchy closed), then the migration event; the log saved. */
+int measure_migrate(struct vtpm *v, const struct measure_migration *mg,
+		    const struct measure_secstate *now);
+
 /* Writes the log to path atomically (temporary file, fsync, rename), 0644. */
 int measure_log_save(const struct evlog_writer *log, const char *path);
 /*

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The restore event on a running vTPM, through the proxy's host channel
- * (measure.h, vtpm.h). */
+/* The restore and migration events on a running vTPM, through the proxy's
+ * host channel (measure.h, vtpm.h). */
 #include <assert.h>
 #include <errno.h>
 #include <string.h>
@@ -13,7 +13,8 @@
 
 struct restore_arg {
 	struct vtpm *v;
-	const uint8_t *digest;
+	const uint8_t *digest;               /* a restore's, or NULL */
+	const struct measure_migration *mg;  /* a migration's, or NULL */
 	const struct measure_secstate *now;
 	int64_t when;
 };
@@ -91,7 +92,20 @@ static int restore_on_tpm(void *arg, int tpm_fd)
 	}
 	rc = rc ? rc : pcrs_are_log(tpm_fd, &a->v->log);
 	rc = rc ? rc : platform_closed(tpm_fd);
-	return rc ? rc : measure_restore_run(tpm_fd, &a->v->log, a->digest, a->when, a->now);
+	if (rc)
+		return rc;
+	return a->mg ? measure_migrate_run(tpm_fd, &a->v->log, a->mg, a->when, a->now) :
+		       measure_restore_run(tpm_fd, &a->v->log, a->digest, a->when, a->now);
+}
+
+static int event_measure(struct restore_arg *a, const char *what)
+{
+	int rc = tpmproxy_host_run(&a->v->proxy, restore_on_tpm, a);
+
+	rc = rc ? rc : measure_log_save(&a->v->log, a->v->log_path);
+	if (rc)
+		log_err("%s event not measured: %s; the guest must not run", what, strerror(-rc));
+	return rc;
 }
 
 int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],
@@ -99,13 +113,18 @@ int measure_restore(struct vtpm *v, const uint8_t snap_digest[32],
 {
 	struct restore_arg a = { .v = v, .digest = snap_digest, .now = now,
 				 .when = (int64_t)time(NULL) };
-	int rc;
 
 	if (!v || !v->running || !v->log.buf || !snap_digest || !now)
 		return -EINVAL;
-	rc = tpmproxy_host_run(&v->proxy, restore_on_tpm, &a);
-	rc = rc ? rc : measure_log_save(&v->log, v->log_path);
-	if (rc)
-		log_err("restore event not measured: %s; the guest must not run", strerror(-rc));
-	return rc;
+	return event_measure(&a, "restore");
+}
+
+int measure_migrate(struct vtpm *v, const struct measure_migration *mg,
+		    const struct measure_secstate *now)
+{
+	struct restore_arg a = { .v = v, .mg = mg, .now = now, .when = (int64_t)time(NULL) };
+
+	if (!v || !v->running || !v->log.buf || !mg || !now)
+		return -EINVAL;
+	return event_measure(&a, "migration");
 }

@@ -38,6 +38,19 @@ static void restore_check(const uint8_t *data, size_t size)
 	secstate_check(v.secstate, v.secstate_len);
 }
 
+/* The migration event (issue 18): the same bounds. */
+static void migrate_check(const uint8_t *data, size_t size)
+{
+	struct measure_migrate_view v;
+
+	if (measure_migrate_parse(data, size, &v))
+		return;
+	if (v.secstate < data || v.secstate + v.secstate_len > data + size ||
+	    strlen(v.time) != MEASURE_RESTORE_TIME_LEN || !v.source_host[0])
+		abort();
+	secstate_check(v.secstate, v.secstate_len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct evlog_pcrs pcrs;
@@ -49,12 +62,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_set_level(LOG_ERR);
 	secstate_check(data, size);
 	restore_check(data, size);
+	migrate_check(data, size);
 	rc = evlog_parse_begin(&p, data, size);
 	while (!rc && (rc = evlog_parse_next(&p, &ev)) == 1) {
 		if (ev.data_size && (ev.data < data || ev.data + ev.data_size > data + size))
 			abort();
 		secstate_check(ev.data, ev.data_size);
 		restore_check(ev.data, ev.data_size);
+		migrate_check(ev.data, ev.data_size);
 		n++;
 		rc = 0;
 	}

@@ -392,6 +392,48 @@ static void test_restore_record(void **state)
 	evlog_writer_free(&w);
 }
 
+/* The migration record (issue 18): encoded, parsed back; every
+ * truncation and a flip of each fixed part refused; a host name that is
+ * not one printable word refused at encoding. */
+static void test_migrate_record(void **state)
+{
+	static const uint8_t stream[32] = { 0x5e, [31] = 0x7a }, cert[32] = { 0xce };
+	struct measure_migration mg = { .source_host = "host-a.example",
+					.source_cert_sha256 = cert, .stream_sha256 = stream };
+	struct measure_secstate s = secstate();
+	struct measure_migrate_view v;
+	uint8_t buf[MEASURE_MAX_TEXT + 8], bad[MEASURE_MAX_TEXT + 8];
+	size_t len = 0, head = 8 + 19 + 27 + 84 + 79 + 26;
+	char sec[MEASURE_MAX_TEXT];
+
+	(void)state;
+	assert_int_equal(measure_migrate_encode(&mg, 1796201445, &s, buf, sizeof(buf), &len), 0);
+	assert_int_equal(measure_event_tag(buf, len), MEASURE_MIGRATE_TAG);
+	assert_int_equal(measure_migrate_parse(buf, len, &v), 0);
+	assert_string_equal(v.source_host, "host-a.example");
+	assert_memory_equal(v.source_cert_sha256, cert, 32);
+	assert_memory_equal(v.stream_sha256, stream, 32);
+	assert_string_equal(v.time, "2026-12-02T08:50:45Z");
+	assert_int_equal(measure_secstate_encode(&s, sec, sizeof(sec), &head), 0);
+	assert_int_equal(v.secstate_len, head);
+	assert_memory_equal(v.secstate, sec, head);
+	head = len - head;          /* the fixed part: tag to the time's newline */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(measure_migrate_parse(buf, cut, &v), -EBADMSG);
+	for (size_t i = 0; i < head; i++) {
+		memcpy(bad, buf, len);
+		bad[i] = bad[i] == '\n' ? ' ' : bad[i] == '=' ? '\n' : '\x01';
+		assert_int_equal(measure_migrate_parse(bad, len, &v), -EBADMSG);
+	}
+	/* a restore record is not a migration record, nor the reverse */
+	assert_int_equal(measure_restore_parse(buf, len, (struct measure_restore_view *)sec),
+			 -EBADMSG);
+	mg.source_host = "host a";
+	assert_int_equal(measure_migrate_encode(&mg, 0, &s, buf, sizeof(buf), &len), -EINVAL);
+	mg.source_host = "";
+	assert_int_equal(measure_migrate_encode(&mg, 0, &s, buf, sizeof(buf), &len), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_sequence),
 		cmocka_unit_test(test_one_input_one_pcr),
 		cmocka_unit_test(test_restore_record),
+		cmocka_unit_test(test_migrate_record),
 	};
 	log_set_level(LOG_ERR + 0);
 	return cmocka_run_group_tests_name("measure", tests, NULL, NULL);

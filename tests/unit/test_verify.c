@@ -70,6 +70,7 @@ static struct {
 	struct doc rsa_later, unsafe;
 	struct doc svirt_static, svirt_off, all_pcrs, clone;
 	struct doc restored, restored_twice, restored_permissive, restore_bad, restore_early;
+	struct doc migrated, migrate_bad;
 } F;
 
 /* Every reason some test produced as the primary one (test_every_reason). */
@@ -490,6 +491,40 @@ static int restore_evidence(void)
 	return rc ? rc : boot_with_tag_event(12, data, len, &F.restore_early);
 }
 
+/* ---- live migration (issue 18) ----------------------------------------- */
+
+static const uint8_t src_cert_digest[32] = { 0xce, 0x47, [31] = 0x01 };
+
+/* Guest A booted at LABEL_A, restored once at LABEL_C, then arrived by live
+ * migration at LABEL_D (measure_migrate_run, the target launcher's code);
+ * and a migration tag with data that is not a migration record. */
+static int migrate_evidence(void)
+{
+	static const char junk[] = "GMWB not a migration record";
+	const struct measure_migration mg = { .source_host = "host-a",
+		.source_cert_sha256 = src_cert_digest, .stream_sha256 = snap_digest };
+	struct evlog_writer log;
+	struct measure_secstate s;
+	struct measure_boot b;
+	uint8_t data[sizeof(junk) + 8];
+	int rc = measured_boot(LABEL_A, MEASURE_SELINUX_ENFORCING, 1, &log);
+
+	boot_inputs(&b, &s, LABEL_C);
+	rc = rc ? rc : measure_restore_run(F.fd, &log, snap_digest, RESTORE_TIME, &s);
+	boot_inputs(&b, &s, LABEL_D);
+	rc = rc ? rc : measure_migrate_run(F.fd, &log, &mg, RESTORE_TIME + 60, &s);
+	rc = rc ? rc : quote_doc("guest-a", UUID_A, LABEL_D, F.ak_rsa, QUOTE_AK_RSA2048, &log,
+				 &F.migrated);
+	if (!rc || log.buf)
+		evlog_writer_free(&log);
+	/* the tag is the migration's, the rest is not */
+	memcpy(data, "\x47\x4d\x57\x42", 4);
+	data[4] = sizeof(junk) - 1;
+	data[5] = data[6] = data[7] = 0;
+	memcpy(data + 8, junk, sizeof(junk) - 1);
+	return rc ? rc : boot_with_tag_event(SIZE_MAX, data, sizeof(data) - 1, &F.migrate_bad);
+}
+
 /* Last of all: after it, safe stays NO until the vTPM saves its clock. */
 static int unsafe_evidence(void)
 {
@@ -722,6 +757,7 @@ static int group_setup(void **state)
 	rc = rc ? rc : all_pcrs_evidence();
 	rc = rc ? rc : clone_evidence();
 	rc = rc ? rc : restore_evidence();
+	rc = rc ? rc : migrate_evidence();
 	rc = rc ? rc : unsafe_evidence();     /* a reset without shutdown: safe = NO */
 	if (rc)
 		group_teardown(state);
@@ -736,7 +772,8 @@ static int group_teardown(void **state)
 			       &F.sec_unsorted, &F.sec_no_off, &F.off_seccomp_log,
 			       &F.rsa_later, &F.unsafe, &F.svirt_static, &F.svirt_off,
 			       &F.all_pcrs, &F.clone, &F.restored, &F.restored_twice,
-			       &F.restored_permissive, &F.restore_bad, &F.restore_early };
+			       &F.restored_permissive, &F.restore_bad, &F.restore_early,
+			       &F.migrated, &F.migrate_bad };
 
 	(void)state;
 	if (F.fd >= 0)
@@ -1949,6 +1986,60 @@ static void test_restore(void **state)
 	free(text);
 }
 
+/* A migrated guest (after a restore): affirming only where the manifest
+ * allows both, the chain across hosts in the result and the report. */
+static void test_migrate(void **state)
+{
+	static struct manifest m, again;
+	const struct verify_result *r;
+	struct bundle_error err;
+	char *text = NULL, hex[65], cert[65];
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	m = F.m;
+	m.allow_restore = 1;
+	assert_int_equal(verdict_with(F.migrated.json, F.migrated.len, &m, F.migrated.nonce),
+			 VR_MIGRATE_NOT_ALLOWED);
+	assert_int_equal(last_nfail, 1);
+	assert_non_null(strstr(last_res->fail[0].detail, "2026-12-02T08:51:45Z"));
+	m.allow_migrate = 1;
+	assert_int_equal(verdict_with(F.migrated.json, F.migrated.len, &m, F.migrated.nonce),
+			 VR_OK);
+	r = last_res;
+	hex_encode(snap_digest, 32, hex);
+	hex_encode(src_cert_digest, 32, cert);
+	assert_int_equal(r->nchain, 3);
+	assert_int_equal(r->chain[1].restored, 1);
+	assert_int_equal(r->chain[2].restored, 0);
+	assert_int_equal(r->chain[2].migrated, 1);
+	assert_string_equal(r->chain[2].label, LABEL_D);
+	assert_string_equal(r->chain[2].source, "host-a");
+	assert_string_equal(r->chain[2].source_cert, cert);
+	assert_string_equal(r->chain[2].snapshot, hex);
+	assert_string_equal(r->chain[2].time, "2026-12-02T08:51:45Z");
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	ear_report(f, r, "migrated.json");
+	fclose(f);
+	assert_non_null(strstr(text, "2026-12-02T08:51:45Z from host host-a (cert ce47000000000000)"));
+	assert_non_null(strstr(text, "migrated under " LABEL_D ", svirt dynamic"));
+	free(text);
+	/* only restores allowed: the migration is named */
+	m.allow_restore = 0;
+	assert_int_equal(verdict_with(F.migrated.json, F.migrated.len, &m, F.migrated.nonce),
+			 VR_RESTORE_NOT_ALLOWED);
+	assert_int_equal(verdict_with(F.migrate_bad.json, F.migrate_bad.len, &m,
+				      F.migrate_bad.nonce), VR_MIGRATE_MALFORMED);
+	m.allow_restore = 1;
+	assert_int_equal(manifest_write(&m, &text, &len), 0);
+	assert_non_null(strstr(text, "\"allow_migrate\":true"));
+	assert_int_equal(manifest_parse((uint8_t *)text, len, &again, &err), 0);
+	assert_int_equal(again.allow_migrate, 1);
+	free(text);
+}
+
 static void test_every_reason(void **state)
 {
 	(void)state;
@@ -1991,6 +2082,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_store_concurrent),
 		cmocka_unit_test(test_nonce_store_large),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_migrate),
 		cmocka_unit_test(test_every_reason),
 	};
 
