@@ -249,6 +249,36 @@ out:
 	return rc;
 }
 
+int svirt_vm_disown(struct svirt_vm *vm, int fd)
+{
+	struct svirt_entry *e = vm->e;
+	struct svirt_reg r;
+	struct stat st;
+	size_t i;
+	int rc;
+
+	if (fstat(fd, &st))
+		return -errno;
+	for (i = 0; i < e->nfiles; i++)
+		if (e->files[i].dev == (uint64_t)st.st_dev && e->files[i].ino == (uint64_t)st.st_ino)
+			break;
+	if (i == e->nfiles)
+		return -ENOENT;
+	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
+	if (rc)
+		return rc;
+	log_info("%s: handed over, its label stays (guest %s)", e->files[i].path, e->name);
+	if (vm->fds[i] >= 0)
+		close(vm->fds[i]);
+	memmove(&e->files[i], &e->files[i + 1], (e->nfiles - i - 1) * sizeof(e->files[0]));
+	memmove(&vm->fds[i], &vm->fds[i + 1], (e->nfiles - i - 1) * sizeof(vm->fds[0]));
+	e->nfiles--;
+	vm->fds[e->nfiles] = -1;
+	rc = svirt_reg_store(&r, e);
+	svirt_reg_close(&r);
+	return rc;
+}
+
 int svirt_vm_label_memfd(const struct svirt_vm *vm, int fd)
 {
 	char label[SVIRT_LABEL_MAX];

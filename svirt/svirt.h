@@ -138,6 +138,14 @@ int svirt_vm_label_path(struct svirt_vm *vm, const char *path,
  * recorded: the file disappears with its last descriptor.
  */
 int svirt_vm_label_memfd(const struct svirt_vm *vm, int fd);
+/*
+ * Live migration (issue 18), the source after the target runs the guest:
+ * the record of the file behind FD (a disk on shared storage the target
+ * has relabelled for its own pair) leaves the entry, durably, so that
+ * svirt_vm_release does not put back a label the target's guest now needs
+ * (libvirt's pitfall).  0, -ENOENT (no such record) or -errno.
+ */
+int svirt_vm_disown(struct svirt_vm *vm, int fd);
 /* Restores every label and removes the registry entry; frees vm. */
 int svirt_vm_release(struct svirt_vm *vm);
 /* Frees vm and keeps the entry (the guest still runs; gc reclaims it later). */

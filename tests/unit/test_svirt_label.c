@@ -162,6 +162,45 @@ static void test_label_and_restore(void **state)
 	assert_string_equal(label_of(kern), DEFAULT_LABEL);
 }
 
+/* Live migration's source (issue 18): a disk handed over keeps the label
+ * the target gave it when the source releases; the rest is restored; the
+ * registry entry (reloaded) no longer names the disk. */
+static void test_disown(void **state)
+{
+	char img[128], kern[128], target[] = "system_u:object_r:bulwark_image_t:s0:c7,c9";
+	struct svirt_entry *list = NULL;
+	struct svirt_reg r;
+	struct svirt_vm *vm;
+	size_t n = 0;
+	int fd, kfd, other;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s", mkfile("disk.img"));
+	snprintf(kern, sizeof(kern), "%s", mkfile("vmlinuz"));
+	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
+	assert_int_equal(svirt_vm_label_path(vm, kern, SVIRT_OBJ_CONTENT, NULL, &kfd), 0);
+	assert_int_equal(svirt_vm_label_path(vm, img, SVIRT_OBJ_IMAGE, NULL, &fd), 0);
+	other = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(svirt_vm_disown(vm, other), -ENOENT);
+	close(other);
+	/* the target's launcher relabels the shared disk for its own pair */
+	assert_int_equal(__wrap_fsetfilecon_raw(fd, target), 0);
+	assert_int_equal(svirt_vm_disown(vm, fd), 0);
+	assert_int_equal(svirt_vm_disown(vm, fd), -ENOENT);
+	assert_int_equal(svirt_reg_open(cfg.registry_dir, &r), 0);
+	assert_int_equal(svirt_reg_load(&r, &list, &n), 0);
+	svirt_reg_close(&r);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].nfiles, 1);
+	assert_string_equal(list[0].files[0].path, kern);
+	free(list);
+	assert_int_equal(svirt_vm_release(vm), 0);
+	assert_string_equal(label_of(img), target);
+	assert_string_equal(label_of(kern), DEFAULT_LABEL);
+	close(fd);
+	close(kfd);
+}
+
 static void test_refusals(void **state)
 {
 	char path[128], link[128];
@@ -384,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_label_and_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_after_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vtpm_new_files, setup, teardown),
