@@ -7,7 +7,8 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/cmd_control.c \
 	core/launch/launch_stdio.c core/launch/launch_tty.c core/launch/console_esc.c \
 	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
-	core/launch/snapshot_req.c core/launch/launch_restore.c
+	core/launch/snapshot_req.c core/launch/launch_restore.c \
+	core/launch/migrate_req.c core/launch/launch_migrate.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -44,21 +45,23 @@ fuzz_http_SRCS := tests/fuzz/fuzz_http.c core/launch/http.c
 # VMM, bounds and the peer check, over a real socket in a temporary folder.
 UNIT_TESTS += test_control
 test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
-	core/launch/launch_control_api.c core/launch/snapshot_req.c core/launch/http.c $(CONFIG_SRCS) core/log.c
+	core/launch/launch_control_api.c core/launch/snapshot_req.c core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) core/log.c
 test_control_PKGS := cmocka json-c libselinux
 # Its audit records are checked by the wrapper (the records themselves by
 # test_audit).
-test_control_WRAP := launch_audit_control launch_snapshot_run
+test_control_WRAP := launch_audit_control launch_snapshot_run launch_migrate_start \
+	launch_migrate_progress launch_migrate_reap
 
 # bulwark list/info/pause/resume/shutdown/destroy against a real socket.
 UNIT_TESTS += test_control_cli
 test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c \
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/snapshot_req.c \
-	core/launch/http.c $(CONFIG_SRCS) \
+	core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) \
 	$(SVIRT_SRCS) core/log.c
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread
-test_control_cli_WRAP := launch_audit_control launch_snapshot_run
+test_control_cli_WRAP := launch_audit_control launch_snapshot_run launch_migrate_start \
+	launch_migrate_progress launch_migrate_reap
 
 # The control socket in the lab (issue 16): two guests, list/info, pause and
 # resume with a ticking guest and disk I/O in flight, refused peers, the
@@ -109,7 +112,7 @@ test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c core/lau
 test_snapmeta_PKGS := cmocka libcrypto json-c
 FUZZ_TARGETS += fuzz_snapmeta
 fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c core/launch/wirebuf.c \
-	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
+	core/launch/file_digest.c core/launch/snapshot_req.c core/launch/migrate_req.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
 # Issue 17's judged properties in the lab, SELinux enforcing: a counting,
 # disk-writing guest snapshotted (--stop), refused copies (a byte, a cut,

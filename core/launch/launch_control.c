@@ -103,6 +103,7 @@ int launch_control_open(struct control *ctl, struct launch *l, const char *run_d
 	ctl->l = l;
 	ctl->group = group;
 	ctl->listen_fd = ctl->vmm_fd = ctl->dir_fd = -1;
+	ctl->mig_client = -1;
 	ctl->read_ms = CONTROL_READ_MS;
 	ctl->write_ms = CONTROL_WRITE_MS;
 	ctl->vmm_ms = CONTROL_VMM_MS;
@@ -354,7 +355,8 @@ int launch_control_fds(struct control *ctl, struct pollfd *p)
 
 	control_vmm_send(ctl);
 	p[n++] = (struct pollfd){ ctl->listen_fd, POLLIN, 0 };
-	p[n++] = (struct pollfd){ ctl->vmm_fd, POLLIN, 0 };
+	/* A migration job reads the VMM's replies itself until it is reaped. */
+	p[n++] = (struct pollfd){ ctl->migrating ? -1 : ctl->vmm_fd, POLLIN, 0 };
 	for (size_t i = 0; i < ARRAY_SIZE(ctl->c); i++) {
 		struct control_client *c = &ctl->c[i];
 		short ev = c->state == CC_READ ? POLLIN : c->state == CC_WRITE ? POLLOUT : 0;
@@ -371,20 +373,24 @@ int launch_control_timeout(const struct control *ctl, int to)
 	for (size_t i = 0; i < ARRAY_SIZE(ctl->c); i++) {
 		long long left;
 
-		if (ctl->c[i].state == CC_FREE)
+		if (ctl->c[i].state == CC_FREE || ctl->c[i].state == CC_WAIT)
 			continue;
 		left = ctl->c[i].deadline_ms - now;
 		left = left < 0 ? 0 : left;
 		if (to < 0 || left < to)
 			to = (int)left;
 	}
+	/* A migration job's end is noticed within CONTROL_MIG_POLL_MS. */
+	if (ctl->migrating && (to < 0 || to > CONTROL_MIG_POLL_MS))
+		to = CONTROL_MIG_POLL_MS;
 	return to;
 }
 
 /* A client past its deadline: told so if it still reads, else dropped. */
 static void control_deadline(struct control *ctl, struct control_client *c)
 {
-	if (c->state == CC_FREE || launch_control_now_ms() < c->deadline_ms)
+	if (c->state == CC_FREE || c->state == CC_WAIT ||
+	    launch_control_now_ms() < c->deadline_ms)
 		return;
 	ctl->refused++;
 	if (c->state == CC_READ)
@@ -416,6 +422,8 @@ int launch_control_service(struct control *ctl, const struct pollfd *p, int n)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(ctl->c); i++)
 		control_deadline(ctl, &ctl->c[i]);
+	if (ctl->migrating)
+		control_migrate_done(ctl);
 	if (p[0].revents & POLLIN)
 		control_accept(ctl);
 	act = ctl->actions;

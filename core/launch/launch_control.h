@@ -49,13 +49,15 @@
 #define CONTROL_WRITE_MS    2000
 #define CONTROL_VMM_MS      15000
 #define CONTROL_POLLFDS     (2 + CONTROL_MAX_CLIENTS)
+#define CONTROL_MIG_POLL_MS 100
 
 struct launch;
 
 /* What a request asks of the launcher's loop (launch_control_service). */
 enum control_action { CONTROL_ACT_NONE = 0, CONTROL_ACT_BUTTON = 1, CONTROL_ACT_STOP = 2 };
 
-enum control_client_state { CC_FREE, CC_READ, CC_VMM, CC_WRITE };
+/* CC_WAIT: a request answered later by the launcher (PUT /migrate). */
+enum control_client_state { CC_FREE, CC_READ, CC_VMM, CC_WRITE, CC_WAIT };
 
 struct control_client {
 	int fd;
@@ -79,6 +81,9 @@ struct control {
 	uid_t allow_uid;              /* besides root: none (0; tests change it) */
 	int read_ms, write_ms, vmm_ms;   /* CONTROL_*_MS (tests lower them) */
 	bool vmm_busy;                /* an order is out */
+	bool migrating;               /* a migration job owns the VMM's channel
+				       * and VMM_FD_SNAP (launch_migrate.h) */
+	int mig_client;               /* its PUT /migrate client, -1: none */
 	uint32_t seq;
 	bool paused;                  /* from the VMM's last reply */
 	bool have_stats;
@@ -124,6 +129,9 @@ int control_respond(struct control_client *c, int status, const char *ctype,
 		    const char *body, size_t len);
 int control_error(struct control_client *c, int status, const char *msg);
 int control_peer_check(const struct control *ctl, int fd);
+/* A migration job that ended: its PUT /migrate client answered (the job's
+ * own clean-up, the audit, a stop after success: launch_migrate_reap). */
+void control_migrate_done(struct control *ctl);
 /* Sends what it can of C's answer now (the rest in the loop). */
 void control_write(struct control_client *c);
 

@@ -21,12 +21,14 @@
 
 #include "attest/producer/attestd.h"
 #include "core/launch/audit.h"
+#include "core/launch/launch_migrate.h"
 #include "core/launch/launch_snapshot.h"
 #include "core/launch/launcher.h"
 #include "core/log.h"
 #include "core/util.h"
 
-enum { R_INFO, R_METRICS, R_PAUSE, R_RESUME, R_BUTTON, R_STOP, R_SNAPSHOT };
+enum { R_INFO, R_METRICS, R_PAUSE, R_RESUME, R_BUTTON, R_STOP, R_SNAPSHOT, R_MIGRATE,
+       R_MIGRATE_GET };
 
 static const struct control_route_def {
 	const char *path;
@@ -40,6 +42,8 @@ static const struct control_route_def {
 	{ "/power-button", false, R_BUTTON },
 	{ "/stop", false, R_STOP },
 	{ "/snapshot", false, R_SNAPSHOT },
+	{ "/migrate", false, R_MIGRATE },
+	{ "/migrate", true, R_MIGRATE_GET },
 };
 
 int control_respond(struct control_client *c, int status, const char *ctype,
@@ -499,14 +503,105 @@ static void control_snapshot(struct control *ctl, struct control_client *c)
 		control_write(c);
 }
 
+static struct json_object *control_migrate_json(const struct control *ctl,
+						const struct migrate_progress *g)
+{
+	struct json_object *o = json_object_new_object();
+
+	JADD(o, "name", json_object_new_string(ctl->l->cfg.name));
+	JADD(o, "action", json_object_new_string("migrate"));
+	JADD(o, "active", json_object_new_boolean(g->active && !g->done));
+	JADD(o, "phase", json_object_new_string(g->phase[0] ? g->phase : "none"));
+	JADD(o, "to", g->to[0] ? json_object_new_string(g->to) : NULL);
+	JADD(o, "peer", g->peer[0] ? json_object_new_string(g->peer) : NULL);
+	JADD(o, "target_label", g->target_label[0] ? json_object_new_string(g->target_label) :
+						     NULL);
+	JADD(o, "round", json_object_new_int64(g->round));
+	JADD(o, "bytes", json_object_new_int64((int64_t)g->bytes));
+	JADD(o, "last_round_pages", json_object_new_int64((int64_t)g->last_pages));
+	JADD(o, "dirty_pages_per_s", json_object_new_int64((int64_t)g->dirty_rate));
+	JADD(o, "throughput_bytes_per_s", json_object_new_int64((int64_t)g->throughput));
+	JADD(o, "expected_downtime_ms", json_object_new_int64(g->expected_ms > INT64_MAX ?
+							      -1 : (int64_t)g->expected_ms));
+	JADD(o, "elapsed_ms", json_object_new_int64(g->elapsed_ms));
+	if (g->done && !g->result)
+		JADD(o, "downtime_ms", json_object_new_int64(g->downtime_ms));
+	if (g->done && g->result) {
+		JADD(o, "failed_in", json_object_new_string(g->failed_in));
+		JADD(o, "error", json_object_new_string(g->reason));
+	}
+	JADD(o, "state", json_object_new_string(control_state(ctl)));
+	return o;
+}
+
+/* PUT /migrate: the job started, the client answered when it ends
+ * (control_migrate_done); 400 the body, 409 the guest's state. */
+static void control_migrate(struct control *ctl, struct control_client *c)
+{
+	struct migrate_req req;
+	char why[512];
+	int rc = launch_migrate_parse(c->req.body, c->req.body_len, &req, why, sizeof(why));
+
+	if (rc) {
+		control_error(c, 400, why);
+		return;
+	}
+	log_info("control: migration to %s asked", req.to);
+	rc = launch_migrate_start(ctl, &req, why, sizeof(why));
+	if (rc) {
+		launch_audit_control(ctl->l, "migrate-out", false);
+		control_error(c, rc == -EBUSY ? 409 : 500, why);
+		return;
+	}
+	c->state = CC_WAIT;
+	ctl->mig_client = (int)(c - ctl->c);
+}
+
+/* GET /migrate: the job's figures (the last job's once it ended). */
+static void control_migrate_get(struct control *ctl, struct control_client *c)
+{
+	struct migrate_progress g;
+
+	launch_migrate_progress(&g);
+	control_json(c, 200, control_migrate_json(ctl, &g));
+}
+
+void control_migrate_done(struct control *ctl)
+{
+	struct migrate_progress g;
+	struct control_client *c;
+
+	if (!launch_migrate_reap(ctl, &g))
+		return;
+	if (ctl->mig_client < 0)
+		return;
+	c = &ctl->c[ctl->mig_client];
+	ctl->mig_client = -1;
+	if (c->state != CC_WAIT)
+		return;
+	/* 200 moved; 409 refused by the target or this side, the guest runs
+	 * here; 500 the outcome unknown (the guest stays paused). */
+	if (!control_json(c, g.result ? !strcmp(g.reason, "unknown outcome") ? 500 : 409 : 200,
+			  control_migrate_json(ctl, &g)) && c->state == CC_WRITE)
+		control_write(c);   /* out at once: the loop stops after a move */
+}
+
 void control_route(struct control *ctl, struct control_client *c)
 {
 	const struct control_route_def *r = NULL;
 	bool get = !strcmp(c->req.method, "GET");
 
-	for (size_t i = 0; i < ARRAY_SIZE(control_routes) && !r; i++)
-		if (!strcmp(c->req.path, control_routes[i].path))
+	/* The entry of this path for this method, else its first. */
+	for (size_t i = 0; i < ARRAY_SIZE(control_routes); i++) {
+		if (strcmp(c->req.path, control_routes[i].path))
+			continue;
+		if (!r)
 			r = &control_routes[i];
+		if (control_routes[i].get == get) {
+			r = &control_routes[i];
+			break;
+		}
+	}
 	if (!r) {
 		control_error(c, 404, "no such endpoint");
 		return;
@@ -517,6 +612,11 @@ void control_route(struct control *ctl, struct control_client *c)
 	}
 	ctl->served++;
 	c->route = r->route;
+	if (ctl->migrating && r->route != R_INFO && r->route != R_MIGRATE_GET &&
+	    r->route != R_BUTTON && r->route != R_STOP) {
+		control_error(c, 409, "a migration is in progress");
+		return;
+	}
 	switch (r->route) {
 	case R_INFO:
 		control_info(ctl, c);
@@ -535,6 +635,12 @@ void control_route(struct control *ctl, struct control_client *c)
 		break;
 	case R_SNAPSHOT:
 		control_snapshot(ctl, c);
+		break;
+	case R_MIGRATE:
+		control_migrate(ctl, c);
+		break;
+	case R_MIGRATE_GET:
+		control_migrate_get(ctl, c);
 		break;
 	default:
 		control_stop(ctl, c, r->route);

@@ -26,6 +26,7 @@
 
 #include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_migrate.h"
 #include "core/launch/launch_snapshot.h"
 #include "core/launch/launcher.h"
 
@@ -59,6 +60,49 @@ int __wrap_launch_snapshot_run(struct control *ctl, const struct snapshot_req *r
 	res->vm_bytes = 4096;
 	snprintf(why, why_len, "%s", snap_rc ? "the VMM refused the save: busy" : "");
 	return snap_rc;
+}
+
+/* The migration job (launch_migrate.c) needs a VMM, a target and TLS: the
+ * lab's (tests/lab/test-migrate).  Here: the route, the waiting client,
+ * the answer once the job is reaped, and what is refused meanwhile. */
+static struct migrate_req mig_asked;
+static struct migrate_progress mig_now;
+static int mig_start_rc;
+int __wrap_launch_migrate_start(struct control *ctl, const struct migrate_req *req,
+				char *why, size_t why_len);
+int __wrap_launch_migrate_start(struct control *ctl, const struct migrate_req *req,
+				char *why, size_t why_len)
+{
+	mig_asked = *req;
+	if (mig_start_rc) {
+		snprintf(why, why_len, "a migration is in progress");
+		return mig_start_rc;
+	}
+	ctl->migrating = ctl->vmm_busy = true;
+	memset(&mig_now, 0, sizeof(mig_now));
+	mig_now.active = true;
+	snprintf(mig_now.phase, sizeof(mig_now.phase), "rounds");
+	snprintf(mig_now.to, sizeof(mig_now.to), "%s", req->to);
+	mig_now.round = 2;
+	mig_now.bytes = 1 << 20;
+	return 0;
+}
+
+void __wrap_launch_migrate_progress(struct migrate_progress *out);
+void __wrap_launch_migrate_progress(struct migrate_progress *out)
+{
+	*out = mig_now;
+}
+
+int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
+int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
+{
+	if (!mig_now.done)
+		return 0;
+	ctl->migrating = ctl->vmm_busy = false;
+	*out = mig_now;
+	mig_now.active = false;
+	return 1;
 }
 
 struct fixture {
@@ -398,10 +442,79 @@ static void test_snapshot_route(void **state)
 	assert_string_equal(audited, "snapshot:ok snapshot:failed");
 }
 
+static char *mig_put(char *req, size_t n, const char *body)
+{
+	snprintf(req, n, "PUT /migrate HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(body), body);
+	return req;
+}
+
+/* PUT /migrate: the body parsed strictly; the client waits while the job
+ * runs (GET /migrate answers, orders are refused), then has the outcome. */
+static void test_migrate_route(void **state)
+{
+	static const char *const bad[] = {
+		"", "{}", "{\"to\":\"host:1\"}", "{\"to\":\"tcp:h\"}", "{\"to\":\"tcp:h:x\"}",
+		"{\"to\":\"unix:rel\"}", "{\"to\":\"tcp:h:1\",\"downtime_ms\":0}",
+		"{\"to\":\"tcp:h:1\",\"max_rounds\":64}", "{\"to\":\"tcp:h:1\",\"cert\":\"rel\"}",
+		"{\"to\":\"tcp:h:1\",\"zz\":1}", "{\"to\":\"tcp:h\\n:1\"}",
+		"{\"to\":\"tcp:h:1\",\"downtime_ms\":\"300\"}", "{\"to\":\"tcp:h:1\"} x",
+	};
+	struct fixture *f = *state;
+	char req[512], *a;
+	int fd;
+
+	audited[0] = '\0';
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = ask(f, mig_put(req, sizeof(req), bad[i]));
+		if (!strstr(a, " 400 "))
+			fail_msg("body '%s' not refused: %s", bad[i], a);
+	}
+	a = ask(f, "GET /migrate HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(a, " 200 "));
+	assert_non_null(strstr(a, "\"phase\":\"none\""));
+	mig_start_rc = -EBUSY;
+	a = ask(f, mig_put(req, sizeof(req), "{\"to\":\"tcp:h:1\"}"));
+	assert_non_null(strstr(a, " 409 "));
+	assert_string_equal(audited, "migrate-out:failed");
+	mig_start_rc = 0;
+	fd = client(f);
+	mig_put(req, sizeof(req), "{\"to\":\"tcp:[::1]:4444\",\"downtime_ms\":50,"
+		"\"max_rounds\":5,\"trusted\":\"/etc/t\"}");
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	for (int i = 0; i < 20; i++)
+		pump(f, 10);
+	assert_true(f->ctl.migrating);
+	assert_string_equal(mig_asked.to, "tcp:[::1]:4444");
+	assert_int_equal(mig_asked.downtime_ms, 50);
+	assert_int_equal(mig_asked.max_rounds, 5);
+	assert_string_equal(mig_asked.trusted, "/etc/t");
+	assert_string_equal(mig_asked.cert, "");
+	a = ask(f, "GET /migrate HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(a, "\"phase\":\"rounds\""));
+	assert_non_null(strstr(a, "\"round\":2"));
+	assert_non_null(strstr(a, "\"active\":true"));
+	assert_non_null(strstr(ask(f, "PUT /pause HTTP/1.1\r\n\r\n"), " 409 "));
+	assert_non_null(strstr(ask(f, mig_put(req, sizeof(req), "{\"to\":\"tcp:h:1\"}")),
+			       " 409 "));
+	/* the job fails: the waiting client has the reason */
+	mig_now.done = true;
+	mig_now.result = -ECONNABORTED;
+	snprintf(mig_now.phase, sizeof(mig_now.phase), "failed");
+	snprintf(mig_now.failed_in, sizeof(mig_now.failed_in), "hello");
+	snprintf(mig_now.reason, sizeof(mig_now.reason), "the target refused the guest: x");
+	a = answer(f, fd);
+	assert_non_null(strstr(a, " 409 "));
+	assert_non_null(strstr(a, "\"error\":\"the target refused the guest: x\""));
+	assert_non_null(strstr(a, "\"failed_in\":\"hello\""));
+	assert_false(f->ctl.migrating);
+	assert_int_equal(f->ctl.mig_client, -1);
+}
+
 static void test_openapi_matches(void **state)
 {
 	static const char *const paths[] = { "/info", "/metrics", "/pause", "/resume",
-					     "/power-button", "/stop", "/snapshot" };
+					     "/power-button", "/stop", "/snapshot", "/migrate" };
 	static const char *const codes[] = { "200", "201", "202", "400", "403", "404", "405", "408",
 					     "409", "413", "431", "500", "501", "503", "505" };
 	static char doc[65536];
@@ -439,6 +552,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_max_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openapi_matches, setup, teardown),
 	};
 

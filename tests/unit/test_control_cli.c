@@ -24,6 +24,7 @@
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_migrate.h"
 #include "core/launch/launch_snapshot.h"
 #include "core/launch/launcher.h"
 
@@ -34,6 +35,31 @@ void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok
 void __wrap_launch_audit_control(const struct launch *l, const char *op, bool ok)
 {
 	(void)l; (void)op; (void)ok;
+}
+
+int __wrap_launch_migrate_start(struct control *ctl, const struct migrate_req *req,
+				char *why, size_t why_len);
+int __wrap_launch_migrate_start(struct control *ctl, const struct migrate_req *req,
+				char *why, size_t why_len)
+{
+	(void)ctl;
+	(void)req;
+	snprintf(why, why_len, "no migration in this test");
+	return -EBUSY;
+}
+
+void __wrap_launch_migrate_progress(struct migrate_progress *out);
+void __wrap_launch_migrate_progress(struct migrate_progress *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
+int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
+{
+	(void)ctl;
+	(void)out;
+	return 0;
 }
 
 int __wrap_launch_snapshot_run(struct control *ctl, const struct snapshot_req *req,

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live migration, the source (issue 18; core/launch/launch_migrate.h).
+ * PUT /migrate starts a job in a thread of the launcher; in order:
+ *   1. migchan_connect to the target (TLS 1.3, both sides authenticated)
+ *   2. HELLO: the guest's name, canonical configuration, this host's id,
+ *      the security state's text, the event log, the disks (every disk is
+ *      expected on shared storage, at the same path); READY or REFUSE
+ *   3. VMM_CTL_MIG_START: round 0 (all of RAM) while the guest runs; then
+ *      VMM_CTL_MIG_ROUND while the expected downtime (the last round's
+ *      pages at the measured throughput) is over the budget and rounds
+ *      are left.  Every record of the VMM's stream is framed here
+ *      (snap_frame_check, migration mode): the VMM is not trusted to end
+ *      it.  The stream goes out in STREAM messages, hashed as it goes
+ *   4. VMM_CTL_PAUSE (if it ran), VMM_CTL_MIG_FINAL (the last pages and
+ *      the state), swtpm's three blobs (VTPM), DONE with the SHA-256
+ *   5. RUNNING from the target (the commit point)
+ * Any failure before DONE, or an ABORT from the target before RUNNING:
+ * ABORT sent (best effort), the order out awaited (its stream drained),
+ * VMM_CTL_MIG_CANCEL, and the guest resumed if it ran: it goes on here,
+ * unchanged, with the reason in the reply, the log and the audit record.
+ * After DONE, a channel that breaks or stays silent is not a refusal: the
+ * target may already run the guest, so this side keeps it PAUSED (two
+ * running copies of one guest on one disk is worse than a paused one) and
+ * says so; `bulwark resume` is the operator's call.
+ * After RUNNING (launch_migrate_reap, in the loop): the disks' label
+ * records are handed over (svirt_vm_disown: the target labelled them for
+ * its pair), then the loop stops the VMM hard; the unwind stops swtpm and
+ * releases the pair.  Audit: VIRT_CONTROL op=migrate-out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "attest/vtpm/measure.h"
+#include "core/launch/audit.h"
+#include "core/launch/launch_control.h"
+#include "core/launch/launch_migrate.h"
+#include "core/launch/launcher.h"
+#include "core/launch/migchan.h"
+#include "core/launch/migwire.h"
+#include "core/log.h"
+#include "core/snapshot.h"
+#include "core/util.h"
+#include "core/vmm_abi.h"
+
+#define MIG_IO_MS      15000    /* the VMM's stream stalls no longer than this */
+#define MIG_RUNNING_MS 120000   /* the target checks, measures and resumes */
+
+struct mig_job {
+	struct launch *l;
+	struct control *ctl;
+	struct migrate_req req;
+	struct migchan *ch;
+	struct migwire_seq seq;
+	pthread_t th;
+	bool running;                 /* the thread exists */
+	bool was_paused;
+	bool tracking;                /* MIG_START accepted: CANCEL on failure */
+	bool order_out;               /* an order awaits its reply */
+	bool after_done;              /* DONE sent: a silent peer may run it */
+	bool peer_said;               /* the peer ended it (REFUSE or ABORT) */
+	EVP_MD_CTX *md;
+	uint8_t *chunk;               /* STREAM's payload being filled */
+	size_t chunk_len;
+	struct snap_frame_state st;
+	struct snap_limits lim;
+	struct vmm_ctl_reply rep;
+	bool have_rep;                /* the reply came while the stream was read */
+	long long t0, pause_ms;
+	pthread_mutex_t mu;
+	struct migrate_progress p;    /* under mu */
+};
+
+static struct mig_job job = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+#define WHY(j, ...) job_why((j), __VA_ARGS__)
+
+static void job_why(struct mig_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void job_why(struct mig_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&j->mu);
+	if (!j->p.reason[0]) {
+		va_start(ap, fmt);
+		vsnprintf(j->p.reason, sizeof(j->p.reason), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void job_phase(struct mig_job *j, const char *phase)
+{
+	pthread_mutex_lock(&j->mu);
+	snprintf(j->p.phase, sizeof(j->p.phase), "%s", phase);
+	j->p.elapsed_ms = launch_control_now_ms() - j->t0;
+	pthread_mutex_unlock(&j->mu);
+	log_info("migrate: %s", phase);
+}
+
+/* One message to the target, its order checked. */
+static int job_send(struct mig_job *j, uint32_t type, const void *p, size_t n)
+{
+	char why[160];
+	int rc = migwire_seq_next(&j->seq, true, type, why, sizeof(why));
+
+	if (rc) {
+		WHY(j, "protocol: %s", why);
+		return rc;
+	}
+	rc = migchan_send(j->ch, type, p, n);
+	if (rc)
+		WHY(j, "the channel to %s broke sending %s: %s", j->req.to, migwire_name(type),
+		    migchan_why(j->ch)[0] ? migchan_why(j->ch) : strerror(-rc));
+	return rc;
+}
+
+/* One message from the target (TIMEOUT: migchan's); REFUSE and ABORT end
+ * the job with the peer's reason. */
+static int job_recv(struct mig_job *j, uint32_t *type, uint8_t *buf, size_t max, size_t *len)
+{
+	char why[160], text[MIGWIRE_REASON_MAX + 1];
+	int rc = migchan_recv(j->ch, type, buf, max, len);
+
+	if (rc) {
+		WHY(j, "the target %s: %s", rc == -ETIMEDOUT ? "did not answer in time" :
+		    "went away", migchan_why(j->ch)[0] ? migchan_why(j->ch) : strerror(-rc));
+		return rc;
+	}
+	rc = migwire_seq_next(&j->seq, false, *type, why, sizeof(why));
+	if (rc) {
+		WHY(j, "protocol: %s", why);
+		return rc;
+	}
+	if (*type != MIG_REFUSE && *type != MIG_ABORT)
+		return 0;
+	j->peer_said = true;
+	if (migwire_text_decode(*type, buf, *len, text, sizeof(text), why, sizeof(why)))
+		snprintf(text, sizeof(text), "(its reason does not decode: %s)", why);
+	WHY(j, "the target %s: %s", *type == MIG_REFUSE ? "refused the guest" : "aborted",
+	    text);
+	return -ECONNABORTED;
+}
+
+/* Between records: a message from the target now is an ABORT (or a
+ * protocol error); either ends the job. */
+static int job_peer_check(struct mig_job *j)
+{
+	static uint8_t buf[MIGWIRE_REASON_MAX + 8];
+	uint32_t type;
+	size_t len;
+	int rc = migchan_readable(j->ch, 0);
+
+	if (rc <= 0)
+		return rc;
+	rc = job_recv(j, &type, buf, sizeof(buf), &len);
+	return rc ? rc : (WHY(j, "the target sent %s during the stream", migwire_name(type)),
+			  -EPROTO);
+}
+
+static int job_flush(struct mig_job *j)
+{
+	int rc;
+
+	if (!j->chunk_len)
+		return 0;
+	rc = job_send(j, MIG_STREAM, j->chunk, j->chunk_len);
+	j->chunk_len = 0;
+	return rc ? rc : job_peer_check(j);
+}
+
+/* Bytes of the VMM's stream out to the target (hashed, counted). */
+static int job_put(struct mig_job *j, const void *p, size_t n)
+{
+	EVP_DigestUpdate(j->md, p, n);
+	pthread_mutex_lock(&j->mu);
+	j->p.bytes += n;
+	pthread_mutex_unlock(&j->mu);
+	while (n) {
+		size_t k = MIGWIRE_STREAM_MAX - j->chunk_len;
+		int rc;
+
+		k = k < n ? k : n;
+		memcpy(j->chunk + j->chunk_len, p, k);
+		j->chunk_len += k;
+		p = (const uint8_t *)p + k;
+		n -= k;
+		if (j->chunk_len == MIGWIRE_STREAM_MAX && (rc = job_flush(j)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Exactly N bytes of the VMM's stream (BUF NULL: discarded); a reply
+ * before them ends the order (kept in j->rep). */
+static int job_read(struct mig_job *j, void *buf, size_t n)
+{
+	static uint8_t sink[4096];
+
+	for (size_t off = 0; off < n;) {
+		struct pollfd p[2] = { { j->l->snap_fd, POLLIN, 0 },
+				       { j->ctl->vmm_fd, POLLIN, 0 } };
+		size_t want = n - off;
+		ssize_t r;
+
+		if (poll(p, 2, MIG_IO_MS) <= 0)
+			return -ETIMEDOUT;
+		if (p[0].revents) {
+			want = buf ? want : want < sizeof(sink) ? want : sizeof(sink);
+			r = read(j->l->snap_fd, buf ? (char *)buf + off : (char *)sink, want);
+			if (r <= 0)
+				return r ? -errno : -EPIPE;
+			off += (size_t)r;
+			continue;
+		}
+		if (launch_control_reply_wait(j->ctl, 1, &j->rep))
+			return -EPIPE;
+		j->have_rep = true;
+		j->order_out = false;
+		return j->rep.result ? j->rep.result : -EPIPE;
+	}
+	return 0;
+}
+
+static int job_order_send(struct mig_job *j, uint32_t op)
+{
+	struct vmm_ctl_req req = { .op = op, .seq = ++j->ctl->seq };
+
+	if (!req.seq)
+		req.seq = ++j->ctl->seq;
+	j->have_rep = false;
+	if (send(j->ctl->vmm_fd, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		return -EPIPE;
+	j->order_out = true;
+	return 0;
+}
+
+static int job_reply(struct mig_job *j, int timeout_ms)
+{
+	int rc = 0;
+
+	if (!j->have_rep)
+		rc = launch_control_reply_wait(j->ctl, timeout_ms, &j->rep);
+	if (!rc)
+		j->order_out = false;
+	return rc ? rc : j->rep.result;
+}
+
+/* One record of the stream: framed, forwarded; 1 at the end of the
+ * order's part (ROUND_END, or END for FINAL). */
+static int job_record(struct mig_job *j, uint32_t op)
+{
+	static uint8_t buf[64 * 1024];
+	struct snap_rec r;
+	uint8_t h[16];
+	int rc = job_read(j, h, sizeof(h)), end;
+
+	if (rc)
+		return rc;
+	snap_rec_decode(h, &r);
+	rc = snap_frame_check(&r, &j->lim, &j->st);
+	if (rc < 0)
+		return rc;
+	end = rc == SNAP_FRAME_END;
+	rc = job_put(j, h, sizeof(h));
+	for (uint64_t left = r.len; !rc && left;) {
+		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+
+		rc = job_read(j, buf, k);
+		rc = rc ? rc : job_put(j, buf, k);
+		left -= k;
+	}
+	j->st.offset += sizeof(h) + r.len;
+	if (rc)
+		return rc;
+	return end || (r.type == SNAP_REC_ROUND_END && op != VMM_CTL_MIG_FINAL);
+}
+
+/* One migration order and its part of the stream, whole, then its reply. */
+static int job_order(struct mig_job *j, uint32_t op)
+{
+	uint8_t hdr[SNAP_MAGIC_LEN];
+	int rc = job_order_send(j, op);
+
+	if (!rc && op == VMM_CTL_MIG_START) {
+		rc = job_read(j, hdr, sizeof(hdr));
+		rc = rc ? rc : snap_mig_header_check(hdr, sizeof(hdr));
+		if (!rc) {
+			j->tracking = true;
+			snap_frame_init(&j->st, 1);
+			j->st.offset = SNAP_MAGIC_LEN;
+			rc = job_put(j, hdr, sizeof(hdr));
+		}
+	}
+	while (!rc && (rc = job_record(j, op)) == 0)
+		;
+	if (rc < 0) {
+		WHY(j, "the VMM's migration stream (%s): %s", op == VMM_CTL_MIG_START ? "start" :
+		    op == VMM_CTL_MIG_FINAL ? "final" : "round", strerror(-rc));
+		return rc;
+	}
+	rc = job_flush(j);
+	rc = rc ? rc : job_reply(j, MIG_IO_MS);
+	if (rc)
+		WHY(j, "the VMM refused the migration order %u: %s", op, strerror(-rc));
+	return rc;
+}
+
+/* The figures of the order just done; the expected downtime for the
+ * pages it found dirty. */
+static void job_figures(struct mig_job *j, long long ms)
+{
+	const struct vmm_ctl_mig *m = &j->rep.mig;
+	struct mig_progress g;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&j->mu);
+	j->p.round = m->round;
+	j->p.last_pages = m->pages;
+	if (ms > 0) {
+		j->p.throughput = m->bytes * 1000u / (uint64_t)ms;
+		j->p.dirty_rate = m->round ? m->pages * 1000u / (uint64_t)ms : 0;
+	}
+	j->p.expected_ms = launch_migrate_expected_ms(m->pages, j->p.throughput);
+	g = (struct mig_progress){ .round = m->round, .bytes = j->p.bytes,
+				   .dirty_rate = j->p.dirty_rate,
+				   .downtime_ms = j->p.expected_ms };
+	pthread_mutex_unlock(&j->mu);
+	log_info("migrate: round %u, %llu pages in %lld ms, expected downtime %llu ms",
+		 m->round, (unsigned long long)m->pages, ms, (unsigned long long)g.downtime_ms);
+	if (!migwire_progress_encode(&g, &buf, &len))
+		job_send(j, MIG_PROGRESS, buf, len);   /* informational */
+	free(buf);
+}
+
+/* Steps 3: rounds until the rest fits the budget or none are left. */
+static int job_rounds(struct mig_job *j)
+{
+	uint32_t op = VMM_CTL_MIG_START;
+
+	job_phase(j, "rounds");
+	for (;;) {
+		long long t = launch_control_now_ms();
+		int rc = job_order(j, op);
+
+		if (rc)
+			return rc;
+		job_figures(j, launch_control_now_ms() - t);
+		if (j->p.expected_ms <= j->req.downtime_ms || j->p.round + 1 >= j->req.max_rounds)
+			return 0;
+		op = VMM_CTL_MIG_ROUND;
+	}
+}
+
+/* The disks: each on shared storage at its path (the target opens the
+ * same file), its size for the target's check. */
+static int job_disks(struct mig_job *j, struct mig_hello *h)
+{
+	const struct vm_config *cfg = &j->l->cfg;
+
+	h->ndisks = cfg->ndisks;
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		struct stat st;
+
+		if (stat(cfg->disks[i].path, &st)) {
+			WHY(j, "disk %s: %s", cfg->disks[i].path, strerror(errno));
+			return -errno;
+		}
+		snprintf(h->disks[i].path, sizeof(h->disks[i].path), "%s", cfg->disks[i].path);
+		h->disks[i].size = (uint64_t)st.st_size;
+		h->disks[i].flags = MIG_DISK_F_SHARED |
+				    (cfg->disks[i].readonly ? MIG_DISK_F_READONLY : 0);
+	}
+	return 0;
+}
+
+/* Step 2: HELLO, then READY (the target's new pair) or REFUSE. */
+static int job_hello(struct mig_job *j)
+{
+	static struct mig_hello h;
+	static uint8_t in[MIGWIRE_REASON_MAX + MIGWIRE_LABEL_MAX + 8];
+	const struct launch *l = j->l;
+	char label[MIGWIRE_LABEL_MAX + 1], why[160];
+	uint8_t *buf = NULL;
+	uint32_t type;
+	size_t len = 0;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.version = MIGWIRE_VERSION;
+	h.flags = (l->vtpm_running ? MIG_HELLO_F_VTPM : 0) |
+		  (j->was_paused ? MIG_HELLO_F_PAUSED : 0);
+	snprintf(h.name, sizeof(h.name), "%s", l->cfg.name);
+	h.config = (const uint8_t *)l->canonical;
+	h.config_len = l->canonical_len;
+	if (gethostname(h.host_id, sizeof(h.host_id) - 1))
+		snprintf(h.host_id, sizeof(h.host_id), "?");
+	h.log = l->vtpm_running ? l->vtpm.log.buf : NULL;
+	h.log_len = l->vtpm_running ? l->vtpm.log.len : 0;
+	rc = job_disks(j, &h);
+	rc = rc ? rc : migwire_hello_encode(&h, &buf, &len);
+	if (rc) {
+		WHY(j, "HELLO: %s", strerror(-rc));
+		return rc;
+	}
+	rc = job_send(j, MIG_HELLO, buf, len);
+	free(buf);
+	rc = rc ? rc : job_recv(j, &type, in, sizeof(in), &len);
+	if (rc)
+		return rc;
+	if (migwire_text_decode(MIG_READY, in, len, label, sizeof(label), why, sizeof(why))) {
+		WHY(j, "READY: %s", why);
+		return -EPROTO;
+	}
+	pthread_mutex_lock(&j->mu);
+	snprintf(j->p.target_label, sizeof(j->p.target_label), "%s", label);
+	pthread_mutex_unlock(&j->mu);
+	log_info("migrate: the target %s takes guest %s at %s", migchan_peer(j->ch),
+		 l->cfg.name, label[0] ? label : "(no label)");
+	return 0;
+}
+
+/* Step 4's vTPM: swtpm's three blobs (the guest is paused, FINAL was
+ * refused while a TPM command was in flight). */
+static int job_vtpm(struct mig_job *j)
+{
+	static const enum swtpm_blob which[] = { SWTPM_BLOB_PERMANENT, SWTPM_BLOB_VOLATILE,
+						 SWTPM_BLOB_SAVESTATE };
+	struct mig_vtpm v = { 0 };
+	uint8_t *blob[3] = { NULL }, *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (!j->l->vtpm_running)
+		return 0;
+	job_phase(j, "vtpm");
+	for (size_t i = 0; i < ARRAY_SIZE(which) && !rc; i++) {
+		rc = swtpm_state_get(&j->l->vtpm.swtpm, which[i], &blob[i], &v.len[i]);
+		v.blob[i] = blob[i];
+	}
+	rc = rc ? rc : migwire_vtpm_encode(&v, &buf, &len);
+	if (rc)
+		WHY(j, "the vTPM's state: %s", strerror(-rc));
+	rc = rc ? rc : job_send(j, MIG_VTPM, buf, len);
+	for (size_t i = 0; i < ARRAY_SIZE(blob); i++) {
+		if (blob[i])
+			explicit_bzero(blob[i], v.len[i]);
+		free(blob[i]);
+	}
+	if (buf)
+		explicit_bzero(buf, len);
+	free(buf);
+	return rc;
+}
+
+/* Step 4 and 5: pause, FINAL, the vTPM, DONE, RUNNING. */
+static int job_final(struct mig_job *j)
+{
+	static uint8_t in[MIGWIRE_REASON_MAX + 8];
+	struct mig_done d = { 0 };
+	struct vmm_ctl_reply rep;
+	unsigned int dl = 32;
+	uint8_t *buf = NULL;
+	uint32_t type;
+	size_t len = 0;
+	int rc;
+
+	job_phase(j, "final");
+	j->pause_ms = launch_control_now_ms();
+	if (!j->was_paused) {
+		rc = launch_control_order_sync(j->ctl, VMM_CTL_PAUSE, MIG_IO_MS, &rep);
+		rc = rc ? rc : rep.result;
+		if (rc) {
+			WHY(j, "the VMM could not pause: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	rc = job_order(j, VMM_CTL_MIG_FINAL);
+	if (rc)
+		return rc;
+	job_figures(j, launch_control_now_ms() - j->pause_ms);
+	rc = job_vtpm(j);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&j->mu);
+	d.bytes = j->p.bytes;
+	pthread_mutex_unlock(&j->mu);
+	EVP_DigestFinal_ex(j->md, d.sha256, &dl);
+	rc = migwire_done_encode(&d, &buf, &len);
+	rc = rc ? rc : job_send(j, MIG_DONE, buf, len);
+	free(buf);
+	if (rc)
+		return rc;
+	j->after_done = true;
+	job_phase(j, "confirming");
+	rc = job_recv(j, &type, in, sizeof(in), &len);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&j->mu);
+	j->p.downtime_ms = launch_control_now_ms() - j->pause_ms;
+	pthread_mutex_unlock(&j->mu);
+	return 0;     /* migwire_seq_next: after DONE only RUNNING or ABORT pass */
+}
+
+/* An order that is out: its stream drained, its reply awaited. */
+static void job_drain(struct mig_job *j)
+{
+	long long end = launch_control_now_ms() + MIG_IO_MS;
+	uint8_t sink[4096];
+
+	while (j->order_out && launch_control_now_ms() < end) {
+		struct pollfd p[2] = { { j->l->snap_fd, POLLIN, 0 },
+				       { j->ctl->vmm_fd, POLLIN, 0 } };
+
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		if (p[0].revents && read(j->l->snap_fd, sink, sizeof(sink)) <= 0)
+			break;
+		if (p[1].revents && !launch_control_reply_wait(j->ctl, 1, &j->rep))
+			j->order_out = false;
+	}
+	while (recv(j->l->snap_fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+}
+
+/* Any failure: the target told, dirty tracking off, the guest as it was. */
+static void job_undo(struct mig_job *j, int rc)
+{
+	struct vmm_ctl_reply rep;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	job_phase(j, "cancelling");
+	if (j->ch && !j->peer_said && !migwire_seq_over(&j->seq) &&
+	    !migwire_text_encode(MIG_ABORT, j->p.reason[0] ? j->p.reason : strerror(-rc), &buf,
+				 &len))
+		job_send(j, MIG_ABORT, buf, len);
+	free(buf);
+	job_drain(j);
+	if (j->tracking && launch_control_order_sync(j->ctl, VMM_CTL_MIG_CANCEL, MIG_IO_MS, &rep))
+		log_err("migrate: the VMM did not answer the cancel");
+	job_drain(j);
+	if (j->after_done && !j->peer_said) {
+		log_err("migrate: after DONE the target may run the guest: it stays paused "
+			"here; resume it only once the target does not run it");
+		pthread_mutex_lock(&j->mu);
+		snprintf(j->p.reason, sizeof(j->p.reason), "unknown outcome");
+		pthread_mutex_unlock(&j->mu);
+		return;
+	}
+	if (!j->was_paused && j->ctl->paused &&
+	    (launch_control_order_sync(j->ctl, VMM_CTL_RESUME, MIG_IO_MS, &rep) || rep.result))
+		log_err("migrate: the guest could not be resumed");
+}
+
+static void *job_main(void *arg)
+{
+	struct mig_job *j = arg;
+	struct migchan_conf c = {
+		.cert = j->req.cert[0] ? j->req.cert : NULL, .key = j->req.key[0] ? j->req.key : NULL,
+		.ca = j->req.ca[0] ? j->req.ca : NULL,
+		.trusted = j->req.trusted[0] ? j->req.trusted : NULL,
+	};
+	char why[512] = "";
+	int rc;
+
+	job_phase(j, "connecting");
+	rc = migchan_connect(j->req.to, &c, &j->ch, why, sizeof(why));
+	if (rc)
+		WHY(j, "%s: %s", j->req.to, why[0] ? why : strerror(-rc));
+	if (!rc) {
+		pthread_mutex_lock(&j->mu);
+		snprintf(j->p.peer, sizeof(j->p.peer), "%s", migchan_peer(j->ch));
+		pthread_mutex_unlock(&j->mu);
+		job_phase(j, "hello");
+		rc = job_hello(j);
+	}
+	rc = rc ? rc : job_rounds(j);
+	rc = rc ? rc : job_final(j);
+	if (rc) {
+		pthread_mutex_lock(&j->mu);
+		snprintf(j->p.failed_in, sizeof(j->p.failed_in), "%s", j->p.phase);
+		pthread_mutex_unlock(&j->mu);
+		job_undo(j, rc);
+	}
+	migchan_close(j->ch);
+	j->ch = NULL;
+	pthread_mutex_lock(&j->mu);
+	j->p.result = rc;
+	j->p.done = true;
+	snprintf(j->p.phase, sizeof(j->p.phase), "%s", rc ? "failed" : "migrated");
+	j->p.elapsed_ms = launch_control_now_ms() - j->t0;
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+int launch_migrate_start(struct control *ctl, const struct migrate_req *req, char *why,
+			 size_t why_len)
+{
+	struct mig_job *j = &job;
+	int rc;
+
+	if (j->running || ctl->vmm_busy || ctl->stopping || ctl->vmm_fd < 0 ||
+	    ctl->l->snap_fd < 0) {
+		snprintf(why, why_len, "%s", j->running ? "a migration is in progress" :
+			 ctl->stopping ? "the guest is stopping" : "another order is out");
+		return -EBUSY;
+	}
+	rc = snap_limits_from_config(&ctl->l->cfg, &j->lim);
+	if (rc)
+		return snprintf(why, why_len, "the configuration's limits"), rc;
+	j->chunk = malloc(MIGWIRE_STREAM_MAX);
+	j->md = EVP_MD_CTX_new();
+	if (!j->chunk || !j->md || !EVP_DigestInit_ex(j->md, EVP_sha256(), NULL)) {
+		free(j->chunk);
+		EVP_MD_CTX_free(j->md);
+		j->chunk = NULL;
+		j->md = NULL;
+		return snprintf(why, why_len, "no memory"), -ENOMEM;
+	}
+	j->l = ctl->l;
+	j->ctl = ctl;
+	j->req = *req;
+	j->ch = NULL;
+	memset(&j->seq, 0, sizeof(j->seq));
+	j->chunk_len = 0;
+	j->was_paused = ctl->paused;
+	j->tracking = j->order_out = j->after_done = j->peer_said = j->have_rep = false;
+	j->t0 = launch_control_now_ms();
+	pthread_mutex_lock(&j->mu);
+	memset(&j->p, 0, sizeof(j->p));
+	j->p.active = true;
+	snprintf(j->p.to, sizeof(j->p.to), "%s", req->to);
+	snprintf(j->p.phase, sizeof(j->p.phase), "connecting");
+	pthread_mutex_unlock(&j->mu);
+	/* The loop leaves the VMM's channel to the job until it is reaped. */
+	ctl->vmm_busy = true;
+	ctl->migrating = true;
+	rc = -pthread_create(&j->th, NULL, job_main, j);
+	if (rc) {
+		ctl->vmm_busy = ctl->migrating = false;
+		snprintf(why, why_len, "no thread: %s", strerror(-rc));
+		return rc;
+	}
+	j->running = true;
+	log_info("migrate: guest %s to %s, downtime budget %u ms, at most %u rounds",
+		 ctl->l->cfg.name, req->to, req->downtime_ms, req->max_rounds);
+	return 0;
+}
+
+void launch_migrate_progress(struct migrate_progress *out)
+{
+	pthread_mutex_lock(&job.mu);
+	*out = job.p;
+	if (job.p.active && !job.p.done)
+		out->elapsed_ms = launch_control_now_ms() - job.t0;
+	pthread_mutex_unlock(&job.mu);
+}
+
+/* After RUNNING: the disks' records handed over, the guest's stop asked. */
+static void job_handover(struct control *ctl)
+{
+	struct launch *l = ctl->l;
+
+	for (uint32_t i = 0; l->svm && i < l->cfg.ndisks; i++) {
+		int fd = open(l->cfg.disks[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc;
+
+		rc = fd < 0 ? -errno : svirt_vm_disown(l->svm, fd);
+		if (rc)
+			log_err("migrate: disk %s: its label record stays (%s); the stop "
+				"will restore its label under the target's guest",
+				l->cfg.disks[i].path, strerror(-rc));
+		if (fd >= 0)
+			close(fd);
+	}
+	ctl->actions |= CONTROL_ACT_STOP;
+}
+
+int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
+{
+	struct audit_guest g = { .name = ctl->l->cfg.name, .pid = ctl->vmm_pid };
+	bool done;
+
+	if (!job.running)
+		return 0;
+	pthread_mutex_lock(&job.mu);
+	done = job.p.done;
+	pthread_mutex_unlock(&job.mu);
+	if (!done)
+		return 0;
+	pthread_join(job.th, NULL);
+	job.running = false;
+	free(job.chunk);
+	job.chunk = NULL;
+	EVP_MD_CTX_free(job.md);
+	job.md = NULL;
+	ctl->vmm_busy = ctl->migrating = false;
+	launch_migrate_progress(out);
+	pthread_mutex_lock(&job.mu);
+	job.p.active = false;
+	pthread_mutex_unlock(&job.mu);
+	if (out->result == 0) {
+		log_info("migrate: guest %s runs on %s (%s): %u rounds, %llu bytes, %lld ms, "
+			 "downtime %lld ms; stopping here", ctl->l->cfg.name, out->to, out->peer,
+			 out->round + 1, (unsigned long long)out->bytes, out->elapsed_ms,
+			 out->downtime_ms);
+		job_handover(ctl);
+		audit_control(&g, "migrate-out", "migrated", true);
+	} else {
+		log_err("migrate: to %s failed (%s): %s", out->to, out->phase, out->reason);
+		audit_control(&g, "migrate-out", !strcmp(out->reason, "unknown outcome") ?
+			      "unknown-outcome" : out->failed_in, false);
+	}
+	return 1;
+}

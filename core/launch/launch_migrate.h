@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Live migration (issue 18), the launchers' side.
+ *
+ * Source: `bulwark migrate NAME --to ADDR` is PUT /migrate on the guest's
+ * control socket (core/launch/launch_migrate.c); GET /migrate is its
+ * progress.  The job runs in a thread of the launcher (the loop keeps
+ * serving the guest's TPM commands and the control socket); while it runs
+ * the thread alone uses the VMM's order channel and VMM_FD_SNAP.
+ * Target: `bulwark run --incoming ADDR` (core/launch/launch_incoming.c).
+ * The channel: core/launch/migchan.h; its messages: core/launch/migwire.h.
+ */
+#ifndef BULWARK_LAUNCH_MIGRATE_H
+#define BULWARK_LAUNCH_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MIGRATE_DOWNTIME_MS    300u    /* --downtime default */
+#define MIGRATE_DOWNTIME_MAX   60000u
+#define MIGRATE_ROUNDS         30u     /* --max-rounds default */
+#define MIGRATE_ADDR_MAX       200u
+#define MIGRATE_PATH_MAX       160u    /* each trust file's path in the request */
+
+struct control;
+
+struct migrate_req {
+	char to[MIGRATE_ADDR_MAX + 1];           /* "unix:/path" or "tcp:HOST:PORT" */
+	unsigned int downtime_ms;                /* the budget */
+	unsigned int max_rounds;                 /* 1..SNAP_MIG_MAX_ROUNDS - 1 */
+	char cert[MIGRATE_PATH_MAX + 1], key[MIGRATE_PATH_MAX + 1];
+	char ca[MIGRATE_PATH_MAX + 1], trusted[MIGRATE_PATH_MAX + 1];  /* "": default */
+};
+
+/* What GET /migrate tells (a copy, taken under the job's lock). */
+struct migrate_progress {
+	bool active;                  /* a job runs */
+	bool done;                    /* it ended (result, reason) */
+	int result;                   /* 0: the target runs the guest */
+	char phase[24];               /* connecting, hello, rounds, final, vtpm,
+				       * confirming, cancelling, migrated, failed */
+	char to[MIGRATE_ADDR_MAX + 1];
+	char peer[160];               /* migchan_peer of the target */
+	char target_label[256];       /* READY's */
+	uint32_t round;
+	uint64_t bytes;               /* stream bytes so far */
+	uint64_t last_pages;          /* pages of the last round */
+	uint64_t dirty_rate;          /* pages per second, last round */
+	uint64_t expected_ms;         /* expected downtime now */
+	uint64_t throughput;          /* stream bytes per second, measured */
+	long long elapsed_ms, downtime_ms;   /* total; pause to RUNNING */
+	char failed_in[24];           /* the phase a failed job failed in */
+	char reason[512];
+};
+
+/* PUT /migrate's body (JSON: "to", "downtime_ms", "max_rounds", "cert",
+ * "key", "ca", "trusted"): bytes from the control socket's peer, parsed
+ * strictly.  0, or -EINVAL with the reason in WHY. */
+int launch_migrate_parse(const char *body, size_t len, struct migrate_req *r, char *why,
+			 size_t why_len);
+
+/* Starts the job (its thread).  0, or -EBUSY / -errno with WHY. */
+int launch_migrate_start(struct control *ctl, const struct migrate_req *req, char *why,
+			 size_t why_len);
+void launch_migrate_progress(struct migrate_progress *out);
+/* From the loop, each turn: 1 once the job ended (joined; OUT holds the
+ * final figures), else 0. */
+int launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
+
+/* Expected downtime in ms of sending PAGES pages at THROUGHPUT bytes/s. */
+uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput);
+
+#endif
