@@ -42,7 +42,7 @@ struct migrate_progress {
 				       * confirming, cancelling, migrated, failed */
 	char to[MIGRATE_ADDR_MAX + 1];
 	char peer[160];               /* migchan_peer of the target */
-	char target_label[256];       /* READY's */
+	char target_label[260];       /* READY's (MIGWIRE_LABEL_MAX + 1) */
 	uint32_t round;
 	uint64_t bytes;               /* stream bytes so far */
 	uint64_t last_pages;          /* pages of the last round */
