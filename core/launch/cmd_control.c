@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -468,6 +470,166 @@ int cmd_snapshot(int argc, char **argv)
 		       ctl_str(j, "state") ?: "?");
 		json_object_put(j);
 	}
+	free(body);
+	return rc;
+}
+
+#define CTL_MIGRATE_TIMEOUT_S 3600  /* the answer comes when it is over */
+#define CTL_MIGRATE_TICK_MS   1000
+
+/* The progress printer: GET /migrate every second until killed. */
+static void ctl_migrate_ticker(const struct ctl_opts *o)
+{
+	for (;;) {
+		char *body = NULL;
+		struct json_object *j;
+
+		usleep(CTL_MIGRATE_TICK_MS * 1000);
+		if (ctl_request(o, o->name, "GET", "/migrate", &body) == 200 &&
+		    (j = json_tokener_parse(body))) {
+			const char *ph = ctl_str(j, "phase");
+
+			if (ph && strcmp(ph, "none") && strcmp(ph, "connecting"))
+				printf("  %-10s round %lld, %lld MiB sent, %lld dirty pages/s, "
+				       "expected downtime %lld ms\n", ph, ctl_int(j, "round"),
+				       ctl_int(j, "bytes") >> 20, ctl_int(j, "dirty_pages_per_s"),
+				       ctl_int(j, "expected_downtime_ms"));
+			fflush(stdout);
+			json_object_put(j);
+		}
+		free(body);
+	}
+}
+
+static void ctl_migrate_flag(struct json_object *req, const char *key, const char *v)
+{
+	json_object_object_add(req, key, json_object_new_string(v));
+}
+
+static int ctl_migrate_num(struct json_object *req, const char *key, const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+
+	if (!v[0] || *end || n < 1 || n > 100000)
+		return -EINVAL;
+	json_object_object_add(req, key, json_object_new_int64(n));
+	return 0;
+}
+
+static int ctl_migrate_args(int argc, char **argv, struct ctl_opts *o, struct json_object *req)
+{
+	static const char *const files[][2] = { { "--migrate-cert", "cert" },
+		{ "--migrate-key", "key" }, { "--migrate-ca", "ca" },
+		{ "--migrate-trusted", "trusted" } };
+	bool to = false;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		size_t f = 0;
+
+		while (f < ARRAY_SIZE(files) && strcmp(a, files[f][0]))
+			f++;
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (a[0] != '-' && !o->name) {
+			o->name = a;
+			continue;
+		}
+		if (!v || a[0] != '-')
+			return -EINVAL;
+		i++;
+		if (!strcmp(a, "--to") && !to) {
+			ctl_migrate_flag(req, "to", v);
+			to = true;
+		} else if (!strcmp(a, "--downtime")) {
+			if (ctl_migrate_num(req, "downtime_ms", v))
+				return -EINVAL;
+		} else if (!strcmp(a, "--max-rounds")) {
+			if (ctl_migrate_num(req, "max_rounds", v))
+				return -EINVAL;
+		} else if (!strcmp(a, "--run-dir")) {
+			o->run_dir = v;
+		} else if (f < ARRAY_SIZE(files)) {
+			ctl_migrate_flag(req, files[f][1], v);
+		} else {
+			return -EINVAL;
+		}
+	}
+	return to && o->name && o->name[0] && !strchr(o->name, '/') && o->name[0] != '.' &&
+	       strlen(o->name) <= CONFIG_NAME_MAX ? 0 : -EINVAL;
+}
+
+/*
+ * bulwark migrate NAME --to ADDR [--downtime MS] [--max-rounds N]
+ *   [--migrate-cert F] [--migrate-key F] [--migrate-ca F] [--migrate-trusted F]
+ *   [--json] [--run-dir DIR]
+ * PUT /migrate (core/launch/launch_migrate.c), the progress printed each
+ * second meanwhile (GET /migrate).  0: the guest runs on the target; 1:
+ * it did not move (it runs here, the reason printed); 3: the outcome is
+ * unknown (the guest is paused here; see the message).
+ */
+int cmd_migrate(int argc, char **argv)
+{
+	struct ctl_opts o = { .run_dir = ATTESTD_RUN_DIR };
+	struct json_object *req = json_object_new_object(), *j;
+	char in[CONTROL_BODY_MAX], *body = NULL;
+	int status, rc = 0;
+	pid_t ticker;
+
+	if (!req || ctl_migrate_args(argc, argv, &o, req)) {
+		json_object_put(req);
+		fprintf(stderr, "usage: bulwark migrate NAME --to unix:/PATH|tcp:HOST:PORT "
+			"[--downtime MS] [--max-rounds N] [--migrate-cert F] [--migrate-key F] "
+			"[--migrate-ca F] [--migrate-trusted F] [--json] [--run-dir DIR]\n");
+		return 2;
+	}
+	if (snprintf(in, sizeof(in), "%s", json_object_to_json_string_ext(req,
+		     JSON_C_TO_STRING_PLAIN)) >= (int)sizeof(in)) {
+		json_object_put(req);
+		fprintf(stderr, "bulwark migrate %s: the request is too long\n", o.name);
+		return 2;
+	}
+	json_object_put(req);
+	log_set_vm_name(o.name);
+	fflush(stdout);
+	ticker = o.json ? -1 : fork();
+	if (ticker == 0) {
+		ctl_migrate_ticker(&o);
+		_exit(0);
+	}
+	status = ctl_request_body(&o, o.name, "PUT", "/migrate", in, CTL_MIGRATE_TIMEOUT_S,
+				  &body);
+	if (ticker > 0) {
+		kill(ticker, SIGKILL);
+		waitpid(ticker, NULL, 0);
+	}
+	j = body ? json_tokener_parse(body) : NULL;
+	if (o.json && body) {
+		printf("%s\n", body);
+		rc = status == 200 ? 0 : status == 500 ? 3 : 1;
+	} else if (status == 200 && j) {
+		printf("guest %s: runs on %s (%s) at %s; %lld rounds, %lld MiB, %lld ms in all, "
+		       "downtime %lld ms; stopped here\n", o.name, ctl_str(j, "to") ?: "?",
+		       ctl_str(j, "peer") ?: "?", ctl_str(j, "target_label") ?: "?",
+		       ctl_int(j, "round") + 1, ctl_int(j, "bytes") >> 20, ctl_int(j, "elapsed_ms"),
+		       ctl_int(j, "downtime_ms"));
+	} else if (status == 500 && j && ctl_str(j, "failed_in")) {
+		fprintf(stderr, "bulwark migrate %s: the outcome is unknown (the channel broke "
+			"after the last byte): the guest is PAUSED here; resume it only if the "
+			"target does not run it\n", o.name);
+		rc = 3;
+	} else if (j && ctl_str(j, "failed_in")) {
+		fprintf(stderr, "bulwark migrate %s: not moved (failed in %s): %s; the guest "
+			"%s here\n", o.name, ctl_str(j, "failed_in"), ctl_str(j, "error") ?: "?",
+			!strcmp(ctl_str(j, "state") ?: "", "paused") ? "is paused" : "runs");
+		rc = 1;
+	} else {
+		rc = ctl_refused(o.name, "migrate", status, body);
+	}
+	json_object_put(j);
 	free(body);
 	return rc;
 }

@@ -30,6 +30,7 @@
 #include "attest/producer/attestd.h"
 #include "attest/producer/cmd_attest.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_migrate.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -60,6 +61,10 @@ int launch_control_setup(struct launch *l)
 
 void launch_control_teardown(struct launch *l)
 {
+	/* A migration job still running (the guest stopped under it) ends
+	 * first: it uses the fds closed below. */
+	if (l->control)
+		launch_migrate_abandon(l->control);
 	if (l->snap_fd >= 0)
 		close(l->snap_fd);
 	l->snap_fd = -1;

@@ -65,6 +65,7 @@ struct mig_job {
 	struct migwire_seq seq;
 	pthread_t th;
 	bool running;                 /* the thread exists */
+	bool joined;                  /* launch_migrate_abandon joined it */
 	bool was_paused;
 	bool tracking;                /* MIG_START accepted: CANCEL on failure */
 	bool order_out;               /* an order awaits its reply */
@@ -689,6 +690,22 @@ static void job_handover(struct control *ctl)
 	ctl->actions |= CONTROL_ACT_STOP;
 }
 
+void launch_migrate_abandon(struct control *ctl)
+{
+	struct migrate_progress g;
+
+	if (!job.running)
+		return;
+	log_warn("migrate: the guest stops while its migration runs: ended");
+	if (ctl->l->snap_fd >= 0)
+		shutdown(ctl->l->snap_fd, SHUT_RDWR);
+	if (ctl->vmm_fd >= 0)
+		shutdown(ctl->vmm_fd, SHUT_RDWR);
+	pthread_join(job.th, NULL);
+	job.joined = true;
+	launch_migrate_reap(ctl, &g);
+}
+
 int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 {
 	struct audit_guest g = { .name = ctl->l->cfg.name, .pid = ctl->vmm_pid };
@@ -701,8 +718,9 @@ int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 	pthread_mutex_unlock(&job.mu);
 	if (!done)
 		return 0;
-	pthread_join(job.th, NULL);
-	job.running = false;
+	if (!job.joined)
+		pthread_join(job.th, NULL);
+	job.running = job.joined = false;
 	free(job.chunk);
 	job.chunk = NULL;
 	EVP_MD_CTX_free(job.md);

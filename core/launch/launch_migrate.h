@@ -68,6 +68,10 @@ void launch_migrate_progress(struct migrate_progress *out);
  * final figures), else 0. */
 int launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
 
+/* At the launcher's teardown: a job still running has its VMM channel and
+ * stream shut under it, and is joined (it cancels what it can). */
+void launch_migrate_abandon(struct control *ctl);
+
 /* Expected downtime in ms of sending PAGES pages at THROUGHPUT bytes/s. */
 uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput);
 

@@ -42,6 +42,10 @@ static const struct command commands[] = {
 	/* Live migration (issue 18): core/launch/cmd_migkeys.c. */
 	{ "migrate-keys", cmd_migrate_keys,
 	  "migrate-keys --out DIR --cn NAME [--ca-dir DIR]: this host's TLS credentials" },
+	/* Live migration (issue 18): core/launch/cmd_control.c (migrate, the
+	 * source); the target is `run --incoming` (launch_incoming.c). */
+	{ "migrate", cmd_migrate,
+	  "migrate NAME --to ADDR [--downtime MS] [--max-rounds N]: move a running guest" },
 };
 
 static void usage(FILE *f)
