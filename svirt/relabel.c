@@ -249,20 +249,79 @@ out:
 	return rc;
 }
 
+int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, int *fd_out)
+{
+	const struct svirt_cats none = { 0 };
+	char label[SVIRT_LABEL_MAX];
+	struct stat st;
+	int fd, rc;
+
+	*fd_out = -1;
+	rc = svirt_label_compose(vm->cfg.user, vm->cfg.object_role,
+				 vm->cfg.obj_type[SVIRT_OBJ_IMAGE], &none, label, sizeof(label));
+	rc = rc < 0 ? rc : open_checked(path, SVIRT_OBJ_IMAGE, &fd, &st);
+	if (rc < 0)
+		return rc;
+	rc = record_and_set(vm, fd, &st, path, SVIRT_OBJ_IMAGE, label);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	log_info("%s labelled %s (hand-over of a migration)", path, label);
+	*fd_out = fd;
+	return 0;
+}
+
+/* The record of the file behind FD, or -1. */
+static int record_of(const struct svirt_vm *vm, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -1;
+	for (uint16_t i = 0; i < vm->e->nfiles; i++)
+		if (vm->e->files[i].dev == (uint64_t)st.st_dev &&
+		    vm->e->files[i].ino == (uint64_t)st.st_ino)
+			return i;
+	return -1;
+}
+
+int svirt_vm_claim(struct svirt_vm *vm, int fd)
+{
+	char label[SVIRT_LABEL_MAX], was[SVIRT_LABEL_MAX];
+	struct svirt_file_rec *rec;
+	struct svirt_reg r;
+	int i = record_of(vm, fd), rc;
+
+	if (i < 0)
+		return -ENOENT;
+	rec = &vm->e->files[i];
+	rc = target_label(vm, rec->kind, NULL, label, sizeof(label));
+	rc = rc < 0 ? rc : svirt_reg_open(vm->cfg.registry_dir, &r);
+	if (rc < 0)
+		return rc;
+	snprintf(was, sizeof(was), "%s", rec->applied);
+	snprintf(rec->applied, sizeof(rec->applied), "%s", label);
+	rc = svirt_reg_store(&r, vm->e);        /* durable before the relabel */
+	rc = rc ?: svirt_label_set(fd, label, rec->path);
+	if (rc) {
+		snprintf(rec->applied, sizeof(rec->applied), "%s", was);
+		svirt_label_set(fd, was, rec->path);
+		svirt_reg_store(&r, vm->e);
+	} else {
+		log_info("%s labelled %s (claimed)", rec->path, label);
+	}
+	svirt_reg_close(&r);
+	return rc;
+}
+
 int svirt_vm_disown(struct svirt_vm *vm, int fd)
 {
 	struct svirt_entry *e = vm->e;
 	struct svirt_reg r;
-	struct stat st;
-	size_t i;
-	int rc;
+	int i = record_of(vm, fd), rc;
 
-	if (fstat(fd, &st))
-		return -errno;
-	for (i = 0; i < e->nfiles; i++)
-		if (e->files[i].dev == (uint64_t)st.st_dev && e->files[i].ino == (uint64_t)st.st_ino)
-			break;
-	if (i == e->nfiles)
+	if (i < 0)
 		return -ENOENT;
 	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
 	if (rc)

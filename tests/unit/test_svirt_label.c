@@ -201,6 +201,36 @@ static void test_disown(void **state)
 	close(kfd);
 }
 
+/* Live migration's target (issue 18): a shared disk at s0 while both VMMs
+ * hold it, then at the target's pair; released, the label it had before
+ * (the source's) comes back; a failed claim leaves the hand-over label. */
+static void test_handover_claim(void **state)
+{
+	char img[128], lvl[64], expect[SVIRT_LABEL_MAX];
+	const char *src = "system_u:object_r:bulwark_image_t:s0:c1,c2";
+	struct svirt_vm *vm;
+	int fd;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s", mkfile("shared.img"));
+	fd = open(img, O_RDONLY);
+	assert_int_equal(__wrap_fsetfilecon_raw(fd, src), 0);
+	close(fd);
+	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
+	assert_int_equal(svirt_vm_label_handover(vm, img, &fd), 0);
+	assert_string_equal(label_of(img), "system_u:object_r:bulwark_image_t:s0");
+	fail_set = 1;
+	assert_int_equal(svirt_vm_claim(vm, fd), -EACCES);
+	assert_string_equal(label_of(img), "system_u:object_r:bulwark_image_t:s0");
+	assert_int_equal(svirt_vm_claim(vm, fd), 0);
+	svirt_cats_format(svirt_vm_cats(vm), lvl, sizeof(lvl));
+	snprintf(expect, sizeof(expect), "system_u:object_r:bulwark_image_t:%s", lvl);
+	assert_string_equal(label_of(img), expect);
+	assert_int_equal(svirt_vm_release(vm), 0);
+	assert_string_equal(label_of(img), src);
+	close(fd);
+}
+
 static void test_refusals(void **state)
 {
 	char path[128], link[128];
@@ -424,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_and_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handover_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_after_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vtpm_new_files, setup, teardown),
