@@ -249,7 +249,8 @@ out:
 	return rc;
 }
 
-int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, int *fd_out)
+int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, enum svirt_obj kind,
+			    int *fd_out)
 {
 	const struct svirt_cats none = { 0 };
 	char label[SVIRT_LABEL_MAX];
@@ -257,12 +258,14 @@ int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, int *fd_out)
 	int fd, rc;
 
 	*fd_out = -1;
-	rc = svirt_label_compose(vm->cfg.user, vm->cfg.object_role,
-				 vm->cfg.obj_type[SVIRT_OBJ_IMAGE], &none, label, sizeof(label));
-	rc = rc < 0 ? rc : open_checked(path, SVIRT_OBJ_IMAGE, &fd, &st);
+	if (kind != SVIRT_OBJ_IMAGE && kind != SVIRT_OBJ_CONTENT)
+		return -EINVAL;
+	rc = svirt_label_compose(vm->cfg.user, vm->cfg.object_role, vm->cfg.obj_type[kind],
+				 &none, label, sizeof(label));
+	rc = rc < 0 ? rc : open_checked(path, kind, &fd, &st);
 	if (rc < 0)
 		return rc;
-	rc = record_and_set(vm, fd, &st, path, SVIRT_OBJ_IMAGE, label);
+	rc = record_and_set(vm, fd, &st, path, kind, label);
 	if (rc) {
 		close(fd);
 		return rc;
@@ -303,6 +306,8 @@ int svirt_vm_claim(struct svirt_vm *vm, int fd)
 	snprintf(was, sizeof(was), "%s", rec->applied);
 	snprintf(rec->applied, sizeof(rec->applied), "%s", label);
 	rc = svirt_reg_store(&r, vm->e);        /* durable before the relabel */
+	if (vm->fds[i] >= 0)
+		fd = vm->fds[i];     /* ours, opened to label (FD may be O_PATH) */
 	rc = rc ?: svirt_label_set(fd, label, rec->path);
 	if (rc) {
 		snprintf(rec->applied, sizeof(rec->applied), "%s", was);

@@ -143,14 +143,15 @@ int svirt_vm_label_memfd(const struct svirt_vm *vm, int fd);
  * guest, a shared disk must stay usable by the source's VMM (its pair) and
  * be handed, open, to the target's (another pair, drawn on another host):
  * only a level both dominate does, s0.  So the target labels each disk
- * at the image type, s0 (svirt_vm_label_handover: recorded as any label,
+ * at its type (image; content if read-only), s0 (svirt_vm_label_handover: recorded as any label,
  * restored at release) and, at the commit point (the source paused for
  * good, before the guest resumes here), at its own pair (svirt_vm_claim:
  * the record's applied label changed durably first).  Between the two any
  * guest domain holding a descriptor of the file could use it; none but
  * the two VMMs has one (VMMs open nothing: their fds are the launcher's).
  */
-int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, int *fd_out);
+int svirt_vm_label_handover(struct svirt_vm *vm, const char *path, enum svirt_obj kind,
+			    int *fd_out);
 int svirt_vm_claim(struct svirt_vm *vm, int fd);
 /*
  * Live migration (issue 18), the source after the target runs the guest:

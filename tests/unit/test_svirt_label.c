@@ -217,7 +217,7 @@ static void test_handover_claim(void **state)
 	assert_int_equal(__wrap_fsetfilecon_raw(fd, src), 0);
 	close(fd);
 	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
-	assert_int_equal(svirt_vm_label_handover(vm, img, &fd), 0);
+	assert_int_equal(svirt_vm_label_handover(vm, img, SVIRT_OBJ_IMAGE, &fd), 0);
 	assert_string_equal(label_of(img), "system_u:object_r:bulwark_image_t:s0");
 	fail_set = 1;
 	assert_int_equal(svirt_vm_claim(vm, fd), -EACCES);
