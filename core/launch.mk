@@ -8,7 +8,7 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_stdio.c core/launch/launch_tty.c core/launch/console_esc.c \
 	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c \
-	core/launch/migrate_req.c core/launch/launch_migrate.c
+	core/launch/migrate_req.c core/launch/launch_migrate.c core/launch/launch_incoming.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 

@@ -79,8 +79,8 @@ static void launch_fdmap_fill(const struct launch *l, struct launch_fdmap *m)
 	launch_fdmap_add(m, l->config_fd, VMM_FD_CONFIG);
 	launch_fdmap_add(m, l->kvm_fd, VMM_FD_KVM);
 	/* A restore: no kernel, no initrd (vmm_abi.h); the stream has the guest. */
-	launch_fdmap_add(m, l->restore ? -1 : l->kernel_fd, VMM_FD_KERNEL);
-	launch_fdmap_add(m, l->restore ? -1 : l->initrd_fd, VMM_FD_INITRD);
+	launch_fdmap_add(m, l->restore || l->incoming ? -1 : l->kernel_fd, VMM_FD_KERNEL);
+	launch_fdmap_add(m, l->restore || l->incoming ? -1 : l->initrd_fd, VMM_FD_INITRD);
 	launch_fdmap_add(m, l->vtpm_running ? l->vtpm.vmm_fd : -1, VMM_FD_TPM);
 	launch_fdmap_add(m, l->tap_fd, VMM_FD_TAP);
 	launch_fdmap_add(m, l->evlog_fd, VMM_FD_EVLOG);
@@ -176,7 +176,7 @@ static void launch_child(const struct launch *l)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	argv[2] = (char *)levels[l->level];
 	argv[4] = (char *)config_seccomp_name(l->cfg.seccomp);
-	argv[5] = l->restore ? VMM_ARG_RESTORE : NULL;
+	argv[5] = l->restore ? VMM_ARG_RESTORE : l->incoming ? VMM_ARG_INCOMING : NULL;
 	rc = launch_child_fds(l);
 	if (!rc)
 		rc = launcher_child_confine(l);

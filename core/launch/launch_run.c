@@ -244,10 +244,15 @@ static int run_launch(struct launch *l)
 		why = "snapshot";
 		rc = launch_restore_check(l);
 	}
+	if (!rc && l->incoming) {
+		why = "incoming";
+		rc = launch_incoming_check(l);
+	}
 	if (rc) {
 		run_close(l);
 		run_free(l);
 		launch_audit_refused(l, why);
+		launch_incoming_end(l, why, false);
 		return VMM_EXIT_SETUP;
 	}
 	why = "labels";
@@ -261,6 +266,12 @@ static int run_launch(struct launch *l)
 	if (l->restore) {
 		why = "restore";
 		rc = launch_restore_setup(l);
+		if (rc)
+			goto out_vtpm;
+	}
+	if (l->incoming) {
+		why = "incoming";
+		rc = launch_incoming_setup(l);
 		if (rc)
 			goto out_vtpm;
 	}
@@ -293,6 +304,16 @@ static int run_launch(struct launch *l)
 		if (rc)
 			kill(pid, SIGKILL);
 	}
+	/* A migration's target: the same, from the source's stream; its
+	 * source told at once of a failure (launch_incoming_end). */
+	if (!rc && l->incoming) {
+		why = "migration";
+		rc = launch_incoming_feed(l);
+		if (rc) {
+			kill(pid, SIGKILL);
+			launch_incoming_end(l, why, false);
+		}
+	}
 	if (!rc) {
 		launch_audit_started(l);
 		why = NULL;
@@ -319,6 +340,8 @@ out_files:
 		launch_audit_stopped(l, status);
 	if (l->restore)
 		launch_restore_audit(l, why ? why : "restored", !why);
+	if (why)
+		launch_incoming_end(l, why, false);
 	return status;
 }
 
@@ -340,6 +363,10 @@ int cmd_run(int argc, char **argv)
 	struct launcher_flag_cb cb = { launch_run_opt, &l.opt };
 	int rc;
 
+	/* A live migration's target: the configuration comes from the source. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--incoming") || !strncmp(argv[i], "--incoming=", 11))
+			return cmd_incoming(argc, argv);
 	launch_init(&l);
 	rc = launcher_parse_flags(&l.cfg, argc, argv, &l.level, &cb);
 	if (rc == 1)

@@ -104,6 +104,23 @@ int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 	return fd;
 }
 
+/* A migration's target: a disk at the hand-over level (svirt.h). */
+int launch_svirt_handover(struct launch *l, const char *path, enum svirt_obj kind,
+			  const char *what)
+{
+	int fd = -1, rc;
+
+	if (!l->svm)
+		return launch_svirt_open(l, path, kind, what);
+	rc = svirt_vm_label_handover(l->svm, path, kind, &fd);
+	if (rc < 0) {
+		log_err("%s: %s: cannot be labelled for the hand-over: %s", what, path,
+			strerror(-rc));
+		return rc;
+	}
+	return fd;
+}
+
 /* After the exec: the VMM must run at exactly its label (SIGKILL otherwise). */
 int launch_svirt_verify(struct launch *l, pid_t pid)
 {

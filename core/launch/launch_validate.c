@@ -245,8 +245,14 @@ int launch_inputs_label(struct launch *l)
 	if (!l->svm)
 		return 0;
 	for (size_t i = 0; !rc && i < n; i++) {
-		fd = launch_svirt_open(l, in[i].path, in[i].rw ? SVIRT_OBJ_IMAGE :
-				       SVIRT_OBJ_CONTENT, in[i].what);
+		/* A migration's target: the disks at the hand-over level while
+		 * the source runs (svirt.h), claimed at the commit point. */
+		if (l->incoming && !in[i].boot)
+			fd = launch_svirt_handover(l, in[i].path, in[i].rw ? SVIRT_OBJ_IMAGE :
+						   SVIRT_OBJ_CONTENT, in[i].what);
+		else
+			fd = launch_svirt_open(l, in[i].path, in[i].rw ? SVIRT_OBJ_IMAGE :
+					       SVIRT_OBJ_CONTENT, in[i].what);
 		if (fd < 0)
 			return fd;
 		if (fstat(fd, &st) || !path_same_file(&st, in[i].st)) {

@@ -307,6 +307,13 @@ int launch_vtpm_measure_restore(struct launch *l, const uint8_t digest[32])
 	return measure_restore(&l->vtpm, digest, &m.sec);
 }
 
+int launch_vtpm_measure_migrate(struct launch *l, const struct measure_migration *mg)
+{
+	if (!l->vtpm_running)
+		return 0;
+	return measure_migrate(&l->vtpm, mg, &m.sec);
+}
+
 void launch_vtpm_stop(struct launch *l)
 {
 	if (l->vtpm_running) {

@@ -89,6 +89,8 @@ struct launch_opts {
 };
 
 struct launch_restore;    /* core/launch/launch_restore.c: `bulwark restore` */
+struct launch_incoming;   /* core/launch/launch_incoming.c: `run --incoming` */
+struct measure_migration;
 
 /* Everything the launcher prepared before starting the VMM. */
 struct launch {
@@ -134,6 +136,9 @@ struct launch {
 	/* `bulwark restore`: the opened, authenticated snapshot; NULL for a
 	 * start (core/launch/launch_restore.c) */
 	struct launch_restore *restore;
+	/* `bulwark run --incoming`: the channel and HELLO of a live
+	 * migration's source; NULL otherwise (core/launch/launch_incoming.c) */
+	struct launch_incoming *incoming;
 };
 
 /* Flags and --config into CFG (validated).  1 for --help, 0, or -errno. */
@@ -174,6 +179,8 @@ int launch_validate(struct launch *l);
 int launch_inputs_label(struct launch *l);
 int launch_svirt_open(struct launch *l, const char *path, enum svirt_obj kind,
 		      const char *what);
+int launch_svirt_handover(struct launch *l, const char *path, enum svirt_obj kind,
+			  const char *what);
 int launch_svirt_verify(struct launch *l, pid_t pid);
 int launch_svirt_add_pid(struct launch *l, pid_t pid);
 /* Under systemd, stdout and stderr are sockets of init_t that no guest
@@ -206,6 +213,8 @@ void launch_vtpm_stop(struct launch *l);
 int launch_vtpm_restore(struct launch *l, const struct swtpm_blobs *b,
 			const uint8_t *log, size_t log_len);
 int launch_vtpm_measure_restore(struct launch *l, const uint8_t digest[32]);
+/* The same for a live migration's target (measure_migrate). */
+int launch_vtpm_measure_migrate(struct launch *l, const struct measure_migration *mg);
 
 /* core/launch/launch_run.c, shared with `bulwark restore` */
 void launch_init(struct launch *l);
@@ -217,6 +226,15 @@ int launch_restore_check(struct launch *l);
 int launch_restore_setup(struct launch *l);
 int launch_restore_feed(struct launch *l);
 void launch_restore_audit(const struct launch *l, const char *reason, bool ok);
+
+/* core/launch/launch_incoming.c: `run --incoming` (each returns 0 at once
+ * for any other start); launch_incoming_end tells the source of a failed
+ * start (STEP) and audits it. */
+int cmd_incoming(int argc, char **argv);
+int launch_incoming_check(struct launch *l);
+int launch_incoming_setup(struct launch *l);
+int launch_incoming_feed(struct launch *l);
+void launch_incoming_end(struct launch *l, const char *step, bool ok);
 
 /* core/launch/launch_child.c */
 int launch_tap_open(const char *ifname);
