@@ -41,6 +41,13 @@ static void test_control(void **state)
 	assert_int_equal(n, strlen(buf));
 	audit_format_control(buf, sizeof(buf), &g, "stop", "power-off");
 	assert_string_equal(buf, "virt=kvm op=stop reason=power-off vm=\"web1\" uuid=? vm-pid=0");
+	/* live migration (issue 18): both sides' records */
+	audit_format_control(buf, sizeof(buf), &g, "migrate-out", "unknown-outcome");
+	assert_string_equal(buf, "virt=kvm op=migrate-out reason=unknown-outcome vm=\"web1\" "
+			    "uuid=? vm-pid=0");
+	audit_format_control(buf, sizeof(buf), &g, "migrate-in", "untrusted-host");
+	assert_string_equal(buf, "virt=kvm op=migrate-in reason=untrusted-host vm=\"web1\" "
+			    "uuid=? vm-pid=0");
 }
 
 /* libaudit's rule: a name with a space, a quote, a control byte or a byte
