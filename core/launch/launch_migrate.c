@@ -259,6 +259,16 @@ static int job_reply(struct mig_job *j, int timeout_ms)
 	return rc ? rc : j->rep.result;
 }
 
+/* An order without a stream (pause, cancel, resume): sent, its reply
+ * awaited.  Not launch_control_order_sync: the job holds the channel
+ * (ctl->vmm_busy) for itself.  0 (the VMM's result) or -errno. */
+static int job_sync(struct mig_job *j, uint32_t op)
+{
+	int rc = job_order_send(j, op);
+
+	return rc ? rc : job_reply(j, MIG_IO_MS);
+}
+
 /* One record of the stream: framed, forwarded; 1 at the end of the
  * order's part (ROUND_END, or END for FINAL). */
 static int job_record(struct mig_job *j, uint32_t op)
@@ -472,7 +482,6 @@ static int job_final(struct mig_job *j)
 {
 	static uint8_t in[MIGWIRE_REASON_MAX + 8];
 	struct mig_done d = { 0 };
-	struct vmm_ctl_reply rep;
 	unsigned int dl = 32;
 	uint8_t *buf = NULL;
 	uint32_t type;
@@ -482,8 +491,7 @@ static int job_final(struct mig_job *j)
 	job_phase(j, "final");
 	j->pause_ms = launch_control_now_ms();
 	if (!j->was_paused) {
-		rc = launch_control_order_sync(j->ctl, VMM_CTL_PAUSE, MIG_IO_MS, &rep);
-		rc = rc ? rc : rep.result;
+		rc = job_sync(j, VMM_CTL_PAUSE);
 		if (rc) {
 			WHY(j, "the VMM could not pause: %s", strerror(-rc));
 			return rc;
@@ -540,7 +548,6 @@ static void job_drain(struct mig_job *j)
 /* Any failure: the target told, dirty tracking off, the guest as it was. */
 static void job_undo(struct mig_job *j, int rc)
 {
-	struct vmm_ctl_reply rep;
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
@@ -551,8 +558,9 @@ static void job_undo(struct mig_job *j, int rc)
 		job_send(j, MIG_ABORT, buf, len);
 	free(buf);
 	job_drain(j);
-	if (j->tracking && launch_control_order_sync(j->ctl, VMM_CTL_MIG_CANCEL, MIG_IO_MS, &rep))
-		log_err("migrate: the VMM did not answer the cancel");
+	rc = j->tracking ? job_sync(j, VMM_CTL_MIG_CANCEL) : 0;
+	if (rc && rc != -EALREADY)
+		log_err("migrate: the cancel: %s", strerror(-rc));
 	job_drain(j);
 	if (j->after_done && !j->peer_said) {
 		log_err("migrate: after DONE the target may run the guest: it stays paused "
@@ -563,7 +571,7 @@ static void job_undo(struct mig_job *j, int rc)
 		return;
 	}
 	if (!j->was_paused && j->ctl->paused &&
-	    (launch_control_order_sync(j->ctl, VMM_CTL_RESUME, MIG_IO_MS, &rep) || rep.result))
+	    job_sync(j, VMM_CTL_RESUME))
 		log_err("migrate: the guest could not be resumed");
 }
 
