@@ -389,42 +389,42 @@ int measure_migrate_encode(const struct measure_migration *mg, int64_t unix_time
 	return tagged_encode(MEASURE_MIGRATE_TAG, head, now, buf, cap, len);
 }
 
-int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
-			int64_t unix_time, const struct measure_secstate *now)
+#define TAGGED_MAX (8 + MEASURE_MAX_TEXT + 256)
+
+/* A restore's or a migration's event (SNAP_DIGEST or MG), into the TPM
+ * behind tpm_fd (if >= 0) and the log. */
+static int tagged_run(int tpm_fd, struct evlog_writer *log, const uint8_t *snap_digest,
+		      const struct measure_migration *mg, int64_t unix_time,
+		      const struct measure_secstate *now)
 {
 	struct run r = { .fd = tpm_fd, .log = log };
-	uint8_t *data = malloc(8 + MEASURE_MAX_TEXT + 256);
+	uint8_t *data = malloc(TAGGED_MAX);
 	size_t len = 0;
 	int rc;
 
 	if (!data)
 		return -ENOMEM;
-	rc = measure_restore_encode(snap_digest, unix_time, now, data, 8 + MEASURE_MAX_TEXT + 256,
-				    &len);
+	rc = mg ? measure_migrate_encode(mg, unix_time, now, data, TAGGED_MAX, &len) :
+		  measure_restore_encode(snap_digest, unix_time, now, data, TAGGED_MAX, &len);
 	if (rc)
-		log_err("restore event: inputs cannot be encoded: %s", strerror(-rc));
+		log_err("%s event: inputs cannot be encoded: %s", mg ? "migration" : "restore",
+			strerror(-rc));
 	rc = rc ? rc : run_data(&r, MEASURE_PCR_SECURITY, EV_EVENT_TAG, data, len);
 	free(data);
 	return rc;
+}
+
+int measure_restore_run(int tpm_fd, struct evlog_writer *log, const uint8_t snap_digest[32],
+			int64_t unix_time, const struct measure_secstate *now)
+{
+	return tagged_run(tpm_fd, log, snap_digest, NULL, unix_time, now);
 }
 
 int measure_migrate_run(int tpm_fd, struct evlog_writer *log,
 			const struct measure_migration *mg, int64_t unix_time,
 			const struct measure_secstate *now)
 {
-	struct run r = { .fd = tpm_fd, .log = log };
-	uint8_t *data = malloc(8 + MEASURE_MAX_TEXT + 256);
-	size_t len = 0;
-	int rc;
-
-	if (!data)
-		return -ENOMEM;
-	rc = measure_migrate_encode(mg, unix_time, now, data, 8 + MEASURE_MAX_TEXT + 256, &len);
-	if (rc)
-		log_err("migration event: inputs cannot be encoded: %s", strerror(-rc));
-	rc = rc ? rc : run_data(&r, MEASURE_PCR_SECURITY, EV_EVENT_TAG, data, len);
-	free(data);
-	return rc;
+	return mg ? tagged_run(tpm_fd, log, NULL, mg, unix_time, now) : -EINVAL;
 }
 
 int measure_log_load(struct evlog_writer *w, const uint8_t *buf, size_t len)
