@@ -541,22 +541,26 @@ static int incoming_flag(struct launch *l, struct launch_incoming *in, const cha
 	return 0;
 }
 
+struct incoming_argctx {
+	struct launch *l;
+	struct launch_incoming *in;
+};
+
+static int incoming_arg(void *ctx, const char *flag, const char *val)
+{
+	struct incoming_argctx *a = ctx;
+
+	if (!flag)
+		return -EINVAL;
+	return val ? incoming_flag(a->l, a->in, flag, val) : -EAGAIN;
+}
+
 static int incoming_args(int argc, char **argv, struct launch *l, struct launch_incoming *in)
 {
-	for (int i = 1; i < argc; i++) {
-		char flag[64];
-		const char *f = argv[i], *eq = strchr(f, '='), *v;
-		int rc;
+	struct incoming_argctx a = { l, in };
+	int rc = launch_args_walk(argc, argv, incoming_arg, &a);
 
-		if (strncmp(f, "--", 2) || (!eq && i + 1 >= argc))
-			return -EINVAL;
-		snprintf(flag, sizeof(flag), "%.*s", eq ? (int)(eq - f - 2) : 63, f + 2);
-		v = eq ? eq + 1 : argv[++i];
-		rc = incoming_flag(l, in, flag, v);
-		if (rc)
-			return rc;
-	}
-	return in->addr ? 0 : -EINVAL;
+	return rc ? rc : in->addr ? 0 : -EINVAL;
 }
 
 int cmd_incoming(int argc, char **argv)

@@ -317,30 +317,35 @@ static int restore_flag(struct launch *l, struct launch_restore *r, const char *
 	return 0;
 }
 
+struct restore_argctx {
+	struct launch *l;
+	struct launch_restore *r;
+};
+
+/* launch_args_walk's callback: DIR, --force, or a flag with its value. */
+static int restore_arg(void *ctx, const char *flag, const char *val)
+{
+	struct restore_argctx *a = ctx;
+
+	if (!flag) {
+		if (a->r->dir)
+			return -EINVAL;
+		a->r->dir = val;
+		return 0;
+	}
+	if (!strcmp(flag, "force")) {
+		a->r->force = true;
+		return val ? -EINVAL : 0;
+	}
+	return val ? restore_flag(a->l, a->r, flag, val) : -EAGAIN;
+}
+
 static int restore_args(int argc, char **argv, struct launch *l, struct launch_restore *r)
 {
-	for (int i = 1; i < argc; i++) {
-		char flag[64];
-		const char *f = argv[i], *eq = strchr(f, '='), *v;
-		int rc;
+	struct restore_argctx a = { l, r };
+	int rc = launch_args_walk(argc, argv, restore_arg, &a);
 
-		if (f[0] != '-' && !r->dir) {
-			r->dir = f;
-			continue;
-		}
-		if (!strcmp(f, "--force")) {
-			r->force = true;
-			continue;
-		}
-		if (strncmp(f, "--", 2) || (!eq && i + 1 >= argc))
-			return -EINVAL;
-		snprintf(flag, sizeof(flag), "%.*s", eq ? (int)(eq - f - 2) : 63, f + 2);
-		v = eq ? eq + 1 : argv[++i];
-		rc = restore_flag(l, r, flag, v);
-		if (rc)
-			return rc;
-	}
-	return r->dir ? 0 : -EINVAL;
+	return rc ? rc : r->dir ? 0 : -EINVAL;
 }
 
 /* --svirt and --seccomp: the host's settings for this start (not part of

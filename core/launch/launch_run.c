@@ -136,6 +136,27 @@ int launch_run_opt(void *arg, const char *flag, const char *val, int file_pass)
 	return rc;
 }
 
+int launch_args_walk(int argc, char **argv, launch_arg_fn fn, void *ctx)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *f = argv[i], *eq = strchr(f, '=');
+		char flag[64];
+		int rc;
+
+		if (strncmp(f, "--", 2)) {
+			rc = fn(ctx, NULL, f);
+		} else {
+			snprintf(flag, sizeof(flag), "%.*s", eq ? (int)(eq - f - 2) : 63, f + 2);
+			rc = eq ? fn(ctx, flag, eq + 1) : fn(ctx, flag, NULL);
+			if (rc == -EAGAIN)
+				rc = i + 1 < argc ? fn(ctx, flag, argv[++i]) : -EINVAL;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* The guest config's modes in the sandbox's and svirt's terms. */
 static int run_modes(struct launch *l)
 {

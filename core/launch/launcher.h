@@ -220,6 +220,12 @@ int launch_vtpm_measure_migrate(struct launch *l, const struct measure_migration
 void launch_init(struct launch *l);
 int launch_run_opt(void *arg, const char *flag, const char *val, int file_pass);
 int launch_run_prepared(struct launch *l);
+/* `restore` and `run --incoming`: each argument to FN, "--flag=value" and
+ * "--flag value" alike (FLAG without "--"; FLAG NULL for a word that is
+ * not a flag).  FN gets VAL NULL first for a flag without '=': -EAGAIN
+ * takes the next argument as its value.  0 or FN's first error. */
+typedef int (*launch_arg_fn)(void *ctx, const char *flag, const char *val);
+int launch_args_walk(int argc, char **argv, launch_arg_fn fn, void *ctx);
 
 /* core/launch/launch_restore.c (a start: each returns 0 at once) */
 int launch_restore_check(struct launch *l);
