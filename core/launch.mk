@@ -8,7 +8,8 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_stdio.c core/launch/launch_tty.c core/launch/console_esc.c \
 	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c \
-	core/launch/migrate_req.c core/launch/launch_migrate.c core/launch/launch_incoming.c
+	core/launch/migrate_req.c core/launch/launch_migrate.c core/launch/launch_incoming.c \
+	core/launch/migframe.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
 
@@ -141,4 +142,15 @@ test_migchan_LDLIBS := -lpthread
 FUZZ_TARGETS += fuzz_migwire
 fuzz_migwire_SRCS := tests/fuzz/fuzz_migwire.c core/launch/migwire.c core/launch/wirebuf.c \
 	core/launch/migchan_trust.c core/log.c
-fuzz_migwire_PKGS := libcrypto
+fuzz_migwire_PKGS := libcrypto \
+	target's framing of live migration's stream pieces it comes \
+	(core/launch/migframe.h): every split agrees with whole stream's \
+	framing (tests/unit/test_migframe.c; fuzz_migframe with fuzz_snapshot's \
+	migration seeds). \
+	test_migframe \
+	test_migframe_SRCS tests/unit/test_migframe.c core/launch/migframe.c core/snapshot.c \
+	core/bootparams.c \
+	test_migframe_PKGS \
+	fuzz_migframe \
+	fuzz_migframe_SRCS tests/fuzz/fuzz_migframe.c core/launch/migframe.c core/snapshot.c \
+	core/bootparams.c

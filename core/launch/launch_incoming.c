@@ -51,6 +51,7 @@
 #include "core/launch/launch_control.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
+#include "core/launch/migframe.h"
 #include "core/launch/migwire.h"
 #include "core/log.h"
 #include "core/snapshot.h"
@@ -74,14 +75,8 @@ struct launch_incoming {
 	bool have_vtpm, ready_sent, over, audited;
 	EVP_MD_CTX *md;
 	uint64_t bytes;
-	/* the framer of the incoming stream */
-	uint8_t magic[SNAP_MAGIC_LEN], hdr[16];
-	size_t magic_len, hdr_len;
-	uint64_t left;
-	bool ended;
+	struct migframe frame;        /* the incoming stream, framed */
 	uint8_t stream_sha256[32];    /* DONE's, equal to what came */
-	struct snap_frame_state st;
-	struct snap_limits lim;
 	char why[512];
 };
 
@@ -258,56 +253,15 @@ int launch_incoming_setup(struct launch *l)
 	return 0;
 }
 
-/* The stream's bytes framed: the header, then each record's header. */
-static int inc_frame(struct launch_incoming *in, const uint8_t *p, size_t n)
-{
-	for (size_t off = 0; off < n;) {
-		struct snap_rec r;
-		size_t k;
-		int rc;
-
-		if (in->magic_len < SNAP_MAGIC_LEN) {
-			in->magic[in->magic_len++] = p[off++];
-			if (in->magic_len == SNAP_MAGIC_LEN) {
-				if (snap_mig_header_check(in->magic, SNAP_MAGIC_LEN))
-					return WHY(in, "the stream's header"), -EBADMSG;
-				snap_frame_init(&in->st, 1);
-				in->st.offset = SNAP_MAGIC_LEN;
-			}
-			continue;
-		}
-		if (in->ended)
-			return WHY(in, "bytes after the stream's END"), -EBADMSG;
-		if (in->left) {
-			k = n - off < in->left ? n - off : (size_t)in->left;
-			in->left -= k;
-			off += k;
-			continue;
-		}
-		in->hdr[in->hdr_len++] = p[off++];
-		if (in->hdr_len < sizeof(in->hdr))
-			continue;
-		in->hdr_len = 0;
-		snap_rec_decode(in->hdr, &r);
-		rc = snap_frame_check(&r, &in->lim, &in->st);
-		if (rc < 0)
-			return WHY(in, "the stream's %s record at byte %llu", snap_rec_name(r.type),
-				   (unsigned long long)in->st.offset), rc;
-		in->ended = rc == SNAP_FRAME_END;
-		in->left = r.len;
-		in->st.offset += sizeof(in->hdr) + r.len;
-	}
-	return 0;
-}
-
 /* STREAM: framed, hashed, to the VMM. */
 static int inc_stream(struct launch_incoming *in, struct launch *l, const uint8_t *p,
 		      size_t n)
 {
-	int rc = inc_frame(in, p, n);
+	char why[256];
+	int rc = migframe_feed(&in->frame, p, n, why, sizeof(why));
 
 	if (rc)
-		return rc;
+		return WHY(in, "%s", why), rc;
 	EVP_DigestUpdate(in->md, p, n);
 	in->bytes += n;
 	for (size_t off = 0; off < n;) {
@@ -336,10 +290,10 @@ static int inc_done(struct launch_incoming *in, const uint8_t *p, size_t n)
 	if (migwire_done_decode(p, n, &d, why, sizeof(why)))
 		return WHY(in, "DONE: %s", why), -EBADMSG;
 	EVP_DigestFinal_ex(in->md, mine, &dl);
-	if (!in->ended || d.bytes != in->bytes || memcmp(d.sha256, mine, 32))
+	if (!migframe_whole(&in->frame) || d.bytes != in->bytes || memcmp(d.sha256, mine, 32))
 		return WHY(in, "the stream is not whole (%llu bytes came, %llu sent%s)",
 			   (unsigned long long)in->bytes, (unsigned long long)d.bytes,
-			   in->ended ? ", digests differ" : ", no END"), -EBADMSG;
+			   migframe_whole(&in->frame) ? ", digests differ" : ", no END"), -EBADMSG;
 	memcpy(in->stream_sha256, mine, 32);
 	return 0;
 }
@@ -567,6 +521,7 @@ int cmd_incoming(int argc, char **argv)
 {
 	static struct launch l;
 	static struct launch_incoming in;
+	struct snap_limits lim;
 	int rc, status;
 
 	launch_init(&l);
@@ -583,7 +538,9 @@ int cmd_incoming(int argc, char **argv)
 	     0 : -ENOMEM;
 	rc = rc ? rc : inc_accept(&in);
 	rc = rc ? rc : inc_hello_check(&in, &l.cfg);
-	rc = rc ? rc : snap_limits_from_config(&l.cfg, &in.lim);
+	rc = rc ? rc : snap_limits_from_config(&l.cfg, &lim);
+	if (!rc)
+		migframe_init(&in.frame, &lim);
 	if (rc) {
 		if (!in.why[0])
 			WHY(&in, "%s", strerror(-rc));
