@@ -55,7 +55,7 @@
 #include "core/vmm_abi.h"
 
 #define MIG_IO_MS      15000    /* the VMM's stream stalls no longer than this */
-#define MIG_RUNNING_MS 120000   /* the target checks, measures and resumes */
+#define MIG_FINAL_TRIES 5
 
 struct mig_job {
 	struct launch *l;
@@ -477,6 +477,34 @@ static int job_vtpm(struct mig_job *j)
 	return rc;
 }
 
+/* Pause and FINAL.  A TPM command in flight makes the VMM refuse FINAL
+ * (-EBUSY, before any byte): a guest that ran runs a moment more and the
+ * pause is tried again, MIG_FINAL_TRIES times in all. */
+static int job_pause_final(struct mig_job *j)
+{
+	int rc = 0;
+
+	for (int t = 0; t < MIG_FINAL_TRIES; t++) {
+		if (t) {
+			pthread_mutex_lock(&j->mu);
+			j->p.reason[0] = '\0';
+			pthread_mutex_unlock(&j->mu);
+			rc = job_sync(j, VMM_CTL_RESUME);
+			if (rc)
+				return WHY(j, "the VMM could not resume: %s", strerror(-rc)), rc;
+			log_info("migrate: a TPM command was in flight at the pause: again");
+			usleep(20000);
+		}
+		j->pause_ms = launch_control_now_ms();
+		if (!j->was_paused && (rc = job_sync(j, VMM_CTL_PAUSE)))
+			return WHY(j, "the VMM could not pause: %s", strerror(-rc)), rc;
+		rc = job_order(j, VMM_CTL_MIG_FINAL);
+		if (rc != -EBUSY || j->was_paused)
+			break;
+	}
+	return rc;
+}
+
 /* Step 4 and 5: pause, FINAL, the vTPM, DONE, RUNNING. */
 static int job_final(struct mig_job *j)
 {
@@ -489,15 +517,7 @@ static int job_final(struct mig_job *j)
 	int rc;
 
 	job_phase(j, "final");
-	j->pause_ms = launch_control_now_ms();
-	if (!j->was_paused) {
-		rc = job_sync(j, VMM_CTL_PAUSE);
-		if (rc) {
-			WHY(j, "the VMM could not pause: %s", strerror(-rc));
-			return rc;
-		}
-	}
-	rc = job_order(j, VMM_CTL_MIG_FINAL);
+	rc = job_pause_final(j);
 	if (rc)
 		return rc;
 	job_figures(j, launch_control_now_ms() - j->pause_ms);
