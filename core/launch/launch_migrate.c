@@ -766,7 +766,7 @@ int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 		job_handover(ctl);
 		audit_control(&g, "migrate-out", "migrated", true);
 	} else {
-		log_err("migrate: to %s failed (%s): %s", out->to, out->phase, out->reason);
+		log_err("migrate: to %s failed (in %s): %s", out->to, out->failed_in, out->reason);
 		audit_control(&g, "migrate-out", !strcmp(out->reason, "unknown outcome") ?
 			      "unknown-outcome" : out->failed_in, false);
 	}
