@@ -153,4 +153,9 @@ fuzz_migwire_PKGS := libcrypto \
 	test_migframe_PKGS \
 	fuzz_migframe \
 	fuzz_migframe_SRCS tests/fuzz/fuzz_migframe.c core/launch/migframe.c core/snapshot.c \
-	core/bootparams.c
+	core/bootparams.c \
+	test-migrate's trusted but lying source: guest's true HELLO, then \
+	that is not (lab only; never installed). \
+	LAB_TOOLS mig-badsource \
+	mig-badsource_SRCS tests/lab/mig-badsource.c core/launch/config_file.c core/path.c $(CONFIG_SRCS) \
+	mig-badsource_PKGS json-c

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test-migrate's trusted but lying source (lab only, never shipped): a
+ * source with a trusted certificate that sends a guest's true HELLO, then a
+ * migration stream that is not one.  The test's target must refuse it
+ * naming the record and leave nothing behind.
+ *   mig-badsource ADDR GUEST.json CERT KEY CA TRUSTED KIND
+ * KIND: header (another magic), skip (round 1 skipped), mem (MEM in a
+ * migration stream), big (PAGES over a whole guest's RAM).  Prints the
+ * target's answer ("REFUSE ...", "ABORT ...", or the channel's error) and
+ * exits 0 when the target refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/launch/config_file.h"
+#include "core/launch/migchan.h"
+#include "core/launch/migwire.h"
+#include "core/log.h"
+#include "core/snapshot.h"
+
+static uint8_t s[64 * 1024];
+static size_t slen;
+
+static void rec(uint32_t type, uint32_t index, uint64_t len)
+{
+	struct snap_rec r = { type, index, len };
+
+	snap_rec_encode(&r, s + slen);
+	slen += 16;
+}
+
+static void stream(const char *kind)
+{
+	uint64_t gpa = 1 << 20;
+
+	memcpy(s, strcmp(kind, "header") ? SNAP_MIG_MAGIC : SNAP_MAGIC, SNAP_MAGIC_LEN);
+	slen = SNAP_MAGIC_LEN;
+	if (!strcmp(kind, "big")) {
+		rec(SNAP_REC_PAGES, 0, 8 + (1ULL << 40));     /* a TiB of pages */
+	} else {
+		rec(!strcmp(kind, "mem") ? SNAP_REC_MEM : SNAP_REC_PAGES, 0, 8 + 4096);
+		memcpy(s + slen, &gpa, 8);
+		memset(s + slen + 8, 0x5a, 4096);
+		slen += 8 + 4096;
+	}
+	rec(SNAP_REC_ROUND_END, 0, 0);
+	rec(SNAP_REC_ROUND_END, !strcmp(kind, "skip") ? 2 : 1, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vm_config cfg;
+	static uint8_t in[MIGWIRE_REASON_MAX + 8];
+	struct migchan_conf c = { 0 };
+	struct mig_hello h = { .version = MIGWIRE_VERSION };
+	struct migchan *ch = NULL;
+	char why[512], *canon = NULL, text[MIGWIRE_REASON_MAX + 1];
+	uint8_t *buf = NULL;
+	size_t len = 0, clen = 0;
+	uint32_t type = 0;
+	int rc;
+
+	if (argc != 8)
+		return fprintf(stderr, "usage: mig-badsource ADDR GUEST.json CERT KEY CA "
+			       "TRUSTED header|skip|mem|big\n"), 2;
+	c = (struct migchan_conf){ argv[3], argv[4], argv[5], argv[6], 30000 };
+	config_init(&cfg);
+	if (config_load_file(&cfg, argv[2]) || config_canonical(&cfg, &canon, &clen))
+		return fprintf(stderr, "mig-badsource: %s: not a guest\n", argv[2]), 2;
+	snprintf(h.name, sizeof(h.name), "%s", cfg.name);
+	h.flags = cfg.vtpm ? MIG_HELLO_F_VTPM : 0;
+	h.config = (const uint8_t *)canon;
+	h.config_len = clen;
+	snprintf(h.host_id, sizeof(h.host_id), "badsource");
+	h.ndisks = cfg.ndisks;
+	for (uint32_t i = 0; i < cfg.ndisks; i++) {
+		FILE *f = fopen(cfg.disks[i].path, "rb");
+
+		snprintf(h.disks[i].path, sizeof(h.disks[i].path), "%s", cfg.disks[i].path);
+		if (f && !fseek(f, 0, SEEK_END))
+			h.disks[i].size = (uint64_t)ftell(f);
+		if (f)
+			fclose(f);
+		h.disks[i].flags = MIG_DISK_F_SHARED;
+	}
+	rc = migchan_connect(argv[1], &c, &ch, why, sizeof(why));
+	rc = rc ? rc : migwire_hello_encode(&h, &buf, &len);
+	rc = rc ? rc : migchan_send(ch, MIG_HELLO, buf, len);
+	rc = rc ? rc : migchan_recv(ch, &type, in, sizeof(in), &len);
+	if (!rc && type == MIG_READY) {
+		stream(argv[7]);
+		rc = migchan_send(ch, MIG_STREAM, s, slen);
+		rc = rc ? rc : migchan_recv(ch, &type, in, sizeof(in), &len);
+	}
+	if (!rc && (type == MIG_REFUSE || type == MIG_ABORT) &&
+	    !migwire_text_decode(type, in, len, text, sizeof(text), why, sizeof(why))) {
+		printf("%s %s\n", migwire_name(type), text);
+		rc = 0;
+	} else {
+		printf("no refusal: %s\n", rc ? (ch ? migchan_why(ch) : why) : migwire_name(type));
+		rc = 1;
+	}
+	free(buf);
+	free(canon);
+	migchan_close(ch);
+	return rc;
+}
