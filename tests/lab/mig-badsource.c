@@ -4,11 +4,12 @@
  * source with a trusted certificate that sends a guest's true HELLO, then a
  * migration stream that is not one.  The test's target must refuse it
  * naming the record and leave nothing behind.
- *   mig-badsource ADDR GUEST.json CERT KEY CA TRUSTED KIND
+ *   mig-badsource ADDR GUEST.json CERT KEY CA TRUSTED KIND [EVENTLOG]
  * KIND: header (another magic), skip (round 1 skipped), mem (MEM in a
  * migration stream), big (PAGES over a whole guest's RAM).  Prints the
  * target's answer ("REFUSE ...", "ABORT ...", or the channel's error) and
- * exits 0 when the target refused.
+ * exits 0 when the target refused.  EVENTLOG: the guest's launcher log
+ * (a guest with a vTPM: the target checks it is a launcher's first).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,9 +65,19 @@ int main(int argc, char **argv)
 	uint32_t type = 0;
 	int rc;
 
-	if (argc != 8)
+	static uint8_t log[MIGWIRE_LOG_MAX];
+
+	if (argc != 8 && argc != 9)
 		return fprintf(stderr, "usage: mig-badsource ADDR GUEST.json CERT KEY CA "
-			       "TRUSTED header|skip|mem|big\n"), 2;
+			       "TRUSTED header|skip|mem|big [EVENTLOG]\n"), 2;
+	if (argc == 9) {
+		FILE *f = fopen(argv[8], "rb");
+
+		h.log_len = f ? fread(log, 1, sizeof(log), f) : 0;
+		h.log = log;
+		if (f)
+			fclose(f);
+	}
 	c = (struct migchan_conf){ argv[3], argv[4], argv[5], argv[6], 30000 };
 	config_init(&cfg);
 	if (config_load_file(&cfg, argv[2]) || config_canonical(&cfg, &canon, &clen))
