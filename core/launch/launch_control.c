@@ -330,6 +330,30 @@ int launch_control_order_sync(struct control *ctl, uint32_t op, int timeout_ms,
 	}
 }
 
+int launch_control_stream_read(struct control *ctl, int snap_fd, void *buf, size_t n,
+			       int timeout_ms, struct vmm_ctl_reply *rep, bool *got_rep)
+{
+	for (size_t off = 0; off < n;) {
+		struct pollfd p[2] = { { snap_fd, POLLIN, 0 }, { ctl->vmm_fd, POLLIN, 0 } };
+		ssize_t r;
+
+		if (poll(p, 2, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		if (p[0].revents) {
+			r = read(snap_fd, (char *)buf + off, n - off);
+			if (r <= 0)
+				return r ? -errno : -EPIPE;
+			off += (size_t)r;
+			continue;
+		}
+		if (launch_control_reply_wait(ctl, 1, rep))
+			return -EPIPE;
+		*got_rep = true;
+		return rep->result ? rep->result : -EPIPE;
+	}
+	return 0;
+}
+
 /* A reply within TIMEOUT_MS (<= 0: -ETIMEDOUT), its state kept. */
 int launch_control_reply_wait(struct control *ctl, int timeout_ms, struct vmm_ctl_reply *rep)
 {

@@ -118,6 +118,12 @@ int launch_control_service(struct control *ctl, const struct pollfd *p, int n);
 int launch_control_order_sync(struct control *ctl, uint32_t op, int timeout_ms,
 			      struct vmm_ctl_reply *rep);
 int launch_control_reply_wait(struct control *ctl, int timeout_ms, struct vmm_ctl_reply *rep);
+/* Exactly N bytes of the VMM's state stream from SNAP_FD (a snapshot's or
+ * a migration's), each wait at most TIMEOUT_MS; a reply of the VMM's
+ * before them ends the read: *GOT_REP set, REP kept, its result returned
+ * (-EPIPE if it was 0: the stream stopped short).  0 or -errno. */
+int launch_control_stream_read(struct control *ctl, int snap_fd, void *buf, size_t n,
+			       int timeout_ms, struct vmm_ctl_reply *rep, bool *got_rep);
 
 /* launch_control_api.c: a parsed request -> an HTTP response in c->out. */
 long long launch_control_now_ms(void);

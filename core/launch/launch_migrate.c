@@ -204,35 +204,16 @@ static int job_put(struct mig_job *j, const void *p, size_t n)
 	return 0;
 }
 
-/* Exactly N bytes of the VMM's stream (BUF NULL: discarded); a reply
- * before them ends the order (kept in j->rep). */
+/* Exactly N bytes of the VMM's stream; a reply before them ends the order
+ * (kept in j->rep). */
 static int job_read(struct mig_job *j, void *buf, size_t n)
 {
-	static uint8_t sink[4096];
+	int rc = launch_control_stream_read(j->ctl, j->l->snap_fd, buf, n, MIG_IO_MS, &j->rep,
+					    &j->have_rep);
 
-	for (size_t off = 0; off < n;) {
-		struct pollfd p[2] = { { j->l->snap_fd, POLLIN, 0 },
-				       { j->ctl->vmm_fd, POLLIN, 0 } };
-		size_t want = n - off;
-		ssize_t r;
-
-		if (poll(p, 2, MIG_IO_MS) <= 0)
-			return -ETIMEDOUT;
-		if (p[0].revents) {
-			want = buf ? want : want < sizeof(sink) ? want : sizeof(sink);
-			r = read(j->l->snap_fd, buf ? (char *)buf + off : (char *)sink, want);
-			if (r <= 0)
-				return r ? -errno : -EPIPE;
-			off += (size_t)r;
-			continue;
-		}
-		if (launch_control_reply_wait(j->ctl, 1, &j->rep))
-			return -EPIPE;
-		j->have_rep = true;
+	if (j->have_rep)
 		j->order_out = false;
-		return j->rep.result ? j->rep.result : -EPIPE;
-	}
-	return 0;
+	return rc;
 }
 
 static int job_order_send(struct mig_job *j, uint32_t op)

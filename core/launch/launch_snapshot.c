@@ -65,26 +65,8 @@ struct snap_job {
 /* Exactly N bytes of the stream; a VMM reply before the end fails it. */
 static int snap_read(struct snap_job *j, void *buf, size_t n)
 {
-	for (size_t off = 0; off < n;) {
-		struct pollfd p[2] = { { j->l->snap_fd, POLLIN, 0 },
-				       { j->ctl->vmm_fd, POLLIN, 0 } };
-		ssize_t r;
-
-		if (poll(p, 2, SNAP_IO_MS) <= 0)
-			return -ETIMEDOUT;
-		if (p[0].revents) {
-			r = read(j->l->snap_fd, (char *)buf + off, n - off);
-			if (r <= 0)
-				return r ? -errno : -EPIPE;
-			off += (size_t)r;
-			continue;
-		}
-		if (launch_control_reply_wait(j->ctl, 1, &j->rep))
-			return -EPIPE;
-		j->saved_reply = true;
-		return j->rep.result ? j->rep.result : -EPIPE;
-	}
-	return 0;
+	return launch_control_stream_read(j->ctl, j->l->snap_fd, buf, n, SNAP_IO_MS, &j->rep,
+					  &j->saved_reply);
 }
 
 static int snap_put(struct snap_job *j, const void *buf, size_t n)
