@@ -56,6 +56,7 @@
 
 #define MIG_IO_MS      15000    /* the VMM's stream stalls no longer than this */
 #define MIG_FINAL_TRIES 5
+#define MIG_RUNNING_MS 120000   /* the target checks, restores, measures, resumes */
 
 struct mig_job {
 	struct launch *l;
@@ -516,6 +517,13 @@ static int job_final(struct mig_job *j)
 		return rc;
 	j->after_done = true;
 	job_phase(j, "confirming");
+	/* The target validates the state, restores the vTPM and measures:
+	 * longer than one record's wait of the channel. */
+	rc = migchan_readable(j->ch, MIG_RUNNING_MS);
+	if (rc <= 0) {
+		WHY(j, "the target did not confirm within %d s", MIG_RUNNING_MS / 1000);
+		return rc ? rc : -ETIMEDOUT;
+	}
 	rc = job_recv(j, &type, in, sizeof(in), &len);
 	if (rc)
 		return rc;
