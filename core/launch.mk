@@ -142,20 +142,23 @@ test_migchan_LDLIBS := -lpthread
 FUZZ_TARGETS += fuzz_migwire
 fuzz_migwire_SRCS := tests/fuzz/fuzz_migwire.c core/launch/migwire.c core/launch/wirebuf.c \
 	core/launch/migchan_trust.c core/log.c
-fuzz_migwire_PKGS := libcrypto \
-	target's framing of live migration's stream pieces it comes \
-	(core/launch/migframe.h): every split agrees with whole stream's \
-	framing (tests/unit/test_migframe.c; fuzz_migframe with fuzz_snapshot's \
-	migration seeds). \
-	test_migframe \
-	test_migframe_SRCS tests/unit/test_migframe.c core/launch/migframe.c core/snapshot.c \
-	core/bootparams.c \
-	test_migframe_PKGS \
-	fuzz_migframe \
-	fuzz_migframe_SRCS tests/fuzz/fuzz_migframe.c core/launch/migframe.c core/snapshot.c \
-	core/bootparams.c \
-	test-migrate's trusted but lying source: guest's true HELLO, then \
-	that is not (lab only; never installed). \
-	LAB_TOOLS mig-badsource \
-	mig-badsource_SRCS tests/lab/mig-badsource.c core/launch/config_file.c core/path.c $(CONFIG_SRCS) \
-	mig-badsource_PKGS json-c
+fuzz_migwire_PKGS := libcrypto
+
+# The target's framing of a live migration's stream in the pieces it comes
+# in (core/launch/migframe.h): every split agrees with the whole stream's
+# framing (tests/unit/test_migframe.c; fuzz_migframe with fuzz_snapshot's
+# migration seeds).
+UNIT_TESTS += test_migframe
+test_migframe_SRCS := tests/unit/test_migframe.c core/launch/migframe.c core/snapshot.c \
+	core/bootparams.c core/log.c
+test_migframe_PKGS := cmocka
+FUZZ_TARGETS += fuzz_migframe
+fuzz_migframe_SRCS := tests/fuzz/fuzz_migframe.c core/launch/migframe.c core/snapshot.c \
+	core/bootparams.c core/log.c
+
+# test-migrate's trusted but lying source: a guest's true HELLO, then a
+# stream that is not a migration's (lab only; never installed).
+LAB_TOOLS += mig-badsource
+mig-badsource_SRCS := tests/lab/mig-badsource.c core/launch/config_file.c core/path.c $(CONFIG_SRCS) \
+	$(MIGCHAN_SRCS) core/snapshot.c core/bootparams.c core/log.c
+mig-badsource_PKGS := json-c libssl libcrypto
