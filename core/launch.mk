@@ -123,6 +123,8 @@ LAB_TESTS += tests/lab/test-snapshot
 # Snapshot and restore times and sizes beside QEMU's migrate to a file and
 # -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
 BENCHES += tests/bench/bench-snapshot
+# Live migration beside QEMU's (TLS 1.3 both), an idle and a busy guest.
+BENCHES += tests/bench/bench-migrate
 
 # The live-migration channel between two launchers (issue 18,
 # core/launch/migchan.h): TLS 1.3, mutual, pinned hosts; its messages
