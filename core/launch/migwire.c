@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest/format/bundle.h"
 #include "attest/format/eventlog.h"
 #include "attest/format/secstate.h"
 #include "attest/vtpm/swtpm.h"
@@ -23,11 +24,15 @@ static_assert(MIGWIRE_SECSTATE_MAX == MEASURE_MAX_TEXT, "security state bound");
 static_assert(MIGWIRE_BLOB_MAX == SWTPM_BLOB_MAX, "vTPM blob bound");
 static_assert(MIGWIRE_LABEL_MAX == SVIRT_LABEL_MAX, "label bound");
 static_assert(CONFIG_NAME_MAX <= GSTATE_NAME_MAX, "guest name bound");
+static_assert(MIGWIRE_CERT_MAX == BUNDLE_MAX_CERT, "certificate bound");
+static_assert(MIGWIRE_CHAIN_MAX == BUNDLE_MAX_CHAIN, "EK chain bound");
 
 #define STR(n) (4u + (size_t)(n))
 #define HELLO_MAX (8u + STR(CONFIG_NAME_MAX) + STR(MIGWIRE_CONFIG_MAX) + \
 		   STR(MIGWIRE_HOSTID_MAX) + STR(MIGWIRE_SECSTATE_MAX) + \
-		   STR(MIGWIRE_LOG_MAX) + 8u + CONFIG_MAX_DISKS * (STR(PATH_MAX - 1) + 16u))
+		   STR(MIGWIRE_LOG_MAX) + 8u + CONFIG_MAX_DISKS * (STR(PATH_MAX - 1) + 16u) + \
+		   STR(MIGWIRE_UUID_LEN) + STR(MIGWIRE_CERT_MAX) + 8u + \
+		   MIGWIRE_CHAIN_MAX * STR(MIGWIRE_CERT_MAX))
 #define PROGRESS_LEN 32u
 #define DONE_LEN     40u
 
@@ -145,6 +150,39 @@ static bool disk_ok(const struct mig_disk *d)
 	       !(d->flags & ~(MIG_DISK_F_SHARED | MIG_DISK_F_READONLY));
 }
 
+/* "8-4-4-4-12" lower-case hex, as attestd_uuid writes it. */
+static bool uuid_ok(const char *s, size_t n)
+{
+	if (n != MIGWIRE_UUID_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !((s[i] >= '0' && s[i] <= '9') ||
+					   (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+/* With a vTPM: a UUID, an EK certificate and 1..4 chain certificates;
+ * without: none of them. */
+static bool identity_ok(const struct mig_hello *h)
+{
+	size_t ul = strnlen(h->uuid, sizeof(h->uuid));
+
+	if (!(h->flags & MIG_HELLO_F_VTPM))
+		return !ul && !h->ek_cert_len && !h->nchain;
+	if (!uuid_ok(h->uuid, ul) || !h->ek_cert || !h->ek_cert_len ||
+	    h->ek_cert_len > MIGWIRE_CERT_MAX || !h->nchain || h->nchain > MIGWIRE_CHAIN_MAX)
+		return false;
+	for (uint32_t i = 0; i < h->nchain; i++)
+		if (!h->ek_chain[i] || !h->ek_chain_len[i] ||
+		    h->ek_chain_len[i] > MIGWIRE_CERT_MAX)
+			return false;
+	return true;
+}
+
 static bool hello_ok(const struct mig_hello *h)
 {
 	size_t hl = strnlen(h->host_id, sizeof(h->host_id));
@@ -162,7 +200,7 @@ static bool hello_ok(const struct mig_hello *h)
 	for (uint32_t i = 0; i < h->ndisks; i++)
 		if (!disk_ok(&h->disks[i]))
 			return false;
-	return true;
+	return identity_ok(h);
 }
 
 int migwire_hello_encode(const struct mig_hello *h, uint8_t **out, size_t *len)
@@ -186,6 +224,12 @@ int migwire_hello_encode(const struct mig_hello *h, uint8_t **out, size_t *len)
 		wbuf_u32(&w, h->disks[i].flags);
 		wbuf_u32(&w, 0);
 	}
+	wbuf_str(&w, h->uuid, strlen(h->uuid));
+	wbuf_str(&w, h->ek_cert, h->ek_cert_len);
+	wbuf_u32(&w, h->nchain);
+	wbuf_u32(&w, 0);
+	for (uint32_t i = 0; i < h->nchain; i++)
+		wbuf_str(&w, h->ek_chain[i], h->ek_chain_len[i]);
 	return wbuf_done(&w, out, len);
 }
 
@@ -202,6 +246,34 @@ static void hello_disk(struct rbuf *r, struct mig_disk *d)
 		rbuf_fail(r, "disk reserved bytes set");
 }
 
+/* The guest's identity: present exactly when it has a vTPM. */
+static void hello_identity(struct rbuf *r, struct mig_hello *h)
+{
+	bool vtpm = h->flags & MIG_HELLO_F_VTPM;
+
+	rbuf_str(r, h->uuid, 0, sizeof(h->uuid), "guest UUID");
+	if (!r->err && (vtpm ? !uuid_ok(h->uuid, strlen(h->uuid)) : h->uuid[0] != '\0')) {
+		rbuf_fail(r, vtpm ? "guest UUID not lower-case 8-4-4-4-12 hex" :
+			  "a guest UUID without a vTPM");
+		return;
+	}
+	h->ek_cert = rbuf_bytes(r, vtpm ? 1 : 0, vtpm ? MIGWIRE_CERT_MAX : 0, &h->ek_cert_len,
+				"EK certificate");
+	h->nchain = rbuf_u32(r, "EK chain count");
+	if (!r->err && (vtpm ? !h->nchain || h->nchain > MIGWIRE_CHAIN_MAX : h->nchain)) {
+		rbuf_fail(r, vtpm ? "EK chain not 1 to 4 certificates" :
+			  "an EK chain without a vTPM");
+		return;
+	}
+	if (rbuf_u32(r, "identity reserved") && !r->err) {
+		rbuf_fail(r, "identity reserved bytes set");
+		return;
+	}
+	for (uint32_t i = 0; i < h->nchain && !r->err; i++)
+		h->ek_chain[i] = rbuf_bytes(r, 1, MIGWIRE_CERT_MAX, &h->ek_chain_len[i],
+					    "EK chain certificate");
+}
+
 int migwire_hello_decode(const uint8_t *p, size_t len, struct mig_hello *h,
 			 char *why, size_t whylen)
 {
@@ -210,7 +282,7 @@ int migwire_hello_decode(const uint8_t *p, size_t len, struct mig_hello *h,
 	rbuf_start(&r, NULL, h, sizeof(*h));
 	h->version = rbuf_u32(&r, "version");
 	if (!r.err && h->version != MIGWIRE_VERSION)
-		return rbuf_fail(&r, "protocol version not 1");
+		return rbuf_fail(&r, "protocol version not 2");
 	h->flags = rbuf_u32(&r, "flags");
 	if (!r.err && (h->flags & ~(MIG_HELLO_F_VTPM | MIG_HELLO_F_PAUSED)))
 		return rbuf_fail(&r, "unknown flags");
@@ -229,6 +301,8 @@ int migwire_hello_decode(const uint8_t *p, size_t len, struct mig_hello *h,
 		return rbuf_fail(&r, "reserved bytes set");
 	for (uint32_t i = 0; i < h->ndisks && !r.err; i++)
 		hello_disk(&r, &h->disks[i]);
+	if (!r.err)
+		hello_identity(&r, h);
 	return rbuf_end(&r);
 }
 

@@ -17,7 +17,13 @@
  *            MIGWIRE_HOSTID_MAX), str security state (0..MEASURE_MAX_TEXT),
  *            str event log (0..EVLOG_MAX_SIZE), u32 disk count (0..
  *            CONFIG_MAX_DISKS), u32 0, per disk: str path (1..PATH_MAX-1),
- *            u64 size, u32 flags (MIG_DISK_F_*), u32 0
+ *            u64 size, u32 flags (MIG_DISK_F_*), u32 0; then the guest's
+ *            identity (its vTPM's, which moves with it): str UUID (36, the
+ *            lower-case canonical form), str EK certificate (DER, 1..
+ *            MIGWIRE_CERT_MAX), u32 chain count (1..MIGWIRE_CHAIN_MAX),
+ *            u32 0, per certificate of the EK chain: str DER (1..
+ *            MIGWIRE_CERT_MAX); without MIG_HELLO_F_VTPM: both strings
+ *            empty, count 0
  *   READY    str label: the target's new pair, for the log (0..SVIRT_LABEL_MAX-1)
  *   REFUSE, ABORT   str reason (1..MIGWIRE_REASON_MAX)
  *   STREAM   the bytes themselves (1..MIGWIRE_STREAM_MAX)
@@ -38,7 +44,7 @@
 
 #include "core/config.h"
 
-#define MIGWIRE_VERSION      1u
+#define MIGWIRE_VERSION      2u    /* 2: HELLO carries the guest's identity */
 #define MIGWIRE_HOSTID_MAX   255u
 #define MIGWIRE_REASON_MAX   1024u
 #define MIGWIRE_LABEL_MAX    256u              /* SVIRT_LABEL_MAX */
@@ -47,6 +53,9 @@
 #define MIGWIRE_CONFIG_MAX   ((uint32_t)CONFIG_CANONICAL_MAX)
 #define MIGWIRE_STREAM_MAX   (1u << 20)
 #define MIGWIRE_BLOB_MAX     (1u << 20)        /* SWTPM_BLOB_MAX */
+#define MIGWIRE_UUID_LEN     36u
+#define MIGWIRE_CERT_MAX     16384u            /* BUNDLE_MAX_CERT */
+#define MIGWIRE_CHAIN_MAX    4u                /* BUNDLE_MAX_CHAIN */
 
 enum mig_msg {
 	MIG_HELLO = 1,
@@ -86,6 +95,14 @@ struct mig_hello {
 	size_t log_len;
 	uint32_t ndisks;
 	struct mig_disk disks[CONFIG_MAX_DISKS];
+	/* The identity of the guest's vTPM (MIG_HELLO_F_VTPM only): the
+	 * target enrolls it again against the migrated TPM. */
+	char uuid[MIGWIRE_UUID_LEN + 1];
+	const uint8_t *ek_cert;
+	size_t ek_cert_len;
+	uint32_t nchain;
+	const uint8_t *ek_chain[MIGWIRE_CHAIN_MAX];
+	size_t ek_chain_len[MIGWIRE_CHAIN_MAX];
 };
 
 struct mig_progress {

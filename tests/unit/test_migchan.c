@@ -654,6 +654,91 @@ static void hello_fill(struct mig_hello *h)
 	h->disks[0].flags = MIG_DISK_F_SHARED;
 	strcpy(h->disks[1].path, "/srv/ro.img");
 	h->disks[1].flags = MIG_DISK_F_READONLY;
+	strcpy(h->uuid, "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9");
+	h->ek_cert = evl;
+	h->ek_cert_len = sizeof(evl);
+	h->nchain = 2;
+	h->ek_chain[0] = evl;
+	h->ek_chain_len[0] = 1;
+	h->ek_chain[1] = (const uint8_t *)sec;
+	h->ek_chain_len[1] = sizeof(sec) - 1;
+}
+
+/* HELLO of H with one byte at AT (from the end when negative) set to V:
+ * the decoder's answer. */
+static int hello_poke(const struct mig_hello *h, long at, uint8_t v, char *why, size_t n)
+{
+	static struct mig_hello back;
+	uint8_t *p;
+	size_t len;
+	int rc;
+
+	assert_int_equal(migwire_hello_encode(h, &p, &len), 0);
+	p[at < 0 ? (long)len + at : at] = v;
+	rc = migwire_hello_decode(p, len, &back, why, n);
+	free(p);
+	return rc;
+}
+
+/* The identity: with a vTPM a UUID, an EK certificate and 1..4 chain
+ * certificates; without, none; each refused otherwise, on both sides. */
+static void test_hello_identity(void **state)
+{
+	static struct mig_hello h, back;
+	static uint8_t big[MIGWIRE_CERT_MAX + 1];
+	char why[256];
+	uint8_t *p;
+	size_t n;
+
+	(void)state;
+	hello_fill(&h);
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), 0);
+	assert_int_equal(migwire_hello_decode(p, n, &back, why, sizeof(why)), 0);
+	assert_string_equal(back.uuid, h.uuid);
+	assert_int_equal(back.ek_cert_len, sizeof(evl));
+	assert_memory_equal(back.ek_cert, evl, sizeof(evl));
+	assert_int_equal(back.nchain, 2);
+	assert_int_equal(back.ek_chain_len[1], sizeof(sec) - 1);
+	assert_memory_equal(back.ek_chain[1], sec, sizeof(sec) - 1);
+	free(p);
+	/* the encoder */
+	hello_fill(&h);
+	strcpy(h.uuid, "0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9");   /* upper case */
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	hello_fill(&h);
+	h.ek_cert_len = 0;
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	hello_fill(&h);
+	h.ek_cert = big;
+	h.ek_cert_len = sizeof(big);
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	hello_fill(&h);
+	h.nchain = 0;
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	hello_fill(&h);
+	h.nchain = MIGWIRE_CHAIN_MAX + 1;
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	hello_fill(&h);
+	h.flags = 0;                                   /* an identity, no vTPM */
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
+	h.uuid[0] = '\0';
+	h.ek_cert_len = 0;
+	h.nchain = 0;
+	assert_int_equal(migwire_hello_encode(&h, &p, &n), 0);
+	assert_int_equal(migwire_hello_decode(p, n, &back, why, sizeof(why)), 0);
+	free(p);
+	/* the decoder: the last chain certificate is 0x80 + "..." (sec); the
+	 * chain count's reserved word and count precede the chain */
+	hello_fill(&h);
+	n = 4 + 1 + 4 + sizeof(sec) - 1;               /* both chain strings */
+	assert_int_equal(hello_poke(&h, -(long)n - 4, 1, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "reserved"));
+	assert_int_equal(hello_poke(&h, -(long)n - 8, 5, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "EK chain"));
+	assert_int_equal(hello_poke(&h, -(long)n - 8, 0, why, sizeof(why)), -EBADMSG);
+	n += 8 + 4 + sizeof(evl);                      /* and the EK certificate */
+	assert_int_equal(hello_poke(&h, -(long)n - 1, 'G', why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "UUID"));
 }
 
 static void test_hello(void **state)
@@ -698,15 +783,15 @@ static void test_hello(void **state)
 	h.log_len = MIGWIRE_LOG_MAX + 1;
 	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
 	hello_fill(&h);
-	h.version = 2;
+	h.version = 1;
 	assert_int_equal(migwire_hello_encode(&h, &p, &n), -EINVAL);
 	/* and by the decoder: a byte changed in the version, a trailing byte */
 	hello_fill(&h);
 	assert_int_equal(migwire_hello_encode(&h, &p, &n), 0);
-	p[0] = 2;
+	p[0] = 1;
 	assert_int_equal(migwire_hello_decode(p, n, &back, why, sizeof(why)), -EBADMSG);
 	assert_non_null(strstr(why, "protocol version"));
-	p[0] = 1;
+	p[0] = 2;
 	p[4] = 0x80;                                     /* unknown flag */
 	assert_int_equal(migwire_hello_decode(p, n, &back, why, sizeof(why)), -EBADMSG);
 	free(p);
@@ -811,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_migkeys),
 		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_hello_identity),
 		cmocka_unit_test(test_small_messages),
 		cmocka_unit_test(test_order),
 	};
