@@ -65,6 +65,8 @@
  *                                (random, version 4), kept with its state
  *   STATE_DIR/NAME/attest/       identity, ak.alg, ak.crt, ek.crt,
  *                                ek-chain.pem (cmd_attest.h's layout)
+ *   EK_CERT_DIR/ek-chain.pem     a migrated guest's EK chain (attestd_adopt);
+ *                                otherwise EK_CA_DIR/issuercert.pem
  *   CA_DIR/ca.crt, CA_DIR/ca.key the local attestation CA (self-signed,
  *                                P-256), created 0700/0600 on first use
  *
@@ -143,6 +145,28 @@ int attestd_uuid(const char *state_dir, char uuid[37]);
 int attestd_enroll_if_needed(const struct attestd_enroll_config *cfg, struct vtpm *v,
 			     const char *label, struct attestd_guest *id);
 void attestd_guest_free(struct attestd_guest *id);
+
+/* EK_CERT_DIR's files: swtpm_setup's EK certificate (DER) and, for a guest
+ * that migrated here, the EK chain that came with it (PEM). */
+#define ATTESTD_EK_CERT  "ek-rsa2048.crt"
+#define ATTESTD_EK_CHAIN "ek-chain.pem"
+
+/*
+ * A live migration's target (issue 18), before the identity moves: EK (leaf
+ * and intermediates, DER) chains to EK_CA_DIR's anchors.  0, -EPERM (does
+ * not chain), -EBADMSG (not DER) or -EINVAL/-ENOMEM, the reason in WHY.
+ */
+int attestd_ek_check(const char *ek_ca_dir, const char *name, const struct bundle_chain *ek,
+		     char *why, size_t whylen);
+
+/*
+ * After the migrated vTPM state replaced the one made here: the source's
+ * UUID into STATE/uuid, its EK certificate and chain into EK_CERT_DIR, the
+ * enrollment of the TPM made here removed (its AK certificate), so that the
+ * next attestd_enroll_if_needed() enrolls the migrated TPM.  0 or -errno.
+ */
+int attestd_adopt(const struct attestd_enroll_config *cfg, const char *uuid,
+		  const struct bundle_chain *ek);
 
 /* ---- the control socket ------------------------------------------------- */
 

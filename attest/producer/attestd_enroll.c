@@ -23,6 +23,18 @@
 #include "core/log.h"
 #include "core/util.h"
 
+/* DIR/NAME removed; 0 when it is gone (also when it never was). */
+static int unlink_at_dir(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return unlink(path) && errno != ENOENT ? -1 : 0;
+}
+
 /* Creates path and its missing parents (mode for the ones created). */
 static int attestd_mkdirs(const char *path, mode_t mode)
 {
@@ -340,6 +352,20 @@ struct attestd_enroll_ctx {
 	EVP_PKEY *ca_key;
 };
 
+/* EK_CA_DIR/swtpm-localca-rootca-cert.pem: this host's EK anchors. */
+static int attestd_anchors_load(X509_STORE *anchors, const char *ek_ca_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", ek_ca_dir) >=
+	    (int)sizeof(path) || X509_STORE_load_file(anchors, path) != 1) {
+		log_err("guest %s: EK anchors %s unusable", name, path);
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* quote_vtpm_enroll, then the attestation directory (cmd_attest.h). */
 static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 			      struct attestd_guest *id)
@@ -353,7 +379,7 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 		.ca_key = c->ca_key, .days = c->cfg->days > 0 ? c->cfg->days : 3650 };
 	struct enroll_result res = { 0 };
 	unsigned char *der = NULL;
-	char path[PATH_MAX], policy[66];
+	char policy[66];
 	int n, rc = ek && anchors && mid ? 0 : -ENOMEM;
 
 	for (size_t i = 0; !rc && i < id->g.ek.nchain; i++) {
@@ -366,11 +392,8 @@ static int attestd_enroll_run(struct attestd_enroll_ctx *c, struct vtpm *v,
 			rc = -EINVAL;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/swtpm-localca-rootca-cert.pem", c->cfg->ek_ca_dir);
-	if (!rc && X509_STORE_load_file(anchors, path) != 1) {
-		log_err("guest %s: EK anchors %s unusable", id->name, path);
+	if (!rc && attestd_anchors_load(anchors, c->cfg->ek_ca_dir, id->name))
 		rc = -EINVAL;
-	}
 	rc = rc ? rc : quote_vtpm_enroll(v, &req, &res);
 	n = rc ? 0 : i2d_X509(res.ak_cert, &der);
 	if (!rc && n <= 0)
@@ -434,9 +457,13 @@ static int attestd_enroll_prepare(struct attestd_enroll_ctx *c, const char *labe
 	rc = rc ? rc : attestd_ca_load(cfg->ca_dir ? cfg->ca_dir : ATTESTD_CA_DIR, &c->ca,
 				       &c->ca_key);
 	snprintf(c->ident, sizeof(c->ident), "%s\n%s\n", id->name, id->uuid);
-	rc = rc ? rc : attestd_read_in(cfg->ek_cert_dir, "ek-rsa2048.crt", BUNDLE_MAX_CERT,
+	rc = rc ? rc : attestd_read_in(cfg->ek_cert_dir, ATTESTD_EK_CERT, BUNDLE_MAX_CERT,
 				       &id->g.ek.cert);
-	snprintf(path, sizeof(path), "%s/issuercert.pem", cfg->ek_ca_dir);
+	/* A guest that migrated here keeps its EK chain beside its EK
+	 * certificate (attestd_adopt); a guest made here: this host's. */
+	snprintf(path, sizeof(path), "%s/" ATTESTD_EK_CHAIN, cfg->ek_cert_dir);
+	if (access(path, F_OK))
+		snprintf(path, sizeof(path), "%s/issuercert.pem", cfg->ek_ca_dir);
 	rc = rc ? rc : attestd_read_chain(path, &id->g.ek);
 	return rc;
 }
@@ -484,4 +511,110 @@ void attestd_guest_free(struct attestd_guest *id)
 			free(c[i]->chain[j].data);
 	}
 	memset(id, 0, sizeof(*id));
+}
+
+/* One whole DER certificate, nothing after it. */
+static X509 *attestd_der(const struct bundle_blob *b)
+{
+	const unsigned char *p = b->data;
+	X509 *x = b->len && b->len <= BUNDLE_MAX_CERT ? d2i_X509(NULL, &p, (long)b->len) : NULL;
+
+	if (x && p != b->data + b->len) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+int attestd_ek_check(const char *ek_ca_dir, const char *name, const struct bundle_chain *ek,
+		     char *why, size_t whylen)
+{
+	X509_STORE *anchors = X509_STORE_new();
+	STACK_OF(X509) *mid = sk_X509_new_null();
+	X509_STORE_CTX *sc = X509_STORE_CTX_new();
+	X509 *leaf = attestd_der(&ek->cert);
+	int rc = anchors && mid && sc ? 0 : -ENOMEM;
+
+	if (!rc && !leaf)
+		rc = -EBADMSG, snprintf(why, whylen, "the EK certificate is not one DER certificate");
+	for (size_t i = 0; !rc && i < ek->nchain && i < BUNDLE_MAX_CHAIN; i++) {
+		X509 *x = attestd_der(&ek->chain[i]);
+
+		if (!x || !sk_X509_push(mid, x)) {
+			X509_free(x);
+			rc = -EBADMSG;
+			snprintf(why, whylen, "EK chain certificate %zu is not one DER certificate", i);
+		}
+	}
+	if (!rc && attestd_anchors_load(anchors, ek_ca_dir, name)) {
+		rc = -EINVAL;
+		snprintf(why, whylen, "this host's EK anchors (%s) are unusable", ek_ca_dir);
+	}
+	if (!rc && (X509_STORE_CTX_init(sc, anchors, leaf, mid) != 1 || X509_verify_cert(sc) != 1)) {
+		rc = -EPERM;
+		snprintf(why, whylen, "the EK certificate does not chain to this host's EK "
+			 "anchors (%s/swtpm-localca-rootca-cert.pem): %s", ek_ca_dir,
+			 X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+	}
+	X509_STORE_CTX_free(sc);
+	X509_free(leaf);
+	sk_X509_pop_free(mid, X509_free);
+	X509_STORE_free(anchors);
+	ERR_clear_error();
+	return rc;
+}
+
+/* The chain as one PEM file (attestd_read_chain reads it back). */
+static int attestd_chain_put(const char *dir, const struct bundle_chain *ek)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL;
+	long n;
+	int rc = b ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < ek->nchain && i < BUNDLE_MAX_CHAIN; i++) {
+		X509 *x = attestd_der(&ek->chain[i]);
+
+		rc = x && PEM_write_bio_X509(b, x) ? 0 : -EINVAL;
+		X509_free(x);
+	}
+	n = b ? BIO_get_mem_data(b, &p) : 0;
+	rc = rc ? rc : attest_file_put_at(dir, ATTESTD_EK_CHAIN, p, (size_t)n, 0644);
+	BIO_free(b);
+	ERR_clear_error();
+	return rc;
+}
+
+int attestd_adopt(const struct attestd_enroll_config *cfg, const char *uuid,
+		  const struct bundle_chain *ek)
+{
+	char state[PATH_MAX], dir[PATH_MAX], line[38];
+	int rc;
+
+	if (!cfg->name || !cfg->ek_cert_dir || !uuid || !attestd_uuid_valid(uuid, strlen(uuid)) ||
+	    !ek->nchain || ek->nchain > BUNDLE_MAX_CHAIN)
+		return -EINVAL;
+	if (cfg->state_dir)
+		snprintf(state, sizeof(state), "%s", cfg->state_dir);
+	else
+		snprintf(state, sizeof(state), "%s/%s", ATTESTD_STATE_DIR, cfg->name);
+	if (snprintf(dir, sizeof(dir), "%s/attest", state) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	/* The enrollment of the TPM this host made first goes before anything
+	 * else: its AK is not the migrated TPM's (an error below leaves no
+	 * enrollment, never a stale one). */
+	rc = attestd_mkdirs(state, 0700);
+	if (!rc && unlink_at_dir(dir, "ak.crt"))
+		rc = -errno;
+	snprintf(line, sizeof(line), "%s\n", uuid);
+	rc = rc ? rc : attest_file_put_at(state, "uuid", line, 37, 0600);
+	rc = rc ? rc : attest_file_put_at(cfg->ek_cert_dir, ATTESTD_EK_CERT, ek->cert.data,
+					  ek->cert.len, 0644);
+	rc = rc ? rc : attestd_chain_put(cfg->ek_cert_dir, ek);
+	if (rc)
+		log_err("guest %s: the migrated identity not stored: %s", cfg->name, strerror(-rc));
+	else
+		log_info("guest %s: identity %s and its EK certificate taken from the source",
+			 cfg->name, uuid);
+	return rc;
 }
