@@ -10,7 +10,9 @@
  *      one is logged and audited, and the next is awaited); HELLO decoded;
  *      the configuration is HELLO's canonical one, validated as any
  *      (config_from_canonical), its name and disks agreeing with HELLO's;
- *      every disk on shared storage (MIG_DISK_F_SHARED: the same path)
+ *      every disk on shared storage (MIG_DISK_F_SHARED: the same path);
+ *      with a vTPM, HELLO's EK certificate and chain chain to this host's
+ *      EK anchors (--ek-ca-dir), or the guest is refused
  *   2. after launch_validate (launch_incoming_check): each disk's size is
  *      HELLO's
  *   3. a fresh pair (svirt_vm_create); the disks labelled at the hand-over
@@ -26,7 +28,10 @@
  *      blobs and HELLO's log into the freshly started swtpm
  *      (launch_vtpm_restore); the migration event measured (the source's
  *      CN and certificate digest as migchan authenticated them, the
- *      stream's digest, the new security state); VMM_CTL_RESUME (unless
+ *      stream's digest, the new security state); the source's identity
+ *      taken (UUID, EK certificate and chain: attestd_adopt) and the
+ *      migrated TPM enrolled, the attestation socket opened (no enrollment
+ *      of the TPM made at this start: it was never the guest's); VMM_CTL_RESUME (unless
  *      the guest was paused on the source); RUNNING
  *   6. an ordinary launcher from then on
  * Any failure before RUNNING: REFUSE (before READY) or ABORT with the
@@ -45,6 +50,7 @@
 
 #include <openssl/evp.h>
 
+#include "attest/format/bundle.h"
 #include "attest/vtpm/measure.h"
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
@@ -61,7 +67,8 @@
 #define INCOMING_READY_MS 60000    /* the VMM checks the state and builds the VM */
 #define INCOMING_RECV_MAX (3 * (MIGWIRE_BLOB_MAX + 4) + 64)   /* VTPM, the largest */
 #define INCOMING_HELLO_MAX (MIGWIRE_CONFIG_MAX + MIGWIRE_SECSTATE_MAX + MIGWIRE_LOG_MAX + \
-			    MIGWIRE_HOSTID_MAX + CONFIG_MAX_DISKS * (PATH_MAX + 32) + 256)
+			    MIGWIRE_HOSTID_MAX + CONFIG_MAX_DISKS * (PATH_MAX + 32) + \
+			    (MIGWIRE_CHAIN_MAX + 1) * (MIGWIRE_CERT_MAX + 4) + 256)
 
 struct launch_incoming {
 	const char *addr, *svirt, *seccomp;
@@ -72,6 +79,7 @@ struct launch_incoming {
 	size_t hello_len, vtpm_len;
 	struct mig_hello hello;
 	struct mig_vtpm vtpm;
+	struct bundle_chain ek;       /* HELLO's EK certificate and chain (pointers) */
 	bool have_vtpm, ready_sent, over, audited;
 	EVP_MD_CTX *md;
 	uint64_t bytes;
@@ -216,6 +224,27 @@ static int inc_hello_check(struct launch_incoming *in, struct vm_config *cfg)
 	return rc;
 }
 
+/* Step 1's identity check: the source's EK certificate chains to this
+ * host's EK anchors, or nothing starts (the source keeps its guest). */
+static int inc_ek_check(struct launch_incoming *in, const struct launch *l)
+{
+	const struct mig_hello *h = &in->hello;
+	char why[384];
+	int rc;
+
+	if (!(h->flags & MIG_HELLO_F_VTPM))
+		return 0;
+	in->ek = (struct bundle_chain){ .cert = { (uint8_t *)h->ek_cert, h->ek_cert_len },
+					.nchain = h->nchain };
+	for (uint32_t i = 0; i < h->nchain; i++)
+		in->ek.chain[i] = (struct bundle_blob){ (uint8_t *)h->ek_chain[i],
+							h->ek_chain_len[i] };
+	rc = launch_attestd_ek_check(l, &in->ek, why, sizeof(why));
+	if (rc)
+		WHY(in, "the guest's vTPM identity is refused here: %.400s", why);
+	return rc;
+}
+
 /* Step 2, after launch_validate: each disk is the size the source has. */
 int launch_incoming_check(struct launch *l)
 {
@@ -350,6 +379,25 @@ static void inc_peer_cn(const char *peer, char *cn, size_t n)
 	snprintf(cn, n, "%.*s", (int)(k < n ? k : n - 1), p ? p : "");
 }
 
+/* Step 5's identity: the source's UUID, EK certificate and chain stored
+ * here, then the migrated TPM enrolled (its AK, derived from the source's
+ * seeds under the source's UUID, certified by this host's attestation CA:
+ * the EK certificate must be the migrated TPM's EK) and the attestation
+ * socket opened.  The TPM made at this start was never enrolled. */
+static int inc_enroll(struct launch_incoming *in, struct launch *l)
+{
+	int rc = launch_attestd_adopt(l, in->hello.uuid, &in->ek);
+
+	if (rc)
+		return WHY(in, "the guest's identity cannot be stored here: %s",
+			   strerror(-rc)), rc;
+	rc = launch_attestd_open(l);
+	if (rc)
+		return WHY(in, "the migrated vTPM cannot be enrolled here (EK certificate "
+			   "not this TPM's, or %s): its log says why", strerror(-rc)), rc;
+	return 0;
+}
+
 /* Step 5: claimed, the vTPM's state, the event, resumed. */
 static int inc_commit(struct launch_incoming *in, struct launch *l)
 {
@@ -390,6 +438,9 @@ static int inc_commit(struct launch_incoming *in, struct launch *l)
 		if (rc)
 			return WHY(in, "the migration event is not measured: %s", strerror(-rc)),
 			       rc;
+		rc = inc_enroll(in, l);
+		if (rc)
+			return rc;
 	}
 	if (!(in->hello.flags & MIG_HELLO_F_PAUSED)) {
 		rc = launch_control_order_sync(l->control, VMM_CTL_RESUME, CONTROL_VMM_MS, &rep);
@@ -538,6 +589,7 @@ int cmd_incoming(int argc, char **argv)
 	     0 : -ENOMEM;
 	rc = rc ? rc : inc_accept(&in);
 	rc = rc ? rc : inc_hello_check(&in, &l.cfg);
+	rc = rc ? rc : inc_ek_check(&in, &l);
 	rc = rc ? rc : snap_limits_from_config(&l.cfg, &lim);
 	if (!rc)
 		migframe_init(&in.frame, &lim);

@@ -74,19 +74,49 @@ void launch_control_teardown(struct launch *l)
 	l->control = NULL;
 }
 
-/* Enrollment at first start and the control socket (fail closed). */
-int launch_attestd_open(struct launch *l)
+/* The guest's enrollment settings (attest/producer/attestd.h). */
+static struct attestd_enroll_config launch_enroll_config(const struct launch *l)
 {
-	struct attestd_enroll_config ec = {
+	return (struct attestd_enroll_config){
 		.name = l->cfg.name, .ek_cert_dir = l->cert_dir,
 		.ek_ca_dir = l->opt.ca_dir,
 		/* issue 15: the AK certificate comes with a host quote bound to it */
 		.host_tpm = l->opt.host_tpm, .host_dir = l->opt.host_dir,
 		.host_bind = enroll_host_bind,
 	};
+}
+
+/* A migration's target: the source's identity checked (before anything
+ * moves) and, once its TPM state is here, taken (launch_incoming.c). */
+int launch_attestd_ek_check(const struct launch *l, const struct bundle_chain *ek,
+			    char *why, size_t whylen)
+{
+	return attestd_ek_check(l->opt.ca_dir, l->cfg.name, ek, why, whylen);
+}
+
+int launch_attestd_adopt(const struct launch *l, const char *uuid,
+			 const struct bundle_chain *ek)
+{
+	struct attestd_enroll_config ec = launch_enroll_config(l);
+
+	return attestd_adopt(&ec, uuid, ek);
+}
+
+/* The enrolled identity (a migration's source sends it), NULL before. */
+const struct attestd_guest *launch_attestd_identity(const struct launch *l)
+{
+	return l->attestd ? &launch_ad_id : NULL;
+}
+
+/* Enrollment at first start and the control socket (fail closed).  A
+ * migration's target calls it only once the source's TPM state and
+ * identity are here (launch_incoming.c), never for the TPM made here. */
+int launch_attestd_open(struct launch *l)
+{
+	struct attestd_enroll_config ec = launch_enroll_config(l);
 	int rc;
 
-	if (!l->vtpm_running)
+	if (!l->vtpm_running || l->attestd)
 		return 0;
 	rc = attestd_enroll_if_needed(&ec, &l->vtpm, l->svm ? l->vmm_label : "none",
 				      &launch_ad_id);

@@ -5,7 +5,8 @@
  *   1. migchan_connect to the target (TLS 1.3, both sides authenticated)
  *   2. HELLO: the guest's name, canonical configuration, this host's id,
  *      the security state's text, the event log, the disks (every disk is
- *      expected on shared storage, at the same path); READY or REFUSE
+ *      expected on shared storage, at the same path), the vTPM's identity
+ *      (UUID, EK certificate and chain, as enrolled here); READY or REFUSE
  *   3. VMM_CTL_MIG_START: round 0 (all of RAM) while the guest runs; then
  *      VMM_CTL_MIG_ROUND while the expected downtime (the last round's
  *      pages at the measured throughput) is over the budget and rounds
@@ -42,6 +43,7 @@
 
 #include <openssl/evp.h>
 
+#include "attest/producer/attestd.h"
 #include "attest/vtpm/measure.h"
 #include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
@@ -380,6 +382,32 @@ static int job_disks(struct mig_job *j, struct mig_hello *h)
 	return 0;
 }
 
+/* The guest's identity moves with its TPM: the UUID its AK policy binds,
+ * the EK certificate and chain enrolled here (the target checks them
+ * against its EK anchors and enrolls the migrated TPM again). */
+static int job_identity(struct mig_job *j, struct mig_hello *h)
+{
+	const struct attestd_guest *id = launch_attestd_identity(j->l);
+
+	if (!j->l->vtpm_running)
+		return 0;
+	if (!id || !id->g.ek.cert.len || !id->g.ek.nchain ||
+	    id->g.ek.nchain > MIGWIRE_CHAIN_MAX) {
+		WHY(j, "the guest's vTPM has no enrolled identity (EK certificate and "
+		    "chain) to send");
+		return -ENOKEY;
+	}
+	snprintf(h->uuid, sizeof(h->uuid), "%s", id->uuid);
+	h->ek_cert = id->g.ek.cert.data;
+	h->ek_cert_len = id->g.ek.cert.len;
+	h->nchain = (uint32_t)id->g.ek.nchain;
+	for (uint32_t i = 0; i < h->nchain; i++) {
+		h->ek_chain[i] = id->g.ek.chain[i].data;
+		h->ek_chain_len[i] = id->g.ek.chain[i].len;
+	}
+	return 0;
+}
+
 /* Step 2: HELLO, then READY (the target's new pair) or REFUSE. */
 static int job_hello(struct mig_job *j)
 {
@@ -404,6 +432,7 @@ static int job_hello(struct mig_job *j)
 	h.log = l->vtpm_running ? l->vtpm.log.buf : NULL;
 	h.log_len = l->vtpm_running ? l->vtpm.log.len : 0;
 	rc = job_disks(j, &h);
+	rc = rc ? rc : job_identity(j, &h);
 	rc = rc ? rc : migwire_hello_encode(&h, &buf, &len);
 	if (rc) {
 		WHY(j, "HELLO: %s", strerror(-rc));

@@ -296,8 +296,11 @@ static int run_launch(struct launch *l)
 		if (rc)
 			goto out_vtpm;
 	}
+	/* A migration's target enrolls after the source's TPM state is here
+	 * (launch_incoming_feed): the TPM made at this start is not the
+	 * guest's. */
 	why = "attestation";
-	rc = launch_attestd_open(l);
+	rc = l->incoming ? 0 : launch_attestd_open(l);
 	if (rc)
 		goto out_vtpm;
 	why = "control";

@@ -255,6 +255,13 @@ void launch_watch_stop(struct launch *l);
 /* core/launch/launch_loop.c */
 int launch_attestd_open(struct launch *l);
 void launch_attestd_close(struct launch *l);
+struct attestd_guest;
+struct bundle_chain;
+const struct attestd_guest *launch_attestd_identity(const struct launch *l);
+int launch_attestd_ek_check(const struct launch *l, const struct bundle_chain *ek,
+			    char *why, size_t whylen);
+int launch_attestd_adopt(const struct launch *l, const char *uuid,
+			 const struct bundle_chain *ek);
 int launch_loop_run(struct launch *l, pid_t pid);
 int launch_control_setup(struct launch *l);
 void launch_control_teardown(struct launch *l);
