@@ -4,14 +4,18 @@
  * source with a trusted certificate that sends a guest's true HELLO, then a
  * migration stream that is not one.  The test's target must refuse it
  * naming the record and leave nothing behind.
- *   mig-badsource ADDR GUEST.json CERT KEY CA TRUSTED KIND [EVENTLOG]
+ *   mig-badsource ADDR GUEST.json CERT KEY CA TRUSTED KIND [EVENTLOG
+ *                 [GUEST-STATE-DIR EK-CHAIN.pem]]
  * KIND: header (another magic), skip (round 1 skipped), mem (MEM in a
  * migration stream), big (PAGES over a whole guest's RAM).  Prints the
  * target's answer ("REFUSE ...", "ABORT ...", or the channel's error) and
  * exits 0 when the target refused.  EVENTLOG: the guest's launcher log
  * (a guest with a vTPM: the target checks it is a launcher's first).
+ * GUEST-STATE-DIR (its uuid, ek/ek-rsa2048.crt) and EK-CHAIN.pem: the
+ * guest's true identity (the target checks its EK chain before READY).
  */
 #include <errno.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +56,41 @@ static void stream(const char *kind)
 	rec(SNAP_REC_ROUND_END, !strcmp(kind, "skip") ? 2 : 1, 0);
 }
 
+/* The guest's identity into H (buffers static: HELLO points into them). */
+static int identity(struct mig_hello *h, const char *state, const char *chain)
+{
+	static uint8_t ek[MIGWIRE_CERT_MAX], der[MIGWIRE_CHAIN_MAX][MIGWIRE_CERT_MAX];
+	char path[4096];
+	FILE *f;
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/uuid", state);
+	f = fopen(path, "r");
+	if (!f || !fgets(h->uuid, sizeof(h->uuid), f))
+		return -1;
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ek/ek-rsa2048.crt", state);
+	f = fopen(path, "rb");
+	h->ek_cert_len = f ? fread(ek, 1, sizeof(ek), f) : 0;
+	h->ek_cert = ek;
+	if (f)
+		fclose(f);
+	f = fopen(chain, "r");
+	while (f && h->nchain < MIGWIRE_CHAIN_MAX && (x = PEM_read_X509(f, NULL, NULL, NULL))) {
+		unsigned char *p = der[h->nchain];
+		int n = i2d_X509(x, NULL);
+
+		if (n > 0 && n <= (int)MIGWIRE_CERT_MAX && i2d_X509(x, &p) == n) {
+			h->ek_chain[h->nchain] = der[h->nchain];
+			h->ek_chain_len[h->nchain++] = (size_t)n;
+		}
+		X509_free(x);
+	}
+	if (f)
+		fclose(f);
+	return h->ek_cert_len && h->nchain ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct vm_config cfg;
@@ -67,9 +106,10 @@ int main(int argc, char **argv)
 
 	static uint8_t log[MIGWIRE_LOG_MAX];
 
-	if (argc != 8 && argc != 9)
+	if (argc != 8 && argc != 9 && argc != 11)
 		return fprintf(stderr, "usage: mig-badsource ADDR GUEST.json CERT KEY CA "
-			       "TRUSTED header|skip|mem|big [EVENTLOG]\n"), 2;
+			       "TRUSTED header|skip|mem|big [EVENTLOG [GUEST-STATE-DIR "
+			       "EK-CHAIN.pem]]\n"), 2;
 	if (argc == 9) {
 		FILE *f = fopen(argv[8], "rb");
 
@@ -87,6 +127,9 @@ int main(int argc, char **argv)
 	h.config = (const uint8_t *)canon;
 	h.config_len = clen;
 	snprintf(h.host_id, sizeof(h.host_id), "badsource");
+	if (argc == 11 && identity(&h, argv[9], argv[10]))
+		return fprintf(stderr, "mig-badsource: %s, %s: no identity\n", argv[9],
+			       argv[10]), 2;
 	h.ndisks = cfg.ndisks;
 	for (uint32_t i = 0; i < cfg.ndisks; i++) {
 		FILE *f = fopen(cfg.disks[i].path, "rb");
