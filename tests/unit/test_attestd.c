@@ -33,6 +33,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "attest/producer/attestd.h"
 #include "attest/producer/reference.h"
 #include "attest/verify/verify.h"
@@ -681,6 +684,84 @@ static void test_cli_through_the_launcher(void **state)
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A self-signed certificate: DER into B (a key no EK anchor knows). */
+static void stranger_der(struct bundle_blob *b)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(k);
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"stranger", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	X509_set_pubkey(x, k);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	n = i2d_X509(x, &der);
+	assert_true(n > 0);
+	b->data = malloc((size_t)n);
+	assert_non_null(b->data);
+	memcpy(b->data, der, (size_t)n);
+	b->len = (size_t)n;
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+/*
+ * A live migration's target (issue 18): the source's EK certificate is
+ * checked against this host's anchors (a stranger's or a broken one is
+ * refused, named); the source's identity adopted makes the next enrollment
+ * one of that UUID, with the chain that came (ek-chain.pem), and the AK
+ * certificate of the earlier enrollment gone first.  Runs last: it changes
+ * the stored enrollment.
+ */
+static void test_migrated_identity(void **state)
+{
+	static const char uuid[] = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
+	struct bundle_chain bad = F.id.g.ek;
+	struct attestd_guest g;
+	char why[512], path[300];
+	uint8_t junk[3] = { 0x30, 0x01, 0x00 };
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(attestd_ek_check(F.dir[2], NAME, &F.id.g.ek, why, sizeof(why)), 0);
+	stranger_der(&bad.cert);
+	assert_int_equal(attestd_ek_check(F.dir[2], NAME, &bad, why, sizeof(why)), -EPERM);
+	assert_non_null(strstr(why, "does not chain to this host's EK anchors"));
+	free(bad.cert.data);
+	bad.cert = (struct bundle_blob){ junk, sizeof(junk) };
+	assert_int_equal(attestd_ek_check(F.dir[2], NAME, &bad, why, sizeof(why)), -EBADMSG);
+	assert_non_null(strstr(why, "not one DER certificate"));
+	bad = F.id.g.ek;
+	bad.chain[0] = (struct bundle_blob){ junk, sizeof(junk) };
+	assert_int_equal(attestd_ek_check(F.dir[2], NAME, &bad, why, sizeof(why)), -EBADMSG);
+	assert_int_equal(attestd_ek_check("/nonexistent", NAME, &F.id.g.ek, why, sizeof(why)),
+			 -EINVAL);
+	/* adopted: the UUID, the EK certificate and chain; no AK certificate */
+	assert_int_equal(attestd_adopt(&F.ecfg, "not-a-uuid", &F.id.g.ek), -EINVAL);
+	assert_int_equal(attestd_adopt(&F.ecfg, uuid, &F.id.g.ek), 0);
+	snprintf(path, sizeof(path), "%s/attest/ak.crt", state_dir);
+	assert_int_equal(stat(path, &st), -1);
+	snprintf(path, sizeof(path), "%s/" ATTESTD_EK_CHAIN, F.dir[3]);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &g), 0);
+	assert_string_equal(g.uuid, uuid);
+	assert_int_equal(g.g.ek.nchain, F.id.g.ek.nchain);
+	assert_memory_equal(g.g.ek.chain[0].data, F.id.g.ek.chain[0].data,
+			    F.id.g.ek.chain[0].len);
+	assert_true(g.g.ak.cert.len != F.id.g.ak.cert.len ||
+		    memcmp(g.g.ak.cert.data, F.id.g.ak.cert.data, F.id.g.ak.cert.len));
+	attestd_guest_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -694,6 +775,7 @@ int main(void)
 		cmocka_unit_test(test_non_root_refused),
 		cmocka_unit_test(test_slow_client_bounded),
 		cmocka_unit_test(test_open_is_safe),
+		cmocka_unit_test(test_migrated_identity),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
