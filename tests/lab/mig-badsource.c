@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 		return fprintf(stderr, "usage: mig-badsource ADDR GUEST.json CERT KEY CA "
 			       "TRUSTED header|skip|mem|big [EVENTLOG [GUEST-STATE-DIR "
 			       "EK-CHAIN.pem]]\n"), 2;
-	if (argc == 9) {
+	if (argc >= 9) {
 		FILE *f = fopen(argv[8], "rb");
 
 		h.log_len = f ? fread(log, 1, sizeof(log), f) : 0;
