@@ -46,7 +46,7 @@ fuzz_http_SRCS := tests/fuzz/fuzz_http.c core/launch/http.c
 # VMM, bounds and the peer check, over a real socket in a temporary folder.
 UNIT_TESTS += test_control
 test_control_SRCS := tests/unit/test_control.c core/launch/launch_control.c \
-	core/launch/launch_control_api.c core/launch/snapshot_req.c core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) core/log.c
+	core/launch/launch_control_api.c core/launch/snapshot_req.c core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) core/snapshot.c core/bootparams.c core/log.c
 test_control_PKGS := cmocka json-c libselinux
 # Its audit records are checked by the wrapper (the records themselves by
 # test_audit).
@@ -57,7 +57,7 @@ test_control_WRAP := launch_audit_control launch_snapshot_run launch_migrate_sta
 UNIT_TESTS += test_control_cli
 test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c \
 	core/launch/launch_control.c core/launch/launch_control_api.c core/launch/snapshot_req.c \
-	core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) \
+	core/launch/migrate_req.c core/launch/http.c $(CONFIG_SRCS) core/snapshot.c core/bootparams.c \
 	$(SVIRT_SRCS) core/log.c
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread

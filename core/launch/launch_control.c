@@ -19,6 +19,7 @@
 
 #include "core/launch/launcher.h"
 #include "core/log.h"
+#include "core/snapshot.h"
 #include "core/util.h"
 
 long long launch_control_now_ms(void)
@@ -328,6 +329,31 @@ int launch_control_order_sync(struct control *ctl, uint32_t op, int timeout_ms,
 		if (rep->seq == req.seq)
 			return 0;
 	}
+}
+
+int launch_control_stream_record(const struct stream_relay *s, const struct snap_limits *lim,
+				 struct snap_frame_state *st, struct snap_rec *r)
+{
+	uint8_t h[16];
+	int rc = s->read(s->ctx, h, sizeof(h)), end;
+
+	if (rc)
+		return rc;
+	snap_rec_decode(h, r);
+	rc = snap_frame_check(r, lim, st);
+	if (rc < 0)
+		return rc;
+	end = rc == SNAP_FRAME_END;
+	rc = s->put(s->ctx, h, sizeof(h));
+	for (uint64_t left = r->len; !rc && left;) {
+		size_t k = left < s->buf_len ? (size_t)left : s->buf_len;
+
+		rc = s->read(s->ctx, s->buf, k);
+		rc = rc ? rc : s->put(s->ctx, s->buf, k);
+		left -= k;
+	}
+	st->offset += sizeof(h) + r->len;
+	return rc ? rc : end ? SNAP_FRAME_END : 0;
 }
 
 int launch_control_stream_read(struct control *ctl, int snap_fd, void *buf, size_t n,

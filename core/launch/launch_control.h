@@ -125,6 +125,25 @@ int launch_control_reply_wait(struct control *ctl, int timeout_ms, struct vmm_ct
 int launch_control_stream_read(struct control *ctl, int snap_fd, void *buf, size_t n,
 			       int timeout_ms, struct vmm_ctl_reply *rep, bool *got_rep);
 
+/* Where launch_control_stream_record reads the VMM's stream from and puts
+ * each record to (a snapshot's sealed file, a migration's channel). */
+struct stream_relay {
+	int (*read)(void *ctx, void *buf, size_t n);        /* exactly N bytes */
+	int (*put)(void *ctx, const void *buf, size_t n);
+	void *ctx;
+	uint8_t *buf;                /* the payload passes through it */
+	size_t buf_len;
+};
+/* One record of the VMM's state stream: its header read and framed
+ * (snap_frame_check against LIM and ST: the VMM is not trusted to end it),
+ * then the header and the payload put, ST's offset moved past it; *R the
+ * record.  0, SNAP_FRAME_END after the END record, or -errno. */
+struct snap_limits;
+struct snap_frame_state;
+struct snap_rec;
+int launch_control_stream_record(const struct stream_relay *s, const struct snap_limits *lim,
+				 struct snap_frame_state *st, struct snap_rec *r);
+
 /* launch_control_api.c: a parsed request -> an HTTP response in c->out. */
 long long launch_control_now_ms(void);
 long long launch_control_now_us(void);

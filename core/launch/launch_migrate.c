@@ -253,34 +253,28 @@ static int job_sync(struct mig_job *j, uint32_t op)
 	return rc ? rc : job_reply(j, MIG_IO_MS);
 }
 
+static int job_read_cb(void *ctx, void *buf, size_t n)
+{
+	return job_read(ctx, buf, n);
+}
+
+static int job_put_cb(void *ctx, const void *buf, size_t n)
+{
+	return job_put(ctx, buf, n);
+}
+
 /* One record of the stream: framed, forwarded; 1 at the end of the
  * order's part (ROUND_END, or END for FINAL). */
 static int job_record(struct mig_job *j, uint32_t op)
 {
 	static uint8_t buf[64 * 1024];
+	const struct stream_relay s = { job_read_cb, job_put_cb, j, buf, sizeof(buf) };
 	struct snap_rec r;
-	uint8_t h[16];
-	int rc = job_read(j, h, sizeof(h)), end;
+	int rc = launch_control_stream_record(&s, &j->lim, &j->st, &r);
 
-	if (rc)
-		return rc;
-	snap_rec_decode(h, &r);
-	rc = snap_frame_check(&r, &j->lim, &j->st);
 	if (rc < 0)
 		return rc;
-	end = rc == SNAP_FRAME_END;
-	rc = job_put(j, h, sizeof(h));
-	for (uint64_t left = r.len; !rc && left;) {
-		size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-
-		rc = job_read(j, buf, k);
-		rc = rc ? rc : job_put(j, buf, k);
-		left -= k;
-	}
-	j->st.offset += sizeof(h) + r.len;
-	if (rc)
-		return rc;
-	return end || (r.type == SNAP_REC_ROUND_END && op != VMM_CTL_MIG_FINAL);
+	return rc == SNAP_FRAME_END || (r.type == SNAP_REC_ROUND_END && op != VMM_CTL_MIG_FINAL);
 }
 
 /* One migration order and its part of the stream, whole, then its reply. */

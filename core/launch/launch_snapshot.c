@@ -75,14 +75,24 @@ static int snap_put(struct snap_job *j, const void *buf, size_t n)
 	return snapbox_put(j->box, SNAPBOX_VMSTATE, buf, n);
 }
 
+static int snap_read_cb(void *ctx, void *buf, size_t n)
+{
+	return snap_read(ctx, buf, n);
+}
+
+static int snap_put_cb(void *ctx, const void *buf, size_t n)
+{
+	return snap_put(ctx, buf, n);
+}
+
 /* The VMM's stream, framed, into VMSTATE; then its reply. */
 static int snap_vmstate(struct snap_job *j)
 {
 	static uint8_t buf[SNAPBOX_CHUNK];
+	const struct stream_relay s = { snap_read_cb, snap_put_cb, j, buf, sizeof(buf) };
 	struct snap_frame_state st = { .offset = SNAP_MAGIC_LEN };
 	struct snap_limits lim;
 	struct vmm_ctl_req req;
-	uint8_t h[16];
 	int rc = snap_limits_from_config(&j->l->cfg, &lim);
 
 	if (rc)
@@ -96,26 +106,11 @@ static int snap_vmstate(struct snap_job *j)
 	while (!rc) {
 		struct snap_rec r;
 
-		rc = snap_read(j, h, sizeof(h));
-		if (rc)
+		rc = launch_control_stream_record(&s, &lim, &st, &r);
+		if (rc == SNAP_FRAME_END) {
+			rc = 0;
 			break;
-		snap_rec_decode(h, &r);
-		rc = snap_frame_check(&r, &lim, &st);
-		if (rc < 0)
-			break;
-		int end = rc == SNAP_FRAME_END;
-
-		rc = snap_put(j, h, sizeof(h));
-		for (uint64_t left = r.len; !rc && left;) {
-			size_t k = left < sizeof(buf) ? (size_t)left : sizeof(buf);
-
-			rc = snap_read(j, buf, k);
-			rc = rc ? rc : snap_put(j, buf, k);
-			left -= k;
 		}
-		st.offset += sizeof(h) + r.len;
-		if (!rc && end)
-			break;
 	}
 	if (rc) {
 		WHY(j, "the VMM's state stream: %s", strerror(-rc));
