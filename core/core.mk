@@ -113,7 +113,9 @@ LAB_TOOLS += snap-harness
 snap-harness_SRCS := tests/lab/snap-harness.c core/snapshot.c core/bootparams.c \
 	$(CONFIG_SRCS) core/log.c
 snap-harness_PKGS := json-c
-LAB_TESTS += tests/lab/test-snap-vmm tests/lab/test-mig-vmm
+LAB_TESTS += tests/lab/test-snap-vmm
+# Live migration between two VMMs in one lab (make check-migrate).
+MIG_TESTS += tests/lab/test-mig-vmm
 
 FUZZ_TARGETS += fuzz_snapshot
 fuzz_snapshot_SRCS := tests/fuzz/fuzz_snapshot.c core/snapshot.c core/bootparams.c core/log.c

@@ -124,7 +124,7 @@ LAB_TESTS += tests/lab/test-snapshot
 # disk-writing guest with a vTPM moved live between two launchers over TLS
 # 1.3 (refusals leave it at the source), its count, disk, pair, TPM keys
 # carried, attested at the target affirming with the chain (allow_migrate).
-LAB_TESTS += tests/lab/test-migrate
+MIG_TESTS += tests/lab/test-migrate
 # Snapshot and restore times and sizes beside QEMU's migrate to a file and
 # -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
 BENCHES += tests/bench/bench-snapshot
