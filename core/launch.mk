@@ -53,6 +53,12 @@ test_control_PKGS := cmocka json-c libselinux
 test_control_WRAP := launch_audit_control launch_snapshot_run launch_migrate_start \
 	launch_migrate_progress launch_migrate_reap
 
+# The source's stop rule for live migration: the last round's pages and
+# the hand-over's fixed cost against the downtime budget, the round limit.
+UNIT_TESTS += test_migrate_rule
+test_migrate_rule_SRCS := tests/unit/test_migrate_rule.c core/launch/migrate_req.c core/log.c
+test_migrate_rule_PKGS := cmocka json-c
+
 # bulwark list/info/pause/resume/shutdown/destroy against a real socket.
 UNIT_TESTS += test_control_cli
 test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c \

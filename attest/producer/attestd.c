@@ -250,8 +250,8 @@ static int attestd_write(int fd, const void *b, size_t n, uint64_t deadline)
 static int attestd_reply_err(struct attestd *d, int fd, int err, const char *why,
 			     uint64_t deadline)
 {
-	char line[256];
-	int n = snprintf(line, sizeof(line), "ERR %d %s\n", err, why);
+	char line[320];
+	int n = snprintf(line, sizeof(line), "ERR %d %.300s\n", err, why);
 
 	d->refused++;
 	log_warn("guest %s: attestation request refused: %s", d->name, why);
@@ -381,6 +381,10 @@ static int attestd_client(struct attestd *d, int fd, struct vtpm *v, const struc
 	if (attestd_request_parse(buf, len, &req, &why)) {
 		attestd_reply_err(d, fd, EINVAL, why, deadline);
 		return -EINVAL;
+	}
+	if (d->refuse[0]) {
+		attestd_reply_err(d, fd, ENOKEY, d->refuse, deadline);
+		return 0;
 	}
 	rc = attestd_run(d, v, g, &req, &body, &len);
 	deadline = attestd_now_ms() + (uint64_t)d->io_timeout_ms;

@@ -179,6 +179,9 @@ struct attestd {
 	char name[BUNDLE_NAME_MAX + 1];
 	char sock_path[108];
 	uint64_t served, refused;  /* statistics */
+	/* Not "": every request is answered ERR with this reason (a migrated
+	 * guest not yet enrolled here, or whose enrollment failed). */
+	char refuse[256];
 };
 
 /*

@@ -612,10 +612,11 @@ int cmd_migrate(int argc, char **argv)
 		rc = status == 200 ? 0 : status == 500 ? 3 : 1;
 	} else if (status == 200 && j) {
 		printf("guest %s: runs on %s (%s) at %s; %lld rounds, %lld MiB, %lld ms in all, "
-		       "downtime %lld ms; stopped here\n", o.name, ctl_str(j, "to") ?: "?",
-		       ctl_str(j, "peer") ?: "?", ctl_str(j, "target_label") ?: "?",
-		       ctl_int(j, "round") + 1, ctl_int(j, "bytes") >> 20, ctl_int(j, "elapsed_ms"),
-		       ctl_int(j, "downtime_ms"));
+		       "downtime %lld ms (expected %lld ms); stopped here\n", o.name,
+		       ctl_str(j, "to") ?: "?", ctl_str(j, "peer") ?: "?",
+		       ctl_str(j, "target_label") ?: "?", ctl_int(j, "round") + 1,
+		       ctl_int(j, "bytes") >> 20, ctl_int(j, "elapsed_ms"),
+		       ctl_int(j, "downtime_ms"), ctl_int(j, "expected_at_stop_ms"));
 	} else if (status == 500 && j && ctl_str(j, "failed_in")) {
 		fprintf(stderr, "bulwark migrate %s: the outcome is unknown (the channel broke "
 			"after the last byte): the guest is PAUSED here; resume it only if the "

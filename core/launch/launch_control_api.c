@@ -524,8 +524,11 @@ static struct json_object *control_migrate_json(const struct control *ctl,
 	JADD(o, "expected_downtime_ms", json_object_new_int64(g->expected_ms > INT64_MAX ?
 							      -1 : (int64_t)g->expected_ms));
 	JADD(o, "elapsed_ms", json_object_new_int64(g->elapsed_ms));
-	if (g->done && !g->result)
+	if (g->done && !g->result) {
 		JADD(o, "downtime_ms", json_object_new_int64(g->downtime_ms));
+		JADD(o, "expected_at_stop_ms", json_object_new_int64(
+			     g->stop_expected_ms > INT64_MAX ? -1 : (int64_t)g->stop_expected_ms));
+	}
 	if (g->done && g->result) {
 		JADD(o, "failed_in", json_object_new_string(g->failed_in));
 		JADD(o, "error", json_object_new_string(g->reason));

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 
 #include "attest/producer/attestd.h"
 #include "attest/producer/cmd_attest.h"
+#include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
 #include "core/launch/launch_migrate.h"
 #include "core/launch/launcher.h"
@@ -102,10 +104,27 @@ int launch_attestd_adopt(const struct launch *l, const char *uuid,
 	return attestd_adopt(&ec, uuid, ek);
 }
 
-/* The enrolled identity (a migration's source sends it), NULL before. */
+/* A migration's target enrolls the migrated TPM after the guest runs
+ * there (its downtime does not wait for two RSA-2048 derivations): a
+ * thread of its own (the proxy's lock orders its TPM commands with the
+ * guest's), the attestation socket open meanwhile and answering every
+ * request with the reason (attestd.refuse). */
+static struct {
+	pthread_t th;
+	struct attestd_enroll_config ec;
+	char label[sizeof(((struct launch *)0)->vmm_label)];
+	struct launch *l;
+	int running;       /* the thread exists, not joined */
+	int done;          /* atomic: the thread ended, rc set */
+	int rc;
+	long long t0;
+} launch_enr;
+
+/* The enrolled identity (a migration's source sends it), NULL before
+ * (and while a migrated TPM is being enrolled, or could not be). */
 const struct attestd_guest *launch_attestd_identity(const struct launch *l)
 {
-	return l->attestd ? &launch_ad_id : NULL;
+	return l->attestd && !launch_enr.running && !launch_ad.refuse[0] ? &launch_ad_id : NULL;
 }
 
 /* Enrollment at first start and the control socket (fail closed).  A
@@ -134,8 +153,86 @@ int launch_attestd_open(struct launch *l)
 	return 0;
 }
 
+static long long launch_now_ms(void);
+
+static void *launch_enroll_main(void *arg)
+{
+	(void)arg;
+	launch_enr.rc = attestd_enroll_if_needed(&launch_enr.ec, &launch_enr.l->vtpm,
+						 launch_enr.label, &launch_ad_id);
+	__atomic_store_n(&launch_enr.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* After a migration's RUNNING: the socket open, refusing, and the
+ * migrated TPM's enrollment started (launch_attestd_reap ends it). */
+int launch_attestd_open_migrated(struct launch *l)
+{
+	int rc;
+
+	if (!l->vtpm_running || l->attestd)
+		return 0;
+	rc = attestd_open(ATTESTD_RUN_DIR, l->cfg.name, &launch_ad);
+	if (rc) {
+		log_err("attestation socket: %s", strerror(-rc));
+		return rc;
+	}
+	l->attestd = &launch_ad;
+	snprintf(launch_ad.refuse, sizeof(launch_ad.refuse), "guest %s is not yet enrolled "
+		 "after a migration (its enrollment runs): try again in a moment", l->cfg.name);
+	launch_enr.ec = launch_enroll_config(l);
+	snprintf(launch_enr.label, sizeof(launch_enr.label), "%s",
+		 l->svm ? l->vmm_label : "none");
+	launch_enr.l = l;
+	launch_enr.done = 0;
+	launch_enr.t0 = launch_now_ms();
+	rc = -pthread_create(&launch_enr.th, NULL, launch_enroll_main, NULL);
+	if (rc) {
+		launch_enr.rc = rc;
+		launch_enr.done = 1;
+		return 0;        /* launch_attestd_reap reports it */
+	}
+	launch_enr.running = 1;
+	return 0;
+}
+
+/* The migrated TPM's enrollment ended: the socket serves, or it keeps
+ * refusing with the reason (the guest runs on, unattestable). */
+static void launch_attestd_reap(struct launch *l)
+{
+	struct audit_guest g = { .name = l->cfg.name, .pid = l->vmm_pid };
+	int rc;
+
+	if (!__atomic_load_n(&launch_enr.done, __ATOMIC_ACQUIRE) || !l->attestd ||
+	    !launch_ad.refuse[0] || launch_enr.done == 2)
+		return;
+	if (launch_enr.running)
+		pthread_join(launch_enr.th, NULL);
+	launch_enr.running = 0;
+	launch_enr.done = 2;
+	rc = launch_enr.rc;
+	if (!rc) {
+		launch_ad.refuse[0] = '\0';
+		log_info("attestation: the migrated vTPM enrolled, %lld ms after the guest "
+			 "resumed here; the attestation socket serves", launch_now_ms() -
+			 launch_enr.t0);
+		audit_control(&g, "attest-enroll", "migrated", true);
+		return;
+	}
+	snprintf(launch_ad.refuse, sizeof(launch_ad.refuse), "guest %s is NOT attestable "
+		 "here: its migrated vTPM could not be enrolled (%s: the EK certificate that "
+		 "came with it is not this TPM's, or this host's CA failed); it runs on",
+		 l->cfg.name, strerror(-rc));
+	log_err("attestation: %s", launch_ad.refuse);
+	audit_control(&g, "attest-enroll", "unattestable", false);
+}
+
 void launch_attestd_close(struct launch *l)
 {
+	if (launch_enr.running) {
+		pthread_join(launch_enr.th, NULL);
+		launch_enr.running = 0;
+	}
 	if (!l->attestd)
 		return;
 	attestd_close(&launch_ad);
@@ -381,9 +478,12 @@ int launch_loop_run(struct launch *l, pid_t pid)
 			int to = l->vtpm_running && !lp.failed ?
 				 tpmproxy_timeout_ms(&l->vtpm.proxy) : -1;
 
+			launch_attestd_reap(l);
 			launch_loop_fds(&lp);
 			if (l->control)
 				to = launch_control_timeout(l->control, to);
+			if (launch_enr.running && (to < 0 || to > 50))
+				to = 50;     /* the enrollment's end is polled */
 			if (poll(lp.pfd, (nfds_t)(PFD_COUNT + lp.nctl),
 				 launch_loop_timeout(&lp, to)) < 0 && errno != EINTR)
 				launch_loop_stop(&lp, "poll failed");

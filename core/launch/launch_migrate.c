@@ -9,8 +9,8 @@
  *      (UUID, EK certificate and chain, as enrolled here); READY or REFUSE
  *   3. VMM_CTL_MIG_START: round 0 (all of RAM) while the guest runs; then
  *      VMM_CTL_MIG_ROUND while the expected downtime (the last round's
- *      pages at the measured throughput) is over the budget and rounds
- *      are left.  Every record of the VMM's stream is framed here
+ *      pages at the measured throughput, plus the hand-over's fixed cost:
+ *      launch_migrate_cost) is over the budget and rounds are left.  Every record of the VMM's stream is framed here
  *      (snap_frame_check, migration mode): the VMM is not trusted to end
  *      it.  The stream goes out in STREAM messages, hashed as it goes
  *   4. VMM_CTL_PAUSE (if it ran), VMM_CTL_MIG_FINAL (the last pages and
@@ -82,6 +82,7 @@ struct mig_job {
 	struct vmm_ctl_reply rep;
 	bool have_rep;                /* the reply came while the stream was read */
 	long long t0, pause_ms;
+	struct migrate_cost cost;     /* the hand-over's fixed cost (stop rule) */
 	pthread_mutex_t mu;
 	struct migrate_progress p;    /* under mu */
 };
@@ -323,7 +324,7 @@ static void job_figures(struct mig_job *j, long long ms)
 		j->p.throughput = m->bytes * 1000u / (uint64_t)ms;
 		j->p.dirty_rate = m->round ? m->pages * 1000u / (uint64_t)ms : 0;
 	}
-	j->p.expected_ms = launch_migrate_expected_ms(m->pages, j->p.throughput);
+	j->p.expected_ms = launch_migrate_expected_ms(m->pages, j->p.throughput, &j->cost);
 	g = (struct mig_progress){ .round = m->round, .bytes = j->p.bytes,
 				   .dirty_rate = j->p.dirty_rate,
 				   .downtime_ms = j->p.expected_ms };
@@ -335,10 +336,14 @@ static void job_figures(struct mig_job *j, long long ms)
 	free(buf);
 }
 
-/* Steps 3: rounds until the rest fits the budget or none are left. */
+/* Steps 3: rounds until the rest fits the budget or none are left.  The
+ * rest is the last round's pages and the hand-over's fixed cost (the
+ * state and the vTPM's blobs at the measured throughput, and what the
+ * pause, the target's checks and its resume take: launch_migrate_cost). */
 static int job_rounds(struct mig_job *j)
 {
 	uint32_t op = VMM_CTL_MIG_START;
+	enum migrate_stop stop;
 
 	job_phase(j, "rounds");
 	for (;;) {
@@ -348,10 +353,25 @@ static int job_rounds(struct mig_job *j)
 		if (rc)
 			return rc;
 		job_figures(j, launch_control_now_ms() - t);
-		if (j->p.expected_ms <= j->req.downtime_ms || j->p.round + 1 >= j->req.max_rounds)
-			return 0;
+		stop = launch_migrate_stop(j->p.expected_ms, j->req.downtime_ms, j->p.round,
+					   j->req.max_rounds);
+		if (stop != MIGRATE_GO_ON)
+			break;
 		op = VMM_CTL_MIG_ROUND;
 	}
+	pthread_mutex_lock(&j->mu);
+	j->p.stop_expected_ms = j->p.expected_ms;
+	pthread_mutex_unlock(&j->mu);
+	if (stop == MIGRATE_STOP_FITS)
+		log_info("migrate: expected downtime %llu ms (%llu ms of it fixed, %llu bytes of "
+			 "state and vTPM) fits the budget of %u ms", (unsigned long long)
+			 j->p.expected_ms, (unsigned long long)j->cost.fixed_ms,
+			 (unsigned long long)j->cost.fixed_bytes, j->req.downtime_ms);
+	else
+		log_warn("migrate: %u rounds (the limit) and the expected downtime, %llu ms, "
+			 "is still over the budget of %u ms: moving anyway", j->p.round + 1,
+			 (unsigned long long)j->p.expected_ms, j->req.downtime_ms);
+	return 0;
 }
 
 /* The disks: each on shared storage at its path (the target opens the
@@ -526,9 +546,14 @@ static int job_final(struct mig_job *j)
 	if (rc)
 		return rc;
 	job_figures(j, launch_control_now_ms() - j->pause_ms);
+	log_info("migrate: paused, last pages and state sent: %lld ms after the pause",
+		 launch_control_now_ms() - j->pause_ms);
 	rc = job_vtpm(j);
 	if (rc)
 		return rc;
+	if (j->l->vtpm_running)
+		log_info("migrate: vTPM blobs sent: %lld ms after the pause",
+			 launch_control_now_ms() - j->pause_ms);
 	pthread_mutex_lock(&j->mu);
 	d.bytes = j->p.bytes;
 	pthread_mutex_unlock(&j->mu);
@@ -539,6 +564,8 @@ static int job_final(struct mig_job *j)
 	if (rc)
 		return rc;
 	j->after_done = true;
+	log_info("migrate: DONE sent: %lld ms after the pause",
+		 launch_control_now_ms() - j->pause_ms);
 	job_phase(j, "confirming");
 	/* The target validates the state, restores the vTPM and measures:
 	 * longer than one record's wait of the channel. */
@@ -553,6 +580,8 @@ static int job_final(struct mig_job *j)
 	pthread_mutex_lock(&j->mu);
 	j->p.downtime_ms = launch_control_now_ms() - j->pause_ms;
 	pthread_mutex_unlock(&j->mu);
+	log_info("migrate: RUNNING came: downtime %lld ms, expected %llu ms", j->p.downtime_ms,
+		 (unsigned long long)j->p.stop_expected_ms);
 	return 0;     /* migwire_seq_next: after DONE only RUNNING or ABORT pass */
 }
 
@@ -681,6 +710,7 @@ int launch_migrate_start(struct control *ctl, const struct migrate_req *req, cha
 	j->was_paused = ctl->paused;
 	j->tracking = j->order_out = j->after_done = j->peer_said = j->have_rep = false;
 	j->t0 = launch_control_now_ms();
+	launch_migrate_cost(ctl->l->cfg.cpus, ctl->l->vtpm_running, &j->cost);
 	pthread_mutex_lock(&j->mu);
 	memset(&j->p, 0, sizeof(j->p));
 	j->p.active = true;
@@ -772,9 +802,10 @@ int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 	pthread_mutex_unlock(&job.mu);
 	if (out->result == 0) {
 		log_info("migrate: guest %s runs on %s (%s): %u rounds, %llu bytes, %lld ms, "
-			 "downtime %lld ms; stopping here", ctl->l->cfg.name, out->to, out->peer,
-			 out->round + 1, (unsigned long long)out->bytes, out->elapsed_ms,
-			 out->downtime_ms);
+			 "downtime %lld ms (expected %llu ms); stopping here", ctl->l->cfg.name,
+			 out->to, out->peer, out->round + 1, (unsigned long long)out->bytes,
+			 out->elapsed_ms, out->downtime_ms,
+			 (unsigned long long)out->stop_expected_ms);
 		job_handover(ctl);
 		audit_control(&g, "migrate-out", "migrated", true);
 	} else {

@@ -47,7 +47,8 @@ struct migrate_progress {
 	uint64_t bytes;               /* stream bytes so far */
 	uint64_t last_pages;          /* pages of the last round */
 	uint64_t dirty_rate;          /* pages per second, last round */
-	uint64_t expected_ms;         /* expected downtime now */
+	uint64_t expected_ms;         /* expected downtime now (fixed cost included) */
+	uint64_t stop_expected_ms;    /* the expected downtime when the rounds stopped */
 	uint64_t throughput;          /* stream bytes per second, measured */
 	long long elapsed_ms, downtime_ms;   /* total; pause to RUNNING */
 	char failed_in[24];           /* the phase a failed job failed in */
@@ -72,7 +73,38 @@ int launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
  * stream shut under it, and is joined (it cancels what it can). */
 void launch_migrate_abandon(struct control *ctl);
 
-/* Expected downtime in ms of sending PAGES pages at THROUGHPUT bytes/s. */
-uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput);
+/* The hand-over's fixed cost, beside the last pages (the stop rule): the
+ * state (META, VCPUs, IRQCHIP, PIT, CLOCK, DEVs) and swtpm's three blobs
+ * go through the channel at the measured throughput (their sizes
+ * estimated, as the lab's runs showed them), and the time neither side
+ * spends sending: the source's pause and FINAL order, the target's check
+ * of the state, the VM built, the disks claimed, the vTPM restored and
+ * the event measured, the resume and RUNNING (README "Live migration",
+ * the profile). */
+#define MIGRATE_STATE_BASE_BYTES  (32u << 10)
+#define MIGRATE_STATE_VCPU_BYTES  (16u << 10)
+#define MIGRATE_VTPM_BYTES        (64u << 10)
+#define MIGRATE_HANDOVER_MS       100u
+#define MIGRATE_HANDOVER_VTPM_MS  100u
+
+struct migrate_cost {
+	uint64_t fixed_bytes;         /* sent whatever the dirty pages */
+	uint64_t fixed_ms;            /* spent whatever the throughput */
+};
+
+void launch_migrate_cost(uint32_t cpus, bool vtpm, struct migrate_cost *c);
+
+/* Expected downtime in ms: PAGES pages and C's bytes at THROUGHPUT
+ * bytes/s, plus C's time (C NULL: the pages alone).  UINT64_MAX when
+ * nothing was measured yet. */
+uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput,
+				    const struct migrate_cost *c);
+
+/* After round ROUND (0: the first): stop the rounds when the expected
+ * downtime fits the budget, or when the round limit is reached (the
+ * guest moves anyway, the expected and actual downtimes reported). */
+enum migrate_stop { MIGRATE_GO_ON, MIGRATE_STOP_FITS, MIGRATE_STOP_ROUNDS };
+enum migrate_stop launch_migrate_stop(uint64_t expected_ms, unsigned int budget_ms,
+				      uint32_t round, unsigned int max_rounds);
 
 #endif

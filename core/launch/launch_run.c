@@ -296,9 +296,9 @@ static int run_launch(struct launch *l)
 		if (rc)
 			goto out_vtpm;
 	}
-	/* A migration's target enrolls after the source's TPM state is here
-	 * (launch_incoming_feed): the TPM made at this start is not the
-	 * guest's. */
+	/* A migration's target enrolls the source's TPM once the guest runs
+	 * here (launch_incoming_feed, after RUNNING): the TPM made at this
+	 * start is not the guest's. */
 	why = "attestation";
 	rc = l->incoming ? 0 : launch_attestd_open(l);
 	if (rc)

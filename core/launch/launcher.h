@@ -254,6 +254,9 @@ void launch_watch_stop(struct launch *l);
 
 /* core/launch/launch_loop.c */
 int launch_attestd_open(struct launch *l);
+/* A migration's target, after RUNNING: the socket open (refusing until
+ * the migrated TPM is enrolled, in a thread; for good if that fails). */
+int launch_attestd_open_migrated(struct launch *l);
 void launch_attestd_close(struct launch *l);
 struct attestd_guest;
 struct bundle_chain;

@@ -116,13 +116,42 @@ out:
 	return rc;
 }
 
-uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput)
+/* BYTES at THROUGHPUT bytes/s in ms, without overflow for any RAM size. */
+static uint64_t mig_bytes_ms(uint64_t bytes, uint64_t throughput)
 {
-	if (!pages)
+	if (!bytes)
 		return 0;
 	if (!throughput)
 		return UINT64_MAX;
-	/* pages * 4096 * 1000 / throughput without overflow for any RAM size */
-	return (pages * 4096u) / throughput * 1000u + (pages * 4096u) % throughput * 1000u /
-	       throughput;
+	return bytes / throughput * 1000u + bytes % throughput * 1000u / throughput;
+}
+
+void launch_migrate_cost(uint32_t cpus, bool vtpm, struct migrate_cost *c)
+{
+	c->fixed_bytes = MIGRATE_STATE_BASE_BYTES + (uint64_t)cpus * MIGRATE_STATE_VCPU_BYTES +
+			 (vtpm ? MIGRATE_VTPM_BYTES : 0);
+	c->fixed_ms = MIGRATE_HANDOVER_MS + (vtpm ? MIGRATE_HANDOVER_VTPM_MS : 0);
+}
+
+uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput,
+				    const struct migrate_cost *c)
+{
+	uint64_t ms, fixed = c ? c->fixed_bytes : 0;
+
+	if (pages > (UINT64_MAX - fixed) / 4096u)
+		return UINT64_MAX;
+	ms = mig_bytes_ms(pages * 4096u + fixed, throughput);
+	if (!c || ms == UINT64_MAX)
+		return ms;
+	return ms > UINT64_MAX - c->fixed_ms ? UINT64_MAX : ms + c->fixed_ms;
+}
+
+enum migrate_stop launch_migrate_stop(uint64_t expected_ms, unsigned int budget_ms,
+				      uint32_t round, unsigned int max_rounds)
+{
+	if (expected_ms <= budget_ms)
+		return MIGRATE_STOP_FITS;
+	if (round + 1 >= max_rounds)
+		return MIGRATE_STOP_ROUNDS;
+	return MIGRATE_GO_ON;
 }

@@ -419,6 +419,37 @@ static void test_enroll_info(void **state)
 	free(body);
 }
 
+/* A migrated guest not (yet) enrolled here: every request, a quote or
+ * enroll-info, is answered with the reason and no evidence; served again
+ * once it is cleared. */
+static void test_refusing_socket(void **state)
+{
+	static const int ops[] = { ATTESTD_OP_QUOTE, ATTESTD_OP_ENROLL_INFO };
+	struct attestd_request req = { .nonce_len = 32 };
+	char msg[320], *body = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(random_nonce(req.nonce, 32), 0);
+	snprintf(F.d.refuse, sizeof(F.d.refuse), "guest %s is not yet enrolled after a "
+		 "migration (its enrollment runs): try again in a moment", NAME);
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+		req.op = ops[i];
+		req.nonce_len = ops[i] == ATTESTD_OP_QUOTE ? 32 : 0;
+		assert_int_equal(attestd_request(F.dir[5], NAME, &req, 5000, &body, &len, msg,
+						 sizeof(msg)), -ENOKEY);
+		assert_null(body);
+		assert_non_null(strstr(msg, "not yet enrolled after a migration"));
+	}
+	F.d.refuse[0] = '\0';
+	req.op = ATTESTD_OP_ENROLL_INFO;
+	req.nonce_len = 0;
+	assert_int_equal(attestd_request(F.dir[5], NAME, &req, 5000, &body, &len, msg,
+					 sizeof(msg)), 0);
+	free(body);
+	assert_int_equal(F.loop_rc, 0);
+}
+
 /* Every malformed request: its own reason, the loop keeps serving. */
 static void test_bad_requests_refused(void **state)
 {
@@ -772,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_enroll_info),
 		cmocka_unit_test(test_cli_through_the_launcher),
 		cmocka_unit_test(test_bad_requests_refused),
+		cmocka_unit_test(test_refusing_socket),
 		cmocka_unit_test(test_non_root_refused),
 		cmocka_unit_test(test_slow_client_bounded),
 		cmocka_unit_test(test_open_is_safe),
