@@ -258,7 +258,7 @@ int attest_launcher_bundle(const char *run_dir, const char *name, const char *no
 {
 	struct attestd_request req = { .op = nonce_hex ? ATTESTD_OP_QUOTE : ATTESTD_OP_ENROLL_INFO };
 	size_t n = name ? strlen(name) : 0;
-	char msg[256];
+	char msg[320];
 	int rc;
 
 	*json = NULL;
