@@ -22,17 +22,20 @@
  *   4. bulwark-vmm --incoming (no kernel or initrd fd); READY with the new
  *      label; each STREAM framed (snap_frame_check, migration mode: the
  *      peer is not trusted to end it), hashed and written to VMM_FD_SNAP;
- *      VTPM kept; DONE: the digest and length must be what came
- *   5. the VMM validated it all and is paused; the disks claimed at this
- *      pair (svirt_vm_claim: the source is paused for good); the vTPM
- *      blobs and HELLO's log into the freshly started swtpm
- *      (launch_vtpm_restore); the migration event measured (the source's
- *      CN and certificate digest as migchan authenticated them, the
- *      stream's digest, the new security state); the source's identity
- *      taken (UUID, EK certificate and chain: attestd_adopt; no
- *      enrollment of the TPM made at this start: it was never the
- *      guest's); VMM_CTL_RESUME (unless the guest was paused on the
- *      source); RUNNING.  Each step's time is logged (the profile)
+ *      DONE: the digest and length must be what came
+ *   5. (with a vTPM, as soon as VTPM came, while this host's VMM still
+ *      checks the state and builds the VM: inc_vtpm_early) the disks
+ *      claimed at this pair (svirt_vm_claim: the source is paused for
+ *      good); the vTPM blobs and HELLO's log into the freshly started
+ *      swtpm (launch_vtpm_restore); the source's identity taken (UUID, EK
+ *      certificate and chain: attestd_adopt; no enrollment of the TPM
+ *      made at this start: it was never the guest's); then, after DONE:
+ *      the VMM validated it all and is paused; the disks claimed (no
+ *      vTPM); the migration event measured (the source's CN and
+ *      certificate digest as migchan authenticated them, the stream's
+ *      digest, the new security state); VMM_CTL_RESUME (unless the guest
+ *      was paused on the source); RUNNING.  Each step's time is logged
+ *      (the profile)
  *   6. an ordinary launcher from then on; the migrated TPM is enrolled in
  *      a thread (launch_attestd_open_migrated), the attestation socket
  *      answering "not yet enrolled" meanwhile and, if that enrollment
@@ -83,7 +86,7 @@ struct launch_incoming {
 	struct mig_hello hello;
 	struct mig_vtpm vtpm;
 	struct bundle_chain ek;       /* HELLO's EK certificate and chain (pointers) */
-	bool have_vtpm, ready_sent, over, audited;
+	bool early, ready_sent, over, audited;   /* early: inc_vtpm_early done */
 	EVP_MD_CTX *md;
 	uint64_t bytes;
 	struct migframe frame;        /* the incoming stream, framed */
@@ -286,6 +289,8 @@ int launch_incoming_setup(struct launch *l)
 	return 0;
 }
 
+static int inc_vtpm_early(struct launch_incoming *in, struct launch *l);
+
 /* STREAM: framed, hashed, to the VMM. */
 static int inc_stream(struct launch_incoming *in, struct launch *l, const uint8_t *p,
 		      size_t n)
@@ -365,7 +370,8 @@ static int inc_receive(struct launch_incoming *in, struct launch *l)
 			rc = migwire_vtpm_decode(in->vtpm_buf, len, &in->vtpm, why, sizeof(why));
 			if (rc)
 				WHY(in, "VTPM: %s", why);
-			in->have_vtpm = !rc;
+			else if (l->vtpm_running)
+				rc = inc_vtpm_early(in, l);
 		} else if (type == MIG_DONE) {
 			rc = inc_done(in, in->buf, len);
 		}
@@ -405,24 +411,21 @@ static void inc_step(struct launch_incoming *in, const char *what)
 {
 	long long now = launch_control_now_ms();
 
-	log_info("incoming: step 5: %s, %lld ms (%lld ms since DONE)", what,
-		 now - in->step_ms, now - in->done_ms);
+	if (in->done_ms)
+		log_info("incoming: step 5: %s, %lld ms (%lld ms since DONE)", what,
+			 now - in->step_ms, now - in->done_ms);
+	else
+		log_info("incoming: step 5: %s, %lld ms (VTPM came; before DONE)", what,
+			 now - in->step_ms);
 	in->step_ms = now;
 }
 
-/* Step 5: claimed, the vTPM's state, the event, resumed. */
-static int inc_commit(struct launch_incoming *in, struct launch *l)
+/* Step 5's disks: at this pair (the source is paused for good: VTPM
+ * and DONE come only after its FINAL). */
+static int inc_claim(struct launch_incoming *in, struct launch *l)
 {
-	struct swtpm_blobs b = { 0 };
-	struct vmm_ctl_reply rep;
-	struct measure_migration mg;
-	char cn[MEASURE_MIGRATE_HOST_MAX + 1];
-	int rc = launch_control_order_sync(l->control, VMM_CTL_STATS, INCOMING_READY_MS, &rep);
+	int rc = 0;
 
-	if (rc || !rep.paused)
-		return WHY(in, "this host's VMM did not come up paused: %s",
-			   rc ? strerror(-rc) : "it runs"), rc ? rc : -EPROTO;
-	inc_step(in, "the VMM validated the state and built the VM");
 	for (uint32_t i = 0; l->svm && i < l->cfg.ndisks; i++) {
 		int fd = open(l->cfg.disks[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 
@@ -434,17 +437,56 @@ static int inc_commit(struct launch_incoming *in, struct launch *l)
 				   l->cfg.disks[i].path, strerror(-rc)), rc;
 	}
 	inc_step(in, "disks claimed at this pair");
+	return 0;
+}
+
+/* Step 5's vTPM, as soon as VTPM came (while this host's VMM still checks
+ * the state and builds the VM): the disks claimed, the blobs and HELLO's
+ * log into swtpm, the identity stored.  The event waits for DONE (it
+ * names the stream's digest). */
+static int inc_vtpm_early(struct launch_incoming *in, struct launch *l)
+{
+	struct swtpm_blobs b = { 0 };
+	int rc;
+
+	in->step_ms = launch_control_now_ms();
+	rc = inc_claim(in, l);
+	if (rc)
+		return rc;
+	for (int i = 0; i < 3; i++) {
+		b.data[i] = in->vtpm.blob[i];
+		b.len[i] = in->vtpm.len[i];
+	}
+	rc = launch_vtpm_restore(l, &b, in->hello.log, in->hello.log_len);
+	if (rc)
+		return WHY(in, "the vTPM's state is refused here: %s", strerror(-rc)), rc;
+	inc_step(in, "vTPM state restored into swtpm");
+	rc = inc_adopt(in, l);
+	if (rc)
+		return rc;
+	inc_step(in, "identity stored");
+	in->early = true;
+	return 0;
+}
+
+/* Step 5 after DONE: the VMM paused with the VM built, the event, resumed. */
+static int inc_commit(struct launch_incoming *in, struct launch *l)
+{
+	struct vmm_ctl_reply rep;
+	struct measure_migration mg;
+	char cn[MEASURE_MIGRATE_HOST_MAX + 1];
+	int rc = launch_control_order_sync(l->control, VMM_CTL_STATS, INCOMING_READY_MS, &rep);
+
+	if (rc || !rep.paused)
+		return WHY(in, "this host's VMM did not come up paused: %s",
+			   rc ? strerror(-rc) : "it runs"), rc ? rc : -EPROTO;
+	inc_step(in, "the VMM validated the state and built the VM");
+	if (l->vtpm_running && !in->early)
+		return WHY(in, "no vTPM state came"), -EPROTO;
+	rc = in->early ? 0 : inc_claim(in, l);
+	if (rc)
+		return rc;
 	if (l->vtpm_running) {
-		if (!in->have_vtpm)
-			return WHY(in, "no vTPM state came"), -EPROTO;
-		for (int i = 0; i < 3; i++) {
-			b.data[i] = in->vtpm.blob[i];
-			b.len[i] = in->vtpm.len[i];
-		}
-		rc = launch_vtpm_restore(l, &b, in->hello.log, in->hello.log_len);
-		if (rc)
-			return WHY(in, "the vTPM's state is refused here: %s", strerror(-rc)), rc;
-		inc_step(in, "vTPM state restored into swtpm");
 		inc_peer_cn(migchan_peer(in->ch), cn, sizeof(cn));
 		mg = (struct measure_migration){ .source_host = cn,
 			.source_cert_sha256 = migchan_peer_sha256(in->ch),
@@ -454,10 +496,6 @@ static int inc_commit(struct launch_incoming *in, struct launch *l)
 			return WHY(in, "the migration event is not measured: %s", strerror(-rc)),
 			       rc;
 		inc_step(in, "migration event measured");
-		rc = inc_adopt(in, l);
-		if (rc)
-			return rc;
-		inc_step(in, "identity stored");
 	}
 	if (!(in->hello.flags & MIG_HELLO_F_PAUSED)) {
 		rc = launch_control_order_sync(l->control, VMM_CTL_RESUME, CONTROL_VMM_MS, &rep);

@@ -84,8 +84,8 @@ void launch_migrate_abandon(struct control *ctl);
 #define MIGRATE_STATE_BASE_BYTES  (32u << 10)
 #define MIGRATE_STATE_VCPU_BYTES  (16u << 10)
 #define MIGRATE_VTPM_BYTES        (64u << 10)
-#define MIGRATE_HANDOVER_MS       100u
-#define MIGRATE_HANDOVER_VTPM_MS  100u
+#define MIGRATE_HANDOVER_MS       200u
+#define MIGRATE_HANDOVER_VTPM_MS  60u
 
 struct migrate_cost {
 	uint64_t fixed_bytes;         /* sent whatever the dirty pages */
