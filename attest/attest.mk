@@ -46,7 +46,7 @@ test_swtpm_PKGS := cmocka libcrypto tss2-mu
 ATTEST_FORMATS := attest/format/bundle.c attest/format/bundle_codec.c attest/format/bundle_json.c \
 	attest/format/bundle_write.c attest/format/manifest.c attest/format/manifest_write.c \
 	attest/format/eventlog.c attest/format/evlog_alg.c attest/format/imalog.c \
-	attest/format/bundle_host.c attest/format/host_allow.c core/json.c core/path.c core/log.c
+	attest/format/bundle_host.c attest/format/bundle_hop.c attest/format/host_allow.c core/json.c core/path.c core/log.c
 ATTEST_VERIFY := attest/verify/verify_host.c attest/verify/verify.c attest/verify/verify_certs.c attest/verify/verify_quote.c \
 	attest/verify/verify_log.c attest/verify/verify_ref.c attest/verify/verify_reasons.c \
 	attest/verify/verify_store.c attest/verify/ear.c \
@@ -198,7 +198,7 @@ fuzz_imalog_PKGS := libcrypto
 UNIT_TESTS += test_host_verify
 # The producer's half: the host quote bound to a guest quote, the IMA prefix.
 bulwark_SRCS += attest/producer/host_quote.c attest/producer/host_allow_build.c \
-	attest/producer/cmd_attest_host.c attest/producer/cmd_enroll_host.c
+	attest/producer/cmd_attest_host.c attest/producer/cmd_attest_hop.c attest/producer/cmd_enroll_host.c
 test_host_verify_SRCS := tests/unit/test_host_verify.c $(ATTEST_TEST_FIXTURE) attest/producer/host_quote.c \
 	$(ATTEST_PRODUCER) $(SWTPM_SRCS) $(ATTEST_VERIFY)
 test_host_verify_PKGS := cmocka $(ATTEST_VERIFY_PKGS)

@@ -156,7 +156,7 @@ static int parse_chain(json_object *top, const char *key, struct bundle_blob *pu
 static int parse_head(json_object *top, struct bundle *b, struct bundle_error *err)
 {
 	static const char *const keys[] = { "format", "version", "created", "guest",
-		"nonce", "quote", "pcrs", "event_log", "ak", "ek", "host" };
+		"nonce", "quote", "pcrs", "event_log", "ak", "ek", "host", "migrations" };
 	json_object *v;
 	const char *s;
 
@@ -167,8 +167,9 @@ static int parse_head(json_object *top, struct bundle *b, struct bundle_error *e
 		   json_object_get_int64(v) != BUNDLE_VERSION_HOST))
 		return bjson_fail(err, BUNDLE_ERR_FORMAT, "version", "unsupported");
 	b->version = (int)json_object_get_int64(v);
-	/* "host" is required in version 2 (bjson_get) and unknown in version 1. */
-	if (bjson_keys(top, "bundle", keys, ARRAY_SIZE(keys) - (b->version == BUNDLE_VERSION),
+	/* "host" is required in version 2 (bjson_get), "migrations" optional;
+	 * both unknown in version 1. */
+	if (bjson_keys(top, "bundle", keys, ARRAY_SIZE(keys) - 2 * (b->version == BUNDLE_VERSION),
 		       err))
 		return -EBADMSG;
 	if (bjson_str(top, "created", 1, sizeof(b->created) - 1, &s, NULL, err) ||
@@ -236,29 +237,70 @@ static int parse_enroll(json_object *host, struct bundle_host *h, struct bundle_
 	return 0;
 }
 
+/* The host quote's fields of o (the "host" object, or one of "migrations"). */
+static int parse_host_fields(json_object *o, const char *where, size_t ima_max,
+			     struct bundle_host *h, struct bundle_error *err)
+{
+	char field[48];
+	const char *bank;
+
+	if (parse_b64(o, "attest", BUNDLE_MAX_TPM, &h->attest, err) ||
+	    parse_b64(o, "signature", BUNDLE_MAX_TPM, &h->signature, err) ||
+	    bjson_str(o, "pcr_bank", 1, 16, &bank, NULL, err))
+		return -EBADMSG;
+	h->pcr_alg = bundle_bank_alg(bank);
+	snprintf(field, sizeof(field), "%s.pcr_bank", where);
+	if (!h->pcr_alg)
+		return bjson_fail(err, 0, field, "unknown bank");
+	snprintf(field, sizeof(field), "%s.pcr10", where);
+	if (bjson_hex(bjson_get(o, "pcr10", json_type_string, err), field, h->pcr10,
+		      sizeof(h->pcr10), evlog_alg_size(h->pcr_alg), NULL, err) ||
+	    parse_b64(o, "ima_log", ima_max, &h->ima_log, err) ||
+	    parse_chain(o, "ak", &h->ak_public, &h->ak, err) ||
+	    parse_chain(o, "ek", NULL, &h->ek, err))
+		return -EBADMSG;
+	return 0;
+}
+
 /* Version 2: "host" (BUNDLE.md, "Host evidence"). */
 static int parse_host(json_object *top, struct bundle_host *h, struct bundle_error *err)
 {
 	static const char *const keys[] = { "attest", "signature", "pcr_bank", "pcr10",
 		"ima_log", "ak", "ek", "enrollment" };
 	json_object *o = bjson_get(top, "host", json_type_object, err);
-	const char *bank;
 
 	if (!o || bjson_keys(o, "host", keys, ARRAY_SIZE(keys), err) ||
-	    parse_b64(o, "attest", BUNDLE_MAX_TPM, &h->attest, err) ||
-	    parse_b64(o, "signature", BUNDLE_MAX_TPM, &h->signature, err) ||
-	    bjson_str(o, "pcr_bank", 1, 16, &bank, NULL, err))
-		return -EBADMSG;
-	h->pcr_alg = bundle_bank_alg(bank);
-	if (!h->pcr_alg)
-		return bjson_fail(err, 0, "host.pcr_bank", "unknown bank");
-	if (bjson_hex(bjson_get(o, "pcr10", json_type_string, err), "host.pcr10", h->pcr10,
-		      sizeof(h->pcr10), evlog_alg_size(h->pcr_alg), NULL, err) ||
-	    parse_b64(o, "ima_log", IMALOG_MAX_SIZE, &h->ima_log, err) ||
-	    parse_chain(o, "ak", &h->ak_public, &h->ak, err) ||
-	    parse_chain(o, "ek", NULL, &h->ek, err))
+	    parse_host_fields(o, "host", IMALOG_MAX_SIZE, h, err))
 		return -EBADMSG;
 	return json_object_object_get_ex(o, "enrollment", NULL) ? parse_enroll(o, h, err) : 0;
+}
+
+/* Version 2, optional: "migrations" (BUNDLE.md section 9), 1..BUNDLE_MAX_HOPS. */
+static int parse_hops(json_object *top, struct bundle *b, struct bundle_error *err)
+{
+	static const char *const keys[] = { "stream_sha256", "attest", "signature", "pcr_bank",
+		"pcr10", "ima_log", "ak", "ek" };
+	json_object *a = bjson_get(top, "migrations", json_type_array, err);
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	if (!a)
+		return -EBADMSG;
+	if (n < 1 || n > BUNDLE_MAX_HOPS)
+		return bjson_fail(err, 0, "migrations", "not 1..4 entries");
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+		struct bundle_hop *h = &b->hops[i];
+
+		b->nhops = i + 1;     /* freed by bundle_free whatever happens below */
+		if (!json_object_is_type(o, json_type_object))
+			return bjson_fail(err, 0, "migrations", "an entry is not an object");
+		if (bjson_keys(o, "migrations[]", keys, ARRAY_SIZE(keys), err) ||
+		    bjson_hex(bjson_get(o, "stream_sha256", json_type_string, err),
+			      "migrations.stream_sha256", h->stream_sha256, 32, 32, NULL, err) ||
+		    parse_host_fields(o, "migrations", BUNDLE_HOP_IMA_MAX, &h->host, err))
+			return -EBADMSG;
+	}
+	return 0;
 }
 
 long long bundle_created_time(const char *s)
@@ -326,6 +368,9 @@ int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle
 	rc = parse_head(top, b, err);
 	rc = rc ? rc : parse_body(top, b, err);
 	rc = rc || b->version != BUNDLE_VERSION_HOST ? rc : parse_host(top, &b->host, err);
+	if (!rc && b->version == BUNDLE_VERSION_HOST &&
+	    json_object_object_get_ex(top, "migrations", NULL))
+		rc = parse_hops(top, b, err);
 	rc = rc ? rc : canonical_check(buf, len, b, err);
 	json_object_put(top);
 	if (rc) {
@@ -367,5 +412,7 @@ void bundle_free(struct bundle *b)
 	chain_free(&b->ak);
 	chain_free(&b->ek);
 	bundle_host_free(&b->host);
+	for (size_t i = 0; i < b->nhops && i < BUNDLE_MAX_HOPS; i++)
+		bundle_host_free(&b->hops[i].host);
 	memset(b, 0, sizeof(*b));
 }

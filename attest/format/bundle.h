@@ -80,6 +80,19 @@ struct bundle_host {
 	struct bundle_host_enroll enroll; /* "enrollment", optional */
 };
 
+/*
+ * A live migration's source host (issue 18; bundle_host.h: the binding):
+ * the source's host evidence, quoted when the guest moved away from it,
+ * bound to the migration stream's SHA-256 (the BWMG event's stream.sha256).
+ * host.enroll is never used here.
+ */
+#define BUNDLE_MAX_HOPS 4u                /* "migrations" entries, oldest first */
+#define BUNDLE_HOP_IMA_MAX (8u * 1024u * 1024u)   /* a hop's IMA list */
+struct bundle_hop {
+	uint8_t stream_sha256[32];
+	struct bundle_host host;
+};
+
 struct bundle {
 	int version;                      /* BUNDLE_VERSION or BUNDLE_VERSION_HOST */
 	char name[BUNDLE_NAME_MAX + 1];   /* guest name */
@@ -96,6 +109,8 @@ struct bundle {
 	struct bundle_pcrs pcrs;
 	struct bundle_blob event_log;
 	struct bundle_host host;          /* version 2 only */
+	size_t nhops;                     /* "migrations" (version 2, optional) */
+	struct bundle_hop hops[BUNDLE_MAX_HOPS];
 };
 
 /* Why a parse failed: code (BUNDLE_ERR_*) and "field: reason". */

@@ -39,6 +39,45 @@ int bundle_host_binding(const struct bundle *g, uint8_t out[BUNDLE_HOST_BINDING_
 int bundle_host_enroll_binding(const uint8_t *name, size_t len,
 			       uint8_t out[BUNDLE_HOST_BINDING_LEN]);
 
+/* Domain separation of a migration's host binding (its NUL included). */
+#define BUNDLE_HOP_BINDING_TAG "bulwark-migrate-host-v1"
+
+/*
+ * The qualifying data of the quote a migration's source host makes once the
+ * target runs the guest (issue 18), for the migration stream whose SHA-256
+ * is stream (the target's BWMG event names it):
+ *   SHA-256( "bulwark-migrate-host-v1\0" || u32be(32) || stream )
+ * The stream exists only once the guest is paused for the move and holds
+ * its whole state, so a quote bound to it was made at that move or after.
+ * 0 or -EIO.
+ */
+int bundle_hop_binding(const uint8_t stream[32], uint8_t out[BUNDLE_HOST_BINDING_LEN]);
+
+/*
+ * A hop record as it travels (migwire MIG_HOST) and as the target stores it
+ * (ATTESTD_STATE_DIR/NAME/attest/hop-N.bin), little-endian, "str" = u32
+ * length + bytes:
+ *   u32 BUNDLE_HOP_VERSION, u32 0, 32 bytes stream SHA-256, u16 pcr bank,
+ *   u16 0, str pcr10 (the bank's digest size), str attest (1..BUNDLE_MAX_TPM),
+ *   str signature (1..BUNDLE_MAX_TPM), str AK public (1..BUNDLE_MAX_TPM),
+ *   str IMA list (1..BUNDLE_HOP_IMA_MAX), then the AK's and the EK's chains:
+ *   str certificate (1..BUNDLE_MAX_CERT), u32 count (0..BUNDLE_MAX_CHAIN),
+ *   count x str DER (1..BUNDLE_MAX_CERT); nothing after.
+ * Decoding is structural only (bounds, reserved zero, known bank); the
+ * verifier appraises the content.  encode: 0, -EINVAL or -ENOMEM (*out
+ * malloc'd); decode: 0 or -EBADMSG with the reason in why (h's blobs
+ * malloc'd: bundle_hop_free).
+ */
+#define BUNDLE_HOP_VERSION 1u
+#define BUNDLE_HOP_WIRE_MAX (48u + 4u * (4u + BUNDLE_MAX_TPM) + 4u + EVLOG_MAX_DIGEST + \
+			     4u + BUNDLE_HOP_IMA_MAX + \
+			     2u * (8u + (1u + BUNDLE_MAX_CHAIN) * (4u + BUNDLE_MAX_CERT)))
+int bundle_hop_encode(const struct bundle_hop *h, uint8_t **out, size_t *len);
+int bundle_hop_decode(const uint8_t *p, size_t len, struct bundle_hop *h, char *why,
+		      size_t whylen);
+/* Frees h's blobs and zeroes it. */
+void bundle_hop_free(struct bundle_hop *h);
+
 /* Frees every blob of h (not h itself). */
 void bundle_host_free(struct bundle_host *h);
 

@@ -163,28 +163,68 @@ static int put_enroll(struct sink *s, const struct bundle_host *h)
 	return rc;
 }
 
-/* Version 2: the host's evidence, after "ek" (BUNDLE.md, "Host evidence"). */
-static int put_host(struct sink *s, const struct bundle_host *h)
+/* The host quote's fields, each key at indentation k (4 or 6 spaces). */
+static int put_host_fields(struct sink *s, const char *k, const struct bundle_host *h)
 {
 	uint16_t size = evlog_alg_size(h->pcr_alg);
 	int rc = size ? 0 : -EINVAL;
 
-	emits(s, ",\n  \"host\":{\n    \"attest\":");
+	emits(s, k);
+	emits(s, "\"attest\":");
 	rc = rc ? rc : put_b64(s, &h->attest);
-	emits(s, ",\n    \"signature\":");
+	emits(s, ",\n");
+	emits(s, k);
+	emits(s, "\"signature\":");
 	rc = rc ? rc : put_b64(s, &h->signature);
-	emits(s, ",\n    \"pcr_bank\":\"");
+	emits(s, ",\n");
+	emits(s, k);
+	emits(s, "\"pcr_bank\":\"");
 	emits(s, size ? evlog_alg_name(h->pcr_alg) : "");
-	emits(s, "\",\n    \"pcr10\":");
+	emits(s, "\",\n");
+	emits(s, k);
+	emits(s, "\"pcr10\":");
 	put_hex(s, h->pcr10, size);
-	emits(s, ",\n    \"ima_log\":");
+	emits(s, ",\n");
+	emits(s, k);
+	emits(s, "\"ima_log\":");
 	rc = rc ? rc : put_b64(s, &h->ima_log);
-	emits(s, ",\n    \"ak\":{\n");
-	rc = rc ? rc : put_chain(s, "  ", &h->ak, &h->ak_public);
-	emits(s, ",\n    \"ek\":{\n");
-	rc = rc ? rc : put_chain(s, "  ", &h->ek, NULL);
+	emits(s, ",\n");
+	emits(s, k);
+	emits(s, "\"ak\":{\n");
+	rc = rc ? rc : put_chain(s, k + 2, &h->ak, &h->ak_public);
+	emits(s, ",\n");
+	emits(s, k);
+	emits(s, "\"ek\":{\n");
+	rc = rc ? rc : put_chain(s, k + 2, &h->ek, NULL);
+	return rc;
+}
+
+/* Version 2: the host's evidence, after "ek" (BUNDLE.md, "Host evidence"). */
+static int put_host(struct sink *s, const struct bundle_host *h)
+{
+	int rc;
+
+	emits(s, ",\n  \"host\":{\n");
+	rc = put_host_fields(s, "    ", h);
 	rc = rc || !h->enroll.present ? rc : put_enroll(s, h);
 	emits(s, "\n  }");
+	return rc;
+}
+
+/* Version 2, optional: each migration's source host, after "host" (issue 18). */
+static int put_hops(struct sink *s, const struct bundle *b)
+{
+	int rc = b->nhops > BUNDLE_MAX_HOPS ? -EINVAL : 0;
+
+	emits(s, ",\n  \"migrations\":[\n");
+	for (size_t i = 0; !rc && i < b->nhops; i++) {
+		emits(s, "    {\n      \"stream_sha256\":");
+		put_hex(s, b->hops[i].stream_sha256, 32);
+		emits(s, ",\n");
+		rc = put_host_fields(s, "      ", &b->hops[i].host);
+		emits(s, i + 1 < b->nhops ? "\n    },\n" : "\n    }\n");
+	}
+	emits(s, "  ]");
 	return rc;
 }
 
@@ -272,6 +312,8 @@ static int put_bundle(struct sink *s, const struct bundle *b)
 	rc = rc ? rc : put_chain(s, "", &b->ek, NULL);
 	if (b->version == BUNDLE_VERSION_HOST)
 		rc = rc ? rc : put_host(s, &b->host);
+	if (b->nhops)
+		rc = rc ? rc : b->version == BUNDLE_VERSION_HOST ? put_hops(s, b) : -EINVAL;
 	emits(s, "\n}\n");
 	return rc;
 }
