@@ -167,6 +167,19 @@ static json_object *ear_object(const struct verify_result *res, const char *sour
 	/* "bulwark:host": a colon is in no guest name ([A-Za-z0-9_.-]). */
 	if (res->host.present)
 		rc = rc ? rc : put(subs, "bulwark:host", host_submod_json(&res->host, policy));
+	/* Issue 18: each migration's source host, by its link in the chain. */
+	for (size_t i = 0; !rc && i < res->nhops && i < BUNDLE_MAX_HOPS; i++) {
+		json_object *h = host_submod_json(&res->hops[i].r, policy);
+		char key[48];
+
+		snprintf(key, sizeof(key), "bulwark:host:migration-%zu", i + 1);
+		rc = h ? put(h, "bulwark.chain-link", json_object_new_int64(res->hops[i].link)) :
+			 -ENOMEM;
+		rc = rc ? rc : put(h, "bulwark.stream-sha256",
+				   json_object_new_string(res->hops[i].stream));
+		rc = rc ? rc : put(subs, key, json_object_get(h));
+		json_object_put(h);
+	}
 	rc = rc ? rc : put(o, "submods", json_object_get(subs));
 	json_object_put(vid);
 	json_object_put(subs);
@@ -257,4 +270,14 @@ void ear_report(FILE *f, const struct verify_result *res, const char *source)
 	for (size_t i = 0; i < res->host.nfail; i++)
 		fprintf(f, "  HOST FAIL %-28s %s\n", verify_reason_name(res->host.fail[i].reason),
 			res->host.fail[i].detail);
+	for (size_t k = 0; k < res->nhops && k < BUNDLE_MAX_HOPS; k++) {
+		const struct verify_host_result *h = &res->hops[k].r;
+
+		fprintf(f, "  hop %zu      source of migration %u (stream %.16s): %s, %u IMA "
+			"entries\n", k + 1, res->hops[k].link, res->hops[k].stream,
+			verify_status_name(h->status), h->entries);
+		for (size_t i = 0; i < h->nfail; i++)
+			fprintf(f, "  HOP %zu FAIL %-28s %s\n", k + 1,
+				verify_reason_name(h->fail[i].reason), h->fail[i].detail);
+	}
 }

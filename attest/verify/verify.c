@@ -238,16 +238,19 @@ static enum verify_reason parse_reason(int code)
 	}
 }
 
-/* The host's evidence, appraised on its own (verify_host.h) into res->host. */
-static void host_appraise(struct verify_ctx *ctx, struct verify_result *res)
+/* The host policy of ctx (verify_host.h). */
+static struct verify_host_policy host_policy(const struct verify_ctx *ctx)
 {
 	const struct host_allowlist *al = ctx->host_allow;
-	struct verify_host_policy pol = { .ek_store = ctx->host_ek_store,
+
+	return (struct verify_host_policy){ .ek_store = ctx->host_ek_store,
 		.ak_store = ctx->host_ak_store, .at = ctx->at,
 		.allow = al ? al->e : NULL, .nallow = al ? al->n : 0 };
-	struct verify_result *hr = malloc(sizeof(*hr));
-	struct verify_host_result *h = &res->host;
+}
 
+/* hr (a host appraisal's result) into h; hr NULL: out of memory. */
+static void host_result_copy(struct verify_host_result *h, const struct verify_result *hr)
+{
 	h->present = 1;
 	if (!hr) {
 		h->status = VS_CONTRAINDICATED;
@@ -257,12 +260,72 @@ static void host_appraise(struct verify_ctx *ctx, struct verify_result *res)
 		snprintf(h->fail[0].detail, sizeof(h->fail[0].detail), "out of memory");
 		return;
 	}
-	h->status = verify_host(&pol, &ctx->w.b.host, &ctx->w.b, hr);
+	h->status = hr->status;
 	memcpy(h->vector, hr->vector, sizeof(h->vector));
 	h->nfail = hr->nfail;
 	memcpy(h->fail, hr->fail, sizeof(h->fail));
 	h->entries = hr->events;
+}
+
+/* The host's evidence, appraised on its own (verify_host.h) into res->host. */
+static void host_appraise(struct verify_ctx *ctx, struct verify_result *res)
+{
+	struct verify_host_policy pol = host_policy(ctx);
+	struct verify_result *hr = malloc(sizeof(*hr));
+
+	if (hr)
+		verify_host(&pol, &ctx->w.b.host, &ctx->w.b, hr);
+	host_result_copy(&res->host, hr);
 	free(hr);
+}
+
+/* The migration of the chain whose stream is hex, not yet claimed: its index, or 0. */
+static uint32_t hop_link(const struct verify_result *res, const char *hex, const uint32_t *taken)
+{
+	for (size_t i = 1; i < res->nchain && i < ARRAY_SIZE(res->chain); i++)
+		if (res->chain[i].migrated && !taken[i] && !strcmp(res->chain[i].snapshot, hex))
+			return (uint32_t)i;
+	return 0;
+}
+
+/*
+ * Issue 18: each "migrations" entry is the source host of one migration
+ * event of the log (by the stream's SHA-256), appraised as a host; each
+ * migration without one is host-evidence-missing (a warning) when the
+ * manifest requires host evidence.
+ */
+static void hops_appraise(struct verify_ctx *ctx, struct verify_result *res)
+{
+	struct verify_host_policy pol = host_policy(ctx);
+	uint32_t taken[ARRAY_SIZE(res->chain)] = { 0 };
+	struct verify_result *hr = malloc(sizeof(*hr));
+	char what[96];
+
+	res->nhops = ctx->w.b.nhops;
+	for (size_t i = 0; i < res->nhops && i < BUNDLE_MAX_HOPS; i++) {
+		struct verify_hop_result *h = &res->hops[i];
+
+		hex_encode(ctx->w.b.hops[i].stream_sha256, 32, h->stream);
+		h->link = hop_link(res, h->stream, taken);
+		taken[h->link] = h->link != 0;
+		snprintf(what, sizeof(what), "host at migration %u (stream %.16s)", h->link,
+			 h->stream);
+		if (hr)
+			verify_host_hop(&pol, &ctx->w.b.hops[i], what, hr);
+		if (hr && !h->link) {
+			verify_fail(hr, VR_HOP_NOT_IN_LOG, "hop %zu: no migration event of the log "
+				    "has stream %.16s...", i + 1, h->stream);
+			verify_result_finish(hr);
+		}
+		host_result_copy(&h->r, hr);
+	}
+	free(hr);
+	for (size_t i = 1; ctx->m->host_required && i < res->nchain && i < ARRAY_SIZE(res->chain);
+	     i++)
+		if (res->chain[i].migrated && !taken[i])
+			verify_fail(res, VR_HOST_MISSING, "migration %zu from %s: no host evidence "
+				    "of the source (the manifest requires it)", i,
+				    res->chain[i].source);
 }
 
 enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, size_t len,
@@ -291,6 +354,7 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
 	if (w->b.version != BUNDLE_VERSION_HOST && ctx->m->host_required)
 		verify_fail(res, VR_HOST_MISSING, "no host evidence: nothing shows what the host "
 			    "ran (the manifest requires it)");
+	hops_appraise(ctx, res);
 	verify_result_finish(res);
 	if (w->b.version == BUNDLE_VERSION_HOST)
 		host_appraise(ctx, res);
@@ -300,7 +364,12 @@ enum verify_status verify_bundle(struct verify_ctx *ctx, const uint8_t *buf, siz
 
 enum verify_status verify_result_worst(const struct verify_result *res)
 {
-	if (res->host.present && res->host.status > res->status)
-		return res->host.status;
-	return res->status;
+	enum verify_status s = res->status;
+
+	if (res->host.present && res->host.status > s)
+		s = res->host.status;
+	for (size_t i = 0; i < res->nhops && i < BUNDLE_MAX_HOPS; i++)
+		if (res->hops[i].r.status > s)
+			s = res->hops[i].r.status;
+	return s;
 }

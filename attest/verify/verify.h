@@ -101,6 +101,9 @@ enum verify_reason {
 	/* Issue 18, live migration: codes 1..73 keep their numbers. */
 	VR_MIGRATE_NOT_ALLOWED,   /* arrived by live migration; the manifest allows none */
 	VR_MIGRATE_MALFORMED,     /* a migration event that is not measure.h's */
+	/* Issue 18 item 4, each host's evidence across moves: 1..75 keep theirs. */
+	VR_HOP_BINDING,           /* a source host's quote does not bind its stream */
+	VR_HOP_NOT_IN_LOG,        /* a hop record names a stream no migration event has */
 	VR_COUNT
 };
 
@@ -154,6 +157,13 @@ struct verify_link {
 	char filters[200];                  /* ROLE=first 16 hex digits, ... */
 };
 
+/* A migration's source host, appraised like the host (verify_host_hop). */
+struct verify_hop_result {
+	struct verify_host_result r;
+	uint32_t link;                      /* its migration's index in chain[], 0: none */
+	char stream[65];                    /* the stream's SHA-256 the record names */
+};
+
 struct verify_result {
 	enum verify_status status;          /* the guest's (see verify_result_worst) */
 	int8_t vector[TV_COUNT];
@@ -175,9 +185,11 @@ struct verify_result {
 	struct verify_host_result host;
 	size_t nchain;                      /* 1 + restores, once the log is read */
 	struct verify_link chain[1 + VERIFY_MAX_RESTORES];
+	size_t nhops;                       /* the bundle's "migrations" */
+	struct verify_hop_result hops[BUNDLE_MAX_HOPS];
 };
 
-/* The worse of the guest's status and (if present) the host's. */
+/* The worst of the guest's status, (if present) the host's and each hop's. */
 enum verify_status verify_result_worst(const struct verify_result *res);
 
 struct verify_ctx;

@@ -389,3 +389,32 @@ enum verify_status verify_host(const struct verify_host_policy *pol,
 	X509_free(w.ek_cert);
 	return res->status;
 }
+
+enum verify_status verify_host_hop(const struct verify_host_policy *pol,
+				   const struct bundle_hop *hop, const char *what,
+				   struct verify_result *res)
+{
+	struct host_codes c = host_quote_codes;
+	struct host_view v = { &hop->host.attest, &hop->host.signature, &hop->host.ima_log,
+			       hop->host.pcr10, hop->host.pcr_alg, &c, { 0 } };
+	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
+	struct host_work w;
+
+	memset(res, 0, sizeof(*res));
+	memset(&w, 0, sizeof(w));
+	snprintf(res->name, sizeof(res->name), "host");
+	c.binding = VR_HOP_BINDING;
+	c.what = what;
+	c.unbound = "the source host's quote does not bind this migration's stream";
+	if (bundle_hop_binding(hop->stream_sha256, bind))
+		verify_fail(res, VR_INTERNAL, "binding digest");
+	else if (!host_certs(pol, &hop->host, &w, res) && host_quote(&v, bind, &w, res) >= 0)
+		host_ima(pol, &v, &res->events, res);
+	else if (!res->nfail)
+		verify_fail(res, VR_INTERNAL, "a host stage stopped without a reason");
+	verify_result_finish(res);
+	EVP_PKEY_free(w.ak_key);
+	X509_free(w.ak_cert);
+	X509_free(w.ek_cert);
+	return res->status;
+}

@@ -39,4 +39,16 @@ enum verify_status verify_host(const struct verify_host_policy *pol,
 			       const struct bundle_host *h, const struct bundle *g,
 			       struct verify_result *res);
 
+/*
+ * A live migration's source host (issue 18): hop's quote appraised with the
+ * same anchors, AK checks, IMA replay and allowlist as verify_host, its
+ * qualifying data bundle_hop_binding(hop->stream_sha256)
+ * (host-migration-binding-mismatch otherwise); what names the hop in each
+ * reason.  Whether a migration event of the log has that stream is the
+ * caller's check.  res is zeroed first; returns res->status.
+ */
+enum verify_status verify_host_hop(const struct verify_host_policy *pol,
+				   const struct bundle_hop *hop, const char *what,
+				   struct verify_result *res);
+
 #endif

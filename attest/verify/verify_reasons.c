@@ -100,6 +100,8 @@ static const struct {
 	[VR_RESTORE_MALFORMED] = { "restore-event-malformed", TV_CONFIGURATION },
 	[VR_MIGRATE_NOT_ALLOWED] = { "migration-not-allowed", TV_RUNTIME_OPAQUE },
 	[VR_MIGRATE_MALFORMED] = { "migration-event-malformed", TV_CONFIGURATION },
+	[VR_HOP_BINDING] = { "host-migration-binding-mismatch", TV_INSTANCE_IDENTITY },
+	[VR_HOP_NOT_IN_LOG] = { "host-migration-not-in-log", TV_INSTANCE_IDENTITY },
 };
 
 static const char *const claims[TV_COUNT] = {

@@ -88,6 +88,7 @@ static struct {
 	/* Host quotes made at the guest AK's enrollment: before the forging
 	 * tool ran (clean), and after (forged). */
 	struct bundle_host_enroll enr_clean, enr_forged;
+	int allow_migrate;               /* verify_real's manifest */
 } F;
 
 static int seen[VR_COUNT];
@@ -820,6 +821,7 @@ static enum verify_status verify_real(const char *json, size_t len, int host_req
 	snprintf(ek_ca, sizeof(ek_ca), "%s/swtpm-localca-rootca-cert.pem", F.ca);
 	assert_int_equal(reference_build(&F.boot, &banks, "host-test", 1, &m), 0);
 	m.host_required = host_required;
+	m.allow_migrate = F.allow_migrate;
 	assert_int_equal(verify_ctx_new(&o, &ctx), 0);
 	memset(nonce, 0xc3, sizeof(nonce));
 	assert_int_equal(verify_ctx_expect_nonce(ctx, nonce, sizeof(nonce)), 0);
@@ -1229,11 +1231,285 @@ static void test_enrollment_roundtrip(void **state)
 	free(json);
 }
 
+
+/* ---- issue 18 item 4: each host's evidence across a move ------------------ */
+
+/* The producer's source of the fixture's host (F.t), its certificates DER. */
+static int hop_source(struct host_source *src, char *ima, size_t cap)
+{
+	snprintf(ima, cap, "%s/binary_runtime_measurements", F.root);
+	*src = (struct host_source){ .t = &F.t, .alg = QUOTE_AK_RSA2048, .uuid = HOST_UUID,
+		.set_locality = set_locality_cb, .ima_path = ima, .bank = EVLOG_ALG_SHA256 };
+	src->ek.nchain = 1;
+	return attest_fixture_der(F.ak_cert, &src->ak.cert) ||
+	       attest_fixture_der(F.ek_cert, &src->ek.cert) ||
+	       attest_fixture_der(F.ek_mid, &src->ek.chain[0]) || write_list(NULL, 0) ? -1 : 0;
+}
+
+static void hop_source_free(struct host_source *src)
+{
+	OPENSSL_free(src->ak.cert.data);
+	OPENSSL_free(src->ek.cert.data);
+	OPENSSL_free(src->ek.chain[0].data);
+}
+
+/* The fixture's list ends with a violation (group_setup): the best a quote
+ * made now can be is that one warning. */
+static void only_violation(const struct verify_host_result *h)
+{
+	assert_int_equal(h->status, VS_WARNING);
+	assert_int_equal(h->nfail, 1);
+	assert_int_equal(h->fail[0].reason, VR_HOST_IMA_VIOLATION);
+}
+
+static enum verify_status hop_appraise(const struct bundle_hop *hop, struct verify_result *res)
+{
+	struct verify_host_policy pol = { .ek_store = F.ek_store, .ak_store = F.ak_store,
+					  .allow = F.allow, .nallow = F.nallow };
+	enum verify_status s = verify_host_hop(&pol, hop, "host at migration 1", res);
+
+	if (res->nfail && res->fail[0].reason < VR_COUNT)
+		seen[res->fail[0].reason] = 1;
+	return s;
+}
+
+/* The source's quote: bound to its stream, every byte of it checked. */
+static void test_hop_quote(void **state)
+{
+	struct host_source src;
+	struct bundle_hop hop, back;
+	struct verify_result res;
+	uint8_t stream[32], *rec = NULL, a[1024];
+	char ima[160], why[160];
+	size_t len = 0;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	memset(stream, 0x5a, sizeof(stream));
+	assert_int_equal(hop_source(&src, ima, sizeof(ima)), 0);
+	assert_int_equal(host_quote_hop(&src, stream, &hop), 0);
+	hop_source_free(&src);
+	assert_int_equal(hop_appraise(&hop, &res), VS_WARNING);  /* the violation */
+	assert_int_equal(res.nfail, 1);
+	assert_int_equal(res.fail[0].reason, VR_HOST_IMA_VIOLATION);
+	assert_int_equal(res.events, ARRAY_SIZE(files) + 1);
+	/* the record's bytes: what decodes encodes back to the same bytes */
+	assert_int_equal(bundle_hop_encode(&hop, &rec, &len), 0);
+	assert_int_equal(bundle_hop_decode(rec, len, &back, why, sizeof(why)), 0);
+	assert_memory_equal(back.stream_sha256, stream, 32);
+	assert_int_equal(hop_appraise(&back, &res), VS_WARNING);
+	bundle_hop_free(&back);
+	free(rec);
+	/* another stream: the quote does not bind it */
+	hop.stream_sha256[7] ^= 0x01;
+	assert_int_equal(hop_appraise(&hop, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.fail[0].reason, VR_HOP_BINDING);
+	assert_non_null(strstr(res.fail[0].detail, "migration"));
+	hop.stream_sha256[7] ^= 0x01;
+	/* the quote's bytes */
+	memcpy(a, hop.host.attest.data, hop.host.attest.len);
+	for (size_t i = 0; i < hop.host.attest.len; i += 3) {
+		hop.host.attest.data[i] ^= 0x01;
+		assert_int_equal(hop_appraise(&hop, &res), VS_CONTRAINDICATED);
+		hop.host.attest.data[i] ^= 0x01;
+	}
+	/* the guest's own host quote is no hop's */
+	{
+		struct bundle_hop other = { .host = F.honest.h };
+
+		memcpy(other.stream_sha256, stream, 32);
+		assert_int_equal(hop_appraise(&other, &res), VS_CONTRAINDICATED);
+		assert_int_equal(res.fail[0].reason, VR_HOP_BINDING);
+	}
+	/* a file the allowlist lacks is named with the hop */
+	allow_files(FORGE);
+	assert_int_equal(hop_appraise(&hop, &res), VS_CONTRAINDICATED);
+	assert_true(has_reason(&res, VR_HOST_FILE, "/root/forge-vtpm"));
+	allow_files(ARRAY_SIZE(files));
+	bundle_hop_free(&hop);
+}
+
+/* A record with small made-up blobs (the codec checks structure only). */
+static void hop_fake(struct bundle_hop *h, uint8_t *blob)
+{
+	memset(h, 0, sizeof(*h));
+	memset(h->stream_sha256, 0x11, 32);
+	h->host.pcr_alg = EVLOG_ALG_SHA256;
+	h->host.attest = (struct bundle_blob){ blob, 3 };
+	h->host.signature = (struct bundle_blob){ blob, 4 };
+	h->host.ak_public = (struct bundle_blob){ blob, 5 };
+	h->host.ima_log = (struct bundle_blob){ blob, 6 };
+	h->host.ak.cert = (struct bundle_blob){ blob, 7 };
+	h->host.ek.cert = (struct bundle_blob){ blob, 8 };
+	h->host.ek.chain[0] = (struct bundle_blob){ blob, 9 };
+	h->host.ek.nchain = 1;
+}
+
+static void hop_refused(const uint8_t *p, size_t len, const char *what)
+{
+	struct bundle_hop h;
+	char why[160] = "";
+
+	assert_int_equal(bundle_hop_decode(p, len, &h, why, sizeof(why)), -EBADMSG);
+	if (what && !strstr(why, what))
+		print_error("reason \"%s\", wanted \"%s\"\n", why, what);
+	assert_true(!what || strstr(why, what));
+}
+
+/* Every refusal of the record's decoder, and the encoder's bounds. */
+static void test_hop_record_refusals(void **state)
+{
+	uint8_t blob[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, *rec = NULL, *big;
+	struct bundle_hop h, back;
+	char why[160];
+	size_t len = 0;
+
+	(void)state;
+	hop_fake(&h, blob);
+	assert_int_equal(bundle_hop_encode(&h, &rec, &len), 0);
+	assert_int_equal(bundle_hop_decode(rec, len, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.host.ek.nchain, 1);
+	bundle_hop_free(&back);
+	for (size_t n = 0; n < len; n++)
+		hop_refused(rec, n, "cut short");
+	big = malloc(len + 1);
+	assert_non_null(big);
+	memcpy(big, rec, len);
+	big[len] = 0;
+	hop_refused(big, len + 1, "after its last field");
+	big[0] = 2;
+	hop_refused(big, len, "version");
+	big[0] = 1;
+	big[5] = 1;
+	hop_refused(big, len, "reserved word");
+	big[5] = 0;
+	big[40] = 0x99;                          /* bank 0x0099 */
+	hop_refused(big, len, "PCR bank");
+	big[40] = 0x0b;
+	big[43] = 1;
+	hop_refused(big, len, "reserved half-word");
+	big[43] = 0;
+	big[44] = 20;                            /* PCR 10: SHA-1's size in a SHA-256 bank */
+	hop_refused(big, len, "PCR 10");
+	big[44] = 32;
+	memset(big + 80, 0, 4);                  /* the quote: empty */
+	hop_refused(big, len, "host quote");
+	memcpy(big, rec, len);
+	memset(big + len - 9 - 4 - 4, 5, 1);     /* the EK chain's count: 5 */
+	hop_refused(big, len, "intermediates");
+	free(big);
+	free(rec);
+	/* the encoder refuses what the decoder would */
+	h.host.pcr_alg = 0;
+	assert_int_equal(bundle_hop_encode(&h, &rec, &len), -EINVAL);
+	hop_fake(&h, blob);
+	h.host.attest.len = 0;
+	assert_int_equal(bundle_hop_encode(&h, &rec, &len), -EINVAL);
+	hop_fake(&h, blob);
+	h.host.ek.nchain = BUNDLE_MAX_CHAIN + 1;
+	assert_int_equal(bundle_hop_encode(&h, &rec, &len), -EINVAL);
+}
+
+/*
+ * The whole path: the guest's log gains a migration event (the target's
+ * code), its quote is made, the target host's evidence binds it and the
+ * source host's binds the stream: verify_bundle affirms with both hosts
+ * appraised; a hop that names another stream, or is missing, is said.
+ */
+static void test_hop_bundle_verifies(void **state)
+{
+	uint8_t stream[32], cert[32], nonce[32];
+	struct measure_migration mg = { "host-a", cert, stream };
+	struct quote_guest g = { .name = GUEST_NAME, .uuid = GUEST_UUID, .label = GUEST_LABEL,
+		.alg = QUOTE_AK_RSA2048, .set_locality = set_locality_cb };
+	struct host_source src;
+	struct evlog_writer w;
+	struct verify_result res;
+	struct bundle b;
+	char ima[160], *json = NULL, *ear = NULL, *p;
+	size_t len = 0;
+
+	(void)state;
+	allow_files(ARRAY_SIZE(files));
+	memset(stream, 0x77, sizeof(stream));
+	memset(cert, 0x33, sizeof(cert));
+	memset(nonce, 0xc3, sizeof(nonce));
+	assert_int_equal(measure_log_load(&w, F.glog, F.glog_len), 0);
+	assert_int_equal(measure_migrate_run(F.fd, &w, &mg, 1796000000, &F.sec), 0);
+	g.log = (struct bundle_blob){ w.buf, w.len };
+	assert_int_equal(attest_fixture_der(F.guest_ak, &g.ak.cert), 0);
+	assert_int_equal(attest_fixture_der(F.ek_cert, &g.ek.cert), 0);
+	assert_int_equal(attest_fixture_der(F.ek_mid, &g.ek.chain[0]), 0);
+	g.ek.nchain = 1;
+	assert_int_equal(quote_collect(&F.t, &g, nonce, sizeof(nonce), &b), 0);
+	OPENSSL_free(g.ak.cert.data);
+	OPENSSL_free(g.ek.cert.data);
+	OPENSSL_free(g.ek.chain[0].data);
+	evlog_writer_free(&w);
+	assert_int_equal(hop_source(&src, ima, sizeof(ima)), 0);
+	assert_int_equal(host_quote_collect(&src, &b, &b.host), 0);     /* host B, now */
+	assert_int_equal(host_quote_hop(&src, stream, &b.hops[0]), 0);  /* host A, at the move */
+	hop_source_free(&src);
+	b.version = BUNDLE_VERSION_HOST;
+	b.nhops = 1;
+	F.allow_migrate = 1;
+	assert_int_equal(bundle_write(&b, &json, &len), 0);
+	assert_non_null(strstr(json, "\n  \"migrations\":[\n    {\n      \"stream_sha256\":\"7777"));
+	if (verify_real(json, len, 1, F.nallow, &res) != VS_WARNING)
+		ear_report(stderr, &res, "hop");
+	assert_int_equal(verify_result_worst(&res), VS_WARNING);
+	assert_int_equal(res.status, VS_AFFIRMING);      /* the guest, migrated */
+	only_violation(&res.host);                       /* host B */
+	assert_int_equal(res.nhops, 1);
+	assert_int_equal(res.hops[0].link, 1);
+	assert_true(res.chain[1].migrated);
+	only_violation(&res.hops[0].r);                  /* host A, at the move */
+	assert_int_equal(ear_json(&res, "b.json", "host-test", 0, &ear), 0);
+	assert_non_null(strstr(ear, "\"bulwark:host:migration-1\""));
+	assert_non_null(strstr(ear, "\"bulwark.chain-link\":1"));
+	free(ear);
+	/* the record names another stream: no migration of the log has it */
+	p = strstr(json, "\"stream_sha256\":\"7777");
+	p[17] = '6';
+	assert_int_equal(verify_real(json, len, 1, F.nallow, &res), VS_CONTRAINDICATED);
+	assert_int_equal(res.status, VS_WARNING);        /* its migration lacks evidence */
+	assert_int_equal(res.hops[0].r.status, VS_CONTRAINDICATED);
+	{
+		struct verify_result r = { .nfail = res.hops[0].r.nfail };
+
+		memcpy(r.fail, res.hops[0].r.fail, sizeof(r.fail));
+		assert_true(has_reason(&r, VR_HOP_NOT_IN_LOG, "no migration event"));
+		assert_true(has_reason(&r, VR_HOP_BINDING, NULL));
+		seen[VR_HOP_NOT_IN_LOG] = 1;
+	}
+	/* and the migration it should name has no host evidence: a warning */
+	assert_true(has_reason(&res, VR_HOST_MISSING, "migration 1 from host-a"));
+	free(json);
+	/* no hop at all: host-evidence-missing names the migration */
+	b.nhops = 0;
+	assert_int_equal(bundle_write(&b, &json, &len), 0);
+	assert_int_equal(verify_real(json, len, 1, F.nallow, &res), VS_WARNING);
+	assert_int_equal(res.fail[0].reason, VR_HOST_MISSING);
+	assert_non_null(strstr(res.fail[0].detail, "migration 1 from host-a"));
+	/* guest-only manifests do not ask (host B's violation stays a warning) */
+	assert_int_equal(verify_real(json, len, 0, F.nallow, &res), VS_WARNING);
+	assert_int_equal(res.status, VS_AFFIRMING);
+	free(json);
+	b.nhops = 1;
+	/* "migrations" is version 2's only */
+	b.version = BUNDLE_VERSION;
+	assert_int_equal(bundle_write(&b, &json, &len), -EINVAL);
+	F.allow_migrate = 0;
+	bundle_free(&b);
+}
+
 /* Last: every host reason verify_host() can give was the primary one. */
 static void test_every_host_reason(void **state)
 {
 	(void)state;
-	for (int r = VR_HOST_MISSING; r <= VR_HOST_ENROLL_FILE; r++) {   /* the host's */
+	for (int r = VR_HOST_MISSING; r <= VR_HOP_NOT_IN_LOG; r++) {   /* the host's */
+		if (r >= VR_RESTORE_NOT_ALLOWED && r <= VR_MIGRATE_MALFORMED)
+			continue;                                      /* the guest's */
 		if (!seen[r])
 			print_error("no test produced %s\n", verify_reason_name((enum verify_reason)r));
 		assert_true(seen[r]);
@@ -1260,6 +1536,9 @@ int main(void)
 		cmocka_unit_test(test_enrollment_bytes),
 		cmocka_unit_test(test_enrollment_binding),
 		cmocka_unit_test(test_enrollment_roundtrip),
+		cmocka_unit_test(test_hop_quote),
+		cmocka_unit_test(test_hop_record_refusals),
+		cmocka_unit_test(test_hop_bundle_verifies),
 		cmocka_unit_test(test_every_host_reason),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
