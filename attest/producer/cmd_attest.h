@@ -64,6 +64,25 @@ int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path,
  */
 int enroll_host_bind(const char *out_dir, const char *host_dir, const char *host_tpm,
 		     const char *ima_path, const TPMT_PUBLIC *ak);
+/*
+ * Each host's evidence across live migrations (cmd_attest_hop.c, issue 18):
+ * attest_hop_make quotes the host TPM (host_dir, host_tpm as above; ima_path
+ * NULL: HOST_IMA_PATH) bound to the migration stream's SHA-256 and encodes
+ * the record (bundle_hop_encode; *rec malloc'd).  The target keeps records
+ * in guest_dir as hop-1.bin .. hop-BUNDLE_MAX_HOPS.bin, oldest first:
+ * attest_hops_clear removes them, attest_hop_put stores record i (0-based)
+ * once it decodes (-EBADMSG with why otherwise), attest_hop_read reads it
+ * back raw (-ENOENT: none), attest_hops_load decodes all into b->hops.
+ * 0 or -errno.
+ */
+int attest_hop_make(const char *host_dir, const char *host_tpm, const char *ima_path,
+		    const uint8_t stream[32], uint8_t **rec, size_t *len);
+int attest_hops_clear(const char *guest_dir);
+int attest_hop_put(const char *guest_dir, size_t i, const uint8_t *rec, size_t len,
+		   char *why, size_t whylen);
+int attest_hop_read(const char *guest_dir, size_t i, uint8_t **rec, size_t *len);
+int attest_hops_load(const char *guest_dir, struct bundle *b);
+
 /* Those files of guest_dir into e (e->present = 0 when there are none).  0 or -errno. */
 int attest_host_enroll_load(const char *guest_dir, struct bundle_host_enroll *e);
 

@@ -34,6 +34,9 @@ int attest_host_add(const char *dir, const char *tpm_path, const char *ima_path,
 	/* The host quote made when the guest's AK was certified, if kept. */
 	if (!rc && guest_dir)
 		rc = attest_host_enroll_load(guest_dir, &b.host.enroll);
+	/* Each source host of a live migration, as the target stored it. */
+	if (!rc && guest_dir)
+		rc = attest_hops_load(guest_dir, &b);
 	if (!rc) {
 		b.version = BUNDLE_VERSION_HOST;
 		rc = bundle_write(&b, &out, &out_len);

@@ -184,6 +184,27 @@ int host_quote_collect(const struct host_source *s, const struct bundle *g,
 	return rc;
 }
 
+int host_quote_hop(const struct host_source *s, const uint8_t stream[32],
+		   struct bundle_hop *out)
+{
+	struct bundle_host *h = &out->host;
+	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(out->stream_sha256, stream, sizeof(out->stream_sha256));
+	rc = bundle_hop_binding(stream, bind);
+	rc = rc ? rc : host_evidence(s, bind, &h->attest, &h->signature, &h->ak_public,
+				     h->pcr10, &h->ima_log);
+	h->pcr_alg = s->bank;
+	rc = rc || h->ima_log.len <= BUNDLE_HOP_IMA_MAX ? rc : -EFBIG;
+	rc = rc ? rc : chain_dup(&h->ak, &s->ak);
+	rc = rc ? rc : chain_dup(&h->ek, &s->ek);
+	if (rc)
+		bundle_hop_free(out);
+	return rc;
+}
+
 int host_quote_enroll(const struct host_source *s, const uint8_t *ak_name, size_t name_len,
 		      struct bundle_host_enroll *out)
 {

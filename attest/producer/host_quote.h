@@ -54,4 +54,14 @@ int host_quote_collect(const struct host_source *s, const struct bundle *g,
 int host_quote_enroll(const struct host_source *s, const uint8_t *ak_name, size_t name_len,
 		      struct bundle_host_enroll *out);
 
+/*
+ * A live migration's source (issue 18), once the target runs the guest:
+ * quotes PCR 10 with qualifying data bundle_hop_binding(stream), the
+ * migration stream's SHA-256, and keeps the IMA prefix that quote covers
+ * (at most BUNDLE_HOP_IMA_MAX: -EFBIG beyond).  out as host_quote_collect's
+ * (bundle_host_free(&out->host)).  0 or -errno.
+ */
+int host_quote_hop(const struct host_source *s, const uint8_t stream[32],
+		   struct bundle_hop *out);
+
 #endif
