@@ -9,6 +9,7 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c \
 	core/launch/migrate_req.c core/launch/launch_migrate.c core/launch/launch_incoming.c \
+	core/launch/launch_mighost.c \
 	core/launch/migframe.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
@@ -154,7 +155,7 @@ test_migchan_PKGS := cmocka libssl libcrypto
 test_migchan_LDLIBS := -lpthread
 FUZZ_TARGETS += fuzz_migwire
 fuzz_migwire_SRCS := tests/fuzz/fuzz_migwire.c core/launch/migwire.c core/launch/wirebuf.c \
-	core/launch/migchan_trust.c core/log.c
+	core/launch/migchan_trust.c core/log.c attest/format/bundle_hop.c attest/format/evlog_alg.c
 fuzz_migwire_PKGS := libcrypto
 
 # The target's framing of a live migration's stream in the pieces it comes

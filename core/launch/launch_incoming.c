@@ -61,6 +61,7 @@
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_mighost.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
 #include "core/launch/migframe.h"
@@ -536,6 +537,9 @@ int launch_incoming_feed(struct launch *l)
 	log_info("incoming: guest %s runs here, from %s: %llu stream bytes, %lld ms after "
 		 "READY", l->cfg.name, migchan_peer(in->ch), (unsigned long long)in->bytes,
 		 launch_control_now_ms() - t0);
+	/* Issue 18 item 4: the source's host evidence, the guest running. */
+	if (!rc)
+		launch_mighost_receive(l, in->ch, &in->seq);
 	migchan_close(in->ch);
 	in->ch = NULL;
 	audit_control(&g, "migrate-in", "migrated", true);

@@ -47,6 +47,7 @@
 #include "attest/vtpm/measure.h"
 #include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_mighost.h"
 #include "core/launch/launch_migrate.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
@@ -74,6 +75,7 @@ struct mig_job {
 	bool order_out;               /* an order awaits its reply */
 	bool after_done;              /* DONE sent: a silent peer may run it */
 	bool peer_said;               /* the peer ended it (REFUSE or ABORT) */
+	uint8_t stream_sha256[32];    /* DONE's, for the host evidence after RUNNING */
 	EVP_MD_CTX *md;
 	uint8_t *chunk;               /* STREAM's payload being filled */
 	size_t chunk_len;
@@ -558,6 +560,7 @@ static int job_final(struct mig_job *j)
 	d.bytes = j->p.bytes;
 	pthread_mutex_unlock(&j->mu);
 	EVP_DigestFinal_ex(j->md, d.sha256, &dl);
+	memcpy(j->stream_sha256, d.sha256, sizeof(j->stream_sha256));
 	rc = migwire_done_encode(&d, &buf, &len);
 	rc = rc ? rc : job_send(j, MIG_DONE, buf, len);
 	free(buf);
@@ -660,6 +663,9 @@ static void *job_main(void *arg)
 	}
 	rc = rc ? rc : job_rounds(j);
 	rc = rc ? rc : job_final(j);
+	/* Issue 18 item 4: after RUNNING, so off the guest's downtime. */
+	if (!rc)
+		launch_mighost_send(j->l, j->ch, &j->seq, j->stream_sha256);
 	if (rc) {
 		pthread_mutex_lock(&j->mu);
 		snprintf(j->p.failed_in, sizeof(j->p.failed_in), "%s", j->p.phase);

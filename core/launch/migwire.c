@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "attest/format/bundle.h"
+#include "attest/format/bundle_host.h"
 #include "attest/format/eventlog.h"
 #include "attest/format/secstate.h"
 #include "attest/vtpm/swtpm.h"
@@ -26,6 +27,7 @@ static_assert(MIGWIRE_LABEL_MAX == SVIRT_LABEL_MAX, "label bound");
 static_assert(CONFIG_NAME_MAX <= GSTATE_NAME_MAX, "guest name bound");
 static_assert(MIGWIRE_CERT_MAX == BUNDLE_MAX_CERT, "certificate bound");
 static_assert(MIGWIRE_CHAIN_MAX == BUNDLE_MAX_CHAIN, "EK chain bound");
+static_assert(MIGWIRE_HOSTS_MAX == BUNDLE_MAX_HOPS, "hop records bound");
 
 #define STR(n) (4u + (size_t)(n))
 #define HELLO_MAX (8u + STR(CONFIG_NAME_MAX) + STR(MIGWIRE_CONFIG_MAX) + \
@@ -49,6 +51,7 @@ static const struct {
 	[MIG_DONE]     = { "DONE", DONE_LEN },
 	[MIG_RUNNING]  = { "RUNNING", 0 },
 	[MIG_ABORT]    = { "ABORT", STR(MIGWIRE_REASON_MAX) },
+	[MIG_HOST]     = { "HOST", BUNDLE_HOP_WIRE_MAX },
 };
 
 bool migwire_known(uint32_t type)
@@ -430,7 +433,7 @@ int migwire_done_decode(const uint8_t *p, size_t len, struct mig_done *d,
 
 /* ---- the order ----------------------------------------------------------- */
 
-enum seq_state { SEQ_START, SEQ_HELLO, SEQ_STREAMING, SEQ_DONE, SEQ_OVER };
+enum seq_state { SEQ_START, SEQ_HELLO, SEQ_STREAMING, SEQ_DONE, SEQ_RUNNING, SEQ_OVER };
 
 int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 		     char *why, size_t whylen)
@@ -439,6 +442,9 @@ int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 
 	if (s->state == SEQ_OVER)
 		next = -1;
+	else if (s->state == SEQ_RUNNING)      /* only the source's host evidence */
+		next = from_source && type == MIG_HOST && s->hosts < MIGWIRE_HOSTS_MAX ?
+		       (s->hosts++, SEQ_RUNNING) : -1;
 	else if (type == MIG_ABORT)
 		next = SEQ_OVER;
 	else if (from_source && s->state == SEQ_START && type == MIG_HELLO)
@@ -456,7 +462,7 @@ int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 	else if (from_source && s->state == SEQ_STREAMING && type == MIG_DONE)
 		next = SEQ_DONE;
 	else if (!from_source && s->state == SEQ_DONE && type == MIG_RUNNING)
-		next = SEQ_OVER;
+		next = SEQ_RUNNING;
 	if (next < 0) {
 		if (why && whylen)
 			snprintf(why, whylen, "migration protocol: %s from the %s is out of order",
@@ -470,5 +476,5 @@ int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 
 bool migwire_seq_over(const struct migwire_seq *s)
 {
-	return s->state == SEQ_OVER;
+	return s->state == SEQ_OVER || s->state == SEQ_RUNNING;
 }

@@ -7,8 +7,11 @@
  * after the last field; what decodes encodes back to the same bytes.
  *
  * Order (migwire_seq): src HELLO; dst READY or REFUSE; src (STREAM |
- * PROGRESS)*, VTPM at most once, DONE; dst RUNNING.  ABORT either way at
- * any point before the end.  After REFUSE, ABORT or RUNNING nothing.
+ * PROGRESS)*, VTPM at most once, DONE; dst RUNNING; src HOST at most
+ * MIGWIRE_HOSTS_MAX times (issue 18 item 4: after RUNNING, so off the
+ * guest's downtime; a target of before HOST has closed the channel by then,
+ * so the version stays).  ABORT either way at any point before RUNNING.
+ * After REFUSE or ABORT nothing; after RUNNING only HOST.
  *
  * Payloads, little-endian; "str" = u32 length + bytes:
  *   HELLO    u32 version (MIGWIRE_VERSION), u32 flags (MIG_HELLO_F_*),
@@ -33,6 +36,10 @@
  *            MIGWIRE_BLOB_MAX)
  *   DONE     u64 stream bytes, 32 bytes SHA-256 of the stream
  *   RUNNING  empty
+ *   HOST     a source host's evidence, one hop record (bundle_host.h,
+ *            bundle_hop_decode: 1..BUNDLE_HOP_WIRE_MAX bytes): the
+ *            source's earlier records (oldest first), then its own quote
+ *            bound to this stream
  */
 #ifndef BULWARK_LAUNCH_MIGWIRE_H
 #define BULWARK_LAUNCH_MIGWIRE_H
@@ -56,6 +63,7 @@
 #define MIGWIRE_UUID_LEN     36u
 #define MIGWIRE_CERT_MAX     16384u            /* BUNDLE_MAX_CERT */
 #define MIGWIRE_CHAIN_MAX    4u                /* BUNDLE_MAX_CHAIN */
+#define MIGWIRE_HOSTS_MAX    4u                /* BUNDLE_MAX_HOPS */
 
 enum mig_msg {
 	MIG_HELLO = 1,
@@ -67,6 +75,7 @@ enum mig_msg {
 	MIG_DONE,
 	MIG_RUNNING,
 	MIG_ABORT,
+	MIG_HOST,                             /* issue 18 item 4 */
 	MIG_MSG_END                           /* not a message: one past the last */
 };
 
@@ -161,10 +170,11 @@ int migwire_done_decode(const uint8_t *p, size_t len, struct mig_done *d,
 struct migwire_seq {
 	int state;
 	bool vtpm_seen;
+	uint32_t hosts;                       /* HOST messages after RUNNING */
 };
 int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 		     char *why, size_t whylen);
-/* 1 once RUNNING, REFUSE or ABORT went by. */
+/* 1 once RUNNING, REFUSE or ABORT went by (HOST may still follow RUNNING). */
 bool migwire_seq_over(const struct migwire_seq *s);
 
 #endif

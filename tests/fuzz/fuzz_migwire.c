@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/launch/migchan_int.h"
+#include "attest/format/bundle_host.h"
 #include "core/launch/migwire.h"
 #include "core/log.h"
 #include "tests/fuzz/fuzz.h"
@@ -32,6 +33,7 @@ static void payload(uint32_t type, const uint8_t *p, size_t n)
 	struct mig_progress g;
 	struct mig_vtpm v;
 	struct mig_done d;
+	struct bundle_hop hop;
 	uint8_t *out = NULL;
 	size_t len = 0;
 	char why[256];
@@ -58,6 +60,12 @@ static void payload(uint32_t type, const uint8_t *p, size_t n)
 	case MIG_DONE:
 		if (!migwire_done_decode(p, n, &d, why, sizeof(why)))
 			same(migwire_done_encode(&d, &out, &len), &out, &len, p, n);
+		break;
+	case MIG_HOST:
+		if (!bundle_hop_decode(p, n, &hop, why, sizeof(why))) {
+			same(bundle_hop_encode(&hop, &out, &len), &out, &len, p, n);
+			bundle_hop_free(&hop);
+		}
 		break;
 	default:
 		break;

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Each host's evidence across a live migration (issue 18 item 4), both
+ * launchers' halves, after the target's RUNNING (so never in the guest's
+ * downtime).  The source, when it runs with --host-tpm/--host-dir, quotes
+ * its host TPM's PCR 10 bound to the migration stream's SHA-256
+ * (bundle_hop_binding) and sends it as a HOST message, after the hop
+ * records it kept from the guest's earlier moves (oldest first, at most
+ * BUNDLE_MAX_HOPS in all).  The target stores each record that decodes in
+ * the guest's attestation directory (cmd_attest.h, attest_hop_put) for
+ * `bulwark attest --host-tpm` to copy into the bundle.  Both best effort:
+ * the guest has moved; a record missing is the verifier's
+ * host-evidence-missing for that migration, never a failed move.
+ */
+#ifndef BULWARK_LAUNCH_MIGHOST_H
+#define BULWARK_LAUNCH_MIGHOST_H
+
+#include <stdint.h>
+
+#include "core/launch/launcher.h"
+#include "core/launch/migchan.h"
+#include "core/launch/migwire.h"
+
+/* The target waits this long for the source's first (then next) record. */
+#define MIGHOST_WAIT_MS 60000
+
+/* Source: the records, then close.  stream: the migration stream's SHA-256. */
+void launch_mighost_send(const struct launch *l, struct migchan *ch,
+			 struct migwire_seq *seq, const uint8_t stream[32]);
+/* Target: the guest's records replaced by what the source sends. */
+void launch_mighost_receive(const struct launch *l, struct migchan *ch,
+			    struct migwire_seq *seq);
+
+#endif
