@@ -33,6 +33,7 @@
 #include "core/launch/migchan.h"
 #include "core/launch/migchan_int.h"
 #include "core/launch/migkeys.h"
+#include "attest/format/bundle_host.h"
 #include "core/launch/migwire.h"
 #include "core/log.h"
 
@@ -847,6 +848,28 @@ static void test_order(void **state)
 		assert_int_equal(migwire_seq_next(&s, ok[i].src, ok[i].t, why, sizeof(why)), 0);
 	assert_true(migwire_seq_over(&s));
 	assert_int_equal(migwire_seq_next(&s, true, MIG_ABORT, why, sizeof(why)), -EPROTO);
+	/* after RUNNING: the source's host records, at most MIGWIRE_HOSTS_MAX,
+	 * nothing from the target, nothing else (issue 18 item 4) */
+	for (size_t n = 0; n < 3; n++) {
+		memset(&s, 0, sizeof(s));
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			migwire_seq_next(&s, ok[i].src, ok[i].t, why, sizeof(why));
+		for (uint32_t k = 0; n == 0 && k < MIGWIRE_HOSTS_MAX; k++)
+			assert_int_equal(migwire_seq_next(&s, true, MIG_HOST, why, sizeof(why)), 0);
+		if (n == 0)
+			assert_int_equal(migwire_seq_next(&s, true, MIG_HOST, why, sizeof(why)),
+					 -EPROTO);
+		else
+			assert_int_equal(migwire_seq_next(&s, n == 1, n == 1 ? MIG_STREAM : MIG_HOST,
+							  why, sizeof(why)), -EPROTO);
+		assert_non_null(strstr(why, "out of order"));
+	}
+	assert_int_equal(migwire_max_len(MIG_HOST), BUNDLE_HOP_WIRE_MAX);
+	/* HOST before RUNNING */
+	memset(&s, 0, sizeof(s));
+	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
+	migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
+	assert_int_equal(migwire_seq_next(&s, true, MIG_HOST, why, sizeof(why)), -EPROTO);
 	/* out of order: stream before READY, READY from the source, two VTPMs,
 	 * STREAM after VTPM, RUNNING before DONE */
 	memset(&s, 0, sizeof(s));
