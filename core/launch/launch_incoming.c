@@ -585,7 +585,8 @@ static void incoming_usage(void)
 		"[--migrate-cert F] [--migrate-key F] [--migrate-ca F] [--migrate-trusted F] "
 		"[--log-level LEVEL] [--svirt MODE] [--seccomp MODE] [--state-dir DIR] "
 		"[--vtpm-state-dir DIR] [--key-dir DIR] [--ek-ca-dir DIR] [--jail-root DIR] "
-		"[--uid N] [--gid N] [--stop-timeout S] [--control-group G]\n"
+		"[--uid N] [--gid N] [--stop-timeout S] [--control-group G] "
+		"[--host-tpm DEV --host-dir DIR]\n"
 		"  (the guest's configuration comes from the source)\n");
 }
 
