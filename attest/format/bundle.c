@@ -389,20 +389,6 @@ static void chain_free(struct bundle_chain *c)
 		free(c->chain[i].data);
 }
 
-void bundle_host_free(struct bundle_host *h)
-{
-	free(h->attest.data);
-	free(h->signature.data);
-	free(h->ak_public.data);
-	free(h->ima_log.data);
-	free(h->enroll.attest.data);
-	free(h->enroll.signature.data);
-	free(h->enroll.ima_log.data);
-	chain_free(&h->ak);
-	chain_free(&h->ek);
-	memset(h, 0, sizeof(*h));
-}
-
 void bundle_free(struct bundle *b)
 {
 	free(b->attest.data);
@@ -413,6 +399,6 @@ void bundle_free(struct bundle *b)
 	chain_free(&b->ek);
 	bundle_host_free(&b->host);
 	for (size_t i = 0; i < b->nhops && i < BUNDLE_MAX_HOPS; i++)
-		bundle_host_free(&b->hops[i].host);
+		bundle_hop_free(&b->hops[i]);
 	memset(b, 0, sizeof(*b));
 }

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "attest/format/bundle_host.h"
+#include "core/util.h"
 
 int bundle_hop_binding(const uint8_t stream[32], uint8_t out[BUNDLE_HOST_BINDING_LEN])
 {
@@ -38,7 +39,7 @@ struct wbuf {
 	size_t len;
 };
 
-static void put_le(struct wbuf *w, uint64_t v, size_t n)
+static void wput_le(struct wbuf *w, uint64_t v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		w->p[w->len++] = (uint8_t)(v >> (8 * i));
@@ -53,7 +54,7 @@ static void put_bytes(struct wbuf *w, const void *p, size_t n)
 
 static void put_str(struct wbuf *w, const void *p, size_t n)
 {
-	put_le(w, n, 4);
+	wput_le(w, n, 4);
 	put_bytes(w, p, n);
 }
 
@@ -74,7 +75,7 @@ static int chain_ok(const struct bundle_chain *c)
 static void put_chain(struct wbuf *w, const struct bundle_chain *c)
 {
 	put_str(w, c->cert.data, c->cert.len);
-	put_le(w, c->nchain, 4);
+	wput_le(w, c->nchain, 4);
 	for (size_t i = 0; i < c->nchain; i++)
 		put_str(w, c->chain[i].data, c->chain[i].len);
 }
@@ -92,11 +93,11 @@ int bundle_hop_encode(const struct bundle_hop *h, uint8_t **out, size_t *len)
 	w.p = malloc(BUNDLE_HOP_WIRE_MAX);
 	if (!w.p)
 		return -ENOMEM;
-	put_le(&w, BUNDLE_HOP_VERSION, 4);
-	put_le(&w, 0, 4);
+	wput_le(&w, BUNDLE_HOP_VERSION, 4);
+	wput_le(&w, 0, 4);
 	put_bytes(&w, h->stream_sha256, 32);
-	put_le(&w, o->pcr_alg, 2);
-	put_le(&w, 0, 2);
+	wput_le(&w, o->pcr_alg, 2);
+	wput_le(&w, 0, 2);
 	put_str(&w, o->pcr10, size);
 	put_str(&w, o->attest.data, o->attest.len);
 	put_str(&w, o->signature.data, o->signature.len);
@@ -109,20 +110,31 @@ int bundle_hop_encode(const struct bundle_hop *h, uint8_t **out, size_t *len)
 	return 0;
 }
 
+static void chain_free(struct bundle_chain *c)
+{
+	free(c->cert.data);
+	for (size_t i = 0; i < ARRAY_SIZE(c->chain); i++)
+		free(c->chain[i].data);
+}
+
+/* Here rather than in bundle.c: fuzz_migwire links this file alone. */
+void bundle_host_free(struct bundle_host *h)
+{
+	free(h->attest.data);
+	free(h->signature.data);
+	free(h->ak_public.data);
+	free(h->ima_log.data);
+	free(h->enroll.attest.data);
+	free(h->enroll.signature.data);
+	free(h->enroll.ima_log.data);
+	chain_free(&h->ak);
+	chain_free(&h->ek);
+	memset(h, 0, sizeof(*h));
+}
+
 void bundle_hop_free(struct bundle_hop *h)
 {
-	struct bundle_host *o = &h->host;
-
-	free(o->attest.data);
-	free(o->signature.data);
-	free(o->ak_public.data);
-	free(o->ima_log.data);
-	free(o->ak.cert.data);
-	free(o->ek.cert.data);
-	for (size_t i = 0; i < BUNDLE_MAX_CHAIN; i++) {
-		free(o->ak.chain[i].data);
-		free(o->ek.chain[i].data);
-	}
+	bundle_host_free(&h->host);
 	memset(h, 0, sizeof(*h));
 }
 

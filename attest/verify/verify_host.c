@@ -370,24 +370,34 @@ static void host_enrollment(const struct verify_host_policy *pol, const struct b
 		host_ima(pol, &v, &entries, res);
 }
 
+static void host_begin(struct verify_result *res, struct host_work *w)
+{
+	memset(res, 0, sizeof(*res));
+	memset(w, 0, sizeof(*w));
+	snprintf(res->name, sizeof(res->name), "host");
+}
+
+static enum verify_status host_end(struct verify_result *res, struct host_work *w)
+{
+	verify_result_finish(res);
+	EVP_PKEY_free(w->ak_key);
+	X509_free(w->ak_cert);
+	X509_free(w->ek_cert);
+	return res->status;
+}
+
 enum verify_status verify_host(const struct verify_host_policy *pol,
 			       const struct bundle_host *h, const struct bundle *g,
 			       struct verify_result *res)
 {
 	struct host_work w;
 
-	memset(res, 0, sizeof(*res));
-	memset(&w, 0, sizeof(w));
-	snprintf(res->name, sizeof(res->name), "host");
+	host_begin(res, &w);
 	if (!host_certs(pol, h, &w, res) && !host_current(pol, h, g, &w, res))
 		host_enrollment(pol, h, g, &w, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a host stage stopped without a reason");
-	verify_result_finish(res);
-	EVP_PKEY_free(w.ak_key);
-	X509_free(w.ak_cert);
-	X509_free(w.ek_cert);
-	return res->status;
+	return host_end(res, &w);
 }
 
 enum verify_status verify_host_hop(const struct verify_host_policy *pol,
@@ -400,9 +410,7 @@ enum verify_status verify_host_hop(const struct verify_host_policy *pol,
 	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
 	struct host_work w;
 
-	memset(res, 0, sizeof(*res));
-	memset(&w, 0, sizeof(w));
-	snprintf(res->name, sizeof(res->name), "host");
+	host_begin(res, &w);
 	c.binding = VR_HOP_BINDING;
 	c.what = what;
 	c.unbound = "the source host's quote does not bind this migration's stream";
@@ -412,9 +420,5 @@ enum verify_status verify_host_hop(const struct verify_host_policy *pol,
 		host_ima(pol, &v, &res->events, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a host stage stopped without a reason");
-	verify_result_finish(res);
-	EVP_PKEY_free(w.ak_key);
-	X509_free(w.ak_cert);
-	X509_free(w.ek_cert);
-	return res->status;
+	return host_end(res, &w);
 }
