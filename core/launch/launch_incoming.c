@@ -537,17 +537,18 @@ int launch_incoming_feed(struct launch *l)
 	log_info("incoming: guest %s runs here, from %s: %llu stream bytes, %lld ms after "
 		 "READY", l->cfg.name, migchan_peer(in->ch), (unsigned long long)in->bytes,
 		 launch_control_now_ms() - t0);
-	/* Issue 18 item 4: the source's host evidence, the guest running. */
+	audit_control(&g, "migrate-in", "migrated", true);
+	/* After RUNNING: the guest stays here whatever comes of this; a
+	 * failed enrollment leaves it running but unattestable (SECURITY.md).
+	 * The enrollment runs in its own thread while the source's host
+	 * evidence (issue 18 item 4) is received below. */
+	if (launch_attestd_open_migrated(l))
+		log_err("incoming: guest %s runs here without an attestation socket: NOT "
+			"attestable", l->cfg.name);
 	if (!rc)
 		launch_mighost_receive(l, in->ch, &in->seq);
 	migchan_close(in->ch);
 	in->ch = NULL;
-	audit_control(&g, "migrate-in", "migrated", true);
-	/* After RUNNING: the guest stays here whatever comes of this; a
-	 * failed enrollment leaves it running but unattestable (SECURITY.md). */
-	if (launch_attestd_open_migrated(l))
-		log_err("incoming: guest %s runs here without an attestation socket: NOT "
-			"attestable", l->cfg.name);
 	return 0;
 }
 
