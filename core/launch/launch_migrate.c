@@ -664,8 +664,10 @@ static void *job_main(void *arg)
 	rc = rc ? rc : job_rounds(j);
 	rc = rc ? rc : job_final(j);
 	/* Issue 18 item 4: after RUNNING, so off the guest's downtime. */
-	if (!rc)
+	if (!rc) {
+		job_phase(j, "host evidence");
 		launch_mighost_send(j->l, j->ch, &j->seq, j->stream_sha256);
+	}
 	if (rc) {
 		pthread_mutex_lock(&j->mu);
 		snprintf(j->p.failed_in, sizeof(j->p.failed_in), "%s", j->p.phase);
