@@ -132,6 +132,10 @@ LAB_TESTS += tests/lab/test-snapshot
 # 1.3 (refusals leave it at the source), its count, disk, pair, TPM keys
 # carried, attested at the target affirming with the chain (allow_migrate).
 MIG_TESTS += tests/lab/test-migrate
+# Issue 18 item 4, with a host TPM and IMA (lab-run --host-tpm): the source's
+# host quote bound to the stream follows the guest; at the target the bundle
+# carries it and both hosts are appraised; an altered hop record is refused.
+MIG_TESTS += tests/lab/test-migrate-host
 # Snapshot and restore times and sizes beside QEMU's migrate to a file and
 # -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
 BENCHES += tests/bench/bench-snapshot
