@@ -382,21 +382,14 @@ int bundle_parse(const uint8_t *buf, size_t len, struct bundle *b, struct bundle
 	return 0;
 }
 
-static void chain_free(struct bundle_chain *c)
-{
-	free(c->cert.data);
-	for (size_t i = 0; i < ARRAY_SIZE(c->chain); i++)
-		free(c->chain[i].data);
-}
-
 void bundle_free(struct bundle *b)
 {
 	free(b->attest.data);
 	free(b->signature.data);
 	free(b->ak_public.data);
 	free(b->event_log.data);
-	chain_free(&b->ak);
-	chain_free(&b->ek);
+	bundle_chain_free(&b->ak);
+	bundle_chain_free(&b->ek);
 	bundle_host_free(&b->host);
 	for (size_t i = 0; i < b->nhops && i < BUNDLE_MAX_HOPS; i++)
 		bundle_hop_free(&b->hops[i]);

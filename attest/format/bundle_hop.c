@@ -110,7 +110,7 @@ int bundle_hop_encode(const struct bundle_hop *h, uint8_t **out, size_t *len)
 	return 0;
 }
 
-static void chain_free(struct bundle_chain *c)
+void bundle_chain_free(struct bundle_chain *c)
 {
 	free(c->cert.data);
 	for (size_t i = 0; i < ARRAY_SIZE(c->chain); i++)
@@ -127,8 +127,8 @@ void bundle_host_free(struct bundle_host *h)
 	free(h->enroll.attest.data);
 	free(h->enroll.signature.data);
 	free(h->enroll.ima_log.data);
-	chain_free(&h->ak);
-	chain_free(&h->ek);
+	bundle_chain_free(&h->ak);
+	bundle_chain_free(&h->ek);
 	memset(h, 0, sizeof(*h));
 }
 

@@ -79,6 +79,9 @@ int bundle_hop_decode(const uint8_t *p, size_t len, struct bundle_hop *h, char *
 void bundle_hop_free(struct bundle_hop *h);
 
 /* Frees every blob of h (not h itself). */
+/* The certificate and chain buffers of one chain (bundle_hop.c, beside
+ * bundle_host_free: fuzz_migwire links that file alone). */
+void bundle_chain_free(struct bundle_chain *c);
 void bundle_host_free(struct bundle_host *h);
 
 #endif
