@@ -33,25 +33,22 @@ static int mighost_send_one(struct migchan *ch, struct migwire_seq *seq, const u
 	return rc;
 }
 
-/* The records kept from earlier moves: the newest BUNDLE_MAX_HOPS - 1 (own: 1 more). */
+/* The records kept from earlier moves: the newest `room` of them (own: 1
+ * more), each file read once. */
 static int mighost_forward(const char *dir, struct migchan *ch, struct migwire_seq *seq,
 			   size_t room)
 {
-	uint8_t *rec = NULL;
-	size_t n = 0, len = 0;
+	uint8_t *rec[BUNDLE_MAX_HOPS] = { NULL };
+	size_t len[BUNDLE_MAX_HOPS] = { 0 };
+	size_t n = 0;
 	int rc = 0;
 
-	while (n < BUNDLE_MAX_HOPS && !attest_hop_read(dir, n, &rec, &len)) {
-		free(rec);
-		rec = NULL;
+	while (n < BUNDLE_MAX_HOPS && !attest_hop_read(dir, n, &rec[n], &len[n]))
 		n++;
-	}
-	for (size_t i = n > room ? n - room : 0; !rc && i < n; i++) {
-		rc = attest_hop_read(dir, i, &rec, &len);
-		rc = rc ? rc : mighost_send_one(ch, seq, rec, len);
-		free(rec);
-		rec = NULL;
-	}
+	for (size_t i = n > room ? n - room : 0; !rc && i < n; i++)
+		rc = mighost_send_one(ch, seq, rec[i], len[i]);
+	for (size_t i = 0; i < n; i++)
+		free(rec[i]);
 	return rc;
 }
 
