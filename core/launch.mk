@@ -9,7 +9,7 @@ bulwark_SRCS += core/launch/launch_run.c core/launch/launch_validate.c core/laun
 	core/launch/launch_snapshot.c core/launch/snapmeta.c core/launch/wirebuf.c \
 	core/launch/snapshot_req.c core/launch/launch_restore.c \
 	core/launch/migrate_req.c core/launch/launch_migrate.c core/launch/launch_incoming.c \
-	core/launch/launch_mighost.c \
+	core/launch/launch_mighost.c core/launch/launch_moved.c \
 	core/launch/migframe.c
 bulwark_PKGS += libselinux libseccomp libcrypto tss2-mu
 bulwark_LDLIBS += -lpthread
@@ -59,6 +59,12 @@ test_control_WRAP := launch_audit_control launch_snapshot_run launch_migrate_sta
 UNIT_TESTS += test_migrate_rule
 test_migrate_rule_SRCS := tests/unit/test_migrate_rule.c core/launch/migrate_req.c core/log.c
 test_migrate_rule_PKGS := cmocka json-c
+
+# A guest that moved away (core/launch/launch_moved.h): its record, its vTPM
+# state's removal, a start refused, on real files (the real swtpm_delete).
+UNIT_TESTS += test_moved
+test_moved_SRCS = tests/unit/test_moved.c core/launch/launch_moved.c $(SWTPM_SRCS) core/log.c
+test_moved_PKGS = cmocka libcrypto
 
 # bulwark list/info/pause/resume/shutdown/destroy against a real socket.
 UNIT_TESTS += test_control_cli

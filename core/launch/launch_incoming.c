@@ -62,6 +62,7 @@
 #include "core/launch/commands.h"
 #include "core/launch/launch_control.h"
 #include "core/launch/launch_mighost.h"
+#include "core/launch/launch_moved.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
 #include "core/launch/migframe.h"
@@ -538,6 +539,7 @@ int launch_incoming_feed(struct launch *l)
 		 "READY", l->cfg.name, migchan_peer(in->ch), (unsigned long long)in->bytes,
 		 launch_control_now_ms() - t0);
 	audit_control(&g, "migrate-in", "migrated", true);
+	launch_moved_clear(l);
 	/* After RUNNING: the guest stays here whatever comes of this; a
 	 * failed enrollment leaves it running but unattestable (SECURITY.md).
 	 * The enrollment runs in its own thread while the source's host

@@ -49,6 +49,7 @@
 #include "core/launch/launch_control.h"
 #include "core/launch/launch_mighost.h"
 #include "core/launch/launch_migrate.h"
+#include "core/launch/launch_moved.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
 #include "core/launch/migwire.h"
@@ -750,9 +751,13 @@ void launch_migrate_progress(struct migrate_progress *out)
 }
 
 /* After RUNNING: the disks' records handed over, the guest's stop asked. */
-static void job_handover(struct control *ctl)
+static void job_handover(struct control *ctl, const struct migrate_progress *p)
 {
 	struct launch *l = ctl->l;
+
+	/* First, before anything is given up: this host's copy of the guest
+	 * never starts again (core/launch/launch_moved.h). */
+	(void)launch_moved_write(l, p, job.stream_sha256);
 
 	for (uint32_t i = 0; l->svm && i < l->cfg.ndisks; i++) {
 		int fd = open(l->cfg.disks[i].path, O_PATH | O_NOFOLLOW | O_CLOEXEC), rc;
@@ -814,7 +819,7 @@ int launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 			 out->to, out->peer, out->round + 1, (unsigned long long)out->bytes,
 			 out->elapsed_ms, out->downtime_ms,
 			 (unsigned long long)out->stop_expected_ms);
-		job_handover(ctl);
+		job_handover(ctl, out);
 		audit_control(&g, "migrate-out", "migrated", true);
 	} else {
 		log_err("migrate: to %s failed (in %s): %s", out->to, out->failed_in, out->reason);

@@ -21,6 +21,7 @@
 #include "attest/producer/attestd.h"
 #include "core/launch/audit.h"
 #include "core/launch/commands.h"
+#include "core/launch/launch_moved.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -261,6 +262,10 @@ static int run_launch(struct launch *l)
 	int rc, status = VMM_EXIT_SETUP;
 
 	rc = launch_validate(l);
+	if (!rc) {
+		why = "moved";       /* before any label: the disks may be in use there */
+		rc = launch_moved_refuse(l);
+	}
 	if (!rc && l->restore) {
 		why = "snapshot";
 		rc = launch_restore_check(l);
@@ -354,6 +359,7 @@ out_attestd:
 	launch_run_dir_remove(l);
 out_vtpm:
 	launch_vtpm_stop(l);
+	(void)launch_moved_retire(l);     /* a guest moved away: its TPM's copy */
 out_files:
 	run_close(l);
 	run_free(l);

@@ -28,6 +28,7 @@
 
 #include "attest/vtpm/policy_digest.h"
 #include "core/launch/gstate.h"
+#include "core/launch/launch_moved.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -161,9 +162,10 @@ static int launch_vtpm_child(void *arg)
  * we run.  With --no-vtpm only an existing directory is locked.  The fd is
  * close-on-exec and the watchdog closes it: only the launcher holds it.
  */
+static int lock_fd = -1;
+
 static int launch_state_lock(struct launch *l, bool create)
 {
-	static int lock_fd = -1;
 	int rc;
 
 	if (lock_fd >= 0)
@@ -177,7 +179,27 @@ static int launch_state_lock(struct launch *l, bool create)
 	else if (rc && !(rc == -ENOENT && !create))
 		log_err("guest %s: state %s/%s: %s", l->cfg.name, l->opt.state_dir,
 			l->cfg.name, strerror(-rc));
+	/* A guest that moved to another host does not start here again
+	 * (core/launch/launch_moved.h): its TPM runs there. */
+	if (!rc)
+		rc = launch_moved_check(l, lock_fd);
 	return rc == -ENOENT && !create ? 0 : rc;
+}
+
+int launch_state_dirfd(struct launch *l)
+{
+	int rc = launch_state_lock(l, true);
+
+	return rc ? rc : lock_fd;
+}
+
+void launch_vtpm_config(const struct launch *l, struct swtpm_config *tc)
+{
+	*tc = (struct swtpm_config){
+		.name = l->cfg.name, .state_dir = l->vtpm_dir,
+		.key_dir = l->opt.key_dir, .ca_dir = l->opt.ca_dir,
+		.cert_dir = l->cert_dir, .jail_root = l->opt.jail_root,
+	};
 }
 
 /* swtpm's ids: the guest's slot in the vTPM range; never the VMM's (which
@@ -230,6 +252,8 @@ static struct launch_measure m;
 int launch_vtpm_start(struct launch *l)
 {
 	struct vtpm_config vc;
+	uid_t uid;
+	gid_t gid;
 	int rc;
 
 	if (!l->cfg.vtpm) {
@@ -238,7 +262,7 @@ int launch_vtpm_start(struct launch *l)
 		return launch_state_lock(l, false);
 	}
 	memset(&vc, 0, sizeof(vc));
-	rc = launch_vtpm_ids(l, &vc.tpm.uid, &vc.tpm.gid);
+	rc = launch_vtpm_ids(l, &uid, &gid);
 	if (!rc)
 		rc = launch_vtpm_paths(l);
 	if (!rc)
@@ -247,13 +271,11 @@ int launch_vtpm_start(struct launch *l)
 		log_err("vTPM set-up: %s", strerror(-rc));
 		return rc;
 	}
-	vc.tpm = (struct swtpm_config){
-		.name = l->cfg.name, .state_dir = l->vtpm_dir,
-		.key_dir = l->opt.key_dir, .ca_dir = l->opt.ca_dir,
-		.cert_dir = l->cert_dir, .child_setup = launch_vtpm_child,
-		.child_arg = l, .uid = vc.tpm.uid, .gid = vc.tpm.gid,
-		.jail_root = l->opt.jail_root,
-	};
+	launch_vtpm_config(l, &vc.tpm);
+	vc.tpm.child_setup = launch_vtpm_child;
+	vc.tpm.child_arg = l;
+	vc.tpm.uid = uid;
+	vc.tpm.gid = gid;
 	vc.boot = &m.boot;
 	vc.log_path = l->log_path;
 	rc = vtpm_start(&vc, &l->vtpm);

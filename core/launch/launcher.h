@@ -206,6 +206,11 @@ unsigned int launch_svirt_slot(const struct launch *l);
 int launch_filters_build(struct launch *l);
 int launch_vtpm_start(struct launch *l);
 void launch_vtpm_stop(struct launch *l);
+/* STATE_DIR/NAME, created and locked for the life of this process (once):
+ * its fd, or -errno. */
+int launch_state_dirfd(struct launch *l);
+/* The guest's swtpm paths (name, state, key, CA and certificate folders). */
+void launch_vtpm_config(const struct launch *l, struct swtpm_config *tc);
 /* A restore: the snapshot's blobs into the freshly started swtpm and its
  * log in place of the new boot's (before the VMM exists); later, the guest
  * restored and paused, the restore event (measure_restore) with the new
