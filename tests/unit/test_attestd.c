@@ -793,6 +793,70 @@ static void test_migrated_identity(void **state)
 	attestd_guest_free(&g);
 }
 
+/* A whole file into a blob (freed by the caller). */
+static void file_blob(const char *path, struct bundle_blob *b)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0 && n < 65536);
+	rewind(f);
+	b->data = malloc((size_t)n);
+	assert_non_null(b->data);
+	assert_int_equal(fread(b->data, 1, (size_t)n, f), (size_t)n);
+	b->len = (size_t)n;
+	fclose(f);
+}
+
+/*
+ * A source that sends ANOTHER TPM's EK certificate, made by the same
+ * manufacturer (so it chains to this host's anchors and passes the check
+ * at HELLO): the migrated TPM's enrollment must fail (credential
+ * activation against an EK that is not this TPM's) and store nothing, so
+ * the guest stays unattestable (launch_attestd_reap says so) instead of
+ * being attested under a stolen identity.  A second real swtpm, provisioned
+ * by the same local CA, gives the other EK.  Runs last.
+ */
+static void test_migrated_other_tpms_ek(void **state)
+{
+	static const char uuid[] = "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d";
+	char dirs[3][160], path[300], why[512];
+	struct vtpm_config oc;
+	struct vtpm other;
+	struct bundle_chain ek = F.id.g.ek;
+	struct attestd_guest g;
+	struct stat st;
+
+	(void)state;
+	snprintf(dirs[0], sizeof(dirs[0]), "%s/state-other", root);
+	snprintf(dirs[1], sizeof(dirs[1]), "%s/certs-other", root);
+	snprintf(dirs[2], sizeof(dirs[2]), "%s/boot-other.log", root);
+	oc = F.cfg;
+	oc.tpm.name = "guest-other";
+	oc.tpm.state_dir = dirs[0];
+	oc.tpm.cert_dir = dirs[1];
+	oc.log_path = dirs[2];
+	memset(&other, 0, sizeof(other));
+	assert_int_equal(vtpm_start(&oc, &other), 0);
+	vtpm_stop(&other);
+	snprintf(path, sizeof(path), "%s/" ATTESTD_EK_CERT, dirs[1]);
+	file_blob(path, &ek.cert);
+	assert_true(ek.cert.len != F.id.g.ek.cert.len ||
+		    memcmp(ek.cert.data, F.id.g.ek.cert.data, ek.cert.len));
+	/* Same maker: HELLO's check passes, as it must (it checks the maker). */
+	assert_int_equal(attestd_ek_check(F.dir[2], NAME, &ek, why, sizeof(why)), 0);
+	assert_int_equal(attestd_adopt(&F.ecfg, uuid, &ek), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(attestd_enroll_if_needed(&F.ecfg, &F.v, LABEL, &g), -EPERM);
+	snprintf(path, sizeof(path), "%s/attest/ak.crt", state_dir);
+	assert_int_equal(stat(path, &st), -1);       /* nothing enrolled */
+	assert_int_equal(errno, ENOENT);
+	free(ek.cert.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_slow_client_bounded),
 		cmocka_unit_test(test_open_is_safe),
 		cmocka_unit_test(test_migrated_identity),
+		cmocka_unit_test(test_migrated_other_tpms_ek),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
