@@ -52,7 +52,7 @@ test_control_PKGS := cmocka json-c libselinux
 # Its audit records are checked by the wrapper (the records themselves by
 # test_audit).
 test_control_WRAP := launch_audit_control launch_snapshot_run launch_migrate_start \
-	launch_migrate_progress launch_migrate_reap
+	launch_migrate_progress launch_migrate_reap launch_migrate_cancel
 
 # The source's stop rule for live migration: the last round's pages and
 # the hand-over's fixed cost against the downtime budget, the round limit.
@@ -75,7 +75,7 @@ test_control_cli_SRCS = tests/unit/test_control_cli.c core/launch/cmd_control.c 
 test_control_cli_PKGS = cmocka json-c libselinux $(SVIRT_PKGS)
 test_control_cli_LDLIBS := -lpthread
 test_control_cli_WRAP := launch_audit_control launch_snapshot_run launch_migrate_start \
-	launch_migrate_progress launch_migrate_reap
+	launch_migrate_progress launch_migrate_reap launch_migrate_cancel
 
 # The control socket in the lab (issue 16): two guests, list/info, pause and
 # resume with a ticking guest and disk I/O in flight, refused peers, the

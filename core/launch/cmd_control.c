@@ -11,6 +11,8 @@
  *   bulwark resume NAME [--json]      PUT /resume
  *   bulwark shutdown NAME [--json]    PUT /power-button (the guest shuts down)
  *   bulwark destroy NAME [--json]     PUT /stop (hard stop, now)
+ *   bulwark migrate-cancel NAME       PUT /migrate-cancel (a live migration
+ *                                     out undone; the guest goes on here)
  *
  * Every command also takes --run-dir DIR (default /run/bulwark) and list
  * --registry DIR (default the sVirt registry).  Exit status: 0 done, 1
@@ -202,6 +204,8 @@ static int ctl_verb(const struct ctl_opts *o, const char *verb)
 		{ "resume", "/resume", "resumed" },
 		{ "shutdown", "/power-button", "power button pressed; it shuts down" },
 		{ "destroy", "/stop", "stopped hard" },
+		{ "migrate-cancel", "/migrate-cancel", "migration cancelled: it undoes at its "
+		  "next step and the guest goes on here (`bulwark migrate` says \"not moved\")" },
 	};
 	struct json_object *j;
 	char *body = NULL;
@@ -641,3 +645,4 @@ int cmd_pause(int argc, char **argv) { return ctl_main(argc, argv, "pause"); }
 int cmd_resume(int argc, char **argv) { return ctl_main(argc, argv, "resume"); }
 int cmd_shutdown(int argc, char **argv) { return ctl_main(argc, argv, "shutdown"); }
 int cmd_destroy(int argc, char **argv) { return ctl_main(argc, argv, "destroy"); }
+int cmd_migrate_cancel(int argc, char **argv) { return ctl_main(argc, argv, "migrate-cancel"); }

@@ -25,6 +25,7 @@ int cmd_destroy(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);   /* PUT /snapshot (issue 17) */
 int cmd_restore(int argc, char **argv);    /* core/launch/launch_restore.c */
 int cmd_migrate(int argc, char **argv);    /* PUT /migrate (issue 18) */
+int cmd_migrate_cancel(int argc, char **argv);   /* PUT /migrate-cancel */
 /* core/launch/cmd_snapbox.c: a sealed snapshot between hosts (issue 17). */
 int cmd_snapshot_export(int argc, char **argv);
 int cmd_snapshot_import(int argc, char **argv);

@@ -28,7 +28,7 @@
 #include "core/util.h"
 
 enum { R_INFO, R_METRICS, R_PAUSE, R_RESUME, R_BUTTON, R_STOP, R_SNAPSHOT, R_MIGRATE,
-       R_MIGRATE_GET };
+       R_MIGRATE_GET, R_MIGRATE_CANCEL };
 
 static const struct control_route_def {
 	const char *path;
@@ -44,6 +44,7 @@ static const struct control_route_def {
 	{ "/snapshot", false, R_SNAPSHOT },
 	{ "/migrate", false, R_MIGRATE },
 	{ "/migrate", true, R_MIGRATE_GET },
+	{ "/migrate-cancel", false, R_MIGRATE_CANCEL },
 };
 
 int control_respond(struct control_client *c, int status, const char *ctype,
@@ -569,6 +570,28 @@ static void control_migrate_get(struct control *ctl, struct control_client *c)
 	control_json(c, 200, control_migrate_json(ctl, &g));
 }
 
+/* PUT /migrate-cancel: 202 the job undoes at its next step (PUT /migrate's
+ * client gets the outcome); 409 none runs, or it is past DONE. */
+static void control_migrate_cancel(struct control *ctl, struct control_client *c)
+{
+	struct json_object *o;
+	char why[256];
+	int rc = launch_migrate_cancel(why, sizeof(why));
+
+	log_info("control: migration cancel asked%s%s", rc ? ": refused, " : "", rc ? why : "");
+	if (rc) {
+		control_error(c, 409, why);
+		return;
+	}
+	o = json_object_new_object();
+	if (o) {
+		json_object_object_add(o, "name", json_object_new_string(ctl->l->cfg.name));
+		json_object_object_add(o, "action", json_object_new_string("migrate-cancel"));
+		json_object_object_add(o, "result", json_object_new_string("cancelling"));
+	}
+	control_json(c, 202, o);
+}
+
 void control_migrate_done(struct control *ctl)
 {
 	struct migrate_progress g;
@@ -616,7 +639,7 @@ void control_route(struct control *ctl, struct control_client *c)
 	ctl->served++;
 	c->route = r->route;
 	if (ctl->migrating && r->route != R_INFO && r->route != R_MIGRATE_GET &&
-	    r->route != R_BUTTON && r->route != R_STOP) {
+	    r->route != R_MIGRATE_CANCEL && r->route != R_BUTTON && r->route != R_STOP) {
 		control_error(c, 409, "a migration is in progress");
 		return;
 	}
@@ -644,6 +667,9 @@ void control_route(struct control *ctl, struct control_client *c)
 		break;
 	case R_MIGRATE_GET:
 		control_migrate_get(ctl, c);
+		break;
+	case R_MIGRATE_CANCEL:
+		control_migrate_cancel(ctl, c);
 		break;
 	default:
 		control_stop(ctl, c, r->route);

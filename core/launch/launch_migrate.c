@@ -76,6 +76,8 @@ struct mig_job {
 	bool order_out;               /* an order awaits its reply */
 	bool after_done;              /* DONE sent: a silent peer may run it */
 	bool peer_said;               /* the peer ended it (REFUSE or ABORT) */
+	bool cancel;                  /* under mu: the operator's migrate-cancel */
+	bool committing;              /* under mu: DONE is being sent: too late */
 	uint8_t stream_sha256[32];    /* DONE's, for the host evidence after RUNNING */
 	EVP_MD_CTX *md;
 	uint8_t *chunk;               /* STREAM's payload being filled */
@@ -178,13 +180,29 @@ static int job_peer_check(struct mig_job *j)
 			  -EPROTO);
 }
 
+/* The operator's cancel, seen at each STREAM message and each round's
+ * end: the job fails there, and undoes as for any failure before DONE. */
+static int job_cancelled(struct mig_job *j)
+{
+	bool c;
+
+	pthread_mutex_lock(&j->mu);
+	c = j->cancel;
+	pthread_mutex_unlock(&j->mu);
+	if (!c)
+		return 0;
+	WHY(j, "cancelled by the operator (bulwark migrate-cancel)");
+	return -ECANCELED;
+}
+
 static int job_flush(struct mig_job *j)
 {
 	int rc;
 
 	if (!j->chunk_len)
 		return 0;
-	rc = job_send(j, MIG_STREAM, j->chunk, j->chunk_len);
+	rc = job_cancelled(j);
+	rc = rc ? rc : job_send(j, MIG_STREAM, j->chunk, j->chunk_len);
 	j->chunk_len = 0;
 	return rc ? rc : job_peer_check(j);
 }
@@ -356,6 +374,9 @@ static int job_rounds(struct mig_job *j)
 		if (rc)
 			return rc;
 		job_figures(j, launch_control_now_ms() - t);
+		rc = job_cancelled(j);
+		if (rc)
+			return rc;
 		stop = launch_migrate_stop(j->p.expected_ms, j->req.downtime_ms, j->p.round,
 					   j->req.max_rounds);
 		if (stop != MIGRATE_GO_ON)
@@ -559,7 +580,11 @@ static int job_final(struct mig_job *j)
 			 launch_control_now_ms() - j->pause_ms);
 	pthread_mutex_lock(&j->mu);
 	d.bytes = j->p.bytes;
+	j->committing = !j->cancel;      /* from here a cancel is too late */
 	pthread_mutex_unlock(&j->mu);
+	rc = job_cancelled(j);
+	if (rc)
+		return rc;
 	EVP_DigestFinal_ex(j->md, d.sha256, &dl);
 	memcpy(j->stream_sha256, d.sha256, sizeof(j->stream_sha256));
 	rc = migwire_done_encode(&d, &buf, &len);
@@ -722,6 +747,7 @@ int launch_migrate_start(struct control *ctl, const struct migrate_req *req, cha
 	launch_migrate_cost(ctl->l->cfg.cpus, ctl->l->vtpm_running, &j->cost);
 	pthread_mutex_lock(&j->mu);
 	memset(&j->p, 0, sizeof(j->p));
+	j->cancel = j->committing = false;
 	j->p.active = true;
 	snprintf(j->p.to, sizeof(j->p.to), "%s", req->to);
 	snprintf(j->p.phase, sizeof(j->p.phase), "connecting");
@@ -739,6 +765,29 @@ int launch_migrate_start(struct control *ctl, const struct migrate_req *req, cha
 	log_info("migrate: guest %s to %s, downtime budget %u ms, at most %u rounds",
 		 ctl->l->cfg.name, req->to, req->downtime_ms, req->max_rounds);
 	return 0;
+}
+
+int launch_migrate_cancel(char *why, size_t why_len)
+{
+	int rc = 0;
+
+	if (!job.running) {
+		snprintf(why, why_len, "no migration is in progress");
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&job.mu);
+	if (job.committing || job.p.done) {
+		snprintf(why, why_len, "too late to cancel: the last of the guest was sent "
+			 "(DONE); the target may run it now (GET /migrate tells the outcome)");
+		rc = -EALREADY;
+	} else {
+		job.cancel = true;
+	}
+	pthread_mutex_unlock(&job.mu);
+	if (!rc)
+		log_warn("migrate: cancel asked by the operator; the job undoes at its next "
+			 "step and the guest goes on here");
+	return rc;
 }
 
 void launch_migrate_progress(struct migrate_progress *out)

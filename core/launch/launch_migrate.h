@@ -65,6 +65,12 @@ int launch_migrate_parse(const char *body, size_t len, struct migrate_req *r, ch
 int launch_migrate_start(struct control *ctl, const struct migrate_req *req, char *why,
 			 size_t why_len);
 void launch_migrate_progress(struct migrate_progress *out);
+/* The operator's cancel (PUT /migrate-cancel): the job fails at its next
+ * STREAM message or round's end, undoes as for any failure before DONE
+ * (the guest goes on here, resumed if it ran), and its PUT /migrate client
+ * gets "cancelled by the operator".  0; -ENOENT no job; -EALREADY DONE is
+ * out (the target may run the guest: no going back).  WHY says which. */
+int launch_migrate_cancel(char *why, size_t why_len);
 /* From the loop, each turn: 1 once the job ended (joined; OUT holds the
  * final figures), else 0. */
 int launch_migrate_reap(struct control *ctl, struct migrate_progress *out);

@@ -46,6 +46,8 @@ static const struct command commands[] = {
 	 * source); the target is `run --incoming` (launch_incoming.c). */
 	{ "migrate", cmd_migrate,
 	  "migrate NAME --to ADDR [--downtime MS] [--max-rounds N]: move a running guest" },
+	{ "migrate-cancel", cmd_migrate_cancel,
+	  "migrate-cancel NAME: undo a migration out before its last step" },
 };
 
 static void usage(FILE *f)

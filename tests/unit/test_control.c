@@ -105,6 +105,16 @@ int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out
 	return 1;
 }
 
+static int mig_cancel_rc, mig_cancels;
+int __wrap_launch_migrate_cancel(char *why, size_t why_len);
+int __wrap_launch_migrate_cancel(char *why, size_t why_len)
+{
+	mig_cancels++;
+	snprintf(why, why_len, "%s", mig_cancel_rc == -EALREADY ? "too late to cancel: DONE" :
+		 mig_cancel_rc ? "no migration is in progress" : "");
+	return mig_cancel_rc;
+}
+
 struct fixture {
 	char dir[64];
 	struct launch l;
@@ -497,6 +507,20 @@ static void test_migrate_route(void **state)
 	assert_non_null(strstr(ask(f, "PUT /pause HTTP/1.1\r\n\r\n"), " 409 "));
 	assert_non_null(strstr(ask(f, mig_put(req, sizeof(req), "{\"to\":\"tcp:h:1\"}")),
 			       " 409 "));
+	/* the operator's cancel: passed on while it runs; too late after DONE */
+	mig_cancels = 0;
+	assert_non_null(strstr(ask(f, "GET /migrate-cancel HTTP/1.1\r\n\r\n"), " 405 "));
+	assert_int_equal(mig_cancels, 0);
+	a = ask(f, "PUT /migrate-cancel HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(a, " 202 "));
+	assert_non_null(strstr(a, "\"result\":\"cancelling\""));
+	assert_int_equal(mig_cancels, 1);
+	mig_cancel_rc = -EALREADY;
+	a = ask(f, "POST /migrate-cancel HTTP/1.1\r\n\r\n");
+	assert_non_null(strstr(a, " 409 "));
+	assert_non_null(strstr(a, "too late to cancel"));
+	mig_cancel_rc = 0;
+	assert_true(f->ctl.migrating);      /* the job decides; the client waits on */
 	/* the job fails: the waiting client has the reason */
 	mig_now.done = true;
 	mig_now.result = -ECONNABORTED;
@@ -514,7 +538,8 @@ static void test_migrate_route(void **state)
 static void test_openapi_matches(void **state)
 {
 	static const char *const paths[] = { "/info", "/metrics", "/pause", "/resume",
-					     "/power-button", "/stop", "/snapshot", "/migrate" };
+					     "/power-button", "/stop", "/snapshot", "/migrate",
+					     "/migrate-cancel" };
 	static const char *const codes[] = { "200", "201", "202", "400", "403", "404", "405", "408",
 					     "409", "413", "431", "500", "501", "503", "505" };
 	static char doc[65536];

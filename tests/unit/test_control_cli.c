@@ -54,6 +54,13 @@ void __wrap_launch_migrate_progress(struct migrate_progress *out)
 	memset(out, 0, sizeof(*out));
 }
 
+int __wrap_launch_migrate_cancel(char *why, size_t why_len);
+int __wrap_launch_migrate_cancel(char *why, size_t why_len)
+{
+	snprintf(why, why_len, "no migration is in progress");
+	return -ENOENT;
+}
+
 int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out);
 int __wrap_launch_migrate_reap(struct control *ctl, struct migrate_progress *out)
 {
@@ -193,6 +200,7 @@ static void test_cli(void **state)
 	assert_int_equal(run(cmd_shutdown, "g1", NULL, &o), 1);   /* paused: 409 */
 	assert_int_equal(run(cmd_resume, "g1", "--json", &o), 0);
 	assert_non_null(strstr(o, "\"state\":\"running\""));
+	assert_int_equal(run(cmd_migrate_cancel, "g1", NULL, &o), 1);   /* none: 409 */
 	assert_int_equal(run(cmd_shutdown, "g1", NULL, &o), 0);
 	assert_int_equal(run(cmd_destroy, "g1", NULL, &o), 0);
 	assert_int_equal(atomic_load(&acts), CONTROL_ACT_BUTTON | CONTROL_ACT_STOP);
