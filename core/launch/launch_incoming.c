@@ -542,14 +542,16 @@ int launch_incoming_feed(struct launch *l)
 	launch_moved_clear(l);
 	/* After RUNNING: the guest stays here whatever comes of this; a
 	 * failed enrollment leaves it running but unattestable (SECURITY.md).
-	 * The enrollment runs in its own thread while the source's host
-	 * evidence (issue 18 item 4) is received below. */
+	 * The enrollment runs in a thread of its own, and so does the receiver
+	 * of the source's host evidence (issue 18 item 4), which takes the
+	 * channel: the launcher's loop starts at once. */
 	if (launch_attestd_open_migrated(l))
 		log_err("incoming: guest %s runs here without an attestation socket: NOT "
 			"attestable", l->cfg.name);
 	if (!rc)
 		launch_mighost_receive(l, in->ch, &in->seq);
-	migchan_close(in->ch);
+	else
+		migchan_close(in->ch);
 	in->ch = NULL;
 	return 0;
 }

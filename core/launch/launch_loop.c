@@ -14,6 +14,9 @@
  *               (core/launch/launch_control.h): clients, pause/resume/stats
  *               orders; its power button and hard stop act as the first
  *               and second signal do
+ * A migration's target also has two threads beside it, joined here when
+ * they end: the migrated TPM's enrollment and the receiver of the source's
+ * host records (launch_mighost.h).
  */
 #include <errno.h>
 #include <poll.h>
@@ -32,6 +35,7 @@
 #include "attest/producer/cmd_attest.h"
 #include "core/launch/audit.h"
 #include "core/launch/launch_control.h"
+#include "core/launch/launch_mighost.h"
 #include "core/launch/launch_migrate.h"
 #include "core/launch/launcher.h"
 #include "core/util.h"
@@ -229,6 +233,7 @@ static void launch_attestd_reap(struct launch *l)
 
 void launch_attestd_close(struct launch *l)
 {
+	launch_mighost_end();     /* a migration's receiver of host records */
 	if (launch_enr.running) {
 		pthread_join(launch_enr.th, NULL);
 		launch_enr.running = 0;
@@ -479,6 +484,7 @@ int launch_loop_run(struct launch *l, pid_t pid)
 				 tpmproxy_timeout_ms(&l->vtpm.proxy) : -1;
 
 			launch_attestd_reap(l);
+			launch_mighost_reap();
 			launch_loop_fds(&lp);
 			if (l->control)
 				to = launch_control_timeout(l->control, to);

@@ -3,7 +3,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "attest/format/bundle_host.h"
 #include "attest/producer/attestd.h"
@@ -61,6 +64,9 @@ void launch_mighost_send(const struct launch *l, struct migchan *ch,
 	size_t len = 0;
 	int rc = mighost_dir(l, dir, sizeof(dir));
 
+	if (!rc && launch_mighost_receiving())
+		log_warn("migrate: the records of this guest's previous move are still being "
+			 "received: only those kept so far go to the target");
 	rc = rc ? rc : mighost_forward(dir, ch, seq, BUNDLE_MAX_HOPS - (own ? 1 : 0));
 	if (rc || !own)
 		return;
@@ -75,31 +81,130 @@ void launch_mighost_send(const struct launch *l, struct migchan *ch,
 	free(rec);
 }
 
-void launch_mighost_receive(const struct launch *l, struct migchan *ch,
-			    struct migwire_seq *seq)
+/*
+ * The target's receiver: a thread of its own from RUNNING on, so the
+ * launcher's loop (the guest's TPM commands, the control and attestation
+ * sockets) never waits for a slow or silent source.  It owns the channel,
+ * a copy of the stream's sequence and the path of the guest's attestation
+ * directory, and touches nothing else of the launcher's; the loop joins it
+ * (launch_mighost_reap) and, at the end, stops it (launch_mighost_end).
+ */
+static struct {
+	pthread_t th;
+	struct migchan *ch;
+	struct migwire_seq seq;
+	char dir[4096];
+	long long t0;      /* CLOCK_MONOTONIC ms at the start */
+	int running;       /* atomic: the thread exists, not joined */
+	int stop;          /* atomic: the launcher ends: no more waiting */
+	int done;          /* atomic: the thread ended */
+} mh;
+
+static long long mighost_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The next record's arrival, in slices (a stop request is seen within one):
+ * 1 readable, 0 silent for MIGHOST_WAIT_MS (or stopped), <0 the channel. */
+static int mighost_wait(void)
+{
+	long long end = mighost_now_ms() + MIGHOST_WAIT_MS;
+	int rc = 0;
+
+	while (!rc && !__atomic_load_n(&mh.stop, __ATOMIC_ACQUIRE) && mighost_now_ms() < end)
+		rc = migchan_readable(mh.ch, MIGHOST_SLICE_MS);
+	return rc;
+}
+
+static void *mighost_main(void *arg)
 {
 	uint8_t *buf = malloc(BUNDLE_HOP_WIRE_MAX);
-	char dir[4096], why[200];
+	const char *end = "the source closed the channel";
+	char why[200];
 	size_t n = 0, len = 0;
 	uint32_t type;
-	int rc = mighost_dir(l, dir, sizeof(dir));
+	int rc = buf ? 0 : -ENOMEM;
 
-	rc = rc ? rc : attest_hops_clear(dir);
-	rc = rc ? rc : buf ? 0 : -ENOMEM;
+	(void)arg;
 	while (!rc && n < BUNDLE_MAX_HOPS) {
-		rc = migchan_readable(ch, MIGHOST_WAIT_MS);
-		if (rc <= 0)
-			break;    /* silent: the source has nothing more */
-		rc = migchan_recv(ch, &type, buf, BUNDLE_HOP_WIRE_MAX, &len);
+		rc = mighost_wait();
+		if (rc <= 0) {
+			end = __atomic_load_n(&mh.stop, __ATOMIC_ACQUIRE) ?
+			      "the launcher stops" : !rc ?
+			      "the source sent nothing for " MIGHOST_WAIT_TEXT :
+			      "the channel failed";
+			break;
+		}
+		rc = migchan_recv(mh.ch, &type, buf, BUNDLE_HOP_WIRE_MAX, &len);
 		if (rc)
 			break;    /* -EPIPE: the source closed, its records all sent */
-		rc = migwire_seq_next(seq, true, type, why, sizeof(why));
-		rc = rc ? rc : attest_hop_put(dir, n, buf, len, why, sizeof(why));
+		rc = migwire_seq_next(&mh.seq, true, type, why, sizeof(why));
+		rc = rc ? rc : attest_hop_put(mh.dir, n, buf, len, why, sizeof(why));
 		if (rc)
 			log_err("incoming: a source host record refused: %s", why);
 		else
 			n++;
 	}
+	if (n == BUNDLE_MAX_HOPS)
+		end = "the most a guest keeps";
 	free(buf);
-	log_info("incoming: %zu host record(s) of the guest's moves kept in %s", n, dir);
+	log_info("incoming: %zu host record(s) of the guest's moves kept in %s, %lld ms after "
+		 "RUNNING (%s)", n, mh.dir, mighost_now_ms() - mh.t0, end);
+	__atomic_store_n(&mh.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void mighost_join(void)
+{
+	pthread_join(mh.th, NULL);
+	migchan_close(mh.ch);
+	mh.ch = NULL;
+	__atomic_store_n(&mh.running, 0, __ATOMIC_RELEASE);
+}
+
+void launch_mighost_receive(const struct launch *l, struct migchan *ch,
+			    const struct migwire_seq *seq)
+{
+	int rc = mighost_dir(l, mh.dir, sizeof(mh.dir));
+
+	rc = rc ? rc : attest_hops_clear(mh.dir);
+	if (!rc) {
+		mh.ch = ch;
+		mh.seq = *seq;
+		mh.t0 = mighost_now_ms();
+		mh.stop = mh.done = 0;
+		rc = -pthread_create(&mh.th, NULL, mighost_main, NULL);
+	}
+	if (rc) {
+		log_err("incoming: the source's host records not received: %s", strerror(-rc));
+		mh.ch = NULL;
+		migchan_close(ch);
+		return;
+	}
+	__atomic_store_n(&mh.running, 1, __ATOMIC_RELEASE);
+}
+
+bool launch_mighost_receiving(void)
+{
+	return __atomic_load_n(&mh.running, __ATOMIC_ACQUIRE);
+}
+
+void launch_mighost_reap(void)
+{
+	if (launch_mighost_receiving() && __atomic_load_n(&mh.done, __ATOMIC_ACQUIRE))
+		mighost_join();
+}
+
+void launch_mighost_end(void)
+{
+	if (!launch_mighost_receiving())
+		return;
+	__atomic_store_n(&mh.stop, 1, __ATOMIC_RELEASE);
+	/* A record half-way: its read ends now (the fd stays ours until the join). */
+	(void)shutdown(migchan_fd(mh.ch), SHUT_RDWR);
+	mighost_join();
 }
