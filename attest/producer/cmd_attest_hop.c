@@ -116,6 +116,11 @@ int attest_hops_load(const char *guest_dir, struct bundle *b)
 		free(rec);
 		if (rc == -EBADMSG)
 			log_err("%s: hop record %zu: %s", guest_dir, i + 1, why);
+		else if (rc == -EFBIG)
+			log_err("%s: hop record %zu: larger than a record can be (%u bytes)",
+				guest_dir, i + 1, BUNDLE_HOP_WIRE_MAX);
+		else if (rc)
+			log_err("%s: hop record %zu: %s", guest_dir, i + 1, strerror(-rc));
 		if (!rc)
 			b->nhops = i + 1;
 	}
