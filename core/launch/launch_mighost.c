@@ -36,9 +36,7 @@ static int mighost_send_one(struct migchan *ch, struct migwire_seq *seq, const u
 	return rc;
 }
 
-/* The records kept from earlier moves: the newest `room` of them (own: 1
- * more), each file read once. */
-static int mighost_forward(const char *dir, struct migchan *ch, struct migwire_seq *seq,
+int launch_mighost_forward(const char *dir, struct migchan *ch, struct migwire_seq *seq,
 			   size_t room)
 {
 	uint8_t *rec[BUNDLE_MAX_HOPS] = { NULL };
@@ -67,7 +65,7 @@ void launch_mighost_send(const struct launch *l, struct migchan *ch,
 	if (!rc && launch_mighost_receiving())
 		log_warn("migrate: the records of this guest's previous move are still being "
 			 "received: only those kept so far go to the target");
-	rc = rc ? rc : mighost_forward(dir, ch, seq, BUNDLE_MAX_HOPS - (own ? 1 : 0));
+	rc = rc ? rc : launch_mighost_forward(dir, ch, seq, BUNDLE_MAX_HOPS - (own ? 1 : 0));
 	if (rc || !own)
 		return;
 	rc = attest_hop_make(l->opt.host_dir, l->opt.host_tpm, NULL, stream, &rec, &len);
@@ -169,7 +167,22 @@ static void mighost_join(void)
 void launch_mighost_receive(const struct launch *l, struct migchan *ch,
 			    const struct migwire_seq *seq)
 {
-	int rc = mighost_dir(l, mh.dir, sizeof(mh.dir));
+	char dir[sizeof(mh.dir)];
+
+	if (mighost_dir(l, dir, sizeof(dir))) {
+		log_err("incoming: the source's host records not received: %s",
+			strerror(ENAMETOOLONG));
+		migchan_close(ch);
+		return;
+	}
+	launch_mighost_receive_at(dir, ch, seq);
+}
+
+void launch_mighost_receive_at(const char *dir, struct migchan *ch,
+			       const struct migwire_seq *seq)
+{
+	int rc = snprintf(mh.dir, sizeof(mh.dir), "%s", dir) >= (int)sizeof(mh.dir) ?
+		 -ENAMETOOLONG : 0;
 
 	rc = rc ? rc : attest_hops_clear(mh.dir);
 	if (!rc) {

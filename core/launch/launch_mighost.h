@@ -38,6 +38,13 @@ void launch_mighost_send(const struct launch *l, struct migchan *ch,
  * here if the thread cannot start); seq is copied. */
 void launch_mighost_receive(const struct launch *l, struct migchan *ch,
 			    const struct migwire_seq *seq);
+/* The same into dir (tests). */
+void launch_mighost_receive_at(const char *dir, struct migchan *ch,
+			       const struct migwire_seq *seq);
+/* Source: the records kept in dir from the guest's earlier moves, the
+ * newest `room` of them, oldest first, each file read once (tests). */
+int launch_mighost_forward(const char *dir, struct migchan *ch, struct migwire_seq *seq,
+			   size_t room);
 /* The receiver runs (a migration onward forwards only what it kept). */
 bool launch_mighost_receiving(void);
 /* The launcher's loop: the receiver ended by itself: joined, channel closed. */
