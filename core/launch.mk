@@ -163,6 +163,18 @@ UNIT_TESTS += test_migchan
 test_migchan_SRCS := tests/unit/test_migchan.c $(MIGCHAN_SRCS) core/log.c
 test_migchan_PKGS := cmocka libssl libcrypto
 test_migchan_LDLIBS := -lpthread
+# Host evidence across a move (issue 18 item 4): the target's hop records
+# on disk, the source's forwarding, the target's receiver thread, over a
+# scripted channel (tests/unit/test_mighost.c).
+UNIT_TESTS += test_mighost
+# (= : ATTEST_VTPM, for attest_file_put, comes with attest.mk)
+test_mighost_SRCS = tests/unit/test_mighost.c core/launch/launch_mighost.c \
+	attest/producer/cmd_attest_hop.c core/launch/migwire.c core/launch/wirebuf.c \
+	core/launch/migchan_trust.c attest/format/bundle_hop.c attest/format/bundle_codec.c \
+	$(ATTEST_VTPM)
+test_mighost_PKGS = cmocka $(ATTEST_VERIFY_PKGS) tss2-esys tss2-tctildr
+test_mighost_LDLIBS := -lpthread
+test_mighost_WRAP := bundle_read_file
 FUZZ_TARGETS += fuzz_migwire
 fuzz_migwire_SRCS := tests/fuzz/fuzz_migwire.c core/launch/migwire.c core/launch/wirebuf.c \
 	core/launch/migchan_trust.c core/log.c attest/format/bundle_hop.c attest/format/evlog_alg.c
