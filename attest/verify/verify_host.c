@@ -409,6 +409,7 @@ enum verify_status verify_host_hop(const struct verify_host_policy *pol,
 			       hop->host.pcr10, hop->host.pcr_alg, &c, { 0 } };
 	uint8_t bind[BUNDLE_HOST_BINDING_LEN];
 	struct host_work w;
+	int bound = -1;
 
 	host_begin(res, &w);
 	c.binding = VR_HOP_BINDING;
@@ -416,9 +417,15 @@ enum verify_status verify_host_hop(const struct verify_host_policy *pol,
 	c.unbound = "the source host's quote does not bind this migration's stream";
 	if (bundle_hop_binding(hop->stream_sha256, bind))
 		verify_fail(res, VR_INTERNAL, "binding digest");
-	else if (!host_certs(pol, &hop->host, &w, res) && host_quote(&v, bind, &w, res) >= 0)
+	else if (!host_certs(pol, &hop->host, &w, res) &&
+		 (bound = host_quote(&v, bind, &w, res)) >= 0)
 		host_ima(pol, &v, &res->events, res);
 	else if (!res->nfail)
 		verify_fail(res, VR_INTERNAL, "a host stage stopped without a reason");
+	/* Bound to the stream, it was made at that move or after: as fresh as
+	 * the move it vouches for (hops_appraise: a stream the guest's fresh
+	 * quote does not cover is host-migration-not-in-log). */
+	if (bound > 0)
+		res->fresh = 1;
 	return host_end(res, &w);
 }

@@ -1464,6 +1464,8 @@ static void test_hop_bundle_verifies(void **state)
 	assert_int_equal(res.hops[0].link, 1);
 	assert_true(res.chain[1].migrated);
 	only_violation(&res.hops[0].r);                  /* host A, at the move */
+	/* bound to the move's stream: as fresh as the move (2), not "unknown" (32) */
+	assert_int_equal(res.hops[0].r.vector[TV_INSTANCE_IDENTITY], 2);
 	assert_int_equal(ear_json(&res, "b.json", "host-test", 0, &ear), 0);
 	assert_non_null(strstr(ear, "\"bulwark:host:migration-1\""));
 	assert_non_null(strstr(ear, "\"bulwark.chain-link\":1"));
