@@ -121,7 +121,8 @@ static int mighost_wait(void)
 static void *mighost_main(void *arg)
 {
 	uint8_t *buf = malloc(BUNDLE_HOP_WIRE_MAX);
-	const char *end = "the source closed the channel";
+	const char *end = buf ? "the source closed the channel" : "out of memory";
+	enum log_level level = buf ? LOG_INFO : LOG_WARN;   /* WARN: a record may be missing */
 	char why[200];
 	size_t n = 0, len = 0;
 	uint32_t type;
@@ -131,10 +132,9 @@ static void *mighost_main(void *arg)
 	while (!rc && n < BUNDLE_MAX_HOPS) {
 		rc = mighost_wait();
 		if (rc <= 0) {
-			end = __atomic_load_n(&mh.stop, __ATOMIC_ACQUIRE) ?
-			      "the launcher stops" : !rc ?
-			      "the source sent nothing for " MIGHOST_WAIT_TEXT :
+			end = !rc ? "the source sent nothing for " MIGHOST_WAIT_TEXT :
 			      "the channel failed";
+			level = LOG_WARN;
 			break;
 		}
 		rc = migchan_recv(mh.ch, &type, buf, BUNDLE_HOP_WIRE_MAX, &len);
@@ -142,16 +142,21 @@ static void *mighost_main(void *arg)
 			break;    /* -EPIPE: the source closed, its records all sent */
 		rc = migwire_seq_next(&mh.seq, true, type, why, sizeof(why));
 		rc = rc ? rc : attest_hop_put(mh.dir, n, buf, len, why, sizeof(why));
-		if (rc)
+		if (rc) {
 			log_err("incoming: a source host record refused: %s", why);
-		else
+			end = "a record refused";
+			level = LOG_WARN;
+		} else {
 			n++;
+		}
 	}
 	if (n == BUNDLE_MAX_HOPS)
 		end = "the most a guest keeps";
+	else if (__atomic_load_n(&mh.stop, __ATOMIC_ACQUIRE))
+		end = "the launcher stops";
 	free(buf);
-	log_info("incoming: %zu host record(s) of the guest's moves kept in %s, %lld ms after "
-		 "RUNNING (%s)", n, mh.dir, mighost_now_ms() - mh.t0, end);
+	log_msg(level, __func__, "incoming: %zu host record(s) of the guest's moves kept in %s, "
+		"%lld ms after RUNNING (%s)", n, mh.dir, mighost_now_ms() - mh.t0, end);
 	__atomic_store_n(&mh.done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
