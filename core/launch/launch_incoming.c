@@ -62,6 +62,7 @@
 #include "core/launch/commands.h"
 #include "core/launch/launch_control.h"
 #include "core/launch/launch_mighost.h"
+#include "core/launch/launch_migrate.h"
 #include "core/launch/launch_moved.h"
 #include "core/launch/launcher.h"
 #include "core/launch/migchan.h"
@@ -94,6 +95,8 @@ struct launch_incoming {
 	struct migframe frame;        /* the incoming stream, framed */
 	uint8_t stream_sha256[32];    /* DONE's, equal to what came */
 	long long done_ms, step_ms;   /* DONE came; the last step of step 5 ended */
+	bool estimated;               /* handover_ms timed (at the first PROGRESS) */
+	uint64_t handover_ms;         /* this side's estimate, in each ACK */
 	char why[512];
 };
 
@@ -338,6 +341,42 @@ static int inc_done(struct launch_incoming *in, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Step 4's answer to PROGRESS: ACK, with the stream bytes this host's VMM
+ * took and this side's estimate of its part of the hand-over, timed once:
+ * with a vTPM, how long this host's swtpm (fresh, never the guest's) takes
+ * to give its three blobs (launch_migrate_target_ms). */
+static int inc_ack(struct launch_incoming *in, struct launch *l, uint32_t round)
+{
+	struct mig_ack a = { .round = round, .bytes = in->bytes };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!in->estimated) {
+		long long t = launch_control_now_ms();
+
+		for (int i = SWTPM_BLOB_PERMANENT; l->vtpm_running && i <= SWTPM_BLOB_SAVESTATE;
+		     i++) {
+			uint8_t *b = NULL;
+			size_t n = 0;
+
+			if (!swtpm_state_get(&l->vtpm.swtpm, (enum swtpm_blob)i, &b, &n))
+				explicit_bzero(b, n);
+			free(b);
+		}
+		in->handover_ms = launch_migrate_target_ms(l->vtpm_running, (uint64_t)
+							   (launch_control_now_ms() - t));
+		in->estimated = true;
+		log_info("incoming: this side's part of the hand-over estimated at %llu ms",
+			 (unsigned long long)in->handover_ms);
+	}
+	a.handover_ms = in->handover_ms;
+	rc = migwire_ack_encode(&a, &buf, &len);
+	rc = rc ? rc : inc_send(in, MIG_ACK, buf, len);
+	free(buf);
+	return rc ? (WHY(in, "ACK not sent: %s", strerror(-rc)), rc) : 0;
+}
+
 /* Step 4: READY, then the messages until DONE. */
 static int inc_receive(struct launch_incoming *in, struct launch *l)
 {
@@ -358,10 +397,14 @@ static int inc_receive(struct launch_incoming *in, struct launch *l)
 		} else if (type == MIG_PROGRESS) {
 			struct mig_progress g;
 
-			if (!migwire_progress_decode(in->buf, len, &g, why, sizeof(why)))
+			rc = migwire_progress_decode(in->buf, len, &g, why, sizeof(why));
+			if (rc)
+				WHY(in, "PROGRESS: %s", why);
+			else
 				log_info("incoming: round %u, %llu bytes, expected downtime %llu ms",
 					 g.round, (unsigned long long)g.bytes,
 					 (unsigned long long)g.downtime_ms);
+			rc = rc ? rc : inc_ack(in, l, g.round);
 		} else if (type == MIG_VTPM) {
 			/* the blobs stay in their own copy of the message */
 			in->vtpm_buf = malloc(len ? len : 1);

@@ -7,14 +7,20 @@
  *      the security state's text, the event log, the disks (every disk is
  *      expected on shared storage, at the same path), the vTPM's identity
  *      (UUID, EK certificate and chain, as enrolled here); READY or REFUSE
- *   3. VMM_CTL_MIG_START: round 0 (all of RAM) while the guest runs; then
- *      VMM_CTL_MIG_ROUND while the expected downtime (the last round's
- *      pages at the measured throughput, plus the hand-over's fixed cost:
- *      launch_migrate_cost) is over the budget and rounds are left.  Every record of the VMM's stream is framed here
+ *   3. (with a vTPM) swtpm's three blobs read once, timed and dropped: the
+ *      stop rule's measure of them; VMM_CTL_MIG_START: round 0 (all of
+ *      RAM) while the guest runs; then VMM_CTL_MIG_ROUND while the expected
+ *      downtime (the last round's pages at the measured throughput, plus
+ *      the hand-over's fixed cost: launch_migrate_cost_measured, with the
+ *      target's own estimate from its ACKs) is over the budget and rounds
+ *      are left.  Every record of the VMM's stream is framed here
  *      (snap_frame_check, migration mode): the VMM is not trusted to end
- *      it.  The stream goes out in STREAM messages, hashed as it goes
- *   4. VMM_CTL_PAUSE (if it ran), VMM_CTL_MIG_FINAL (the last pages and
- *      the state), swtpm's three blobs (VTPM), DONE with the SHA-256
+ *      it.  The stream goes out in STREAM messages, hashed as it goes; a
+ *      PROGRESS after each round, which the target answers with an ACK
+ *   4. the last ACK awaited (the target took all of the rounds: nothing of
+ *      them is left in flight to lengthen the pause), VMM_CTL_PAUSE (if it
+ *      ran), VMM_CTL_MIG_FINAL (the last pages and the state), swtpm's
+ *      three blobs (VTPM), DONE with the SHA-256
  *   5. RUNNING from the target (the commit point)
  * Any failure before DONE, or an ABORT from the target before RUNNING:
  * ABORT sent (best effort), the order out awaited (its stream drained),
@@ -88,6 +94,8 @@ struct mig_job {
 	bool have_rep;                /* the reply came while the stream was read */
 	long long t0, pause_ms;
 	struct migrate_cost cost;     /* the hand-over's fixed cost (stop rule) */
+	struct migrate_measured meas; /* what this move measured of it */
+	uint64_t acked_bytes;         /* the last ACK's */
 	pthread_mutex_t mu;
 	struct migrate_progress p;    /* under mu */
 };
@@ -164,18 +172,43 @@ static int job_recv(struct mig_job *j, uint32_t *type, uint8_t *buf, size_t max,
 	return -ECONNABORTED;
 }
 
-/* Between records: a message from the target now is an ABORT (or a
- * protocol error); either ends the job. */
-static int job_peer_check(struct mig_job *j)
+/* An ACK: the target's VMM took BYTES of the stream (no more than went),
+ * and its estimate of its part of the hand-over joins the stop rule. */
+static int job_ack(struct mig_job *j, const uint8_t *buf, size_t len)
+{
+	struct mig_ack a;
+	char why[160];
+
+	if (migwire_ack_decode(buf, len, &a, why, sizeof(why)))
+		return WHY(j, "ACK: %s", why), -EPROTO;
+	pthread_mutex_lock(&j->mu);
+	if (a.bytes > j->p.bytes || a.bytes < j->acked_bytes || a.round > j->p.round) {
+		pthread_mutex_unlock(&j->mu);
+		return WHY(j, "ACK: round %u, %llu bytes: not what was sent", a.round,
+			   (unsigned long long)a.bytes), -EPROTO;
+	}
+	j->acked_bytes = a.bytes;
+	j->meas.target = true;
+	j->meas.target_ms = a.handover_ms;
+	launch_migrate_cost_measured(j->l->cfg.cpus, &j->meas, &j->cost);
+	pthread_mutex_unlock(&j->mu);
+	return 0;
+}
+
+/* One message from the target, waiting up to MS: an ACK (taken), or an
+ * ABORT or a protocol error (either ends the job).  0 when none came. */
+static int job_peer_wait(struct mig_job *j, int ms)
 {
 	static uint8_t buf[MIGWIRE_REASON_MAX + 8];
 	uint32_t type;
 	size_t len;
-	int rc = migchan_readable(j->ch, 0);
+	int rc = migchan_readable(j->ch, ms);
 
 	if (rc <= 0)
 		return rc;
 	rc = job_recv(j, &type, buf, sizeof(buf), &len);
+	if (!rc && type == MIG_ACK)
+		return job_ack(j, buf, len);
 	return rc ? rc : (WHY(j, "the target sent %s during the stream", migwire_name(type)),
 			  -EPROTO);
 }
@@ -193,6 +226,38 @@ static int job_cancelled(struct mig_job *j)
 		return 0;
 	WHY(j, "cancelled by the operator (bulwark migrate-cancel)");
 	return -ECANCELED;
+}
+
+/* Between records: an ACK, an ABORT or nothing. */
+static int job_peer_check(struct mig_job *j)
+{
+	return job_peer_wait(j, 0);
+}
+
+/* Before the pause: every ACK awaited, so that what the rounds sent is
+ * all in the target's VMM (a backlog in the channel would otherwise be
+ * drained inside the pause). */
+static int job_catch_up(struct mig_job *j)
+{
+	long long t = launch_control_now_ms(), end = t + MIG_IO_MS;
+	int rc = 0;
+
+	while (!rc && j->seq.acks_due) {
+		long long left = end - launch_control_now_ms();
+
+		if (left <= 0) {
+			WHY(j, "the target did not take the rounds' stream within %d s",
+			    MIG_IO_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		rc = job_peer_wait(j, (int)left);
+	}
+	if (!rc)
+		log_info("migrate: the target took the rounds' %llu bytes, %lld ms after the "
+			 "last round; its own estimate of its part: %llu ms",
+			 (unsigned long long)j->acked_bytes, launch_control_now_ms() - t,
+			 (unsigned long long)j->meas.target_ms);
+	return rc;
 }
 
 static int job_flush(struct mig_job *j)
@@ -331,7 +396,7 @@ static int job_order(struct mig_job *j, uint32_t op)
 
 /* The figures of the order just done; the expected downtime for the
  * pages it found dirty. */
-static void job_figures(struct mig_job *j, long long ms)
+static void job_figures(struct mig_job *j, long long ms, bool progress)
 {
 	const struct vmm_ctl_mig *m = &j->rep.mig;
 	struct mig_progress g;
@@ -352,9 +417,49 @@ static void job_figures(struct mig_job *j, long long ms)
 	pthread_mutex_unlock(&j->mu);
 	log_info("migrate: round %u, %llu pages in %lld ms, expected downtime %llu ms",
 		 m->round, (unsigned long long)m->pages, ms, (unsigned long long)g.downtime_ms);
-	if (!migwire_progress_encode(&g, &buf, &len))
-		job_send(j, MIG_PROGRESS, buf, len);   /* informational */
+	/* informational, and answered by an ACK: none after the pause */
+	if (progress && !migwire_progress_encode(&g, &buf, &len))
+		job_send(j, MIG_PROGRESS, buf, len);
 	free(buf);
+}
+
+/* Step 3's measure of the vTPM's blobs: read from swtpm once while the
+ * guest runs, timed, their sizes kept, the bytes wiped and dropped (the
+ * blobs that move are read again after the pause, from the stopped TPM).
+ * A failure only leaves the constants in the rule. */
+static void job_vtpm_measure(struct mig_job *j)
+{
+	static const enum swtpm_blob which[] = { SWTPM_BLOB_PERMANENT, SWTPM_BLOB_VOLATILE,
+						 SWTPM_BLOB_SAVESTATE };
+	long long t = launch_control_now_ms();
+	uint64_t bytes = 0;
+	int rc = 0;
+
+	if (!j->l->vtpm_running)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(which) && !rc; i++) {
+		uint8_t *b = NULL;
+		size_t n = 0;
+
+		rc = swtpm_state_get(&j->l->vtpm.swtpm, which[i], &b, &n);
+		if (b)
+			explicit_bzero(b, n);
+		free(b);
+		bytes += n;
+	}
+	if (rc) {
+		log_warn("migrate: the vTPM's blobs not measured (%s): the rule counts %u "
+			 "bytes", strerror(-rc), MIGRATE_VTPM_BYTES);
+		return;
+	}
+	pthread_mutex_lock(&j->mu);
+	j->meas.blobs = true;
+	j->meas.vtpm_bytes = bytes;
+	j->meas.vtpm_read_ms = (uint64_t)(launch_control_now_ms() - t);
+	launch_migrate_cost_measured(j->l->cfg.cpus, &j->meas, &j->cost);
+	pthread_mutex_unlock(&j->mu);
+	log_info("migrate: the vTPM's blobs: %llu bytes, read in %llu ms",
+		 (unsigned long long)bytes, (unsigned long long)j->meas.vtpm_read_ms);
 }
 
 /* Steps 3: rounds until the rest fits the budget or none are left.  The
@@ -367,13 +472,14 @@ static int job_rounds(struct mig_job *j)
 	enum migrate_stop stop;
 
 	job_phase(j, "rounds");
+	job_vtpm_measure(j);
 	for (;;) {
 		long long t = launch_control_now_ms();
 		int rc = job_order(j, op);
 
 		if (rc)
 			return rc;
-		job_figures(j, launch_control_now_ms() - t);
+		job_figures(j, launch_control_now_ms() - t, true);
 		rc = job_cancelled(j);
 		if (rc)
 			return rc;
@@ -387,9 +493,10 @@ static int job_rounds(struct mig_job *j)
 	j->p.stop_expected_ms = j->p.expected_ms;
 	pthread_mutex_unlock(&j->mu);
 	if (stop == MIGRATE_STOP_FITS)
-		log_info("migrate: expected downtime %llu ms (%llu ms of it fixed, %llu bytes of "
+		log_info("migrate: expected downtime %llu ms (%llu ms of it fixed%s, %llu bytes of "
 			 "state and vTPM) fits the budget of %u ms", (unsigned long long)
 			 j->p.expected_ms, (unsigned long long)j->cost.fixed_ms,
+			 j->meas.target ? ", the target's estimate in it" : "",
 			 (unsigned long long)j->cost.fixed_bytes, j->req.downtime_ms);
 	else
 		log_warn("migrate: %u rounds (the limit) and the expected downtime, %llu ms, "
@@ -569,7 +676,7 @@ static int job_final(struct mig_job *j)
 	rc = job_pause_final(j);
 	if (rc)
 		return rc;
-	job_figures(j, launch_control_now_ms() - j->pause_ms);
+	job_figures(j, launch_control_now_ms() - j->pause_ms, false);
 	log_info("migrate: paused, last pages and state sent: %lld ms after the pause",
 		 launch_control_now_ms() - j->pause_ms);
 	rc = job_vtpm(j);
@@ -688,6 +795,7 @@ static void *job_main(void *arg)
 		rc = job_hello(j);
 	}
 	rc = rc ? rc : job_rounds(j);
+	rc = rc ? rc : job_catch_up(j);
 	rc = rc ? rc : job_final(j);
 	/* Issue 18 item 4: after RUNNING, so off the guest's downtime. */
 	if (!rc) {
@@ -744,7 +852,9 @@ int launch_migrate_start(struct control *ctl, const struct migrate_req *req, cha
 	j->was_paused = ctl->paused;
 	j->tracking = j->order_out = j->after_done = j->peer_said = j->have_rep = false;
 	j->t0 = launch_control_now_ms();
-	launch_migrate_cost(ctl->l->cfg.cpus, ctl->l->vtpm_running, &j->cost);
+	j->meas = (struct migrate_measured){ .vtpm = ctl->l->vtpm_running };
+	j->acked_bytes = 0;
+	launch_migrate_cost_measured(ctl->l->cfg.cpus, &j->meas, &j->cost);
 	pthread_mutex_lock(&j->mu);
 	memset(&j->p, 0, sizeof(j->p));
 	j->cancel = j->committing = false;

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "core/launch/launch_migrate.h"
+#include "core/launch/migwire.h"
 #include "core/snapshot.h"
 #include "core/util.h"
 
@@ -131,6 +132,28 @@ void launch_migrate_cost(uint32_t cpus, bool vtpm, struct migrate_cost *c)
 	c->fixed_bytes = MIGRATE_STATE_BASE_BYTES + (uint64_t)cpus * MIGRATE_STATE_VCPU_BYTES +
 			 (vtpm ? MIGRATE_VTPM_BYTES : 0);
 	c->fixed_ms = MIGRATE_HANDOVER_MS + (vtpm ? MIGRATE_HANDOVER_VTPM_MS : 0);
+}
+
+uint64_t launch_migrate_target_ms(bool vtpm, uint64_t swtpm_read_ms)
+{
+	uint64_t ms = MIGRATE_TARGET_VMM_MS;
+
+	if (vtpm)
+		ms += (swtpm_read_ms < 10000 ? 2 * swtpm_read_ms : 20000) +
+		      MIGRATE_TARGET_IDENTITY_MS + MIGRATE_TARGET_EVENT_MS;
+	return ms < MIGWIRE_HANDOVER_MAX_MS ? ms : MIGWIRE_HANDOVER_MAX_MS;
+}
+
+void launch_migrate_cost_measured(uint32_t cpus, const struct migrate_measured *m,
+				  struct migrate_cost *c)
+{
+	uint64_t t = m->target ? m->target_ms : MIGRATE_HANDOVER_MS - MIGRATE_SOURCE_MS +
+		     (m->vtpm ? MIGRATE_HANDOVER_VTPM_MS : 0);
+
+	launch_migrate_cost(cpus, m->vtpm, c);
+	if (m->vtpm && m->blobs)
+		c->fixed_bytes = c->fixed_bytes - MIGRATE_VTPM_BYTES + m->vtpm_bytes;
+	c->fixed_ms = MIGRATE_SOURCE_MS + t + (m->vtpm && m->blobs ? m->vtpm_read_ms : 0);
 }
 
 uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput,

@@ -37,6 +37,7 @@ static_assert(MIGWIRE_HOSTS_MAX == BUNDLE_MAX_HOPS, "hop records bound");
 		   MIGWIRE_CHAIN_MAX * STR(MIGWIRE_CERT_MAX))
 #define PROGRESS_LEN 32u
 #define DONE_LEN     40u
+#define ACK_LEN      24u
 
 static const struct {
 	const char *name;
@@ -52,6 +53,7 @@ static const struct {
 	[MIG_RUNNING]  = { "RUNNING", 0 },
 	[MIG_ABORT]    = { "ABORT", STR(MIGWIRE_REASON_MAX) },
 	[MIG_HOST]     = { "HOST", BUNDLE_HOP_WIRE_MAX },
+	[MIG_ACK]      = { "ACK", ACK_LEN },
 };
 
 bool migwire_known(uint32_t type)
@@ -285,7 +287,7 @@ int migwire_hello_decode(const uint8_t *p, size_t len, struct mig_hello *h,
 	rbuf_start(&r, NULL, h, sizeof(*h));
 	h->version = rbuf_u32(&r, "version");
 	if (!r.err && h->version != MIGWIRE_VERSION)
-		return rbuf_fail(&r, "protocol version not 2");
+		return rbuf_fail(&r, "protocol version not 3");
 	h->flags = rbuf_u32(&r, "flags");
 	if (!r.err && (h->flags & ~(MIG_HELLO_F_VTPM | MIG_HELLO_F_PAUSED)))
 		return rbuf_fail(&r, "unknown flags");
@@ -380,6 +382,35 @@ int migwire_progress_decode(const uint8_t *p, size_t len, struct mig_progress *g
 	return rbuf_end(&r);
 }
 
+int migwire_ack_encode(const struct mig_ack *a, uint8_t **out, size_t *len)
+{
+	struct wbuf w = { 0 };
+
+	if (a->handover_ms > MIGWIRE_HANDOVER_MAX_MS)
+		return -EINVAL;
+	wbuf_u32(&w, a->round);
+	wbuf_u32(&w, 0);
+	wbuf_u64(&w, a->bytes);
+	wbuf_u64(&w, a->handover_ms);
+	return wbuf_done(&w, out, len);
+}
+
+int migwire_ack_decode(const uint8_t *p, size_t len, struct mig_ack *a,
+		       char *why, size_t whylen)
+{
+	struct rbuf r = r_open(p, len, "migration ACK", why, whylen);
+
+	rbuf_start(&r, NULL, a, sizeof(*a));
+	a->round = rbuf_u32(&r, "round");
+	if (rbuf_u32(&r, "reserved") && !r.err)
+		return rbuf_fail(&r, "reserved bytes set");
+	a->bytes = rbuf_u64(&r, "bytes");
+	a->handover_ms = rbuf_u64(&r, "hand-over estimate");
+	if (!r.err && a->handover_ms > MIGWIRE_HANDOVER_MAX_MS)
+		return rbuf_fail(&r, "a hand-over estimate over 60 s");
+	return rbuf_end(&r);
+}
+
 int migwire_vtpm_encode(const struct mig_vtpm *v, uint8_t **out, size_t *len)
 {
 	struct wbuf w = { 0 };
@@ -453,13 +484,19 @@ int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 		next = SEQ_STREAMING;
 	else if (!from_source && s->state == SEQ_HELLO && type == MIG_REFUSE)
 		next = SEQ_OVER;
-	else if (from_source && s->state == SEQ_STREAMING &&
-		 (type == MIG_STREAM || type == MIG_PROGRESS) && !s->vtpm_seen)
-		next = SEQ_STREAMING;
-	else if (from_source && s->state == SEQ_STREAMING && type == MIG_VTPM &&
+	else if (from_source && s->state == SEQ_STREAMING && type == MIG_STREAM &&
 		 !s->vtpm_seen)
+		next = SEQ_STREAMING;
+	else if (from_source && s->state == SEQ_STREAMING && type == MIG_PROGRESS &&
+		 !s->vtpm_seen && s->acks_due < UINT32_MAX)
+		next = SEQ_STREAMING, s->acks_due++;
+	else if (!from_source && s->state == SEQ_STREAMING && type == MIG_ACK &&
+		 !s->vtpm_seen && s->acks_due)
+		next = SEQ_STREAMING, s->acks_due--;
+	else if (from_source && s->state == SEQ_STREAMING && type == MIG_VTPM &&
+		 !s->vtpm_seen && !s->acks_due)
 		next = SEQ_STREAMING, s->vtpm_seen = true;
-	else if (from_source && s->state == SEQ_STREAMING && type == MIG_DONE)
+	else if (from_source && s->state == SEQ_STREAMING && type == MIG_DONE && !s->acks_due)
 		next = SEQ_DONE;
 	else if (!from_source && s->state == SEQ_DONE && type == MIG_RUNNING)
 		next = SEQ_RUNNING;

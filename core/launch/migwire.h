@@ -7,7 +7,8 @@
  * after the last field; what decodes encodes back to the same bytes.
  *
  * Order (migwire_seq): src HELLO; dst READY or REFUSE; src (STREAM |
- * PROGRESS)*, VTPM at most once, DONE; dst RUNNING; src HOST at most
+ * PROGRESS)*, VTPM at most once, DONE, with dst ACK once per PROGRESS
+ * (each after it, none after VTPM); dst RUNNING; src HOST at most
  * MIGWIRE_HOSTS_MAX times (issue 18 item 4: after RUNNING, so off the
  * guest's downtime; a target of before HOST has closed the channel by then,
  * so the version stays).  ABORT either way at any point before RUNNING.
@@ -32,6 +33,12 @@
  *   STREAM   the bytes themselves (1..MIGWIRE_STREAM_MAX)
  *   PROGRESS u32 round, u32 0, u64 bytes, u64 dirty pages/s, u64 expected
  *            downtime in ms
+ *   ACK      (version 3) the target's answer to PROGRESS: u32 round (the
+ *            PROGRESS's), u32 0, u64 stream bytes taken by its VMM so far,
+ *            u64 the target's own estimate of its part of the hand-over in
+ *            ms (0..MIGWIRE_HANDOVER_MAX_MS): the source waits for the last
+ *            ACK before it pauses (nothing of the rounds left in flight)
+ *            and counts the estimate in its stop rule
  *   VTPM     str permanent, str volatile, str savestate (each 0..
  *            MIGWIRE_BLOB_MAX)
  *   DONE     u64 stream bytes, 32 bytes SHA-256 of the stream
@@ -51,7 +58,8 @@
 
 #include "core/config.h"
 
-#define MIGWIRE_VERSION      2u    /* 2: HELLO carries the guest's identity */
+#define MIGWIRE_VERSION      3u    /* 2: HELLO carries the guest's identity; 3: ACK */
+#define MIGWIRE_HANDOVER_MAX_MS 60000u
 #define MIGWIRE_HOSTID_MAX   255u
 #define MIGWIRE_REASON_MAX   1024u
 #define MIGWIRE_LABEL_MAX    256u              /* SVIRT_LABEL_MAX */
@@ -76,6 +84,7 @@ enum mig_msg {
 	MIG_RUNNING,
 	MIG_ABORT,
 	MIG_HOST,                             /* issue 18 item 4 */
+	MIG_ACK,                              /* version 3: the target caught up */
 	MIG_MSG_END                           /* not a message: one past the last */
 };
 
@@ -121,6 +130,12 @@ struct mig_progress {
 	uint64_t downtime_ms;                 /* expected */
 };
 
+struct mig_ack {
+	uint32_t round;                       /* the PROGRESS answered */
+	uint64_t bytes;                       /* stream bytes its VMM took */
+	uint64_t handover_ms;                 /* the target's estimate of its part */
+};
+
 struct mig_vtpm {
 	const uint8_t *blob[3];               /* permanent, volatile, savestate */
 	size_t len[3];
@@ -157,6 +172,9 @@ int migwire_text_decode(uint32_t type, const uint8_t *p, size_t len, char *s,
 int migwire_progress_encode(const struct mig_progress *g, uint8_t **out, size_t *len);
 int migwire_progress_decode(const uint8_t *p, size_t len, struct mig_progress *g,
 			    char *why, size_t whylen);
+int migwire_ack_encode(const struct mig_ack *a, uint8_t **out, size_t *len);
+int migwire_ack_decode(const uint8_t *p, size_t len, struct mig_ack *a,
+		       char *why, size_t whylen);
 int migwire_vtpm_encode(const struct mig_vtpm *v, uint8_t **out, size_t *len);
 int migwire_vtpm_decode(const uint8_t *p, size_t len, struct mig_vtpm *v,
 			char *why, size_t whylen);
@@ -171,6 +189,7 @@ struct migwire_seq {
 	int state;
 	bool vtpm_seen;
 	uint32_t hosts;                       /* HOST messages after RUNNING */
+	uint32_t acks_due;                    /* PROGRESS not yet answered by ACK */
 };
 int migwire_seq_next(struct migwire_seq *s, bool from_source, uint32_t type,
 		     char *why, size_t whylen);

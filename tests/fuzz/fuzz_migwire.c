@@ -33,6 +33,7 @@ static void payload(uint32_t type, const uint8_t *p, size_t n)
 	struct mig_progress g;
 	struct mig_vtpm v;
 	struct mig_done d;
+	struct mig_ack a;
 	struct bundle_hop hop;
 	uint8_t *out = NULL;
 	size_t len = 0;
@@ -60,6 +61,10 @@ static void payload(uint32_t type, const uint8_t *p, size_t n)
 	case MIG_DONE:
 		if (!migwire_done_decode(p, n, &d, why, sizeof(why)))
 			same(migwire_done_encode(&d, &out, &len), &out, &len, p, n);
+		break;
+	case MIG_ACK:
+		if (!migwire_ack_decode(p, n, &a, why, sizeof(why)))
+			same(migwire_ack_encode(&a, &out, &len), &out, &len, p, n);
 		break;
 	case MIG_HOST:
 		if (!bundle_hop_decode(p, n, &hop, why, sizeof(why))) {

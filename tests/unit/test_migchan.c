@@ -831,13 +831,35 @@ static void test_small_messages(void **state)
 	assert_int_equal(db.bytes, 99);
 	assert_memory_equal(db.sha256, d.sha256, 32);
 	free(p);
+	/* ACK: round, reserved zero, bytes, the target's estimate (<= 60 s) */
+	{
+		struct mig_ack a = { .round = 4, .bytes = 1234, .handover_ms = 150 }, ab;
+
+		assert_int_equal(migwire_ack_encode(&a, &p, &n), 0);
+		assert_int_equal(n, migwire_max_len(MIG_ACK));
+		assert_int_equal(migwire_ack_decode(p, n, &ab, why, sizeof(why)), 0);
+		assert_true(ab.round == 4 && ab.bytes == 1234 && ab.handover_ms == 150);
+		p[4] = 1;
+		assert_int_equal(migwire_ack_decode(p, n, &ab, why, sizeof(why)), -EBADMSG);
+		assert_non_null(strstr(why, "reserved"));
+		p[4] = 0;
+		p[16] = 0x61;                   /* 60001 ms */
+		p[17] = 0xea;
+		assert_int_equal(migwire_ack_decode(p, n, &ab, why, sizeof(why)), -EBADMSG);
+		assert_non_null(strstr(why, "over 60 s"));
+		assert_int_equal(migwire_ack_decode(p, n - 1, &ab, why, sizeof(why)), -EBADMSG);
+		free(p);
+		a.handover_ms = MIGWIRE_HANDOVER_MAX_MS + 1;
+		assert_int_equal(migwire_ack_encode(&a, &p, &n), -EINVAL);
+	}
 }
 
 static void test_order(void **state)
 {
 	static const struct { bool src; uint32_t t; } ok[] = {
 		{ true, MIG_HELLO }, { false, MIG_READY }, { true, MIG_STREAM },
-		{ true, MIG_PROGRESS }, { true, MIG_STREAM }, { true, MIG_VTPM },
+		{ true, MIG_PROGRESS }, { true, MIG_STREAM }, { true, MIG_PROGRESS },
+		{ false, MIG_ACK }, { true, MIG_STREAM }, { false, MIG_ACK }, { true, MIG_VTPM },
 		{ true, MIG_DONE }, { false, MIG_RUNNING },
 	};
 	struct migwire_seq s = { 0 };
@@ -887,6 +909,32 @@ static void test_order(void **state)
 	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
 	migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
 	assert_int_equal(migwire_seq_next(&s, false, MIG_RUNNING, why, sizeof(why)), -EPROTO);
+	/* ACK: only the target's, one per PROGRESS, none owed at VTPM or DONE,
+	 * none after VTPM */
+	memset(&s, 0, sizeof(s));
+	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
+	migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
+	assert_int_equal(migwire_seq_next(&s, false, MIG_ACK, why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "ACK from the target is out of order"));
+	memset(&s, 0, sizeof(s));
+	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
+	migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
+	migwire_seq_next(&s, true, MIG_PROGRESS, why, sizeof(why));
+	assert_int_equal(migwire_seq_next(&s, true, MIG_ACK, why, sizeof(why)), -EPROTO);
+	for (int k = 0; k < 2; k++) {
+		memset(&s, 0, sizeof(s));
+		migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
+		migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
+		migwire_seq_next(&s, true, MIG_PROGRESS, why, sizeof(why));
+		assert_int_equal(migwire_seq_next(&s, true, k ? MIG_DONE : MIG_VTPM, why,
+						  sizeof(why)), -EPROTO);
+	}
+	memset(&s, 0, sizeof(s));
+	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
+	migwire_seq_next(&s, false, MIG_READY, why, sizeof(why));
+	migwire_seq_next(&s, true, MIG_PROGRESS, why, sizeof(why));
+	assert_int_equal(migwire_seq_next(&s, false, MIG_ACK, why, sizeof(why)), 0);
+	assert_int_equal(migwire_seq_next(&s, false, MIG_ACK, why, sizeof(why)), -EPROTO);
 	/* REFUSE ends it; ABORT from either side at any point */
 	memset(&s, 0, sizeof(s));
 	migwire_seq_next(&s, true, MIG_HELLO, why, sizeof(why));
