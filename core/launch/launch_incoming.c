@@ -19,17 +19,19 @@
  *      level, s0 (svirt_vm_label_handover), so that the source's VMM keeps
  *      its disks while this one is handed them; HELLO's event log checked
  *      to be the launcher's (measure_log_load)
- *   4. bulwark-vmm --incoming (no kernel or initrd fd); READY with the new
- *      label; each STREAM framed (snap_frame_check, migration mode: the
+ *   4. bulwark-vmm --incoming (no kernel or initrd fd); with a vTPM, the
+ *      source's identity taken (UUID, EK certificate and chain, checked at
+ *      step 1: attestd_adopt; no enrollment of the TPM made at this start:
+ *      it was never the guest's), before READY so that it costs the
+ *      paused guest nothing and a failure refuses the guest at the
+ *      source; READY with the new label; each STREAM framed (snap_frame_check, migration mode: the
  *      peer is not trusted to end it), hashed and written to VMM_FD_SNAP;
  *      DONE: the digest and length must be what came
  *   5. (with a vTPM, as soon as VTPM came, while this host's VMM still
  *      checks the state and builds the VM: inc_vtpm_early) the disks
  *      claimed at this pair (svirt_vm_claim: the source is paused for
  *      good); the vTPM blobs and HELLO's log into the freshly started
- *      swtpm (launch_vtpm_restore); the source's identity taken (UUID, EK
- *      certificate and chain: attestd_adopt; no enrollment of the TPM
- *      made at this start: it was never the guest's); then, after DONE:
+ *      swtpm (launch_vtpm_restore); then, after DONE:
  *      the VMM validated it all and is paused; the disks claimed (no
  *      vTPM); the migration event measured (the source's CN and
  *      certificate digest as migchan authenticated them, the stream's
@@ -341,6 +343,23 @@ static int inc_done(struct launch_incoming *in, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Step 4's identity: the source's UUID, EK certificate and chain stored
+ * here (the TPM made at this start was never enrolled).  The migrated
+ * TPM's enrollment (its AK, derived from the source's seeds under the
+ * source's UUID, certified by this host's attestation CA: the EK
+ * certificate must be the migrated TPM's EK) waits for RUNNING
+ * (inc_attest): it is two RSA-2048 derivations, about 1 s in the lab,
+ * that the paused guest need not wait for. */
+static int inc_adopt(struct launch_incoming *in, struct launch *l)
+{
+	int rc = launch_attestd_adopt(l, in->hello.uuid, &in->ek);
+
+	if (rc)
+		return WHY(in, "the guest's identity cannot be stored here: %s",
+			   strerror(-rc)), rc;
+	return 0;
+}
+
 /* Step 4's answer to PROGRESS: ACK, with the stream bytes this host's VMM
  * took and this side's estimate of its part of the hand-over, timed once:
  * with a vTPM, how long this host's swtpm (fresh, never the guest's) takes
@@ -383,8 +402,11 @@ static int inc_receive(struct launch_incoming *in, struct launch *l)
 	uint32_t type = 0;
 	size_t len;
 	char why[160];
-	int rc = inc_send_text(in, MIG_READY, l->svm ? l->vmm_label : "");
+	int rc = l->vtpm_running ? inc_adopt(in, l) : 0;
 
+	if (rc)
+		return rc;
+	rc = inc_send_text(in, MIG_READY, l->svm ? l->vmm_label : "");
 	if (rc)
 		return WHY(in, "READY: %s", strerror(-rc)), rc;
 	in->ready_sent = true;
@@ -434,23 +456,6 @@ static void inc_peer_cn(const char *peer, char *cn, size_t n)
 	snprintf(cn, n, "%.*s", (int)(k < n ? k : n - 1), p ? p : "");
 }
 
-/* Step 5's identity: the source's UUID, EK certificate and chain stored
- * here (the TPM made at this start was never enrolled).  The migrated
- * TPM's enrollment (its AK, derived from the source's seeds under the
- * source's UUID, certified by this host's attestation CA: the EK
- * certificate must be the migrated TPM's EK) waits for RUNNING
- * (inc_attest): it is two RSA-2048 derivations, about 1 s in the lab,
- * that the paused guest need not wait for. */
-static int inc_adopt(struct launch_incoming *in, struct launch *l)
-{
-	int rc = launch_attestd_adopt(l, in->hello.uuid, &in->ek);
-
-	if (rc)
-		return WHY(in, "the guest's identity cannot be stored here: %s",
-			   strerror(-rc)), rc;
-	return 0;
-}
-
 /* One step of the paused window, timed for the profile (README). */
 static void inc_step(struct launch_incoming *in, const char *what)
 {
@@ -487,8 +492,8 @@ static int inc_claim(struct launch_incoming *in, struct launch *l)
 
 /* Step 5's vTPM, as soon as VTPM came (while this host's VMM still checks
  * the state and builds the VM): the disks claimed, the blobs and HELLO's
- * log into swtpm, the identity stored.  The event waits for DONE (it
- * names the stream's digest). */
+ * log into swtpm.  The event waits for DONE (it names the stream's
+ * digest). */
 static int inc_vtpm_early(struct launch_incoming *in, struct launch *l)
 {
 	struct swtpm_blobs b = { 0 };
@@ -506,10 +511,6 @@ static int inc_vtpm_early(struct launch_incoming *in, struct launch *l)
 	if (rc)
 		return WHY(in, "the vTPM's state is refused here: %s", strerror(-rc)), rc;
 	inc_step(in, "vTPM state restored into swtpm");
-	rc = inc_adopt(in, l);
-	if (rc)
-		return rc;
-	inc_step(in, "identity stored");
 	in->early = true;
 	return 0;
 }
