@@ -406,10 +406,9 @@ static void job_figures(struct mig_job *j, long long ms, bool progress)
 	pthread_mutex_lock(&j->mu);
 	j->p.round = m->round;
 	j->p.last_pages = m->pages;
-	if (ms > 0) {
-		j->p.throughput = m->bytes * 1000u / (uint64_t)ms;
+	j->p.throughput = launch_migrate_throughput(j->p.throughput, m->bytes, ms);
+	if (ms > 0)
 		j->p.dirty_rate = m->round ? m->pages * 1000u / (uint64_t)ms : 0;
-	}
 	j->p.expected_ms = launch_migrate_expected_ms(m->pages, j->p.throughput, &j->cost);
 	g = (struct mig_progress){ .round = m->round, .bytes = j->p.bytes,
 				   .dirty_rate = j->p.dirty_rate,

@@ -119,16 +119,23 @@ struct migrate_measured {
  * RUNNING (not timeable before the stream: MIGRATE_TARGET_VMM_MS, from the
  * profiles); with a vTPM, swtpm's restore of the blobs, timed on this
  * host as SWTPM_READ_MS, the time its own swtpm took to give its three
- * blobs (a restore writes them back and starts the TPM again: twice
- * that), the identity's store and the event's measure (constants). */
+ * blobs (the restore took about half of it in the lab's bench), and the
+ * event's measure (a constant).  The identity is stored before READY:
+ * not in it. */
 #define MIGRATE_TARGET_VMM_MS      60u
-#define MIGRATE_TARGET_IDENTITY_MS 20u
 #define MIGRATE_TARGET_EVENT_MS    10u
 uint64_t launch_migrate_target_ms(bool vtpm, uint64_t swtpm_read_ms);
 
 void launch_migrate_cost(uint32_t cpus, bool vtpm, struct migrate_cost *c);
 void launch_migrate_cost_measured(uint32_t cpus, const struct migrate_measured *m,
 				  struct migrate_cost *c);
+
+/* The throughput the rule counts after a round that sent BYTES in MS: the
+ * round's own, unless it sent too little to time (under
+ * MIGRATE_TPUT_MIN_BYTES, or in no measurable time: an idle guest's
+ * empty round is a ROUND_END record in a few ms), then PREV's. */
+#define MIGRATE_TPUT_MIN_BYTES (256u << 10)
+uint64_t launch_migrate_throughput(uint64_t prev, uint64_t bytes, long long ms);
 
 /* Expected downtime in ms: PAGES pages and C's bytes at THROUGHPUT
  * bytes/s, plus C's time (C NULL: the pages alone).  UINT64_MAX when

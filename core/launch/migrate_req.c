@@ -139,8 +139,7 @@ uint64_t launch_migrate_target_ms(bool vtpm, uint64_t swtpm_read_ms)
 	uint64_t ms = MIGRATE_TARGET_VMM_MS;
 
 	if (vtpm)
-		ms += (swtpm_read_ms < 10000 ? 2 * swtpm_read_ms : 20000) +
-		      MIGRATE_TARGET_IDENTITY_MS + MIGRATE_TARGET_EVENT_MS;
+		ms += (swtpm_read_ms < 20000 ? swtpm_read_ms : 20000) + MIGRATE_TARGET_EVENT_MS;
 	return ms < MIGWIRE_HANDOVER_MAX_MS ? ms : MIGWIRE_HANDOVER_MAX_MS;
 }
 
@@ -154,6 +153,13 @@ void launch_migrate_cost_measured(uint32_t cpus, const struct migrate_measured *
 	if (m->vtpm && m->blobs)
 		c->fixed_bytes = c->fixed_bytes - MIGRATE_VTPM_BYTES + m->vtpm_bytes;
 	c->fixed_ms = MIGRATE_SOURCE_MS + t + (m->vtpm && m->blobs ? m->vtpm_read_ms : 0);
+}
+
+uint64_t launch_migrate_throughput(uint64_t prev, uint64_t bytes, long long ms)
+{
+	if (ms <= 0 || (prev && bytes < MIGRATE_TPUT_MIN_BYTES))
+		return prev;
+	return bytes / (uint64_t)ms * 1000u + bytes % (uint64_t)ms * 1000u / (uint64_t)ms;
 }
 
 uint64_t launch_migrate_expected_ms(uint64_t pages, uint64_t throughput,
