@@ -157,6 +157,7 @@ static const struct seccomp_rule main_rules[] = {
 	SC(poll, "event loop, pause waits"),
 	SC(read, "eventfd, signalfd (power button, stop), stdin, launcher orders"),
 	SC(write, "eventfds, log lines, replies to the launcher"),
+	SC(fdatasync, "live migration: the disks flushed at FINAL (mig.c)"),
 	SC_IN(newfstatat, 3, empty_path, "fstat(stdin) in vmm_stdin_usable"),
 	SC_IN(futex, 1, main_futex_ops, "locks, pthread_join"),
 	SC(getpid, "pthread_kill: kick the vCPUs on stop"),

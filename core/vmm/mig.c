@@ -11,7 +11,9 @@
  * reads, network receives, entropy).  A round takes both, clears both,
  * THEN copies the pages: a write after the take is in the next round.
  * ROUNDs run with the guest running; FINAL only paused, every vCPU and
- * I/O thread parked, so its pages and the state are one instant.
+ * I/O thread parked, so its pages and the state are one instant; FINAL
+ * first flushes every writable disk (fdatasync), so a target on another
+ * host reads every write the guest made here.
  */
 #include "core/vmm/mig.h"
 
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/layout.h"
 #include "core/log.h"
@@ -203,6 +206,30 @@ static int mig_round(struct vm *vm, int fd, struct vmm_ctl_mig *out)
 	return rc;
 }
 
+/*
+ * FINAL, paused (every I/O thread parked, so every guest write has
+ * returned): each writable disk's writes on the disk itself before the
+ * state leaves.  On one host the page cache hid a missing flush; across two
+ * hosts sharing a LUN (or any storage with a cache of its own) an unflushed
+ * write is guest data the target never sees.  A failed flush fails FINAL:
+ * the guest stays here, paused, and the launcher cancels.
+ */
+static int mig_flush_disks(struct vm *vm)
+{
+	for (uint32_t i = 0; vm->cfg && i < vm->cfg->ndisks; i++) {
+		if (vm->cfg->disks[i].readonly)
+			continue;
+		if (fdatasync(VMM_FD_DISK0 + (int)i)) {
+			int rc = -errno;
+
+			log_err("migration: disk %u (%s) cannot be flushed: %s; not moved",
+				i, vm->cfg->disks[i].path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int mig_order(struct vm *vm, uint32_t op, int fd, struct vmm_ctl_mig *out)
 {
 	uint64_t t0 = mig_now_ns(), w0 = snap_written_total();
@@ -226,7 +253,9 @@ int mig_order(struct vm *vm, uint32_t op, int fd, struct vmm_ctl_mig *out)
 		rc = snap_save_ready(vm);
 		if (rc)
 			return rc;
-		rc = mig_round(vm, fd, out);
+		rc = mig_flush_disks(vm);
+		if (!rc)
+			rc = mig_round(vm, fd, out);
 		if (!rc)
 			rc = snap_save_state(vm, fd, NULL, NULL);
 		break;

@@ -254,6 +254,30 @@ static int vmm_vcpus(struct vm *vm, const struct vm_config *cfg, struct kvm_cpui
 }
 
 /*
+ * --incoming, the whole stream read (so the source has flushed its disks at
+ * FINAL, mig.c): what this host's page cache holds of each disk is dropped,
+ * so the guest reads what the source wrote.  On one host (or a file system
+ * that keeps its caches coherent) nothing changes; on a LUN both hosts
+ * write, this host may have cached blocks before the source wrote them (a
+ * partition scan, an earlier guest).  Nothing here has written the disks
+ * yet, so every cached page is clean and goes.  A failure fails the
+ * incoming (the guest stays at the source).
+ */
+static int vmm_disks_uncache(const struct vm_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->ndisks; i++) {
+		int rc = posix_fadvise(VMM_FD_DISK0 + (int)i, 0, 0, POSIX_FADV_DONTNEED);
+
+		if (rc) {
+			log_err("disk %u (%s): cannot drop this host's cache of it: %s",
+				i, cfg->disks[i].path, strerror(rc));
+			return -rc;
+		}
+	}
+	return 0;
+}
+
+/*
  * --restore and --incoming: the whole stream read and validated first
  * (nothing of the VM exists until it passed; --incoming's rounds fill the
  * memory as they arrive), then the VM from the configuration as at a
@@ -270,6 +294,13 @@ static int vmm_build_restore(struct vm *vm, const struct vm_config *cfg,
 			       vmm_incoming, &img);
 	if (rc)
 		return rc;
+	if (vmm_incoming) {
+		rc = vmm_disks_uncache(cfg);
+		if (rc) {
+			snap_image_free(img);
+			return rc;
+		}
+	}
 	rc = vm_create_restored(vm, cfg, VMM_FD_KVM, snap_image_take_mem(img));
 	vm->out = out;
 	vm->restoring = 1;          /* devices load nothing into guest memory */
