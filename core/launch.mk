@@ -122,11 +122,11 @@ test_stdio_PKGS = cmocka
 # and the /snapshot request's body (core/launch/launch_snapshot.c).
 UNIT_TESTS += test_snapmeta
 test_snapmeta_SRCS := tests/unit/test_snapmeta.c core/launch/snapmeta.c core/launch/wirebuf.c \
-	core/launch/file_digest.c core/launch/snapshot_req.c core/log.c
+	core/launch/file_digest.c core/launch/snapshot_req.c core/path.c core/log.c
 test_snapmeta_PKGS := cmocka libcrypto json-c
 FUZZ_TARGETS += fuzz_snapmeta
 fuzz_snapmeta_SRCS := tests/fuzz/fuzz_snapmeta.c core/launch/snapmeta.c core/launch/wirebuf.c \
-	core/launch/file_digest.c core/launch/snapshot_req.c core/launch/migrate_req.c core/log.c
+	core/launch/file_digest.c core/launch/snapshot_req.c core/launch/migrate_req.c core/path.c core/log.c
 fuzz_snapmeta_PKGS := libcrypto json-c
 # Issue 17's judged properties in the lab, SELinux enforcing: a counting,
 # disk-writing guest snapshotted (--stop), refused copies (a byte, a cut,

@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -64,10 +66,21 @@ static int path_fail(const char *what, const char *path, int rc, const char *why
 	return rc;
 }
 
-/* O_PATH, fstat, type check, then the real open through the O_PATH fd. */
-static int path_open_typed(const char *path, int flags, bool dir, const char *what,
-			   struct stat *out)
+enum path_want { PATH_WANT_REG, PATH_WANT_DIR, PATH_WANT_DISK };
+
+/* What WANT accepts: a regular file, a directory, or (a disk) a regular
+ * file or a block device. */
+static bool path_type_ok(mode_t m, enum path_want want)
 {
+	return want == PATH_WANT_DIR ? S_ISDIR(m) :
+	       S_ISREG(m) || (want == PATH_WANT_DISK && S_ISBLK(m));
+}
+
+/* O_PATH, fstat, type check, then the real open through the O_PATH fd. */
+static int path_open_typed(const char *path, int flags, enum path_want want,
+			   const char *what, struct stat *out)
+{
+	bool dir = want == PATH_WANT_DIR;
 	struct stat st, st2;
 	char proc[64];
 	int pfd, fd, rc;
@@ -81,7 +94,7 @@ static int path_open_typed(const char *path, int flags, bool dir, const char *wh
 		rc = path_fail(what, path, -errno, NULL);
 		goto out_pfd;
 	}
-	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+	if (!path_type_ok(st.st_mode, want)) {
 		rc = path_fail(what, path, dir ? -ENOTDIR : -EINVAL,
 			       dir ? "not a directory" : path_kind(st.st_mode));
 		goto out_pfd;
@@ -117,7 +130,29 @@ int path_open_regular(const char *path, int flags, const char *what, struct stat
 {
 	if ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR)
 		return -EINVAL;
-	return path_open_typed(path, flags & O_ACCMODE, false, what, st);
+	return path_open_typed(path, flags & O_ACCMODE, PATH_WANT_REG, what, st);
+}
+
+int path_open_disk(const char *path, int flags, const char *what, struct stat *st)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY && (flags & O_ACCMODE) != O_RDWR)
+		return -EINVAL;
+	return path_open_typed(path, flags & O_ACCMODE, PATH_WANT_DISK, what, st);
+}
+
+int path_disk_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode))
+		return -EINVAL;
+	return ioctl(fd, BLKGETSIZE64, size) ? -errno : 0;
 }
 
 FILE *path_fopen_read(const char *path, const char *what)
@@ -141,7 +176,7 @@ FILE *path_fopen_read(const char *path, const char *what)
 
 int path_open_dir(const char *path, const char *what, struct stat *st)
 {
-	return path_open_typed(path, O_RDONLY, true, what, st);
+	return path_open_typed(path, O_RDONLY, PATH_WANT_DIR, what, st);
 }
 
 int path_of_fd(int fd, char *out, size_t cap)

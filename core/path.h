@@ -18,12 +18,21 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 /* PATH as a regular file, FLAGS O_RDONLY or O_RDWR; the fd or -errno.  ST
  * (may be NULL) gets its fstat. */
 int path_open_regular(const char *path, int flags, const char *what, struct stat *st);
+
+/* A disk: PATH as a regular file or a block device (a LUN several hosts
+ * share, issue 18), otherwise as path_open_regular. */
+int path_open_disk(const char *path, int flags, const char *what, struct stat *st);
+
+/* The size in bytes of the disk open at FD (a regular file's st_size, a
+ * block device's BLKGETSIZE64); 0 or -errno (-EINVAL: neither). */
+int path_disk_size(int fd, uint64_t *size);
 
 /* PATH as a directory (O_RDONLY | O_DIRECTORY); the fd or -errno. */
 int path_open_dir(const char *path, const char *what, struct stat *st);

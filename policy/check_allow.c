@@ -66,6 +66,8 @@ static const struct allow_entry allowlist[] = {
 	{ "bulwark_vmm_t", "tun_tap_device_t", "chr_file", "read write getattr ioctl" },
 	{ "bulwark_vmm_t", "bulwark_image_t", "file",
 	  "read write append open getattr lock ioctl map" },
+	/* A block-device disk (a shared LUN), by the launcher's descriptor. */
+	{ "bulwark_vmm_t", "bulwark_image_t", "blk_file", "read write getattr lock ioctl" },
 	{ "bulwark_vmm_t", "bulwark_content_t", "file", "read open getattr lock ioctl map" },
 	/* memfds by fd: the launcher's sealed ones (config, event log, given
 	 * read-only) and the VMM's own (libseccomp's export). */

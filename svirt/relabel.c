@@ -60,9 +60,12 @@ static int open_checked(const char *path, enum svirt_obj kind, int *fd,
 			e == ENOTDIR && dir ? "not a directory" : strerror(e));
 		return -e;
 	}
-	if (fstat(*fd, st) || (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode)) ||
+	/* A file is a regular file, or a disk's block device (a LUN that
+	 * hosts share): its node is labelled, as a file is. */
+	if (fstat(*fd, st) || (dir ? !S_ISDIR(st->st_mode) :
+			       !(S_ISREG(st->st_mode) || S_ISBLK(st->st_mode))) ||
 	    fcntl(*fd, F_SETFL, 0)) {
-		log_err("%s: not a %s", path, dir ? "directory" : "regular file");
+		log_err("%s: not a %s", path, dir ? "directory" : "regular file or block device");
 		close(*fd);
 		*fd = -1;
 		return -EINVAL;

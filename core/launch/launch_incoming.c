@@ -71,6 +71,7 @@
 #include "core/launch/migframe.h"
 #include "core/launch/migwire.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -267,9 +268,9 @@ int launch_incoming_check(struct launch *l)
 	if (!in)
 		return 0;
 	for (uint32_t i = 0; i < l->cfg.ndisks; i++) {
-		struct stat st;
+		uint64_t size;
 
-		if (fstat(l->disk_fd[i], &st) || (uint64_t)st.st_size != in->hello.disks[i].size) {
+		if (path_disk_size(l->disk_fd[i], &size) || size != in->hello.disks[i].size) {
 			WHY(in, "disk %s here is not the source's (%llu bytes there)",
 			    l->cfg.disks[i].path, (unsigned long long)in->hello.disks[i].size);
 			return -ESTALE;

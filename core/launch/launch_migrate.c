@@ -60,6 +60,7 @@
 #include "core/launch/migchan.h"
 #include "core/launch/migwire.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "core/vmm_abi.h"
@@ -505,21 +506,23 @@ static int job_rounds(struct mig_job *j)
 }
 
 /* The disks: each on shared storage at its path (the target opens the
- * same file), its size for the target's check. */
+ * same file or block device), its size for the target's check. */
 static int job_disks(struct mig_job *j, struct mig_hello *h)
 {
 	const struct vm_config *cfg = &j->l->cfg;
 
 	h->ndisks = cfg->ndisks;
 	for (uint32_t i = 0; i < cfg->ndisks; i++) {
-		struct stat st;
+		int fd = open(cfg->disks[i].path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		int rc = fd < 0 ? -errno : path_disk_size(fd, &h->disks[i].size);
 
-		if (stat(cfg->disks[i].path, &st)) {
-			WHY(j, "disk %s: %s", cfg->disks[i].path, strerror(errno));
-			return -errno;
+		if (fd >= 0)
+			close(fd);
+		if (rc) {
+			WHY(j, "disk %s: %s", cfg->disks[i].path, strerror(-rc));
+			return rc;
 		}
 		snprintf(h->disks[i].path, sizeof(h->disks[i].path), "%s", cfg->disks[i].path);
-		h->disks[i].size = (uint64_t)st.st_size;
 		h->disks[i].flags = MIG_DISK_F_SHARED |
 				    (cfg->disks[i].readonly ? MIG_DISK_F_READONLY : 0);
 	}

@@ -4,7 +4,7 @@
  * guest's registry entry and pair, every file the guest gets labelled by
  * fd, and the labels restored at stop.  With --svirt=off nothing is
  * labelled, but files are still opened without following symlinks and must
- * be regular files.
+ * be regular files (a disk: or a block device).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +75,8 @@ static int launch_open_plain(const char *path, enum svirt_obj kind)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
+	if (fstat(fd, &st) || (dir ? !S_ISDIR(st.st_mode) :
+			       !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))) {
 		close(fd);
 		return -EINVAL;
 	}

@@ -46,7 +46,8 @@ static size_t launch_inputs_list(const struct launch *l, struct launch_input *in
 }
 
 /* Kernel, initrd and disks through path_open_regular (no symlink in any
- * component, no FIFO, socket, device or kernel interface). */
+ * component, no FIFO, socket, device or kernel interface), except that a
+ * disk may be a block device (path_open_disk: a LUN two hosts share). */
 static int launch_inputs_open(struct launch *l)
 {
 	int fd = path_open_regular(l->cfg.kernel, O_RDONLY, "--kernel", &l->kernel_st);
@@ -63,8 +64,8 @@ static int launch_inputs_open(struct launch *l)
 	for (uint32_t i = 0; i < l->cfg.ndisks; i++) {
 		const struct config_disk *d = &l->cfg.disks[i];
 
-		fd = path_open_regular(d->path, d->readonly ? O_RDONLY : O_RDWR, "--disk",
-				       &l->disk_st[i]);
+		fd = path_open_disk(d->path, d->readonly ? O_RDONLY : O_RDWR, "--disk",
+				    &l->disk_st[i]);
 		if (fd < 0)
 			return fd;
 		l->disk_fd[i] = fd;

@@ -16,6 +16,7 @@
 #include "core/launch/file_digest.h"
 #include "core/launch/wirebuf.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/util.h"
 
 int snapmeta_encode(const struct snapmeta *m, uint8_t **out, size_t *len)
@@ -115,11 +116,10 @@ int snapdisks_decode(const uint8_t *buf, size_t len, struct snapdisks *d)
 
 int snapdisk_measure(int fd, bool digest, uint64_t *size, uint8_t sha[32])
 {
-	struct stat st;
+	int rc = path_disk_size(fd, size);   /* a file's or a block device's */
 
-	if (fstat(fd, &st))
-		return -errno;
-	*size = (uint64_t)st.st_size;
+	if (rc)
+		return rc;
 	memset(sha, 0, 32);
 	return digest ? sha256_fd(fd, sha) : 0;
 }

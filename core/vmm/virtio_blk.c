@@ -12,11 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,8 +124,8 @@ static int blk_check_fd(int fd, bool readonly, struct stat *st)
 
 	if (fl < 0 || fstat(fd, st))
 		return -errno;
-	if (!S_ISREG(st->st_mode)) {
-		log_err("disk fd %d: not a regular file (raw images only)", fd);
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
+		log_err("disk fd %d: not a regular file or block device (raw images only)", fd);
 		return -EINVAL;
 	}
 	if (!readonly && (fl & O_ACCMODE) != O_RDWR) {
@@ -138,18 +140,30 @@ int virtio_blk_create(int fd, bool readonly, const char *serial, void **dev)
 	struct virtio_blk *b;
 	struct stat st;
 	int rc = blk_check_fd(fd, readonly, &st);
+	uint64_t size;
 
 	if (rc)
 		return rc;
+	size = (uint64_t)st.st_size;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	/* A block device (a LUN hosts share): its size from the kernel, asked
+	 * here, before the filters. */
+	if (S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size)) {
+		rc = -errno;
+		log_err("disk fd %d: cannot read the block device's size: %s", fd, strerror(-rc));
+		free(b);
+		return rc;
+	}
 	b->fd = fd;
 	b->readonly = readonly;
-	b->sectors = (uint64_t)st.st_size >> SECTOR_SHIFT;
+	b->sectors = size >> SECTOR_SHIFT;
 	if (serial)     /* zero-padded, no NUL when all 20 bytes are used */
 		memcpy(b->serial, serial, strnlen(serial, sizeof(b->serial)));
-	if (!readonly) {
+	/* A block device gets neither: a probe past its end proves nothing,
+	 * and one inside it would change data. */
+	if (!readonly && S_ISREG(st.st_mode)) {
 		b->can_discard = blk_probe_fallocate(fd, FALLOC_FL_PUNCH_HOLE, st.st_size);
 		b->can_zero = blk_probe_fallocate(fd, FALLOC_FL_ZERO_RANGE, st.st_size);
 	}
