@@ -323,6 +323,46 @@ int svirt_vm_claim(struct svirt_vm *vm, int fd)
 	return rc;
 }
 
+/*
+ * The target relabels the storage it opens.  On this host's node of it
+ * that is the same inode (a file on shared storage, or one host): its
+ * label is now the target's and stays.  A node only this host has (a
+ * device node of a LUN another host also has) still carries this guest's
+ * pair, which this host may give another guest later: its old label goes
+ * back.  By our own descriptor, or the path when it is still the same inode.
+ */
+static void disown_node(struct svirt_vm *vm, int i)
+{
+	const struct svirt_file_rec *rec = &vm->e->files[i];
+	char cur[SVIRT_LABEL_MAX];
+	struct stat st;
+	int fd = vm->fds[i], own = -1;
+
+	if (fd < 0) {
+		own = fd = open(rec->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+				O_NONBLOCK);
+		if (fd >= 0 && (fstat(fd, &st) || (uint64_t)st.st_dev != rec->dev ||
+				(uint64_t)st.st_ino != rec->ino)) {
+			close(fd);
+			own = fd = -1;
+		}
+	}
+	if (fd >= 0 && !svirt_label_get(fd, cur, sizeof(cur)) && !strcmp(cur, rec->applied)) {
+		if (!svirt_label_set(fd, rec->orig, rec->path))
+			log_info("%s: handed over; not relabelled by the target (this host's "
+				 "own node of shared storage): labelled %s again", rec->path,
+				 rec->orig);
+		else
+			log_err("%s: handed over; its label %s could not be restored",
+				rec->path, cur);
+	} else {
+		log_info("%s: handed over, its label stays (guest %s)", rec->path,
+			 vm->e->name);
+	}
+	if (own >= 0)
+		close(own);
+}
+
 int svirt_vm_disown(struct svirt_vm *vm, int fd)
 {
 	struct svirt_entry *e = vm->e;
@@ -334,7 +374,7 @@ int svirt_vm_disown(struct svirt_vm *vm, int fd)
 	rc = svirt_reg_open(vm->cfg.registry_dir, &r);
 	if (rc)
 		return rc;
-	log_info("%s: handed over, its label stays (guest %s)", e->files[i].path, e->name);
+	disown_node(vm, i);
 	if (vm->fds[i] >= 0)
 		close(vm->fds[i]);
 	memmove(&e->files[i], &e->files[i + 1], (e->nfiles - i - 1) * sizeof(e->files[0]));

@@ -158,7 +158,10 @@ int svirt_vm_claim(struct svirt_vm *vm, int fd);
  * the record of the file behind FD (a disk on shared storage the target
  * has relabelled for its own pair) leaves the entry, durably, so that
  * svirt_vm_release does not put back a label the target's guest now needs
- * (libvirt's pitfall).  0, -ENOENT (no such record) or -errno.
+ * (libvirt's pitfall).  A node the target did not relabel (still at this
+ * guest's label: this host's own device node of a LUN the target host
+ * also has) gets its old label back first.  0, -ENOENT (no such record) or
+ * -errno.
  */
 int svirt_vm_disown(struct svirt_vm *vm, int fd);
 /* Restores every label and removes the registry entry; frees vm. */

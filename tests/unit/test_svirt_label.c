@@ -201,6 +201,27 @@ static void test_disown(void **state)
 	close(kfd);
 }
 
+/* The target on another host (issue 18, a LUN both hosts have): this
+ * host's node was not relabelled, so disowning it puts its old label back
+ * (a later guest here may get this pair). */
+static void test_disown_other_host(void **state)
+{
+	char img[128];
+	struct svirt_vm *vm;
+	int fd;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s", mkfile("lun-node"));
+	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
+	assert_int_equal(svirt_vm_label_path(vm, img, SVIRT_OBJ_IMAGE, NULL, &fd), 0);
+	assert_string_not_equal(label_of(img), DEFAULT_LABEL);
+	assert_int_equal(svirt_vm_disown(vm, fd), 0);
+	assert_string_equal(label_of(img), DEFAULT_LABEL);
+	assert_int_equal(svirt_vm_release(vm), 0);
+	assert_string_equal(label_of(img), DEFAULT_LABEL);
+	close(fd);
+}
+
 /* Live migration's target (issue 18): a shared disk at s0 while both VMMs
  * hold it, then at the target's pair; released, the label it had before
  * (the source's) comes back; a failed claim leaves the hand-over label. */
@@ -454,6 +475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_label_and_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disown_other_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_after_kill, setup, teardown),
