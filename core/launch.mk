@@ -142,9 +142,6 @@ MIG_TESTS += tests/lab/test-migrate
 # host quote bound to the stream follows the guest; at the target the bundle
 # carries it and both hosts are appraised; an altered hop record is refused.
 MIG_TESTS += tests/lab/test-migrate-host
-# The same between two level-1 systems joined by the lab's own link
-# (tests/lab/lab-pair), the disk a LUN both have, written without a flush.
-MIG_TESTS += tests/lab/test-migrate-2host
 # Snapshot and restore times and sizes beside QEMU's migrate to a file and
 # -incoming, 256 MiB and 1 GiB guests, the ratios (make bench).
 BENCHES += tests/bench/bench-snapshot
