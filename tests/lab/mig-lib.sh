@@ -4,6 +4,7 @@
 fails=0
 pass() { echo "ok   $*"; }
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+. "$top/tests/lab/console-lib.sh"
 
 # mig_guest_script OUT [DD_FLAGS]: the guest's test script.  It counts in
 # memory (guest-ticker: TICK N every 200 ms), writes record N to block N of
@@ -111,22 +112,7 @@ wait_for() { # wait_for TAG PATTERN SECONDS (TAG's files in $out, default $w)
 	done
 	fail "$1: no '$2' within $3 s"; tail -n 25 "$o/$1.out" "$o/$1.err"; exit 1
 }
-last_num() { grep -a "^$2 " "${out:-$w}/$1.out" | tail -n 1 | awk '{ print $2 }' | tr -d '\r'; }
-first_num() { grep -a "^$2 " "${out:-$w}/$1.out" | awk 'NR == 1 { print $2 }' | tr -d '\r'; }
 launcher_of() { # the bulwark launcher whose command line matches PATTERN
 	ps -eo pid=,args= | awk -v p="$1" '$2 ~ /bulwark$/ && $0 ~ p { print $1 }' |
 		sort -n | awk 'NR == 1'
-}
-
-# mig_disk_check IMAGE LAST: records 0..LAST whole in IMAGE; prints "ok" or
-# what is missing.
-mig_disk_check() {
-	python3 - "$1" "$2" <<'PYEOF'
-import sys
-with open(sys.argv[1], "rb") as f:
-    last = int(sys.argv[2])
-    img = f.read((last + 1) * 4096)
-bad = [n for n in range(last + 1) if img[n * 4096:n * 4096 + 13] != b"REC %08d\n" % n]
-print("ok" if not bad else "missing or wrong: %s" % bad[:10])
-PYEOF
 }
