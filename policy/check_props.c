@@ -64,8 +64,12 @@ int pc_expect(struct pc *pc, uint32_t s, const char *sl, uint32_t t,
 {
 	char sctx[256], tctx[256], perms[512], rule[512], *save = NULL;
 	int bad = 0, rc;
+	uint32_t files = pc_type(pc, "bulwark_file_type");
 
-	snprintf(sctx, sizeof(sctx), "system_u:system_r:%s:%s", pc_type_name(pc, s), sl);
+	/* A file type is the subject of filesystem associate. */
+	snprintf(sctx, sizeof(sctx), "system_u:%s:%s:%s",
+		 files && pc_type_has(pc, s, files) ? "object_r" : "system_r",
+		 pc_type_name(pc, s), sl);
 	snprintf(tctx, sizeof(tctx), "system_u:%s:%s:%s", t_proc ? "system_r" : "object_r",
 		 pc_type_name(pc, t), tl);
 	snprintf(perms, sizeof(perms), "%s", p->perms);
@@ -110,6 +114,8 @@ struct control {
 static const struct control controls[] = {
 	{ "bulwark_vmm_t", "bulwark_image_t", false,
 	  { "file", "read write open getattr" }, "VMM uses its own image" },
+	{ "bulwark_vmm_t", "bulwark_image_t", false,
+	  { "blk_file", "read write getattr" }, "VMM uses its own block-device disk" },
 	{ "bulwark_vmm_t", "bulwark_content_t", false,
 	  { "file", "read open getattr" }, "VMM reads its own kernel" },
 	{ "bulwark_vmm_t", "bulwark_vmm_exec_t", false,
@@ -149,6 +155,33 @@ static int positive_launcher_objects(struct pc *pc, uint32_t launcher, uint32_t 
 			bad += rc;
 		}
 	return bad;
+}
+
+/*
+ * A disk that is a block device (a LUN hosts share for live migration):
+ * the launcher gives its node, on devtmpfs (device_t), the guest's image
+ * label.  Refpolicy allows only device types on devtmpfs; without the
+ * associate rule the relabel fails with EACCES at start.
+ */
+static int positive_blockdev(struct pc *pc, uint32_t launcher)
+{
+	static const struct perms assoc = { "filesystem", "associate" };
+	static const struct perms relabel = { "blk_file", "relabelto relabelfrom" };
+	uint32_t image = pc_type(pc, "bulwark_image_t"), dev = pc_type(pc, "device_t");
+	int rc, bad;
+
+	if (!image || !dev) {
+		pc_fail(pc, "type bulwark_image_t or device_t is missing");
+		return 1;
+	}
+	rc = pc_expect(pc, image, "s0:c1,c2", dev, "s0", false, &assoc, true,
+		       "a block-device disk's node takes the image label");
+	if (rc < 0)
+		return rc;
+	bad = rc;
+	rc = pc_expect(pc, launcher, "s0-s0:c0.c1023", image, "s0:c1,c2", false,
+		       &relabel, true, "launcher labels a block-device disk");
+	return rc < 0 ? rc : bad + rc;
 }
 
 int prop_positive(struct pc *pc)
@@ -194,6 +227,10 @@ int prop_positive(struct pc *pc)
 	if (rc >= 0) {
 		bad += rc;
 		rc = positive_launcher_objects(pc, launcher, vmm, vtpm);
+	}
+	if (rc >= 0) {
+		bad += rc;
+		rc = positive_blockdev(pc, launcher);
 	}
 	return pc_report(pc, rc < 0 ? rc : bad + rc, "positive controls");
 }
