@@ -197,9 +197,9 @@ check-migrate: all lab
 	$(Q)tests/summary $(O)/results-migrate.txt "check-migrate"
 
 # The same between two level-1 systems joined by the lab's own link
-# (tests/lab/lab-pair; about 3-5 minutes): not in CI yet (README, "Two
-# hosts": one run in run-lab's first shape lost a level-1 kernel to a
-# soft lockup).  LAB_TCG_THREAD=multi: the shape it passed in.
+# (tests/lab/lab-pair; about 3-5 minutes), run by CI after check-migrate.
+# LAB_TCG_THREAD=multi: one run in run-lab's single-threaded shape lost a
+# level-1 kernel to a soft lockup (README, "Two hosts").
 check-migrate-2host: all lab
 	$(Q)rm -f $(O)/results-migrate-2host.txt
 	$(Q)LAB_TCG_THREAD=$${LAB_TCG_THREAD:-multi} tests/run-lab $(O)/results-migrate-2host.txt \
