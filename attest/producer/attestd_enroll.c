@@ -325,7 +325,9 @@ static int attestd_stored(const char *dir, const char *ident, const char *uuid,
 	X509 *x;
 	int ok;
 
-	if (attestd_policy_text(uuid, policy) || (host && !attestd_has(dir, "host-enroll.attest")) ||
+	/* A guest never enrolled has no ak.policy: not an error to log. */
+	if (attestd_policy_text(uuid, policy) || !attestd_has(dir, "ak.policy") ||
+	    (host && !attestd_has(dir, "host-enroll.attest")) ||
 	    !attestd_blob_eq(dir, "ak.policy", policy, strlen(policy)) ||
 	    !attestd_blob_eq(dir, "identity", ident, strlen(ident)) ||
 	    !attestd_blob_eq(dir, "ak.alg", attestd_alg_text(alg), strlen(attestd_alg_text(alg))) ||
