@@ -324,12 +324,15 @@ int svirt_vm_claim(struct svirt_vm *vm, int fd)
 }
 
 /*
- * The target relabels the storage it opens.  On this host's node of it
- * that is the same inode (a file on shared storage, or one host): its
- * label is now the target's and stays.  A node only this host has (a
- * device node of a LUN another host also has) still carries this guest's
- * pair, which this host may give another guest later: its old label goes
- * back.  By our own descriptor, or the path when it is still the same inode.
+ * The target relabels the storage it opens.  A regular file is the same
+ * inode on both hosts (shared storage) or one host's: its label is now the
+ * target's and stays, even when it reads the same as ours (a static label,
+ * the same on both hosts: putting ours back would take the target's
+ * guest's disk away).  A device node is this host's own (devtmpfs): still
+ * at this guest's label, the target did not relabel it (another host's
+ * node of the LUN, or the target's node here at another pair), and this
+ * host may give the pair to another guest later: its old label goes back.
+ * By our own descriptor, or the path when it is still the same inode.
  */
 static void disown_node(struct svirt_vm *vm, int i)
 {
@@ -347,11 +350,12 @@ static void disown_node(struct svirt_vm *vm, int i)
 			own = fd = -1;
 		}
 	}
-	if (fd >= 0 && !svirt_label_get(fd, cur, sizeof(cur)) && !strcmp(cur, rec->applied)) {
+	if (fd >= 0 && !fstat(fd, &st) && S_ISBLK(st.st_mode) &&
+	    !svirt_label_get(fd, cur, sizeof(cur)) && !strcmp(cur, rec->applied)) {
 		if (!svirt_label_set(fd, rec->orig, rec->path))
 			log_info("%s: handed over; not relabelled by the target (this host's "
-				 "own node of shared storage): labelled %s again", rec->path,
-				 rec->orig);
+				 "own device node of shared storage): labelled %s again",
+				 rec->path, rec->orig);
 		else
 			log_err("%s: handed over; its label %s could not be restored",
 				rec->path, cur);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -201,9 +202,11 @@ static void test_disown(void **state)
 	close(kfd);
 }
 
-/* The target on another host (issue 18, a LUN both hosts have): this
- * host's node was not relabelled, so disowning it puts its old label back
- * (a later guest here may get this pair). */
+/* Two hosts sharing a LUN: each has its own device node of it, so the
+ * target relabelled its node, not this one.  This host's node still at
+ * the guest's pair gets its old label back at the hand-over (a later
+ * guest here may get this pair).  A block node of its own in the test's
+ * folder (loop major 7, minor 0: openable unbound). */
 static void test_disown_other_host(void **state)
 {
 	char img[128];
@@ -211,7 +214,10 @@ static void test_disown_other_host(void **state)
 	int fd;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s", mkfile("lun-node"));
+	snprintf(img, sizeof(img), "%s/lun-node", dir);
+	if (mknod(img, S_IFBLK | 0600, makedev(7, 0)))
+		fail_msg("mknod %s (block 7:0): %s (the unit tests run as root)", img,
+			 strerror(errno));
 	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
 	assert_int_equal(svirt_vm_label_path(vm, img, SVIRT_OBJ_IMAGE, NULL, &fd), 0);
 	assert_string_not_equal(label_of(img), DEFAULT_LABEL);
@@ -219,6 +225,28 @@ static void test_disown_other_host(void **state)
 	assert_string_equal(label_of(img), DEFAULT_LABEL);
 	assert_int_equal(svirt_vm_release(vm), 0);
 	assert_string_equal(label_of(img), DEFAULT_LABEL);
+	close(fd);
+}
+
+/* A regular file on shared storage is one inode on both hosts: when the
+ * target's label reads the same as ours (a static label, the same on both
+ * hosts), it is the target's now and stays; so does it after the release. */
+static void test_disown_same_label(void **state)
+{
+	char img[128], applied[SVIRT_LABEL_MAX];
+	struct svirt_vm *vm;
+	int fd;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s", mkfile("shared-static.img"));
+	assert_int_equal(svirt_vm_create(&cfg, "a", SVIRT_MODE_DYNAMIC, NULL, NULL, 0, &vm), 0);
+	assert_int_equal(svirt_vm_label_path(vm, img, SVIRT_OBJ_IMAGE, NULL, &fd), 0);
+	snprintf(applied, sizeof(applied), "%s", label_of(img));
+	assert_string_not_equal(applied, DEFAULT_LABEL);
+	assert_int_equal(svirt_vm_disown(vm, fd), 0);
+	assert_string_equal(label_of(img), applied);
+	assert_int_equal(svirt_vm_release(vm), 0);
+	assert_string_equal(label_of(img), applied);
 	close(fd);
 }
 
@@ -476,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disown_other_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disown_same_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handover_claim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_after_kill, setup, teardown),
