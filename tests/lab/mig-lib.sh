@@ -103,6 +103,18 @@ launch() {
 	    echo "${PIPESTATUS[1]}" >"$o/$t.rc"; } 3>&1 | cat >"$o/$t.out" ) &
 	eval "exec $fd>\"$w/$t.in\""
 }
+# listening TAG: until TAG's `run --incoming` launcher listens (its log
+# says so), at most 120 s.  A fixed pause was not enough: a clean-clone CI
+# run saw a target still setting up 2 s after it started (connect refused).
+listening() {
+	local end=$((SECONDS + 120)) o=${out:-$w}
+	while [ "$SECONDS" -lt "$end" ]; do
+		grep -aq 'incoming: listening on' "$o/$1.err" 2>/dev/null && return 0
+		[ -s "$o/$1.rc" ] && break
+		sleep 0.2
+	done
+	fail "$1: not listening within 120 s"; tail -n 25 "$o/$1.out" "$o/$1.err"; exit 1
+}
 wait_for() { # wait_for TAG PATTERN SECONDS (TAG's files in $out, default $w)
 	local end=$((SECONDS + $3)) o=${out:-$w}
 	while [ "$SECONDS" -lt "$end" ]; do
