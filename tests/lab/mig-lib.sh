@@ -106,19 +106,11 @@ launch() {
 # listening TAG: until TAG's `run --incoming` launcher listens (its log
 # says so), at most 120 s.  A fixed pause was not enough: a clean-clone CI
 # run saw a target still setting up 2 s after it started (connect refused).
-listening() {
-	local end=$((SECONDS + 120)) o=${out:-$w}
-	while [ "$SECONDS" -lt "$end" ]; do
-		grep -aq 'incoming: listening on' "$o/$1.err" 2>/dev/null && return 0
-		[ -s "$o/$1.rc" ] && break
-		sleep 0.2
-	done
-	fail "$1: not listening within 120 s"; tail -n 25 "$o/$1.out" "$o/$1.err"; exit 1
-}
-wait_for() { # wait_for TAG PATTERN SECONDS (TAG's files in $out, default $w)
+listening() { wait_for "$1" 'incoming: listening on' 120 err; }
+wait_for() { # wait_for TAG PATTERN SECONDS [FILE-SUFFIX, default out] (TAG's files in $out, default $w)
 	local end=$((SECONDS + $3)) o=${out:-$w}
 	while [ "$SECONDS" -lt "$end" ]; do
-		grep -aq "$2" "$o/$1.out" && return 0
+		grep -aq "$2" "$o/$1.${4:-out}" 2>/dev/null && return 0
 		[ -s "$o/$1.rc" ] && break
 		sleep 0.5
 	done
