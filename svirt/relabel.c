@@ -341,16 +341,11 @@ static void disown_node(struct svirt_vm *vm, int i)
 	struct stat st;
 	int fd = vm->fds[i], own = -1;
 
-	if (fd < 0) {
+	if (fd < 0)
 		own = fd = open(rec->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 				O_NONBLOCK);
-		if (fd >= 0 && (fstat(fd, &st) || (uint64_t)st.st_dev != rec->dev ||
-				(uint64_t)st.st_ino != rec->ino)) {
-			close(fd);
-			own = fd = -1;
-		}
-	}
 	if (fd >= 0 && !fstat(fd, &st) && S_ISBLK(st.st_mode) &&
+	    (own < 0 || ((uint64_t)st.st_dev == rec->dev && (uint64_t)st.st_ino == rec->ino)) &&
 	    !svirt_label_get(fd, cur, sizeof(cur)) && !strcmp(cur, rec->applied)) {
 		if (!svirt_label_set(fd, rec->orig, rec->path))
 			log_info("%s: handed over; not relabelled by the target (this host's "
